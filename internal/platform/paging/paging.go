@@ -1,0 +1,50 @@
+// Package paging holds the list-page parameters shared by every list: page
+// from 1, per_page 20 by default and 500 at most.
+package paging
+
+const (
+	DefaultPerPage = 20
+	MaxPerPage     = 500
+)
+
+// Params asks for one page of a list.
+type Params struct {
+	Page    int
+	PerPage int
+}
+
+// Normalize fills defaults and clamps out-of-range values.
+func (p Params) Normalize() Params {
+	if p.Page < 1 {
+		p.Page = 1
+	}
+	if p.PerPage < 1 {
+		p.PerPage = DefaultPerPage
+	}
+	if p.PerPage > MaxPerPage {
+		p.PerPage = MaxPerPage
+	}
+	return p
+}
+
+// Offset is the number of rows before the page.
+func (p Params) Offset() int { return (p.Page - 1) * p.PerPage }
+
+// Page is one page of a list and the total it is cut from.
+type Page[T any] struct {
+	Items   []T `json:"items"`
+	Total   int `json:"total"`
+	Page    int `json:"page"`
+	PerPage int `json:"per_page"`
+}
+
+// Pages is the number of pages for the total.
+func (p Page[T]) Pages() int {
+	if p.PerPage == 0 || p.Total == 0 {
+		return 1
+	}
+	return (p.Total + p.PerPage - 1) / p.PerPage
+}
+
+// RowNo is the descending "No" column of the manual's lists for the i-th row.
+func (p Page[T]) RowNo(i int) int { return p.Total - (p.Page-1)*p.PerPage - i }

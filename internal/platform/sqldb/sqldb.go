@@ -1,0 +1,265 @@
+// Package sqldb opens SQLite or PostgreSQL behind one *DB, applies the embedded
+// migrations and runs use cases in transactions. It knows nothing of the business.
+//
+// SQL is written once with $N placeholders in the portable subset (RETURNING,
+// ON CONFLICT, LIMIT/OFFSET, COALESCE, CASE); the few real differences between
+// the engines live in Dialect.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+)
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Querier is what both *sql.DB and *sql.Tx offer; stores take it so that the
+// same SQL runs inside or outside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open database: a pool for reads and, on SQLite, a single writer
+// connection (SQLite allows one writer at a time; queuing in Go beats busy waits).
+type DB struct {
+	Engine Engine
+	// SQLitePath is the file of an SQLite database, "" on PostgreSQL.
+	SQLitePath string
+	read       *sql.DB
+	write      *sql.DB
+}
+
+// ParseDSN checks a DSN: "sqlite:PATH" or a postgres:// URL.
+func ParseDSN(dsn string) (Engine, string, error) {
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" {
+			return "", "", badDSN(dsn, "sqlite:PATH needs a file path without ? or #")
+		}
+		return SQLite, path, nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		u, err := url.Parse(dsn)
+		if err != nil || u.Host == "" {
+			return "", "", badDSN(dsn, "a postgres:// URL needs a host, e.g. postgres://user@127.0.0.1:5432/orderdesk")
+		}
+		if _, err := pgconn.ParseConfig(dsn); err != nil {
+			return "", "", badDSN(dsn, err.Error())
+		}
+		return Postgres, dsn, nil
+	default:
+		return "", "", badDSN(dsn, "use sqlite:PATH or postgres://USER@HOST:PORT/DB")
+	}
+}
+
+func badDSN(dsn, why string) error {
+	return apperr.New(apperr.Invalid,
+		fmt.Sprintf("데이터베이스 주소(--db)가 올바르지 않습니다: %q (sqlite:경로 또는 postgres://… 형식)", redact(dsn)),
+		fmt.Sprintf("bad database address (--db) %q: %s", redact(dsn), why))
+}
+
+// redact hides a password in a URL.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Open opens the database named by dsn and checks that it answers.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	engine, target, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{Engine: engine}
+	switch engine {
+	case SQLite:
+		db.SQLitePath = target
+		if dir := filepath.Dir(target); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("create database folder: %w", err)
+			}
+		}
+		// busy_timeout first so that the other pragmas wait for a lock too.
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_time_format=sqlite"
+		base := "file:" + url.PathEscape(target) + "?" + pragmas
+		if db.write, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
+			return nil, err
+		}
+		db.write.SetMaxOpenConns(1)
+		db.write.SetConnMaxIdleTime(0)
+		if db.read, err = sql.Open("sqlite", base+"&_pragma=query_only(ON)"); err != nil {
+			db.write.Close()
+			return nil, err
+		}
+		db.read.SetMaxOpenConns(8)
+		// The writer creates the file and switches it to WAL before any reader opens it.
+		if err := db.write.PingContext(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", target, err)
+		}
+	case Postgres:
+		if db.read, err = sql.Open("pgx", target); err != nil {
+			return nil, err
+		}
+		db.read.SetMaxOpenConns(20)
+		db.read.SetMaxIdleConns(10)
+		db.read.SetConnMaxLifetime(30 * time.Minute)
+		db.write = db.read
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.read.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s does not answer: %w", redact(dsn), err)
+	}
+	return db, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil && db.write != db.read {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Read is the pool for queries outside a transaction.
+func (db *DB) Read() Querier { return db.read }
+
+// Ping checks that the database answers (for /healthz).
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// Tx is a transaction that a use case owns.
+type Tx struct {
+	*sql.Tx
+	Engine Engine
+	after  []func()
+}
+
+// AfterCommit registers f to run once the transaction has committed (e.g. to
+// wake an outbox sender). It does not run when the transaction rolls back.
+func (tx *Tx) AfterCommit(f func()) { tx.after = append(tx.after, f) }
+
+// InTx runs fn in a transaction: commit when fn returns nil, roll back
+// otherwise. On PostgreSQL a serialization failure or deadlock is retried.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	const attempts = 5
+	var err error
+	for i := 0; i < attempts; i++ {
+		err = db.inTxOnce(ctx, fn)
+		if err == nil || !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(i+1) * 10 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, Engine: db.Engine}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range tx.after {
+		f()
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique or primary-key violation.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		c := sqErr.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsForeignKeyViolation reports whether err is a foreign-key violation.
+func IsForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23503"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// NotFound turns sql.ErrNoRows into an apperr NotFound error naming the thing.
+func NotFound(err error, whatKO, whatEN string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.NotFoundf(whatKO, whatEN)
+	}
+	return err
+}
+
+// Instant is how instants are stored: UTC, to the microsecond (PostgreSQL's
+// precision), so that both engines give back exactly what was written.
+func Instant(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

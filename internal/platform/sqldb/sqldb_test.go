@@ -1,0 +1,146 @@
+package sqldb_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
+)
+
+func TestParseDSN(t *testing.T) {
+	tests := []struct {
+		dsn     string
+		engine  sqldb.Engine
+		wantErr bool
+	}{
+		{"sqlite:orderdesk.db", sqldb.SQLite, false},
+		{"sqlite:/var/lib/orderdesk/od.db", sqldb.SQLite, false},
+		{"postgres://postgres@127.0.0.1:5432/orderdesk", sqldb.Postgres, false},
+		{"postgresql://u:p@db/x?sslmode=disable", sqldb.Postgres, false},
+		{"sqlite:", "", true},
+		{"sqlite::memory:", "", true},
+		{"mysql://root@localhost/x", "", true},
+		{"postgres://", "", true},
+		{"postgres://host:notaport/x", "", true},
+		{"orderdesk.db", "", true},
+	}
+	for _, tt := range tests {
+		engine, _, err := sqldb.ParseDSN(tt.dsn)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseDSN(%q) error = %v, want error %v", tt.dsn, err, tt.wantErr)
+			continue
+		}
+		if err != nil && apperr.CodeOf(err) != apperr.Invalid {
+			t.Errorf("ParseDSN(%q) code = %q, want invalid", tt.dsn, apperr.CodeOf(err))
+		}
+		if engine != tt.engine {
+			t.Errorf("ParseDSN(%q) = %q, want %q", tt.dsn, engine, tt.engine)
+		}
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(applied) != 0 {
+			t.Fatalf("second Migrate applied %v, want nothing", applied)
+		}
+		got, latest, err := db.Version(ctx)
+		if err != nil || got != latest || got == 0 {
+			t.Fatalf("Version = %d, %d, %v", got, latest, err)
+		}
+	})
+}
+
+func TestInTxRollsBackAndCommits(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		now := sqldb.Instant(time.Now())
+		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sites (code, name, created_at) VALUES ($1, $2, $3)`, "rolled", "x", now); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("InTx error = %v, want boom", err)
+		}
+		var n int
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM sites WHERE code = 'rolled'`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("after rollback: count %d, err %v", n, err)
+		}
+		ran := false
+		err = db.InTx(ctx, func(tx *sqldb.Tx) error {
+			tx.AfterCommit(func() { ran = true })
+			_, err := tx.ExecContext(ctx, `INSERT INTO sites (code, name, created_at) VALUES ($1, $2, $3)`, "kept", "x", now)
+			return err
+		})
+		if err != nil || !ran {
+			t.Fatalf("commit: err %v, after-commit ran %v", err, ran)
+		}
+		var got time.Time
+		if err := db.Read().QueryRowContext(ctx, `SELECT created_at FROM sites WHERE code = 'kept'`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(now) {
+			t.Fatalf("created_at round trip = %v, want %v", got, now)
+		}
+		_, err = db.Read().ExecContext(ctx, `INSERT INTO sites (code, name, created_at) VALUES ($1, $2, $3)`, "kept", "x", now)
+		if err == nil {
+			t.Fatalf("duplicate insert through the read pool succeeded")
+		}
+	})
+}
+
+func TestUniqueViolationIsRecognised(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO sites (code, name, created_at) VALUES ('common', 'dup', $1)`, time.Now().UTC())
+			return err
+		})
+		if !sqldb.IsUniqueViolation(err) {
+			t.Fatalf("IsUniqueViolation(%v) = false", err)
+		}
+	})
+}
+
+func TestConcurrentWritersSerialise(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				errs <- db.InTx(ctx, func(tx *sqldb.Tx) error {
+					_, err := tx.ExecContext(ctx, `INSERT INTO sites (code, name, created_at) VALUES ($1, 'x', $2)`,
+						"s"+string(rune('a'+i)), time.Now().UTC())
+					return err
+				})
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM sites`).Scan(&n); err != nil || n != 21 {
+			t.Fatalf("sites = %d (%v), want 21", n, err)
+		}
+	})
+}

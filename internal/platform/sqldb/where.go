@@ -1,0 +1,65 @@
+package sqldb
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Where builds the WHERE clause of a list query from filters chosen in code
+// (never from user-typed column names), numbering $N placeholders as it goes.
+type Where struct {
+	conds []string
+	args  []any
+}
+
+// Add appends a condition; each "?" in cond becomes the next $N and takes the
+// next of args.
+func (w *Where) Add(cond string, args ...any) {
+	var b strings.Builder
+	i := 0
+	for _, r := range cond {
+		if r == '?' && i < len(args) {
+			b.WriteString(w.Arg(args[i]))
+			i++
+			continue
+		}
+		b.WriteRune(r)
+	}
+	w.conds = append(w.conds, b.String())
+}
+
+// In appends "col IN (...)"; an empty list matches nothing.
+func (w *Where) In(col string, vals []string) {
+	if len(vals) == 0 {
+		w.conds = append(w.conds, "1 = 0")
+		return
+	}
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		ph[i] = w.Arg(v)
+	}
+	w.conds = append(w.conds, col+" IN ("+strings.Join(ph, ", ")+")")
+}
+
+// Arg adds one argument and returns its placeholder.
+func (w *Where) Arg(v any) string {
+	w.args = append(w.args, v)
+	return "$" + strconv.Itoa(len(w.args))
+}
+
+// SQL is " WHERE c1 AND c2 ..." or "" with no conditions.
+func (w *Where) SQL() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// Args are the arguments in placeholder order.
+func (w *Where) Args() []any { return w.args }
+
+// Like escapes s for a LIKE pattern that contains it anywhere (ESCAPE '\').
+func Like(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + strings.ToLower(r.Replace(s)) + "%"
+}

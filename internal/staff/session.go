@@ -1,0 +1,201 @@
+package staff
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+// TokenPrefix starts every API token, so that a leaked one is easy to grep for.
+const TokenPrefix = "od_"
+
+var (
+	// ErrBadCredentials is the one answer to a wrong login or password.
+	ErrBadCredentials = apperr.New(apperr.Unauthorized, "아이디 또는 비밀번호가 올바르지 않습니다.", "Wrong login or password.")
+	// ErrThrottled answers logins after too many failures.
+	ErrThrottled = apperr.New(apperr.TooMany, "로그인 실패가 많아 잠시 막혔습니다. 15분 후에 다시 시도해 주세요.", "Too many failed logins; try again in 15 minutes.")
+	// ErrNoSession answers a missing, expired or revoked session or token.
+	ErrNoSession = apperr.New(apperr.Unauthorized, "로그인이 필요합니다.", "Authentication required.")
+)
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// dummyHash makes a failed lookup of an unknown login cost as much as a wrong
+// password, so that timing does not tell which logins exist.
+var dummyHash, _ = HashPassword("orderdesk-dummy-password")
+
+// Login checks a login and password and opens a console session. It returns
+// the session token to put in the cookie.
+func (s *Service) Login(ctx context.Context, login, password, ip, userAgent string) (string, Staff, error) {
+	now := s.Now()
+	if s.Throttle != nil && s.Throttle.Blocked(login, ip, now) {
+		return "", Staff{}, ErrThrottled
+	}
+	var hash string
+	var disabled bool
+	var id int64
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM staff WHERE login = $1`, strings.TrimSpace(login)).Scan(&id, &hash, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		_, _ = CheckPassword(dummyHash, password)
+		s.fail(login, ip, now)
+		return "", Staff{}, ErrBadCredentials
+	}
+	if err != nil {
+		return "", Staff{}, err
+	}
+	ok, err := CheckPassword(hash, password)
+	if err != nil {
+		return "", Staff{}, err
+	}
+	if !ok || disabled {
+		s.fail(login, ip, now)
+		return "", Staff{}, ErrBadCredentials
+	}
+	if s.Throttle != nil {
+		s.Throttle.Succeed(login)
+	}
+	st, err := s.ByID(ctx, id)
+	if err != nil {
+		return "", Staff{}, err
+	}
+	tok := randomToken()
+	at := sqldb.Instant(now)
+	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, staff_id, created_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)`,
+			hashToken(tok), id, at, at.Add(s.ttl()), ip, truncate(userAgent, 300)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, st.Actor(), audit.Change{Action: "staff.login", Entity: "staff", EntityID: id, After: map[string]string{"ip": ip}})
+	})
+	if err != nil {
+		return "", Staff{}, err
+	}
+	return tok, st, nil
+}
+
+func (s *Service) fail(login, ip string, now time.Time) {
+	if s.Throttle != nil {
+		s.Throttle.Fail(login, ip, now)
+	}
+}
+
+func (s *Service) ttl() time.Duration {
+	if s.SessionTTL > 0 {
+		return s.SessionTTL
+	}
+	return 12 * time.Hour
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Session returns the account of a live session and slides its expiry.
+func (s *Service) Session(ctx context.Context, token string) (Staff, error) {
+	if token == "" {
+		return Staff{}, ErrNoSession
+	}
+	now := sqldb.Instant(s.Now())
+	var id int64
+	var expires time.Time
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT s.staff_id, s.expires_at FROM sessions s JOIN staff st ON st.id = s.staff_id
+		WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND st.disabled = FALSE`, hashToken(token), now).Scan(&id, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Staff{}, ErrNoSession
+	}
+	if err != nil {
+		return Staff{}, err
+	}
+	// Slide the expiry at most once a minute to keep writes rare.
+	if next := now.Add(s.ttl()); next.Sub(expires) > time.Minute {
+		_ = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE sessions SET expires_at = $1 WHERE id_hash = $2`, next, hashToken(token))
+			return err
+		})
+	}
+	return s.ByID(ctx, id)
+}
+
+// Logout revokes the session.
+func (s *Service) Logout(ctx context.Context, a access.Actor, token string) error {
+	now := sqldb.Instant(s.Now())
+	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE id_hash = $2 AND revoked_at IS NULL`, now, hashToken(token)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Action: "staff.logout", Entity: "staff", EntityID: a.StaffID})
+	})
+}
+
+// CreateToken makes a new API token for the account with the login and
+// returns it; only its hash is stored. A staff member may make tokens for
+// itself; a super_admin for anyone.
+func (s *Service) CreateToken(ctx context.Context, a access.Actor, login, name string) (string, error) {
+	st, err := s.ByLogin(ctx, strings.TrimSpace(login))
+	if err != nil {
+		return "", err
+	}
+	if st.ID != a.StaffID {
+		if err := a.RequireSuper(); err != nil {
+			return "", err
+		}
+	}
+	if st.Disabled {
+		return "", apperr.New(apperr.Invalid, "사용 중지된 계정입니다.", "The account is disabled.")
+	}
+	if name = strings.TrimSpace(name); name == "" {
+		name = "api"
+	}
+	tok := TokenPrefix + randomToken()
+	now := sqldb.Instant(s.Now())
+	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (staff_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			st.ID, name, hashToken(tok), tok[:7], now).Scan(&id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Action: "token.create", Entity: "api_token", EntityID: id,
+			After: map[string]any{"staff": st.Login, "name": name, "prefix": tok[:7]}})
+	})
+	return tok, err
+}
+
+// Token returns the account of a live API token.
+func (s *Service) Token(ctx context.Context, token string) (Staff, error) {
+	if !strings.HasPrefix(token, TokenPrefix) {
+		return Staff{}, ErrNoSession
+	}
+	var id int64
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT t.staff_id FROM api_tokens t JOIN staff st ON st.id = t.staff_id
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND st.disabled = FALSE`, hashToken(token)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Staff{}, ErrNoSession
+	}
+	if err != nil {
+		return Staff{}, err
+	}
+	return s.ByID(ctx, id)
+}
