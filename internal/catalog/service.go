@@ -185,9 +185,9 @@ func (s *Service) get(ctx context.Context, q sqldb.Querier, a access.Actor, id i
 	return p, nil
 }
 
-// Update replaces the editable fields of a product with those of next; the
+// Update lets edit change a copy of the product, validates and stores it; the
 // kind and site of a product never change (orders refer to them).
-func (s *Service) Update(ctx context.Context, a access.Actor, id int64, edit func(*Product)) (Product, error) {
+func (s *Service) Update(ctx context.Context, a access.Actor, id int64, edit func(*Product) error) (Product, error) {
 	var out Product
 	now := sqldb.Instant(s.Now())
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
@@ -199,7 +199,9 @@ func (s *Service) Update(ctx context.Context, a access.Actor, id int64, edit fun
 			return err
 		}
 		next := cur
-		edit(&next)
+		if err := edit(&next); err != nil {
+			return err
+		}
 		next.ID, next.Site, next.Kind, next.CreatedAt, next.UpdatedAt = cur.ID, cur.Site, cur.Kind, cur.CreatedAt, now
 		if err := Validate(&next); err != nil {
 			return err

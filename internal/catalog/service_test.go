@@ -73,7 +73,7 @@ func TestCreateUpdateList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := svc.Update(ctx, admin, b.ID, func(p *catalog.Product) { p.Display = "hidden"; p.Kind = "course" })
+		got, err := svc.Update(ctx, admin, b.ID, func(p *catalog.Product) error { p.Display = "hidden"; p.Kind = "course"; return nil })
 		if err != nil || got.Display != "hidden" || got.Kind != "textbook" {
 			t.Fatalf("Update = %+v, %v", got, err)
 		}

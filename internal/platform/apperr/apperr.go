@@ -13,13 +13,13 @@ import (
 type Code string
 
 const (
-	Invalid   Code = "invalid"   // bad input: 400/422, exit 2
-	NotFound  Code = "not_found" // 404
-	Conflict  Code = "conflict"  // 409: duplicate, illegal state transition
-	Forbidden Code = "forbidden" // 403
+	Invalid      Code = "invalid"      // bad input: 400/422, exit 2
+	NotFound     Code = "not_found"    // 404
+	Conflict     Code = "conflict"     // 409: duplicate, illegal state transition
+	Forbidden    Code = "forbidden"    // 403
 	Unauthorized Code = "unauthorized" // 401
-	TooMany   Code = "too_many"  // 429
-	TooLarge  Code = "too_large" // 413
+	TooMany      Code = "too_many"     // 429
+	TooLarge     Code = "too_large"    // 413
 )
 
 // FieldError names one invalid field (or a file's row and column) and why.

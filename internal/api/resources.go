@@ -1,0 +1,145 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/site"
+)
+
+func (s *Server) listSites(r *http.Request, a access.Actor) (int, any, error) {
+	sites, err := s.Sites.List(r.Context(), a)
+	return http.StatusOK, map[string]any{"items": sites, "total": len(sites), "page": 1, "per_page": len(sites)}, err
+}
+
+func (s *Server) createSite(r *http.Request, a access.Actor) (int, any, error) {
+	var in struct {
+		Code string `json:"code"`
+		Name string `json:"name"`
+	}
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	st, err := s.Sites.Create(r.Context(), a, site.Site{Code: in.Code, Name: in.Name})
+	return http.StatusCreated, st, err
+}
+
+func (s *Server) listMembers(r *http.Request, a access.Actor) (int, any, error) {
+	p, err := pageParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := s.Members.List(r.Context(), a, member.Filter{Site: q.Get("site"), Status: q.Get("status"), Q: q.Get("q"), Field: q.Get("field"), Params: p})
+	return http.StatusOK, page, err
+}
+
+func (s *Server) createMember(r *http.Request, a access.Actor) (int, any, error) {
+	var in member.Input
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	m, err := s.Members.Create(r.Context(), a, in)
+	return http.StatusCreated, m, err
+}
+
+func (s *Server) getMember(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	m, err := s.Members.Get(r.Context(), a, id)
+	return http.StatusOK, m, err
+}
+
+func (s *Server) patchMember(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var p member.Patch
+	if err := web.DecodeJSON(nil, r, &p); err != nil {
+		return 0, nil, err
+	}
+	m, err := s.Members.Update(r.Context(), a, id, p)
+	return http.StatusOK, m, err
+}
+
+func (s *Server) revealRRN(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	rrn, err := s.Members.RevealRRN(r.Context(), a, id)
+	return http.StatusOK, map[string]string{"rrn": rrn}, err
+}
+
+func (s *Server) listProducts(r *http.Request, a access.Actor) (int, any, error) {
+	p, err := pageParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := s.Catalog.List(r.Context(), a, catalog.Filter{Site: q.Get("site"), Kind: q.Get("kind"), Display: q.Get("display"),
+		Category: q.Get("category"), Q: q.Get("q"), Params: p})
+	return http.StatusOK, page, err
+}
+
+func (s *Server) createProduct(r *http.Request, a access.Actor) (int, any, error) {
+	var in catalog.Product
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	in.ID = 0
+	p, err := s.Catalog.Create(r.Context(), a, in)
+	return http.StatusCreated, p, err
+}
+
+func (s *Server) getProduct(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	p, err := s.Catalog.Get(r.Context(), a, id)
+	return http.StatusOK, p, err
+}
+
+// patchProduct applies the JSON body as a merge patch over the stored product.
+func (s *Server) patchProduct(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, web.MaxJSONBody))
+	if err != nil {
+		return 0, nil, apperr.Wrap(apperr.TooLarge, err, "요청 본문이 너무 큽니다.", "Request body too large.")
+	}
+	p, err := s.Catalog.Update(r.Context(), a, id, func(p *catalog.Product) error {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(p); err != nil {
+			return apperr.Wrap(apperr.Invalid, err, "JSON 본문을 읽을 수 없습니다: "+err.Error(), "Cannot read the JSON body: "+err.Error())
+		}
+		return nil
+	})
+	return http.StatusOK, p, err
+}
+
+func (s *Server) listAudit(r *http.Request, a access.Actor) (int, any, error) {
+	p, err := pageParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	page, err := s.Audit.List(r.Context(), a, audit.Filter{From: q.Get("from"), To: q.Get("to"), Entity: q.Get("entity"),
+		EntityID: q.Get("entity_id"), Actor: q.Get("actor"), Action: q.Get("action"), Params: p})
+	return http.StatusOK, page, err
+}

@@ -1,0 +1,164 @@
+// Package app wires configuration, database, services and the HTTP server
+// together, and runs the command line.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/api"
+	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/config"
+	"github.com/orderdesk/orderdesk/internal/console"
+	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/platform/idem"
+	"github.com/orderdesk/orderdesk/internal/platform/secret"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/site"
+	"github.com/orderdesk/orderdesk/internal/staff"
+)
+
+// App is one running orderdesk: its database and services.
+type App struct {
+	Cfg config.Config
+	Log *slog.Logger
+	DB  *sqldb.DB
+	Now func() time.Time
+
+	Sites   *site.Service
+	Staff   *staff.Service
+	Members *member.Service
+	Catalog *catalog.Service
+	Audit   *audit.Service
+	Idem    *idem.Store
+}
+
+// NewLogger makes the structured logger of the configuration.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	level, _ := config.ParseLevel(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(web.LogHandler{Handler: h})
+}
+
+// Open validates cfg, opens and migrates the database and builds the services.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := sqldb.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("migrated", "applied", applied, "engine", db.Engine)
+	}
+	box, err := openBox(cfg, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	now := func() time.Time { return time.Now().UTC() }
+	a := &App{Cfg: cfg, Log: log, DB: db, Now: now}
+	a.Sites = &site.Service{DB: db, Now: now}
+	a.Staff = &staff.Service{DB: db, Now: now, Throttle: staff.NewThrottle()}
+	a.Members = &member.Service{DB: db, Box: box, Now: now}
+	a.Catalog = &catalog.Service{DB: db, Now: now}
+	a.Audit = &audit.Service{DB: db}
+	a.Idem = &idem.Store{DB: db, Now: now}
+	return a, nil
+}
+
+func openBox(cfg config.Config, db *sqldb.DB) (*secret.Box, error) {
+	var key []byte
+	var err error
+	switch {
+	case cfg.SecretKey != "":
+		key, err = secret.ParseKey(cfg.SecretKey)
+	case db.Engine == sqldb.SQLite:
+		key, err = secret.LoadOrCreateKeyFile(cfg.KeyFile())
+	default:
+		var data []byte
+		if data, err = os.ReadFile(cfg.KeyFile()); err == nil {
+			key, err = secret.ParseKey(string(data))
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encryption key: %w", err)
+	}
+	return secret.NewBox(key)
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler is the whole HTTP surface: /healthz, /api/v1 and the console.
+func (a *App) Handler() (http.Handler, error) {
+	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem}
+	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit}
+	conH, err := con.Handler()
+	if err != nil {
+		return nil, fmt.Errorf("console templates: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.DB.Ping(ctx); err != nil {
+			web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+		web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("/api/v1/", apiSrv.Handler())
+	mux.Handle("/", conH)
+	return web.Middleware(a.Log, mux), nil
+}
+
+// Serve runs the HTTP server until ctx ends, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) error {
+	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	ln, err := listen(addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/app"
+	"github.com/orderdesk/orderdesk/internal/config"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
+	"github.com/orderdesk/orderdesk/internal/staff"
+)
+
+const testKey = "0101010101010101010101010101010101010101010101010101010101010101"
+
+// env is one running orderdesk on one engine, served by httptest.
+type env struct {
+	t   *testing.T
+	app *app.App
+	srv *httptest.Server
+}
+
+func newEnv(t *testing.T, engine sqldb.Engine) *env {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DB = sqldbtest.DSN(t, engine)
+	cfg.SecretKey = testKey
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	h, err := a.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &env{t: t, app: a, srv: srv}
+}
+
+// eachEngine runs fn on SQLite and, when configured, PostgreSQL.
+func eachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(string(engine), func(t *testing.T) { fn(t, newEnv(t, engine)) })
+	}
+}
+
+// staffToken creates an account and returns an API token for it.
+func (e *env) staffToken(login string, role access.Role, sites ...string) string {
+	e.t.Helper()
+	ctx := context.Background()
+	if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: login, Password: "correct horse battery", Role: role, Sites: sites}); err != nil {
+		e.t.Fatal(err)
+	}
+	tok, err := e.app.Staff.CreateToken(ctx, access.System(), login, "test")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("body %q: %v", r.Body, err)
+	}
+	return v
+}
+
+func (e *env) do(method, path, token string, body any, header ...string) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}

@@ -1,0 +1,185 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/config"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/staff"
+)
+
+const usage = `orderdesk: the back office of an online-education business.
+
+Usage: orderdesk COMMAND [flags]
+
+Commands:
+  serve [--addr 127.0.0.1:8080]    migrate, then serve the console at / and the API at /api/v1
+  migrate                          apply pending migrations and exit
+  demo                             load the manual's sample sites, members and products
+  admin create --login L --password P --role R [--site S]...
+                                   create a staff account (super_admin, site_admin, viewer)
+  token create --login L [--name N]
+                                   print a new API token of that account
+  verify                           check the stored data's invariants; exit 1 if any is broken
+
+Every command takes --db DSN (ORDERDESK_DB): sqlite:PATH (default sqlite:orderdesk.db)
+or postgres://USER@HOST:PORT/DB. Personal data is encrypted with ORDERDESK_SECRET_KEY
+(64 hex digits), or on SQLite with a key file created beside the database (PATH.key).
+Exit status: 0 success, 2 bad input (one line on stderr), 1 any other failure.
+`
+
+// usageError is bad input on the command line: exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Main runs the command line and returns the exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	err := run(ctx, args, stdout, stderr, getenv)
+	if err == nil {
+		return 0
+	}
+	var ue usageError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "orderdesk:", ue.msg)
+		return 2
+	}
+	if e, ok := apperr.As(err); ok && e.Code != apperr.Unauthorized {
+		fmt.Fprintln(stderr, "orderdesk:", oneLine(e))
+		if e.Code == apperr.Invalid || e.Code == apperr.Conflict || e.Code == apperr.NotFound || e.Code == apperr.Forbidden {
+			return 2
+		}
+		return 1
+	}
+	fmt.Fprintln(stderr, "orderdesk:", err)
+	return 1
+}
+
+// oneLine says what is wrong, in English and Korean, on one line.
+func oneLine(e *apperr.Error) string {
+	var parts []string
+	if len(e.Fields) == 0 {
+		parts = append(parts, e.English+" ("+e.Message+")")
+	}
+	for _, f := range e.Fields {
+		parts = append(parts, f.Location+": "+f.English+" ("+f.Message+")")
+	}
+	return strings.ReplaceAll(strings.Join(parts, "; "), "\n", " ")
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return usageError{"no command given (see orderdesk help)"}
+		}
+		return nil
+	}
+	cfg := config.Default().FromEnv(getenv)
+	name := args[0]
+	rest := args[1:]
+	if (name == "admin" || name == "token") && len(rest) > 0 && rest[0] == "create" {
+		name += " create"
+		rest = rest[1:]
+	}
+	fs := flag.NewFlagSet("orderdesk "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // a flag error is one line; -h prints the flags below
+	cfg.Register(fs)
+	var login, password, role, tokenName string
+	var sites multi
+	switch name {
+	case "serve":
+		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (ORDERDESK_ADDR)")
+	case "admin create":
+		fs.StringVar(&login, "login", "", "login of the new account")
+		fs.StringVar(&password, "password", "", "its password (at least 10 characters)")
+		fs.StringVar(&role, "role", "", "super_admin, site_admin or viewer")
+		fs.Var(&sites, "site", "a site of a site_admin or viewer (repeat for more)")
+	case "token create":
+		fs.StringVar(&login, "login", "", "login of the account the token acts as")
+		fs.StringVar(&tokenName, "name", "api", "a name to recognise the token by")
+	case "migrate", "demo", "verify":
+	default:
+		return usageError{fmt.Sprintf("unknown command %q (see orderdesk help)", args[0])}
+	}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := NewLogger(cfg, stderr)
+	a, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch name {
+	case "serve":
+		pw, created, err := a.Staff.EnsureInitialAdmin(ctx, cfg.AdminPassword)
+		if err != nil {
+			return err
+		}
+		if created && cfg.AdminPassword == "" {
+			fmt.Fprintf(stdout, "Created the first staff account: login admin, password %s (shown once; change it or keep it safe)\n", pw)
+		}
+		return a.Serve(ctx, cfg.Addr, func(addr string) {
+			log.Info("serving", "url", "http://"+addr, "db", a.DB.Engine)
+		})
+	case "migrate":
+		applied, latest, err := a.DB.Version(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "schema at version %d of %d\n", applied, latest)
+		return nil
+	case "demo":
+		return a.LoadDemo(ctx, stdout)
+	case "admin create":
+		if login == "" || role == "" {
+			return usageError{"admin create needs --login, --password and --role"}
+		}
+		st, err := a.Staff.Create(ctx, access.System(), staff.NewStaff{Login: login, Password: password, Role: access.Role(role), Sites: sites})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created %s (%s)\n", st.Login, st.Role)
+		return nil
+	case "token create":
+		if login == "" {
+			return usageError{"token create needs --login"}
+		}
+		tok, err := a.Staff.CreateToken(ctx, access.System(), login, tokenName)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
+	case "verify":
+		return a.Verify(ctx, stdout)
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/app"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
+)
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := app.Main(context.Background(), args, &out, &errb, func(k string) string { return env[k] })
+	return code, out.String(), errb.String()
+}
+
+func TestCLIDemoVerifyAdminToken(t *testing.T) {
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			env := map[string]string{"ORDERDESK_DB": sqldbtest.DSN(t, engine), "ORDERDESK_SECRET_KEY": testKey, "ORDERDESK_LOG_LEVEL": "warn"}
+			if code, out, errs := runCLI(t, env, "demo"); code != 0 || !strings.Contains(out, "demo data loaded") {
+				t.Fatalf("demo = %d %q %q", code, out, errs)
+			}
+			if code, out, _ := runCLI(t, env, "demo"); code != 0 || !strings.Contains(out, "already") {
+				t.Fatalf("second demo = %d %q", code, out)
+			}
+			if code, out, _ := runCLI(t, env, "verify"); code != 0 || !strings.Contains(out, "all checks passed") {
+				t.Fatalf("verify = %d %q", code, out)
+			}
+			if code, _, errs := runCLI(t, env, "admin", "create", "--login", "kim", "--password", "correct horse", "--role", "site_admin", "--site", "malgn"); code != 0 {
+				t.Fatalf("admin create = %d %q", code, errs)
+			}
+			code, out, _ := runCLI(t, env, "token", "create", "--login", "kim")
+			if code != 0 || !strings.HasPrefix(out, "od_") || strings.Count(out, "\n") != 1 {
+				t.Fatalf("token create = %d %q", code, out)
+			}
+			bad := [][]string{
+				{"admin", "create", "--login", "kim", "--password", "correct horse", "--role", "site_admin", "--site", "malgn"},
+				{"admin", "create", "--login", "lee", "--password", "correct horse", "--role", "wizard"},
+				{"token", "create", "--login", "nobody"},
+				{"frobnicate"},
+				{"migrate", "--db", "postgres//broken"},
+				{"migrate", "--nope"},
+			}
+			for _, args := range bad {
+				code, _, errs := runCLI(t, env, args...)
+				if code != 2 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || errs == "" {
+					t.Errorf("%v = exit %d, stderr %q; want 2 and one line", args, code, errs)
+				}
+			}
+			// A different key cannot read the members' numbers: verify says so.
+			env["ORDERDESK_SECRET_KEY"] = strings.Repeat("02", 32)
+			if code, out, _ := runCLI(t, env, "verify"); code != 1 || !strings.Contains(out, "does not decrypt") {
+				t.Fatalf("verify with wrong key = %d %q", code, out)
+			}
+		})
+	}
+}

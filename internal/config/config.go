@@ -1,0 +1,104 @@
+// Package config reads orderdesk's settings from flags and ORDERDESK_*
+// variables (a flag wins over its variable) and validates them at start.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+// Config is every setting of one run.
+type Config struct {
+	DB            string // ORDERDESK_DB: sqlite:PATH or postgres://…
+	Addr          string // ORDERDESK_ADDR: listen address of serve
+	SecretKey     string // ORDERDESK_SECRET_KEY: 32 bytes as hex or base64
+	SecretKeyFile string // ORDERDESK_SECRET_KEY_FILE: default PATH.key beside an SQLite file
+	AdminPassword string // ORDERDESK_ADMIN_PASSWORD: password of the first admin
+	LogLevel      string // ORDERDESK_LOG_LEVEL: debug, info, warn, error
+	LogFormat     string // ORDERDESK_LOG_FORMAT: text or json
+}
+
+// Default is the configuration with nothing set.
+func Default() Config {
+	return Config{DB: "sqlite:orderdesk.db", Addr: "127.0.0.1:8080", LogLevel: "info", LogFormat: "text"}
+}
+
+// FromEnv overlays the ORDERDESK_* variables on c.
+func (c Config) FromEnv(getenv func(string) string) Config {
+	for name, dst := range map[string]*string{
+		"ORDERDESK_DB": &c.DB, "ORDERDESK_ADDR": &c.Addr, "ORDERDESK_SECRET_KEY": &c.SecretKey,
+		"ORDERDESK_SECRET_KEY_FILE": &c.SecretKeyFile, "ORDERDESK_ADMIN_PASSWORD": &c.AdminPassword,
+		"ORDERDESK_LOG_LEVEL": &c.LogLevel, "ORDERDESK_LOG_FORMAT": &c.LogFormat,
+	} {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	return c
+}
+
+// Load returns the defaults overlaid by the environment.
+func Load() Config { return Default().FromEnv(os.Getenv) }
+
+// Register adds the flags common to every command to fs, writing into c.
+func (c *Config) Register(fs *flag.FlagSet) {
+	fs.StringVar(&c.DB, "db", c.DB, "database: sqlite:PATH or postgres://USER@HOST:PORT/DB (ORDERDESK_DB)")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "file with the 32-byte key that encrypts personal data (ORDERDESK_SECRET_KEY_FILE)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (ORDERDESK_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (ORDERDESK_LOG_FORMAT)")
+}
+
+// Validate checks every setting and says what is wrong in one line.
+func (c Config) Validate() error {
+	engine, path, err := sqldb.ParseDSN(c.DB)
+	if err != nil {
+		return err
+	}
+	if c.Addr != "" {
+		if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+			return invalid("--addr", fmt.Sprintf("listen address %q must be HOST:PORT, e.g. 127.0.0.1:8080", c.Addr))
+		}
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return invalid("--log-format", fmt.Sprintf("log format %q must be text or json", c.LogFormat))
+	}
+	if engine == sqldb.Postgres && c.SecretKey == "" && c.SecretKeyFile == "" {
+		return invalid("ORDERDESK_SECRET_KEY", "on PostgreSQL set ORDERDESK_SECRET_KEY or --secret-key-file (a key beside the database file exists only for SQLite)")
+	}
+	_ = path
+	return nil
+}
+
+// KeyFile is where the encryption key lives when no key is given.
+func (c Config) KeyFile() string {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile
+	}
+	if engine, path, err := sqldb.ParseDSN(c.DB); err == nil && engine == sqldb.SQLite {
+		return path + ".key"
+	}
+	return ""
+}
+
+// ParseLevel reads a log level.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(s))); err != nil {
+		return 0, invalid("--log-level", fmt.Sprintf("log level %q must be debug, info, warn or error", s))
+	}
+	return l, nil
+}
+
+func invalid(setting, why string) error {
+	return apperr.New(apperr.Invalid, "설정 "+setting+"이(가) 올바르지 않습니다: "+why, setting+": "+why)
+}

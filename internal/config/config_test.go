@@ -1,0 +1,39 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+)
+
+func TestValidate(t *testing.T) {
+	env := map[string]string{"ORDERDESK_DB": "postgres://postgres@127.0.0.1:5432/od", "ORDERDESK_SECRET_KEY": "x"}
+	c := Default().FromEnv(func(k string) string { return env[k] })
+	if c.DB != env["ORDERDESK_DB"] {
+		t.Fatalf("env not read: %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid config: %v", err)
+	}
+	tests := []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"malformed dsn", func(c *Config) { c.DB = "postgres//nohost" }},
+		{"unknown engine", func(c *Config) { c.DB = "mysql://root@x/db" }},
+		{"bad addr", func(c *Config) { c.Addr = "8080" }},
+		{"bad level", func(c *Config) { c.LogLevel = "loud" }},
+		{"bad format", func(c *Config) { c.LogFormat = "xml" }},
+		{"postgres without key", func(c *Config) { c.SecretKey = "" }},
+	}
+	for _, tt := range tests {
+		c := c
+		tt.edit(&c)
+		if err := c.Validate(); apperr.CodeOf(err) != apperr.Invalid {
+			t.Errorf("%s: %v, want invalid", tt.name, err)
+		}
+	}
+	if got := Default().KeyFile(); got != "orderdesk.db.key" {
+		t.Errorf("KeyFile = %q", got)
+	}
+}

@@ -1,0 +1,90 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
+)
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "login", "로그인", map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}, nil)
+}
+
+// safeNext keeps a redirect target on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	next := safeNext(r.PostFormValue("next"))
+	tok, _, err := s.Staff.Login(r.Context(), r.PostFormValue("login"), r.PostFormValue("password"), clientIP(r), r.UserAgent())
+	if err != nil {
+		s.render(w, r, statusOf(err), "login", "로그인", map[string]string{"Next": next, "Login": r.PostFormValue("login")}, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: tok, Path: "/", HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(CookieName); err == nil {
+		if err := s.Staff.Logout(r.Context(), actorOf(r), c.Value); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
+	if err := s.Staff.SetLang(r.Context(), actorOf(r), r.PostFormValue("lang")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	back := safeNext(r.PostFormValue("back"))
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	a := actorOf(r)
+	members, err := s.Members.List(r.Context(), a, member.Filter{Params: paging.Params{PerPage: 1}})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	products, err := s.Catalog.List(r.Context(), a, catalog.Filter{Params: paging.Params{PerPage: 1}})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sites, err := s.Sites.List(r.Context(), a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", "홈", map[string]int{"Members": members.Total, "Products": products.Total, "Sites": len(sites)}, nil)
+}
+
+func (s *Server) pending(w http.ResponseWriter, r *http.Request) {
+	title := "준비 중"
+	for _, g := range menu {
+		for _, it := range g.Items {
+			if it.Path == r.URL.Path {
+				title = it.Label
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "pending", title, nil, nil)
+}

@@ -1,0 +1,245 @@
+// Package web holds what every HTTP edge shares: the one mapping from errors
+// to statuses, RFC 9457 problem documents, JSON decoding with a size limit,
+// request ids, logging and recovery middleware, and the display formats.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+)
+
+// MaxJSONBody bounds a JSON request body.
+const MaxJSONBody = 1 << 20
+
+// Status maps an error to its HTTP status: the one place that does.
+func Status(err error) int {
+	if errors.Is(err, context.Canceled) {
+		return 499
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid:
+		return http.StatusUnprocessableEntity
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.TooMany:
+		return http.StatusTooManyRequests
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type     string              `json:"type"`
+	Title    string              `json:"title"`
+	Status   int                 `json:"status"`
+	Detail   string              `json:"detail"`
+	Instance string              `json:"instance,omitempty"`
+	Errors   []apperr.FieldError `json:"errors,omitempty"`
+}
+
+// ProblemOf turns err into what a user may see: the business message, never
+// an internal error's text.
+func ProblemOf(err error, lang string) Problem {
+	status := Status(err)
+	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status}
+	if e, ok := apperr.As(err); ok {
+		p.Detail = e.Localized(lang)
+		p.Errors = e.Fields
+		if lang == "en" {
+			for i := range p.Errors {
+				if p.Errors[i].English != "" {
+					p.Errors[i].Message = p.Errors[i].English
+				}
+			}
+		}
+		return p
+	}
+	switch status {
+	case http.StatusRequestEntityTooLarge:
+		p.Detail = fmt.Sprintf("요청 본문이 너무 큽니다 (최대 %d바이트). Request body too large.", MaxJSONBody)
+	case 499:
+		p.Detail = "request cancelled"
+	default:
+		p.Detail = "서버 오류가 발생했습니다. 잠시 후 다시 시도해 주세요. (internal error)"
+	}
+	return p
+}
+
+// WriteProblem writes err as application/problem+json and logs internal errors.
+func WriteProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	p := ProblemOf(err, Lang(r))
+	p.Instance = r.URL.Path
+	if p.Status >= 500 {
+		log.ErrorContext(r.Context(), "request failed", "err", err, "path", r.URL.Path)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// Lang is "en" when the client prefers English, else "ko".
+func Lang(r *http.Request) string {
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Accept-Language")), "en") {
+		return "en"
+	}
+	return "ko"
+}
+
+// WriteJSON writes v with the status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// DecodeJSON reads one JSON value of at most MaxJSONBody bytes into v,
+// refusing unknown fields so that a misspelt field is an error, not a no-op.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body := http.MaxBytesReader(w, r.Body, MaxJSONBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apperr.New(apperr.TooLarge, fmt.Sprintf("요청 본문이 너무 큽니다 (최대 %d바이트).", MaxJSONBody), fmt.Sprintf("Request body over %d bytes.", MaxJSONBody))
+		}
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return &apperr.Error{Code: apperr.Invalid, Message: "입력값의 형식이 틀렸습니다.", English: "A field has the wrong type.",
+				Fields: []apperr.FieldError{{Location: ute.Field, Message: ute.Value + " 값은 이 항목에 맞지 않습니다.", English: "expected " + ute.Type.String()}}}
+		}
+		msg := err.Error()
+		if errors.Is(err, io.EOF) {
+			msg = "empty body"
+		}
+		return apperr.Wrap(apperr.Invalid, err, "JSON 본문을 읽을 수 없습니다: "+msg, "Cannot read the JSON body: "+msg)
+	}
+	if dec.More() {
+		return apperr.New(apperr.Invalid, "JSON 값이 하나보다 많습니다.", "More than one JSON value in the body.")
+	}
+	return nil
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// RequestID returns the id of the request in ctx.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// LogHandler adds the request id of the context to every record.
+type LogHandler struct{ slog.Handler }
+
+// Handle implements slog.Handler.
+func (h LogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs implements slog.Handler.
+func (h LogHandler) WithAttrs(a []slog.Attr) slog.Handler { return LogHandler{h.Handler.WithAttrs(a)} }
+
+// WithGroup implements slog.Handler.
+func (h LogHandler) WithGroup(n string) slog.Handler { return LogHandler{h.Handler.WithGroup(n)} }
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(s int) {
+	if w.status == 0 {
+		w.status = s
+	}
+	w.ResponseWriter.WriteHeader(s)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Middleware gives each request an id (X-Request-Id, kept when a proxy sets a
+// sane one), logs it when done, and turns a panic into a 500.
+func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if len(id) == 0 || len(id) > 64 || strings.ContainsAny(id, " \t\r\n") {
+			id = newRequestID()
+		}
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		r = r.WithContext(ctx)
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(p), "path", r.URL.Path)
+				if sw.status == 0 {
+					WriteProblem(sw, r, log, errors.New("panic"))
+				}
+			}
+			log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"bytes", sw.bytes, "duration_ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// SecurityHeaders sets the headers every page of the console wants.
+func SecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		next.ServeHTTP(w, r)
+	})
+}

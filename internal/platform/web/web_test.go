@@ -1,0 +1,36 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+)
+
+func TestWon(t *testing.T) {
+	for n, want := range map[int64]string{0: "0원", 8000: "8,000원", 280000: "280,000원", -59135: "-59,135원", 1234567890: "1,234,567,890원"} {
+		if got := Won(n); got != want {
+			t.Errorf("Won(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestDecodeJSONRefusesOversizedAndUnknown(t *testing.T) {
+	var v struct{ Name string }
+	big := `{"Name":"` + strings.Repeat("x", MaxJSONBody) + `"}`
+	r := httptest.NewRequest("POST", "/", strings.NewReader(big))
+	err := DecodeJSON(httptest.NewRecorder(), r, &v)
+	if Status(err) != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized: %v (status %d)", err, Status(err))
+	}
+	r = httptest.NewRequest("POST", "/", strings.NewReader(`{"Nmae":"x"}`))
+	if err := DecodeJSON(httptest.NewRecorder(), r, &v); apperr.CodeOf(err) != apperr.Invalid {
+		t.Fatalf("unknown field: %v", err)
+	}
+	p := ProblemOf(apperr.New(apperr.Conflict, "충돌", "conflict"), "en")
+	if p.Status != 409 || p.Detail != "conflict" {
+		t.Fatalf("problem = %+v", p)
+	}
+}
