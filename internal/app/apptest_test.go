@@ -28,12 +28,17 @@ type env struct {
 	srv *httptest.Server
 }
 
+// logWriter shows the server's warnings and errors in the test's output.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
 func newEnv(t *testing.T, engine sqldb.Engine) *env {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DB = sqldbtest.DSN(t, engine)
 	cfg.SecretKey = testKey
-	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		t.Fatal(err)
 	}

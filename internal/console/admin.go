@@ -88,4 +88,3 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "audit", "감사 로그", map[string]any{"Page": page, "Pager": pagerOf(page, q)}, nil)
 }
-

@@ -231,7 +231,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (s *Server) parse() error {
 	funcs := template.FuncMap{
 		"won":  web.Won,
-		"num":  web.Number,
+		"num": func(v any) string {
+			switch n := v.(type) {
+			case int:
+				return web.Number(int64(n))
+			case int64:
+				return web.Number(n)
+			}
+			return fmt.Sprint(v)
+		},
 		"date": kst.DisplayDate,
 		"time": kst.DisplayTime,
 		"t":    func(lang, ko string) string { return translate(lang, ko) },
@@ -256,9 +264,9 @@ func (s *Server) parse() error {
 			}
 			return out
 		},
-		"max": func(a, b int) int { return max(a, b) },
-		"min": func(a, b int) int { return min(a, b) },
-		"add": func(a, b int) int { return a + b },
+		"max":   func(a, b int) int { return max(a, b) },
+		"min":   func(a, b int) int { return min(a, b) },
+		"add":   func(a, b int) int { return a + b },
 		"roles": func() []access.Role { return access.Roles },
 		"has": func(list []string, s string) bool {
 			for _, x := range list {
@@ -334,4 +342,3 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
-

@@ -1,0 +1,115 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/staff"
+)
+
+// consoleClient logs in through the form and keeps the session cookie.
+func (e *env) consoleClient(login, password string) *http.Client {
+	e.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(e.srv.URL+"/login", url.Values{"login": {login}, "password": {password}, "next": {"/"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/" {
+		e.t.Fatalf("login ended at %s with %d", resp.Request.URL, resp.StatusCode)
+	}
+	return c
+}
+
+func get(t *testing.T, c *http.Client, u string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Every screen of the menu renders for a super_admin, in Korean and English.
+func TestConsoleScreensRender(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		if err := e.app.LoadDemo(ctx, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: "root", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		c := e.consoleClient("root", "correct horse battery")
+		paths := []string{"/", "/members", "/members?status=withdrawn&q=박&field=name&site=malgn", "/members/new", "/members/1", "/members/1/edit",
+			"/products", "/products?kind=course&display=visible", "/products/new?kind=course", "/products/new?kind=textbook",
+			"/products/new?kind=freepass", "/products/1/edit", "/products/5/edit", "/sites", "/staff", "/audit", "/audit?entity=member&entity_id=1",
+			"/orders", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
+			"/marketplaces", "/sheet-formats", "/settlement-rules", "/settlement-reports"}
+		for _, lang := range []string{"ko", "en"} {
+			if lang == "en" {
+				resp, err := c.PostForm(e.srv.URL+"/settings/lang", url.Values{"lang": {"en"}, "back": {"/"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			for _, p := range paths {
+				status, body := get(t, c, e.srv.URL+p)
+				if status != 200 {
+					t.Errorf("%s %s = %d", lang, p, status)
+				}
+				if lang == "en" && !strings.Contains(body, "Members &amp; products") {
+					t.Errorf("%s %s is not in English", lang, p)
+				}
+			}
+		}
+		status, body := get(t, c, e.srv.URL+"/members?status=withdrawn")
+		if status != 200 || !strings.Contains(body, "Total : <strong>1</strong> 건") || !strings.Contains(body, "박주란") {
+			t.Errorf("withdrawn filter: %d, body lacks the one withdrawn member", status)
+		}
+	})
+}
+
+func TestConsoleRefusesCrossSiteAndAnonymous(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: "root", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noRedirect.Get(e.srv.URL + "/members")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Fatalf("anonymous /members = %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		c := e.consoleClient("root", "correct horse battery")
+		req, _ := http.NewRequest("POST", e.srv.URL+"/sites", strings.NewReader("code=evil&name=evil"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err = c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("cross-site POST = %d, want 403", resp.StatusCode)
+		}
+		if _, err := e.app.Sites.Get(ctx, access.System(), "evil"); err == nil {
+			t.Fatalf("the cross-site POST created a site")
+		}
+	})
+}
