@@ -31,7 +31,10 @@ type env struct {
 // logWriter shows the server's warnings and errors in the test's output.
 type logWriter struct{ t *testing.T }
 
-func (w logWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 func newEnv(t *testing.T, engine sqldb.Engine) *env {
 	t.Helper()

@@ -230,7 +230,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 func (s *Server) parse() error {
 	funcs := template.FuncMap{
-		"won":  web.Won,
+		"won": web.Won,
 		"num": func(v any) string {
 			switch n := v.(type) {
 			case int:

@@ -27,7 +27,10 @@ import (
 // logWriter shows the server's warnings and errors in the test's output.
 type logWriter struct{ t *testing.T }
 
-func (w logWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // server starts orderdesk on engine with a site and a site admin.
 func server(t *testing.T, engine sqldb.Engine) (*app.App, string) {
