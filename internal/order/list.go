@@ -1,0 +1,220 @@
+package order
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
+	"github.com/orderdesk/orderdesk/internal/platform/secret"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+// load reads an order the actor may see (another site's order does not exist for it).
+func (s *Service) load(ctx context.Context, q sqldb.Querier, a access.Actor, orderNo int64) (row, error) {
+	o, err := loadOrder(ctx, q, orderNo)
+	if err != nil {
+		return o, err
+	}
+	if err := a.CheckRead(o.Site, "주문", "order"); err != nil {
+		return row{}, err
+	}
+	return o, nil
+}
+
+// Get returns one order with its items.
+func (s *Service) Get(ctx context.Context, a access.Actor, orderNo int64) (Order, error) {
+	q := s.DB.Read()
+	o, err := s.load(ctx, q, a, orderNo)
+	if err != nil {
+		return Order{}, err
+	}
+	if o.Items, err = loadItems(ctx, q, o.ID); err != nil {
+		return Order{}, err
+	}
+	if o.voucherEnc != "" {
+		card, err := s.Box.Open(o.voucherEnc)
+		if err != nil {
+			return Order{}, err
+		}
+		o.VoucherCard = secret.MaskCard(card)
+	}
+	return o.Order, nil
+}
+
+// Transactions is 결제내역 of one order, oldest first.
+func (s *Service) Transactions(ctx context.Context, a access.Actor, orderNo int64) ([]Transaction, error) {
+	q := s.DB.Read()
+	o, err := s.load(ctx, q, a, orderNo)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, gateway, kind, payment_key, result_code, result_message, method, company, masked_number,
+		installment, amount, approved_at, raw, created_at FROM payment_transactions WHERE order_id = $1 ORDER BY id`, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Transaction{}
+	for rows.Next() {
+		t := Transaction{OrderNo: orderNo, OrderedAt: o.OrderedAt}
+		var approved sql.NullTime
+		if err := rows.Scan(&t.ID, &t.Gateway, &t.Kind, &t.PaymentKey, &t.Code, &t.Message, &t.Method, &t.Company, &t.MaskedNumber,
+			&t.Installment, &t.Amount, &approved, &t.Raw, &t.CreatedAt); err != nil {
+			return nil, err
+		}
+		if approved.Valid {
+			t.ApprovedAt = &approved.Time
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ListRow is one line of 주문목록.
+type ListRow struct {
+	OrderNo    int64  `json:"order_no"`
+	Site       string `json:"site"`
+	Title      string `json:"title"`
+	Method     string `json:"payment_method"`
+	Total      int64  `json:"total"`
+	BuyerName  string `json:"buyer_name"`
+	BuyerLogin string `json:"member_login"`
+	OrderedDay string `json:"ordered_day"`
+	PaidDay    string `json:"paid_day"`
+	Status     string `json:"status"`
+	TaxInvoice bool   `json:"tax_invoice"`
+	Refunded   int64  `json:"refunded"`
+	HasTx      bool   `json:"has_transactions"`
+}
+
+// ValidateFilter checks the dates and choices of a filter.
+func ValidateFilter(f *Filter) error {
+	var fe apperr.Fields
+	for name, v := range map[string]string{"ordered_from": f.OrderedFrom, "ordered_to": f.OrderedTo, "paid_from": f.PaidFrom, "paid_to": f.PaidTo} {
+		if v != "" {
+			if _, err := kst.ParseDay(v); err != nil {
+				fe.Add(name, "날짜는 YYYY-MM-DD 형식입니다.", "dates are YYYY-MM-DD")
+			}
+		}
+	}
+	if f.Method != "" && !knownMethod(f.Method) {
+		fe.Add("method", "알 수 없는 결제수단입니다.", "unknown method")
+	}
+	if f.Status != "" && Label(Statuses, f.Status) == f.Status {
+		fe.Add("status", "알 수 없는 상태입니다.", "unknown status")
+	}
+	switch f.Field {
+	case "", "order_no", "title", "buyer_name", "member_login":
+	default:
+		fe.Add("field", "검색 항목은 order_no, title, buyer_name, member_login입니다.", "field must be order_no, title, buyer_name or member_login")
+	}
+	return fe.Err()
+}
+
+func (s *Service) where(a access.Actor, f Filter) sqldb.Where {
+	var w sqldb.Where
+	if scope := a.ReadScope(); scope != nil {
+		w.In("site", scope)
+	}
+	if f.Site != "" {
+		w.Add("site = ?", f.Site)
+	}
+	if f.OrderedFrom != "" {
+		w.Add("ordered_day >= ?", f.OrderedFrom)
+	}
+	if f.OrderedTo != "" {
+		w.Add("ordered_day <= ?", f.OrderedTo)
+	}
+	if f.PaidFrom != "" {
+		w.Add("paid_day >= ?", f.PaidFrom)
+	}
+	if f.PaidTo != "" {
+		w.Add("paid_day <= ? AND paid_day <> ''", f.PaidTo)
+	}
+	switch {
+	case f.Status != "":
+		w.Add("status = ?", f.Status)
+	case !f.IncludePending:
+		w.Add("status <> 'pending'")
+	}
+	if f.Method != "" {
+		w.Add("method = ?", f.Method)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		no, numErr := strconv.ParseInt(q, 10, 64)
+		like := sqldb.Like(q)
+		switch f.Field {
+		case "order_no":
+			if numErr != nil {
+				no = -1
+			}
+			w.Add("order_no = ?", no)
+		case "title":
+			w.Add("LOWER(title) LIKE ? ESCAPE '\\'", like)
+		case "buyer_name":
+			w.Add("buyer_name = ?", q)
+		case "member_login":
+			w.Add("buyer_login = ?", q)
+		default:
+			if numErr != nil {
+				no = -1
+			}
+			w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ? OR LOWER(title) LIKE ? ESCAPE '\\')", no, q, q, like)
+		}
+	}
+	return w
+}
+
+// List is 주문목록: newest first, one page, with the total.
+func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Page[ListRow], error) {
+	f.Params = f.Params.Normalize()
+	page := paging.Page[ListRow]{Page: f.Page, PerPage: f.PerPage, Items: []ListRow{}}
+	if err := ValidateFilter(&f); err != nil {
+		return page, err
+	}
+	w := s.where(a, f)
+	q := s.DB.Read()
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders`+w.SQL(), w.Args()...).Scan(&page.Total); err != nil {
+		return page, err
+	}
+	err := s.each(ctx, w, fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, f.Offset()), func(r ListRow) error {
+		page.Items = append(page.Items, r)
+		return nil
+	})
+	return page, err
+}
+
+// Each calls fn for every row of the filter, newest first, streaming from
+// the database (the Excel export).
+func (s *Service) Each(ctx context.Context, a access.Actor, f Filter, fn func(ListRow) error) error {
+	if err := ValidateFilter(&f); err != nil {
+		return err
+	}
+	return s.each(ctx, s.where(a, f), "", fn)
+}
+
+func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func(ListRow) error) error {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT order_no, site, title, method, total, buyer_name, buyer_login, ordered_day, paid_day,
+		status, tax_invoice, refunded, gateway <> '' FROM orders`+w.SQL()+` ORDER BY order_no DESC`+limit, w.Args()...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ListRow
+		if err := rows.Scan(&r.OrderNo, &r.Site, &r.Title, &r.Method, &r.Total, &r.BuyerName, &r.BuyerLogin, &r.OrderedDay, &r.PaidDay,
+			&r.Status, &r.TaxInvoice, &r.Refunded, &r.HasTx); err != nil {
+			return err
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

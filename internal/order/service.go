@@ -1,0 +1,539 @@
+package order
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/payment"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/secret"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+// Service holds the order rules.
+type Service struct {
+	DB       *sqldb.DB
+	Box      *secret.Box
+	Now      func() time.Time
+	Log      *slog.Logger
+	Gateways map[string]payment.Gateway
+}
+
+// MaxItems bounds the lines of one order.
+const MaxItems = 100
+
+func (s *Service) gateway(name string) (payment.Gateway, error) {
+	g, ok := s.Gateways[name]
+	if !ok {
+		return nil, apperr.New(apperr.Invalid, fmt.Sprintf("알 수 없는 결제대행사입니다: %q", name), fmt.Sprintf("unknown payment gateway %q", name))
+	}
+	return g, nil
+}
+
+type memberRow struct {
+	site, login, name, status string
+}
+
+// Place creates an order from the storefront's request. Gateway methods
+// start pending (임시주문) until the payment is confirmed; bank deposits wait
+// in awaiting_deposit; an order of 0원 (무과금) is paid at once.
+func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Order, error) {
+	var fe apperr.Fields
+	in.Site = strings.TrimSpace(in.Site)
+	if in.Site == "" {
+		fe.Add("site", "사이트를 지정해 주세요.", "site is required.")
+	} else if err := a.CheckWrite(in.Site, "사이트", "site"); err != nil {
+		return Order{}, err
+	}
+	if !knownMethod(in.Method) {
+		fe.Add("payment_method", fmt.Sprintf("알 수 없는 결제수단입니다: %q", in.Method), fmt.Sprintf("unknown payment_method %q", in.Method))
+	}
+	if len(in.Items) == 0 {
+		fe.Add("items", "주문할 상품이 없습니다.", "items must not be empty.")
+	}
+	if len(in.Items) > MaxItems {
+		fe.Add("items", fmt.Sprintf("한 주문의 상품은 %d개까지입니다.", MaxItems), fmt.Sprintf("at most %d items", MaxItems))
+	}
+	if in.CouponCode != "" {
+		fe.Add("coupon_code", "쿠폰은 아직 쓸 수 없습니다.", "Coupons are not available yet.")
+	}
+	if in.TaxInvoice && in.Method != "bank_deposit" {
+		fe.Add("tax_invoice", "세금계산서(후불)는 자체계좌 주문에만 쓸 수 있습니다.", "tax_invoice goes with bank_deposit only.")
+	}
+	for i, it := range in.Items {
+		loc := fmt.Sprintf("items[%d]", i)
+		if it.Qty < 1 || it.Qty > 999 {
+			fe.Add(loc+".qty", "수량은 1~999입니다.", "qty must be 1-999.")
+		}
+		if it.Subsidy < 0 || it.Discount < 0 {
+			fe.Add(loc, "환급금액과 할인액은 0원 이상입니다.", "subsidy and discount must not be negative.")
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return Order{}, err
+	}
+	var out Order
+	now := sqldb.Instant(s.Now())
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		var m memberRow
+		err := tx.QueryRowContext(ctx, `SELECT site, login, name, status FROM members WHERE id = $1`, in.MemberID).Scan(&m.site, &m.login, &m.name, &m.status)
+		if err != nil || m.site != in.Site {
+			return &apperr.Error{Code: apperr.Invalid, Message: "이 사이트의 회원이 아닙니다.", English: "member_id is not a member of this site.",
+				Fields: []apperr.FieldError{{Location: "member_id", Message: "없는 회원입니다.", English: "no such member"}}}
+		}
+		if m.status == "withdrawn" {
+			return apperr.New(apperr.Invalid, "탈퇴한 회원은 주문할 수 없습니다.", "A withdrawn member cannot order.")
+		}
+		o := row{Order: Order{Site: in.Site, MemberID: in.MemberID, BuyerName: m.name, BuyerLogin: m.login, Method: in.Method,
+			TaxInvoice: in.TaxInvoice, OrderedAt: now}}
+		var fe apperr.Fields
+		needsShipping := false
+		for i, li := range in.Items {
+			loc := fmt.Sprintf("items[%d]", i)
+			var p catalog.Product
+			err := tx.QueryRowContext(ctx, `SELECT id, site, kind, name, display, sale_price, gov_refundable, shipping_fee FROM products WHERE id = $1`, li.ProductID).
+				Scan(&p.ID, &p.Site, &p.Kind, &p.Name, &p.Display, &p.SalePrice, &p.GovRefundable, &p.ShippingFee)
+			if err != nil || p.Site != in.Site {
+				fe.Add(loc+".product_id", fmt.Sprintf("이 사이트에 없는 상품입니다: %d", li.ProductID), fmt.Sprintf("no product %d on this site", li.ProductID))
+				continue
+			}
+			if p.Display == "hidden" {
+				fe.Add(loc+".product_id", "숨김 상태의 상품은 주문할 수 없습니다: "+p.Name, "product is hidden: "+p.Name)
+			}
+			it := Item{ProductID: p.ID, Kind: p.Kind, Name: p.Name, Qty: li.Qty, UnitPrice: p.SalePrice, ListPrice: p.SalePrice * int64(li.Qty),
+				Subsidy: li.Subsidy, Discount: li.Discount, GovRefundable: p.GovRefundable}
+			if it.Subsidy > 0 && !(p.GovRefundable && in.Method == "voucher_card") {
+				fe.Add(loc+".subsidy", "환급금액은 내일배움카드로 결제하는 환급과정에만 있습니다.", "subsidy applies to government-refundable courses paid by voucher_card only.")
+			}
+			if it.Subsidy+it.Discount > it.ListPrice {
+				fe.Add(loc, "환급금액과 할인액의 합이 정가보다 큽니다.", "subsidy plus discount exceed the price.")
+			}
+			it.Paid = it.ListPrice - it.Subsidy - it.Discount
+			if p.Kind == catalog.KindTextbook {
+				needsShipping = true
+				it.DeliveryStatus = "waiting"
+				o.ShippingFee = max(o.ShippingFee, p.ShippingFee)
+			}
+			o.ListTotal += it.ListPrice
+			o.SubsidyTotal += it.Subsidy
+			o.DiscountTotal += it.Discount
+			o.Items = append(o.Items, it)
+		}
+		if needsShipping {
+			if in.Shipping == nil || strings.TrimSpace(in.Shipping.Recipient) == "" || strings.TrimSpace(in.Shipping.Phone) == "" || strings.TrimSpace(in.Shipping.Address) == "" {
+				fe.Add("shipping", "교재 주문에는 수령인, 휴대전화, 주소가 필요합니다.", "A textbook order needs shipping recipient, phone and address.")
+			} else {
+				o.Shipping = *in.Shipping
+			}
+		}
+		o.Total = o.ListTotal - o.SubsidyTotal - o.DiscountTotal + o.ShippingFee
+		switch {
+		case o.Total == 0 && in.Method != "free" && len(fe) == 0:
+			fe.Add("payment_method", "결제금액이 0원인 주문은 무과금(free)입니다.", "An order of 0 won uses payment_method free.")
+		case o.Total > 0 && in.Method == "free":
+			fe.Add("payment_method", "무과금은 결제금액이 0원인 주문에만 씁니다.", "free is only for orders of 0 won.")
+		}
+		if in.Method == "voucher_card" {
+			if in.VoucherCard == nil || strings.TrimSpace(in.VoucherCard.Company) == "" || len(digits(in.VoucherCard.Number)) < 12 {
+				fe.Add("voucher_card", "내일배움카드 주문에는 카드사와 카드번호가 필요합니다.", "A voucher_card order needs the card company and number.")
+			} else {
+				o.VoucherCompany = strings.TrimSpace(in.VoucherCard.Company)
+				if o.voucherEnc, err = s.Box.Seal(digits(in.VoucherCard.Number)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := fe.Err(); err != nil {
+			return err
+		}
+		o.Title = o.Items[0].Name
+		if len(o.Items) > 1 {
+			o.Title += fmt.Sprintf(" 외 %d건", len(o.Items)-1)
+		}
+		o.Status = StatusPending
+		switch {
+		case in.Method == "free":
+			o.Status = StatusPaid
+		case in.Method == "bank_deposit":
+			o.Status = StatusAwaitingDeposit
+		}
+		if o.OrderNo, err = nextOrderNo(ctx, tx); err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, site, member_id, buyer_name, buyer_login, title, method, status, tax_invoice,
+			list_total, subsidy_total, discount_total, shipping_fee, total, voucher_company, voucher_card, recipient, phone, zipcode, address, request,
+			ordered_at, ordered_day, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $22) RETURNING id`,
+			o.OrderNo, o.Site, o.MemberID, o.BuyerName, o.BuyerLogin, o.Title, o.Method, StatusPending, o.TaxInvoice, o.ListTotal, o.SubsidyTotal,
+			o.DiscountTotal, o.ShippingFee, o.Total, o.VoucherCompany, o.voucherEnc, o.Shipping.Recipient, o.Shipping.Phone, o.Shipping.Zipcode,
+			o.Shipping.Address, o.Shipping.Request, now, kst.Day(now)).Scan(&o.ID)
+		if err != nil {
+			return err
+		}
+		for i := range o.Items {
+			it := &o.Items[i]
+			it.Status = ItemAwaitingDeposit
+			if err := tx.QueryRowContext(ctx, `INSERT INTO order_items (order_id, product_id, kind, name, qty, unit_price, list_price, subsidy, discount,
+				paid, status, delivery_status, gov_refundable) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+				o.ID, it.ProductID, it.Kind, it.Name, it.Qty, it.UnitPrice, it.ListPrice, it.Subsidy, it.Discount, it.Paid, it.Status,
+				it.DeliveryStatus, it.GovRefundable).Scan(&it.ID); err != nil {
+				return err
+			}
+		}
+		switch o.Status {
+		case StatusAwaitingDeposit:
+			if err := s.move(ctx, tx, &o, StatusPending, StatusAwaitingDeposit, now); err != nil {
+				return err
+			}
+		case StatusPaid:
+			o.Status = StatusPending
+			if err := s.markPaid(ctx, tx, &o, StatusPending, now, "무과금"); err != nil {
+				return err
+			}
+		}
+		if err := audit.Record(ctx, tx, now, a, audit.Change{Site: o.Site, Action: "order.place", Entity: "order", EntityID: o.OrderNo,
+			After: map[string]any{"title": o.Title, "method": o.Method, "total": o.Total, "status": o.Status}}); err != nil {
+			return err
+		}
+		out = o.Order
+		return nil
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return s.Get(ctx, a, out.OrderNo)
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// move changes the order's status from → to, only if it is still from: of
+// two concurrent clicks exactly one moves it. Enrollments follow for
+// awaiting_deposit.
+func (s *Service) move(ctx context.Context, tx *sqldb.Tx, o *row, from, to string, now time.Time) error {
+	if err := CheckTransition(from, to); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`, to, now, o.ID, from)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return s.staleTransition(ctx, tx, o.ID, to)
+	}
+	o.Status = to
+	if to == StatusAwaitingDeposit {
+		return s.createEnrollments(ctx, tx, o, now, EnrollAwaitingDeposit)
+	}
+	return nil
+}
+
+// staleTransition explains why a conditional update found nothing to change.
+func (s *Service) staleTransition(ctx context.Context, q sqldb.Querier, id int64, to string) error {
+	var cur string
+	if err := q.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = $1`, id).Scan(&cur); err != nil {
+		return err
+	}
+	if err := CheckTransition(cur, to); err != nil {
+		return err
+	}
+	return apperr.New(apperr.Conflict, "주문 상태가 방금 바뀌었습니다. 다시 확인해 주세요.", "The order changed meanwhile; reload it.")
+}
+
+func (s *Service) createEnrollments(ctx context.Context, tx *sqldb.Tx, o *row, now time.Time, status string) error {
+	for _, it := range o.Items {
+		if it.Kind != catalog.KindCourse {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO enrollments (order_item_id, order_id, member_id, product_id, status, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6)`, it.ID, o.ID, o.MemberID, it.ProductID, status, now); err != nil {
+			return fmt.Errorf("enrollment: %w", err)
+		}
+	}
+	return nil
+}
+
+// markPaid moves the order from → paid: the money is captured, the items are
+// paid, course enrollments start (awaiting approval for training-voucher
+// courses), and the journal gets its capture row.
+func (s *Service) markPaid(ctx context.Context, tx *sqldb.Tx, o *row, from string, now time.Time, note string) error {
+	if err := CheckTransition(from, StatusPaid); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'paid', collected = total, paid_at = $1, paid_day = $2, updated_at = $1
+		WHERE id = $3 AND status = $4`, now, kst.Day(now), o.ID, from)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return s.staleTransition(ctx, tx, o.ID, StatusPaid)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE order_items SET status = 'paid' WHERE order_id = $1 AND status = 'awaiting_deposit'`, o.ID); err != nil {
+		return err
+	}
+	if len(o.Items) == 0 {
+		if o.Items, err = loadItems(ctx, tx, o.ID); err != nil {
+			return err
+		}
+	}
+	for _, it := range o.Items {
+		if it.Kind != catalog.KindCourse {
+			continue
+		}
+		status := EnrollActive
+		if it.GovRefundable {
+			status = EnrollAwaitingApproval
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = $1, updated_at = $2 WHERE order_item_id = $3`, status, now, it.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO enrollments (order_item_id, order_id, member_id, product_id, status, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $6)`, it.ID, o.ID, o.MemberID, it.ProductID, status, now); err != nil {
+				return err
+			}
+		}
+	}
+	o.Status, o.Collected, o.PaidAt = StatusPaid, o.Total, &now
+	return book(ctx, tx, *o, nil, "capture", o.Total, now, note)
+}
+
+// ConfirmPayment approves a gateway payment the buyer authorised at
+// checkout. The amount must be the order's exact amount. A virtual account
+// leaves the order awaiting_deposit until the deposit webhook arrives.
+func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo int64, gatewayName, paymentKey string, amount int64) (Order, error) {
+	g, err := s.gateway(gatewayName)
+	if err != nil {
+		return Order{}, err
+	}
+	o, err := s.load(ctx, s.DB.Read(), a, orderNo)
+	if err != nil {
+		return Order{}, err
+	}
+	if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
+		return Order{}, err
+	}
+	if o.PaymentKey == paymentKey && paymentKey != "" && (o.Status == StatusPaid || o.Status == StatusAwaitingDeposit) {
+		return s.Get(ctx, a, orderNo) // the same confirmation again: nothing more to do
+	}
+	if !gatewayMethod(o.Method) {
+		return Order{}, apperr.New(apperr.Invalid, "이 주문의 결제수단은 결제대행사를 거치지 않습니다: "+Label(Methods, o.Method), "This order's payment method does not go through a gateway.")
+	}
+	if err := CheckTransition(o.Status, StatusPaid); err != nil || o.Status != StatusPending {
+		if err == nil {
+			err = CheckTransition(o.Status, StatusAwaitingDeposit)
+		}
+		return Order{}, err
+	}
+	if amount != o.Total {
+		return Order{}, &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("결제금액이 주문금액(%d원)과 다릅니다: %d원", o.Total, amount),
+			English: fmt.Sprintf("amount %d differs from the order's %d", amount, o.Total),
+			Fields: []apperr.FieldError{{Location: "amount", Message: "주문금액과 다릅니다.", English: "differs from the order's amount"}}}
+	}
+	res, gerr := g.Confirm(ctx, payment.ConfirmRequest{PaymentKey: paymentKey, OrderNo: fmt.Sprint(orderNo), Amount: amount, Method: o.Method})
+	var declined *payment.Declined
+	if gerr != nil && !errors.As(gerr, &declined) {
+		return Order{}, fmt.Errorf("gateway %s: %w", gatewayName, gerr)
+	}
+	now := sqldb.Instant(s.Now())
+	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		if _, err := recordTx(ctx, tx, o.ID, gatewayName, "confirm", "", fields(res, paymentKey), now); err != nil {
+			return err
+		}
+		if declined != nil {
+			return nil
+		}
+		o.Items = nil
+		secretHash := ""
+		if res.Secret != "" {
+			secretHash = hashSecret(res.Secret)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET gateway = $1, payment_key = $2, deposit_secret = $3, vbank_account = $4 WHERE id = $5 AND status = 'pending'`,
+			gatewayName, paymentKey, secretHash, strings.TrimSpace(res.AccountBank+" "+res.AccountNumber), o.ID); err != nil {
+			return err
+		}
+		if res.Status == payment.StatusWaitingDeposit {
+			if o.Items, err = loadItems(ctx, tx, o.ID); err != nil {
+				return err
+			}
+			return s.move(ctx, tx, &o, StatusPending, StatusAwaitingDeposit, now)
+		}
+		return s.markPaid(ctx, tx, &o, StatusPending, now, gatewayName+" "+paymentKey)
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	if declined != nil {
+		return Order{}, apperr.Wrap(apperr.Invalid, gerr, "결제가 승인되지 않았습니다: "+declined.Result.Message+" ("+declined.Result.Code+")",
+			"The payment was declined: "+declined.Result.Code)
+	}
+	return s.Get(ctx, a, orderNo)
+}
+
+func fields(r payment.Result, key string) txFields {
+	if r.PaymentKey != "" {
+		key = r.PaymentKey
+	}
+	masked := r.MaskedNumber
+	return txFields{PaymentKey: key, Code: r.Code, Message: r.Message, Method: r.Method, Company: r.Company, MaskedNumber: masked,
+		Installment: r.Installment, Amount: r.Amount, ApprovedAt: r.ApprovedAt, Raw: r.Raw}
+}
+
+func hashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// ConfirmDeposit is 입금확인: staff saw the money arrive.
+func (s *Service) ConfirmDeposit(ctx context.Context, a access.Actor, orderNo int64) (Order, error) {
+	now := sqldb.Instant(s.Now())
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		o, err := s.load(ctx, tx, a, orderNo)
+		if err != nil {
+			return err
+		}
+		if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
+			return err
+		}
+		if err := s.markPaid(ctx, tx, &o, StatusAwaitingDeposit, now, "입금확인 "+a.Login); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Site: o.Site, Action: "order.confirm_deposit", Entity: "order", EntityID: orderNo,
+			Before: map[string]any{"status": StatusAwaitingDeposit}, After: map[string]any{"status": StatusPaid, "collected": o.Total}})
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return s.Get(ctx, a, orderNo)
+}
+
+// Cancel is 주문취소 of a pending, awaiting-deposit or paid order: a paid
+// gateway order is cancelled at the gateway, items and enrollments become
+// cancelled, and any money received is booked as returned. Nothing is deleted.
+// The row is claimed first, so of two concurrent cancels one proceeds; the
+// gateway's cancel is called under that claim with an idempotency key.
+func (s *Service) Cancel(ctx context.Context, a access.Actor, orderNo int64, reason string) (Order, error) {
+	reason = strings.TrimSpace(reason)
+	if len([]rune(reason)) > 500 {
+		return Order{}, apperr.New(apperr.Invalid, "취소 사유는 500자 이하입니다.", "reason must have at most 500 characters.")
+	}
+	now := sqldb.Instant(s.Now())
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		o, err := s.load(ctx, tx, a, orderNo)
+		if err != nil {
+			return err
+		}
+		if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
+			return err
+		}
+		if err := CheckTransition(o.Status, StatusCancelled); err != nil {
+			return err
+		}
+		from := o.Status
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'cancelled', refunded = collected, cancelled_at = $1, cancel_reason = $2, updated_at = $1
+			WHERE id = $3 AND status = $4`, now, reason, o.ID, from)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return s.staleTransition(ctx, tx, o.ID, StatusCancelled)
+		}
+		if o.Gateway != "" && o.PaymentKey != "" {
+			g, err := s.gateway(o.Gateway)
+			if err != nil {
+				return err
+			}
+			r, gerr := g.Cancel(ctx, payment.CancelRequest{PaymentKey: o.PaymentKey, Reason: firstNonEmpty(reason, "주문취소"),
+				IdempotencyKey: fmt.Sprintf("cancel-%d", orderNo)})
+			if gerr != nil {
+				return apperr.Wrap(apperr.Conflict, gerr, "결제대행사에서 취소하지 못했습니다: "+r.Message, "The gateway refused the cancel: "+r.Code)
+			}
+			// The gateway has cancelled; a failure after this point rolls back ours and a
+			// retry reaches the gateway with the same idempotency key.
+			if _, err := recordTx(ctx, tx, o.ID, o.Gateway, "cancel", "", fields(r, o.PaymentKey), now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE order_items SET status = 'cancelled', refunded = paid * (CASE WHEN $1 > 0 THEN 1 ELSE 0 END) WHERE order_id = $2`, o.Collected, o.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = 'cancelled', updated_at = $1 WHERE order_id = $2`, now, o.ID); err != nil {
+			return err
+		}
+		if o.Collected > 0 {
+			if err := book(ctx, tx, o, nil, "cancel", -o.Collected, now, "주문취소 "+reason); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Site: o.Site, Action: "order.cancel", Entity: "order", EntityID: orderNo,
+			Before: map[string]any{"status": from}, After: map[string]any{"status": StatusCancelled, "reason": reason, "returned": o.Collected}})
+	})
+	if err != nil {
+		return Order{}, err
+	}
+	return s.Get(ctx, a, orderNo)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Webhook handles a gateway callback. A callback that is not the gateway's
+// is refused; one that arrives twice changes nothing the second time.
+func (s *Service) Webhook(ctx context.Context, gatewayName string, headers map[string]string, body []byte) error {
+	g, err := s.gateway(gatewayName)
+	if err != nil {
+		return err
+	}
+	ev, err := g.Webhook(headers, body)
+	if err != nil {
+		s.Log.WarnContext(ctx, "webhook refused", "gateway", gatewayName, "err", err)
+		return apperr.Wrap(apperr.Unauthorized, err, "서명이 맞지 않는 웹훅입니다.", "webhook signature does not match")
+	}
+	var orderNo int64
+	if _, err := fmt.Sscan(ev.OrderNo, &orderNo); err != nil {
+		return apperr.New(apperr.Invalid, "웹훅의 주문번호를 읽을 수 없습니다.", "webhook order number unreadable")
+	}
+	now := sqldb.Instant(s.Now())
+	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		o, err := loadOrder(ctx, tx, orderNo)
+		if err != nil {
+			return err
+		}
+		if ev.Secret != "" && subtle.ConstantTimeCompare([]byte(hashSecret(ev.Secret)), []byte(o.depositSecret)) != 1 {
+			s.Log.WarnContext(ctx, "webhook refused: secret does not match", "gateway", gatewayName, "order_no", orderNo)
+			return apperr.New(apperr.Unauthorized, "서명이 맞지 않는 웹훅입니다.", "webhook secret does not match")
+		}
+		fresh, err := recordTx(ctx, tx, o.ID, gatewayName, "webhook", gatewayName+":"+ev.ID, txFields{PaymentKey: ev.PaymentKey,
+			Code: ev.Status, Message: ev.Type, Raw: ev.Raw}, now)
+		if err != nil || !fresh {
+			return err // a replay: already handled
+		}
+		if ev.Status == payment.StatusDone && o.Status == StatusAwaitingDeposit {
+			return s.markPaid(ctx, tx, &o, StatusAwaitingDeposit, now, "가상계좌 입금 "+ev.ID)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,158 @@
+package order
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+const orderColumns = `id, order_no, site, member_id, buyer_name, buyer_login, title, method, status, tax_invoice,
+	list_total, subsidy_total, discount_total, shipping_fee, total, collected, refunded, gateway, payment_key, vbank_account,
+	voucher_company, voucher_card, recipient, phone, zipcode, address, request, ordered_at, paid_at, cancelled_at, cancel_reason`
+
+// row is an order as stored, with what only the service sees.
+type row struct {
+	Order
+	depositSecret string
+	voucherEnc    string
+}
+
+func scanOrder(s interface{ Scan(...any) error }) (row, error) {
+	var r row
+	var paid, cancelled sql.NullTime
+	err := s.Scan(&r.ID, &r.OrderNo, &r.Site, &r.MemberID, &r.BuyerName, &r.BuyerLogin, &r.Title, &r.Method, &r.Status, &r.TaxInvoice,
+		&r.ListTotal, &r.SubsidyTotal, &r.DiscountTotal, &r.ShippingFee, &r.Total, &r.Collected, &r.Refunded, &r.Gateway, &r.PaymentKey,
+		&r.VBankAccount, &r.VoucherCompany, &r.voucherEnc, &r.Shipping.Recipient, &r.Shipping.Phone, &r.Shipping.Zipcode,
+		&r.Shipping.Address, &r.Shipping.Request, &r.OrderedAt, &paid, &cancelled, &r.CancelReason)
+	if paid.Valid {
+		t := paid.Time
+		r.PaidAt = &t
+	}
+	if cancelled.Valid {
+		t := cancelled.Time
+		r.CancelledAt = &t
+	}
+	return r, err
+}
+
+func loadOrder(ctx context.Context, q sqldb.Querier, orderNo int64) (row, error) {
+	var secret string
+	r, err := scanOrder(scanPlus{q.QueryRowContext(ctx, `SELECT `+orderColumns+`, deposit_secret FROM orders WHERE order_no = $1`, orderNo), &secret})
+	if err != nil {
+		return r, sqldb.NotFound(err, "주문", "order")
+	}
+	r.depositSecret = secret
+	return r, nil
+}
+
+// scanPlus scans one more column after the order's.
+type scanPlus struct {
+	row   *sql.Row
+	extra *string
+}
+
+func (s scanPlus) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra)...) }
+
+const itemColumns = `id, product_id, kind, name, qty, unit_price, list_price, subsidy, discount, paid, refunded, status, delivery_status, gov_refundable`
+
+func loadItems(ctx context.Context, q sqldb.Querier, orderID int64) ([]Item, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM order_items WHERE order_id = $1 ORDER BY id`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		var it Item
+		if err := rows.Scan(&it.ID, &it.ProductID, &it.Kind, &it.Name, &it.Qty, &it.UnitPrice, &it.ListPrice, &it.Subsidy, &it.Discount,
+			&it.Paid, &it.Refunded, &it.Status, &it.DeliveryStatus, &it.GovRefundable); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// nextOrderNo takes the next order number in the caller's transaction.
+func nextOrderNo(ctx context.Context, tx *sqldb.Tx) (int64, error) {
+	var n int64
+	err := tx.QueryRowContext(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'order_no' RETURNING value`).Scan(&n)
+	return n, err
+}
+
+// SetNextOrderNo makes the next order number n (never lower than the last
+// one taken); the demo uses it to number orders as the manual does.
+func (s *Service) SetNextOrderNo(ctx context.Context, n int64) error {
+	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE counters SET value = $1 WHERE name = 'order_no' AND value < $1`, n-1)
+		return err
+	})
+}
+
+// book writes one journal row and keeps the daily rollup in step with it.
+// amount is positive for money received, negative for money returned.
+func book(ctx context.Context, tx *sqldb.Tx, o row, itemID *int64, kind string, amount int64, at time.Time, note string) error {
+	day := kst.Day(at)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO journal (order_id, order_item_id, site, method, kind, amount, at, business_day, note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, o.ID, itemID, o.Site, o.Method, kind, amount, sqldb.Instant(at), day, note); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	captured, returned, orders := int64(0), int64(0), 0
+	if amount >= 0 {
+		captured, orders = amount, 1
+	} else {
+		returned = -amount
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sales_daily (site, day, method, captured, returned, orders) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (site, day, method) DO UPDATE SET captured = sales_daily.captured + excluded.captured,
+		returned = sales_daily.returned + excluded.returned, orders = sales_daily.orders + excluded.orders`,
+		o.Site, day, o.Method, captured, returned, orders)
+	if err != nil {
+		return fmt.Errorf("sales rollup: %w", err)
+	}
+	return nil
+}
+
+// recordTx stores one gateway exchange raw. With an event id, a second
+// arrival of the same event stores nothing and reports false.
+func recordTx(ctx context.Context, q sqldb.Querier, orderID int64, gateway, kind, eventID string, r txFields, now time.Time) (bool, error) {
+	var ev any
+	if eventID != "" {
+		ev = eventID
+	}
+	var approved any
+	if !r.ApprovedAt.IsZero() {
+		approved = sqldb.Instant(r.ApprovedAt)
+	}
+	res, err := q.ExecContext(ctx, `INSERT INTO payment_transactions (order_id, gateway, kind, payment_key, result_code, result_message,
+		method, company, masked_number, installment, amount, approved_at, event_id, raw, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (event_id) DO NOTHING`,
+		orderID, gateway, kind, r.PaymentKey, r.Code, truncate(r.Message, 500), r.Method, r.Company, r.MaskedNumber, r.Installment,
+		r.Amount, approved, ev, string(r.Raw), sqldb.Instant(now))
+	if err != nil {
+		return false, fmt.Errorf("payment transaction: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// txFields are the parts of a gateway answer that 결제내역 keeps.
+type txFields struct {
+	PaymentKey, Code, Message, Method, Company, MaskedNumber string
+	Installment                                              int
+	Amount                                                   int64
+	ApprovedAt                                               time.Time
+	Raw                                                      []byte
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

@@ -1,0 +1,90 @@
+// Package payment speaks to payment gateways (PG사). A Gateway prepares,
+// confirms, cancels (all or part) and looks up payments and authenticates
+// webhooks. Two implementations: Sandbox, built in and behaving like a real
+// gateway, for the demo and the tests; and Toss, Toss Payments' REST API.
+package payment
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Status of a payment at the gateway.
+const (
+	StatusDone            = "DONE"                // approved and captured
+	StatusWaitingDeposit  = "WAITING_FOR_DEPOSIT" // virtual account issued
+	StatusCanceled        = "CANCELED"
+	StatusPartialCanceled = "PARTIAL_CANCELED"
+	StatusAborted         = "ABORTED" // declined
+)
+
+// Result is the gateway's answer, with what the 결제내역 screen shows.
+type Result struct {
+	PaymentKey   string
+	OrderNo      string
+	Status       string
+	Code         string // response code, "0000" on success
+	Message      string // response message
+	Method       string // the gateway's method name (카드, 가상계좌 ...)
+	Company      string // card company or bank
+	MaskedNumber string // card or account number, masked
+	Installment  int    // months, 0 = lump sum
+	ApprovalNo   string
+	Amount       int64 // amount of this operation
+	Balance      int64 // what remains captured at the gateway
+	ApprovedAt   time.Time
+	// Virtual accounts.
+	AccountNumber string
+	AccountBank   string
+	AccountHolder string
+	DueAt         time.Time
+	Secret        string // authenticates this payment's deposit callback
+	Raw           []byte // the gateway's answer as received
+}
+
+// ConfirmRequest approves a payment the buyer authorised at checkout.
+type ConfirmRequest struct {
+	PaymentKey string
+	OrderNo    string
+	Amount     int64
+	Method     string // orderdesk method code (card, vbank ...)
+}
+
+// CancelRequest returns all (Amount 0) or part of a payment.
+type CancelRequest struct {
+	PaymentKey     string
+	Amount         int64
+	Reason         string
+	IdempotencyKey string // the same key never cancels twice
+}
+
+// Event is an authenticated webhook.
+type Event struct {
+	ID         string // unique per event: a replay carries the same ID
+	Type       string // e.g. DEPOSIT_CALLBACK
+	OrderNo    string
+	PaymentKey string
+	Status     string
+	Secret     string // for gateways that authenticate by the payment's secret
+	Raw        []byte
+}
+
+// Gateway is one payment gateway.
+type Gateway interface {
+	Name() string
+	Confirm(ctx context.Context, req ConfirmRequest) (Result, error)
+	Cancel(ctx context.Context, req CancelRequest) (Result, error)
+	Lookup(ctx context.Context, paymentKey string) (Result, error)
+	// Webhook authenticates and parses a callback. headers are lower-case names.
+	Webhook(headers map[string]string, body []byte) (Event, error)
+}
+
+// Declined is a refusal by the gateway (card declined, limit exceeded ...):
+// the buyer's problem, not ours. Its Result holds the gateway's code and message.
+type Declined struct{ Result Result }
+
+func (d *Declined) Error() string { return "payment declined: " + d.Result.Code + " " + d.Result.Message }
+
+// ErrBadSignature refuses a webhook that is not the gateway's.
+var ErrBadSignature = errors.New("webhook signature does not match")

@@ -1,0 +1,123 @@
+package payment
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSandboxBehavesLikeAGateway(t *testing.T) {
+	ctx := context.Background()
+	s := NewSandbox([]byte("k"), time.Now)
+	r, err := s.Confirm(ctx, ConfirmRequest{PaymentKey: "pk1", OrderNo: "290", Amount: 30000, Method: "card"})
+	if err != nil || r.Status != StatusDone || r.ApprovalNo == "" || r.Company == "" {
+		t.Fatalf("confirm = %+v, %v", r, err)
+	}
+	var d *Declined
+	if _, err := s.Confirm(ctx, ConfirmRequest{PaymentKey: "decline-1", OrderNo: "291", Amount: 1000}); !errors.As(err, &d) || d.Result.Code != "REJECT_CARD_COMPANY" {
+		t.Fatalf("decline key: %v", err)
+	}
+	if _, err := s.Confirm(ctx, ConfirmRequest{PaymentKey: "pk2", OrderNo: "292", Amount: 1999}); !errors.As(err, &d) {
+		t.Fatalf("amount ending 999 approved")
+	}
+	c1, err := s.Cancel(ctx, CancelRequest{PaymentKey: "pk1", Amount: 10000, IdempotencyKey: "a"})
+	if err != nil || c1.Balance != 20000 || c1.Status != StatusPartialCanceled {
+		t.Fatalf("partial cancel = %+v, %v", c1, err)
+	}
+	again, _ := s.Cancel(ctx, CancelRequest{PaymentKey: "pk1", Amount: 10000, IdempotencyKey: "a"})
+	if again.Balance != 20000 {
+		t.Fatalf("idempotent cancel cancelled twice: balance %d", again.Balance)
+	}
+	if _, err := s.Cancel(ctx, CancelRequest{PaymentKey: "pk1", Amount: 20001}); !errors.As(err, &d) {
+		t.Fatalf("cancel beyond balance accepted")
+	}
+	c3, err := s.Cancel(ctx, CancelRequest{PaymentKey: "pk1"})
+	if err != nil || c3.Amount != 20000 || c3.Status != StatusCanceled {
+		t.Fatalf("cancel rest = %+v, %v", c3, err)
+	}
+	v, err := s.Confirm(ctx, ConfirmRequest{PaymentKey: "vb1", OrderNo: "293", Amount: 15000, Method: "vbank"})
+	if err != nil || v.Status != StatusWaitingDeposit || v.AccountNumber == "" {
+		t.Fatalf("vbank = %+v, %v", v, err)
+	}
+	body, headers, err := s.Deposit("vb1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := s.Webhook(headers, body)
+	if err != nil || ev.OrderNo != "293" || ev.Status != StatusDone || ev.ID == "" {
+		t.Fatalf("webhook = %+v, %v", ev, err)
+	}
+	if _, err := s.Webhook(map[string]string{"x-sandbox-signature": "00"}, body); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("forged webhook: %v", err)
+	}
+}
+
+// tossServer answers as Toss Payments' documentation shows.
+func tossServer(t *testing.T) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		if auth != "Basic "+base64.StdEncoding.EncodeToString([]byte("test_sk:")) {
+			w.WriteHeader(401)
+			w.Write([]byte(`{"code":"UNAUTHORIZED_KEY","message":"인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다."}`))
+			return
+		}
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/v1/payments/confirm" && body["paymentKey"] == "bad":
+			w.WriteHeader(403)
+			w.Write([]byte(`{"code":"REJECT_CARD_PAYMENT","message":"한도초과 혹은 잔액부족으로 결제에 실패했습니다."}`))
+		case r.URL.Path == "/v1/payments/confirm":
+			w.Write([]byte(`{"paymentKey":"` + body["paymentKey"].(string) + `","orderId":"` + body["orderId"].(string) + `","status":"DONE","method":"카드","totalAmount":15000,"balanceAmount":15000,"approvedAt":"2024-02-13T12:18:14+09:00","card":{"issuerCode":"61","number":"12345678****123*","installmentPlanMonths":0,"approveNo":"00000000"}}`))
+		case strings.HasSuffix(r.URL.Path, "/cancel"):
+			if r.Header.Get("Idempotency-Key") == "" {
+				t.Errorf("cancel without Idempotency-Key")
+			}
+			amt := body["cancelAmount"].(float64)
+			w.Write([]byte(`{"paymentKey":"pk","orderId":"290","status":"PARTIAL_CANCELED","method":"카드","totalAmount":15000,"balanceAmount":` +
+				jsonNum(15000-amt) + `,"cancels":[{"cancelAmount":` + jsonNum(amt) + `}]}`))
+		default:
+			w.WriteHeader(404)
+			w.Write([]byte(`{"code":"NOT_FOUND_PAYMENT","message":"존재하지 않는 결제 정보 입니다."}`))
+		}
+	}))
+}
+
+func jsonNum(f float64) string { b, _ := json.Marshal(int64(f)); return string(b) }
+
+func TestTossSpeaksTheDocumentedAPI(t *testing.T) {
+	srv := tossServer(t)
+	defer srv.Close()
+	ctx := context.Background()
+	g := &Toss{BaseURL: srv.URL, SecretKey: "test_sk"}
+	r, err := g.Confirm(ctx, ConfirmRequest{PaymentKey: "pk", OrderNo: "290", Amount: 15000})
+	if err != nil || r.Status != StatusDone || r.Company != "61" || r.MaskedNumber != "12345678****123*" || r.ApprovedAt.IsZero() {
+		t.Fatalf("confirm = %+v, %v", r, err)
+	}
+	var d *Declined
+	if _, err := g.Confirm(ctx, ConfirmRequest{PaymentKey: "bad", OrderNo: "291", Amount: 1}); !errors.As(err, &d) || d.Result.Code != "REJECT_CARD_PAYMENT" {
+		t.Fatalf("declined confirm: %v", err)
+	}
+	c, err := g.Cancel(ctx, CancelRequest{PaymentKey: "pk", Amount: 5000, Reason: "고객 요청", IdempotencyKey: "refund-1"})
+	if err != nil || c.Amount != 5000 || c.Balance != 10000 {
+		t.Fatalf("cancel = %+v, %v", c, err)
+	}
+	if _, err := g.Lookup(ctx, "nope"); !errors.As(err, &d) || d.Result.Code != "NOT_FOUND_PAYMENT" {
+		t.Fatalf("lookup unknown: %v", err)
+	}
+	bad := &Toss{BaseURL: srv.URL, SecretKey: "wrong"}
+	if _, err := bad.Lookup(ctx, "pk"); !errors.As(err, &d) || d.Result.Code != "UNAUTHORIZED_KEY" {
+		t.Fatalf("wrong key: %v", err)
+	}
+	ev, err := g.Webhook(nil, []byte(`{"createdAt":"2022-01-01T00:00:00.000000","secret":"ps_abc","status":"DONE","transactionKey":"tk1","orderId":"293"}`))
+	if err != nil || ev.Secret != "ps_abc" || ev.OrderNo != "293" || ev.Status != "DONE" {
+		t.Fatalf("webhook = %+v, %v", ev, err)
+	}
+}
