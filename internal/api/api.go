@@ -17,6 +17,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
@@ -37,6 +38,7 @@ type Server struct {
 	Catalog *catalog.Service
 	Audit   *audit.Service
 	Idem    *idem.Store
+	Orders  *order.Service
 }
 
 // Handler returns the API's routes, to be mounted at /api/v1/.
@@ -58,6 +60,15 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "GET /api/v1/products/{id}", s.getProduct)
 	s.route(mux, "PATCH /api/v1/products/{id}", s.patchProduct)
 	s.route(mux, "GET /api/v1/audit", s.listAudit)
+	s.route(mux, "POST /api/v1/orders", s.placeOrder)
+	s.route(mux, "GET /api/v1/orders", s.listOrders)
+	mux.HandleFunc("GET /api/v1/orders/export.xlsx", s.exportOrders)
+	s.route(mux, "GET /api/v1/orders/{order_no}", s.getOrder)
+	s.route(mux, "POST /api/v1/orders/{order_no}/payments/confirm", s.confirmPayment)
+	s.route(mux, "POST /api/v1/orders/{order_no}/confirm-deposit", s.confirmDeposit)
+	s.route(mux, "POST /api/v1/orders/{order_no}/cancel", s.cancelOrder)
+	s.route(mux, "GET /api/v1/orders/{order_no}/transactions", s.orderTransactions)
+	mux.HandleFunc("POST /api/v1/webhooks/{gateway}", s.webhook)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteProblem(w, r, s.Log, apperr.New(apperr.NotFound, "없는 API 경로입니다.", "No such API path."))
 	})
@@ -166,20 +177,4 @@ func pathID(r *http.Request) (int64, error) {
 }
 
 // pageParams reads page and per_page; bad numbers are input errors.
-func pageParams(r *http.Request) (paging.Params, error) {
-	var p paging.Params
-	var fe apperr.Fields
-	for name, dst := range map[string]*int{"page": &p.Page, "per_page": &p.PerPage} {
-		if v := r.URL.Query().Get(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				fe.Add(name, name+"는 1 이상의 정수입니다.", name+" must be a whole number from 1.")
-			}
-			*dst = n
-		}
-	}
-	if p.PerPage > paging.MaxPerPage {
-		fe.Add("per_page", "per_page는 500 이하입니다.", "per_page must be at most 500.")
-	}
-	return p, fe.Err()
-}
+func pageParams(r *http.Request) (paging.Params, error) { return paging.FromQuery(r.URL.Query()) }

@@ -18,6 +18,8 @@ import (
 	"github.com/orderdesk/orderdesk/internal/config"
 	"github.com/orderdesk/orderdesk/internal/console"
 	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -39,6 +41,8 @@ type App struct {
 	Catalog *catalog.Service
 	Audit   *audit.Service
 	Idem    *idem.Store
+	Orders  *order.Service
+	Sandbox *payment.Sandbox
 }
 
 // NewLogger makes the structured logger of the configuration.
@@ -82,6 +86,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Catalog = &catalog.Service{DB: db, Now: now}
 	a.Audit = &audit.Service{DB: db}
 	a.Idem = &idem.Store{DB: db, Now: now}
+	// The sandbox signs its webhooks with a key derived from the data key, so
+	// that callbacks stay valid across restarts without another secret.
+	a.Sandbox = payment.NewSandbox(db, box.Derive("sandbox-webhook"), now)
+	gateways := map[string]payment.Gateway{"sandbox": a.Sandbox}
+	if cfg.TossSecretKey != "" {
+		gateways["toss"] = &payment.Toss{BaseURL: cfg.TossURL, SecretKey: cfg.TossSecretKey}
+	}
+	a.Orders = &order.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways}
 	return a, nil
 }
 
@@ -110,8 +122,8 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Handler is the whole HTTP surface: /healthz, /api/v1 and the console.
 func (a *App) Handler() (http.Handler, error) {
-	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem}
-	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit}
+	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders}
+	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders}
 	conH, err := con.Handler()
 	if err != nil {
 		return nil, fmt.Errorf("console templates: %w", err)

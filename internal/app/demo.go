@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/site"
 )
 
@@ -32,7 +36,7 @@ func (a *App) LoadDemo(ctx context.Context, w io.Writer) error {
 		{Login: "sample2122", Name: "홍길금2", Phone: "010-0000-2122", Email: "hoge@naver.com"},
 		{Login: "sample7122", Name: "홍길금7", Phone: "010-0000-7122", RRN: "850505-2222222", Education: "high_school"},
 		{Login: "hong040", Name: "홍길동40", Phone: "010-0000-0040"},
-		{Login: "park", Name: "박주란", Status: member.StatusWithdrawn},
+		{Login: "park", Name: "박주란"},
 	}
 	for _, m := range members {
 		m.Site = DemoSite
@@ -44,18 +48,107 @@ func (a *App) LoadDemo(ctx context.Context, w io.Writer) error {
 		{Kind: catalog.KindCourse, Name: "파워포인트 실무과정", Category: "OA", Delivery: "online", Schedule: "always_open", AccessDays: 90, ListPrice: 8000, SalePrice: 8000, StudyHours: 10},
 		{Kind: catalog.KindCourse, Name: "영화이야기", Category: "교양", Delivery: "online", Schedule: "always_open", AccessDays: 2197, ListPrice: 300000, SalePrice: 300000, StudyHours: 30, RefundPolicy: "by_days"},
 		{Kind: catalog.KindCourse, Name: "전자상거래 근로자카드", Category: "직무", Delivery: "online", Schedule: "scheduled", StartDate: "2020-06-08", EndDate: "2020-07-07", ListPrice: 300000, SalePrice: 300000, StudyHours: 40, GovRefundable: true, CohortYear: 2020, CohortRound: 4},
+		{Kind: catalog.KindCourse, Name: "건축기사 건축계획", Category: "자격증", Delivery: "online", Schedule: "always_open", AccessDays: 60, ListPrice: 8000, SalePrice: 8000, StudyHours: 20, GovRefundable: true, CohortYear: 2019, CohortRound: 1},
 		{Kind: catalog.KindCourse, Name: "포토샵 기초", Category: "디자인", Delivery: "online", Schedule: "always_open", AccessDays: 60, ListPrice: 18000, SalePrice: 18000, StudyHours: 12, GovRefundable: true, CohortYear: 2019, CohortRound: 1},
 		{Kind: catalog.KindTextbook, Name: "포토샵 교재", ListPrice: 10000, SalePrice: 10000, ISBN: "9788912345678", Author: "홍길동", Publisher: "맑은출판", ShippingFee: 0},
 		{Kind: catalog.KindTextbook, Name: "전자기학", ListPrice: 25000, SalePrice: 25000, ISBN: "9788987654321", Author: "김철수", Publisher: "맑은출판", ShippingFee: 2500},
 		{Kind: catalog.KindFreepass, Name: "전 과정 프리패스 1년", ListPrice: 390000, SalePrice: 290000, AccessDays: 365},
 		{Kind: catalog.KindExtension, Name: "수강기간 30일 연장", ListPrice: 10000, SalePrice: 10000, AccessDays: 30},
 	}
+	ids := map[string]int64{}
+	memberIDs := map[string]int64{}
 	for _, p := range products {
 		p.Site = DemoSite
-		if _, err := a.Catalog.Create(ctx, sys, p); err != nil {
+		got, err := a.Catalog.Create(ctx, sys, p)
+		if err != nil {
 			return fmt.Errorf("demo product %s: %w", p.Name, err)
 		}
+		ids[p.Name] = got.ID
 	}
-	fmt.Fprintf(w, "demo data loaded: site %s, %d members, %d products\n", DemoSite, len(members), len(products))
+	page, err := a.Members.List(ctx, sys, member.Filter{Site: DemoSite, Params: paging.Params{PerPage: 100}})
+	if err != nil {
+		return err
+	}
+	for _, m := range page.Items {
+		memberIDs[m.Login] = m.ID
+	}
+	n, err := a.demoOrders(ctx, ids, memberIDs)
+	if err != nil {
+		return err
+	}
+	withdrawn := member.StatusWithdrawn
+	if _, err := a.Members.Update(ctx, sys, memberIDs["park"], member.Patch{Status: &withdrawn}); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "demo data loaded: site %s, %d members, %d products, %d orders\n", DemoSite, len(members), len(products), n)
 	return nil
+}
+
+// demoOrder is one order of the manual's screens, placed at its date.
+type demoOrder struct {
+	no      int64
+	at      string // Seoul time
+	login   string
+	method  string
+	items   []order.ItemInput
+	then    string // "pay" (gateway), "deposit" (입금확인), "cancel", "vbank" or "" (leave as placed)
+	tax     bool
+	voucher bool
+}
+
+func (a *App) demoOrders(ctx context.Context, product, memberID map[string]int64) (int, error) {
+	sys := access.System()
+	item := func(name string, subsidy, discount int64) order.ItemInput {
+		return order.ItemInput{ProductID: product[name], Qty: 1, Subsidy: subsidy, Discount: discount}
+	}
+	orders := []demoOrder{
+		{no: 133, at: "2018-08-23 10:12:00", login: "park", method: "card", items: []order.ItemInput{item("포토샵 교재", 0, 0), item("전자기학", 0, 0)}, then: "pay"},
+		{no: 202, at: "2019-03-20 22:06:33", login: "sample1", method: "voucher_card", items: []order.ItemInput{item("건축기사 건축계획", 8000, 0), item("포토샵 교재", 0, 0)}, then: "pay", voucher: true},
+		{no: 250, at: "2019-05-26 14:00:00", login: "hong040", method: "card", items: []order.ItemInput{item("전자기학", 0, 0), item("포토샵 교재", 0, 0)}, then: "pay"},
+		{no: 283, at: "2020-01-16 18:04:36", login: "sample2122", method: "bank_deposit", items: []order.ItemInput{item("영화이야기", 0, 100000)}, then: "deposit"},
+		{no: 285, at: "2020-06-03 09:30:00", login: "sample7122", method: "free", items: []order.ItemInput{item("전자상거래 근로자카드", 0, 300000)}},
+		{no: 287, at: "2020-07-01 11:00:00", login: "sample122", method: "vbank", items: []order.ItemInput{item("전 과정 프리패스 1년", 0, 0)}, then: "vbank"},
+		{no: 288, at: "2020-07-15 16:20:00", login: "sample2122", method: "card", items: []order.ItemInput{item("수강기간 30일 연장", 0, 0)}, then: "cancel"},
+		{no: 289, at: "2020-08-01 10:00:00", login: "hong040", method: "card", items: []order.ItemInput{item("파워포인트 실무과정", 0, 0)}},
+		{no: 290, at: "2020-08-08 13:45:10", login: "malign", method: "bank_deposit", items: []order.ItemInput{item("파워포인트 실무과정", 0, 0)}, tax: true},
+	}
+	shipping := &order.Shipping{Recipient: "홍길동1", Phone: "010-0000-0000", Zipcode: "08797", Address: "서울시 관악구 인현6길 9 1층"}
+	for _, d := range orders {
+		at, err := time.ParseInLocation("2006-01-02 15:04:05", d.at, kst.Seoul)
+		if err != nil {
+			return 0, err
+		}
+		svc := *a.Orders
+		svc.Now = func() time.Time { return at.UTC() }
+		if err := svc.SetNextOrderNo(ctx, d.no); err != nil {
+			return 0, err
+		}
+		in := order.PlaceInput{Site: DemoSite, MemberID: memberID[d.login], Items: d.items, Method: d.method, TaxInvoice: d.tax, Shipping: shipping}
+		if d.voucher {
+			in.VoucherCard = &struct {
+				Company string `json:"company"`
+				Number  string `json:"number"`
+			}{"신한카드", "1111-1111-1111-2222"}
+		}
+		o, err := svc.Place(ctx, sys, in)
+		if err != nil {
+			return 0, fmt.Errorf("demo order %d: %w", d.no, err)
+		}
+		svc.Now = func() time.Time { return at.Add(18 * time.Second).UTC() }
+		key := fmt.Sprintf("demo_%d_%d", o.OrderNo, time.Now().UnixNano())
+		switch d.then {
+		case "pay", "vbank":
+			_, err = svc.ConfirmPayment(ctx, sys, o.OrderNo, "sandbox", key, o.Total)
+		case "deposit":
+			_, err = svc.ConfirmDeposit(ctx, sys, o.OrderNo)
+		case "cancel":
+			if _, err = svc.ConfirmPayment(ctx, sys, o.OrderNo, "sandbox", key, o.Total); err == nil {
+				_, err = svc.Cancel(ctx, sys, o.OrderNo, "고객 요청")
+			}
+		}
+		if err != nil {
+			return 0, fmt.Errorf("demo order %d: %w", d.no, err)
+		}
+	}
+	return len(orders), nil
 }

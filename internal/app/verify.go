@@ -16,7 +16,59 @@ type check struct {
 	run  func(ctx context.Context, a *App) ([]string, error)
 }
 
+// lines runs a query whose rows are one text column each: the broken instances.
+func lines(ctx context.Context, a *App, query string) ([]string, error) {
+	rows, err := a.DB.Read().QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 var checks = []check{
+	{"each order's received money equals its journal captures", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': collected ' || o.collected || ', journal captures ' || COALESCE(j.s, 0)
+			FROM orders o LEFT JOIN (SELECT order_id, SUM(amount) AS s FROM journal WHERE kind = 'capture' GROUP BY order_id) j ON j.order_id = o.id
+			WHERE o.collected <> COALESCE(j.s, 0) ORDER BY o.order_no`)
+	}},
+	{"each order's returned money equals its journal cancels and refunds", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': refunded ' || o.refunded || ', journal returns ' || COALESCE(j.s, 0)
+			FROM orders o LEFT JOIN (SELECT order_id, -SUM(amount) AS s FROM journal WHERE kind <> 'capture' GROUP BY order_id) j ON j.order_id = o.id
+			WHERE o.refunded <> COALESCE(j.s, 0) ORDER BY o.order_no`)
+	}},
+	{"each order's amount is 정가 - 환급금액 - 할인액 + 배송비 of its items", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': total ' || o.total || ' but items say ' || (i.l - i.s - i.d + o.shipping_fee)
+			FROM orders o JOIN (SELECT order_id, SUM(list_price) AS l, SUM(subsidy) AS s, SUM(discount) AS d, SUM(paid) AS p FROM order_items GROUP BY order_id) i
+			ON i.order_id = o.id WHERE o.total <> i.l - i.s - i.d + o.shipping_fee OR i.p + o.shipping_fee <> o.total
+			OR o.list_total <> i.l OR o.subsidy_total <> i.s OR o.discount_total <> i.d ORDER BY o.order_no`)
+	}},
+	{"order statuses agree with their money", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || order_no || ': status ' || status || ' with total ' || total || ', collected ' || collected || ', refunded ' || refunded
+			FROM orders WHERE
+			(status IN ('pending', 'awaiting_deposit') AND (collected <> 0 OR refunded <> 0))
+			OR (status = 'paid' AND (collected <> total OR refunded <> 0))
+			OR (status = 'partially_refunded' AND (collected <> total OR refunded <= 0 OR refunded >= collected))
+			OR (status = 'refunded' AND (collected <> total OR refunded <> collected))
+			OR (status = 'cancelled' AND refunded <> collected)
+			OR refunded > collected ORDER BY order_no`)
+	}},
+	{"the daily sales rollup equals the journal", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT COALESCE(r.site, j.site) || ' ' || COALESCE(r.day, j.business_day) || ' ' || COALESCE(r.method, j.method) ||
+			': rollup ' || COALESCE(r.captured, 0) || '/' || COALESCE(r.returned, 0) || ', journal ' || COALESCE(j.cap, 0) || '/' || COALESCE(j.ret, 0)
+			FROM sales_daily r FULL OUTER JOIN (SELECT site, business_day, method, SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS cap,
+				-SUM(CASE WHEN amount < 0 THEN amount ELSE 0 END) AS ret FROM journal GROUP BY site, business_day, method) j
+			ON j.site = r.site AND j.business_day = r.day AND j.method = r.method
+			WHERE COALESCE(r.captured, 0) <> COALESCE(j.cap, 0) OR COALESCE(r.returned, 0) <> COALESCE(j.ret, 0)`)
+	}},
 	{"schema is migrated to the latest version", func(ctx context.Context, a *App) ([]string, error) {
 		applied, latest, err := a.DB.Version(ctx)
 		if err != nil || applied == latest {

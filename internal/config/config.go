@@ -23,6 +23,8 @@ type Config struct {
 	AdminPassword string // ORDERDESK_ADMIN_PASSWORD: password of the first admin
 	LogLevel      string // ORDERDESK_LOG_LEVEL: debug, info, warn, error
 	LogFormat     string // ORDERDESK_LOG_FORMAT: text or json
+	TossSecretKey string // ORDERDESK_TOSS_SECRET_KEY: enables the toss gateway
+	TossURL       string // ORDERDESK_TOSS_URL: Toss Payments API base (default https://api.tosspayments.com)
 }
 
 // Default is the configuration with nothing set.
@@ -36,6 +38,7 @@ func (c Config) FromEnv(getenv func(string) string) Config {
 		"ORDERDESK_DB": &c.DB, "ORDERDESK_ADDR": &c.Addr, "ORDERDESK_SECRET_KEY": &c.SecretKey,
 		"ORDERDESK_SECRET_KEY_FILE": &c.SecretKeyFile, "ORDERDESK_ADMIN_PASSWORD": &c.AdminPassword,
 		"ORDERDESK_LOG_LEVEL": &c.LogLevel, "ORDERDESK_LOG_FORMAT": &c.LogFormat,
+		"ORDERDESK_TOSS_SECRET_KEY": &c.TossSecretKey, "ORDERDESK_TOSS_URL": &c.TossURL,
 	} {
 		if v := getenv(name); v != "" {
 			*dst = v

@@ -20,6 +20,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
@@ -42,6 +43,7 @@ type Server struct {
 	Members *member.Service
 	Catalog *catalog.Service
 	Audit   *audit.Service
+	Orders  *order.Service
 
 	pages map[string]*template.Template
 }
@@ -78,6 +80,15 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /staff", s.staffCreate)
 	s.page(mux, "POST /staff/{id}/disabled", s.staffDisable)
 	s.page(mux, "GET /audit", s.auditLog)
+	s.page(mux, "GET /orders", s.orders)
+	s.page(mux, "GET /orders/export.xlsx", s.ordersExport)
+	s.page(mux, "GET /orders/{no}", s.orderDetail)
+	s.page(mux, "GET /orders/{no}/print", s.orderPrint)
+	s.page(mux, "GET /orders/{no}/transactions", s.orderTransactions)
+	s.page(mux, "GET /orders/{no}/confirm-deposit", s.orderConfirmDepositAsk)
+	s.page(mux, "POST /orders/{no}/confirm-deposit", s.orderConfirmDeposit)
+	s.page(mux, "GET /orders/{no}/cancel", s.orderCancelAsk)
+	s.page(mux, "POST /orders/{no}/cancel", s.orderCancel)
 	for _, m := range menu {
 		for _, it := range m.Items {
 			if it.Pending {
@@ -108,7 +119,7 @@ type MenuSection struct {
 }
 
 var menu = func() []MenuGroup {
-	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", true}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", true}, {"근로자카드주문", "/voucher-orders", true}}}
+	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", true}, {"근로자카드주문", "/voucher-orders", true}}}
 	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", true}, {"월별매출통계", "/stats/monthly", true}, {"과정매출통계", "/stats/courses", true}}}
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", true}}}
 	groups := []MenuGroup{
@@ -280,11 +291,17 @@ func (s *Server) parse() error {
 			return map[string][]catalog.Choice{"kinds": catalog.Kinds, "deliveries": catalog.Deliveries, "schedules": catalog.Schedules,
 				"displays": catalog.Displays, "policies": catalog.RefundPolicies}
 		},
+		"orderTables": func() map[string][]order.Choice {
+			return map[string][]order.Choice{"methods": order.Methods, "statuses": order.Statuses, "items": order.ItemStatuses,
+				"delivery": order.DeliveryStatuses, "kinds": order.KindLabels, "fields": order.SearchFields}
+		},
+		"olabel": order.Label,
+		"day":    dottedDay,
 		"memberTables": func() map[string][]struct{ Code, Label string } {
 			return map[string][]struct{ Code, Label string }{"status": member.StatusLabels, "education": member.EducationLabels, "fields": member.SearchFields}
 		},
 	}
-	base, err := template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/parts.html")
+	base, err := template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/parts.html", "templates/order_parts.html")
 	if err != nil {
 		return err
 	}

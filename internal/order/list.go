@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -91,6 +92,18 @@ type ListRow struct {
 	TaxInvoice bool   `json:"tax_invoice"`
 	Refunded   int64  `json:"refunded"`
 	HasTx      bool   `json:"has_transactions"`
+}
+
+// ParseFilter reads 주문목록's filters from a query and checks them.
+func ParseFilter(q url.Values) (Filter, error) {
+	p, err := paging.FromQuery(q)
+	if err != nil {
+		return Filter{}, err
+	}
+	f := Filter{OrderedFrom: q.Get("ordered_from"), OrderedTo: q.Get("ordered_to"), PaidFrom: q.Get("paid_from"), PaidTo: q.Get("paid_to"),
+		IncludePending: q.Get("include_pending") == "true" || q.Get("include_pending") == "1", Method: q.Get("method"), Status: q.Get("status"),
+		Q: q.Get("q"), Field: q.Get("field"), Site: q.Get("site"), Params: p}
+	return f, ValidateFilter(&f)
 }
 
 // ValidateFilter checks the dates and choices of a filter.

@@ -347,7 +347,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo in
 	if amount != o.Total {
 		return Order{}, &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("결제금액이 주문금액(%d원)과 다릅니다: %d원", o.Total, amount),
 			English: fmt.Sprintf("amount %d differs from the order's %d", amount, o.Total),
-			Fields: []apperr.FieldError{{Location: "amount", Message: "주문금액과 다릅니다.", English: "differs from the order's amount"}}}
+			Fields:  []apperr.FieldError{{Location: "amount", Message: "주문금액과 다릅니다.", English: "differs from the order's amount"}}}
 	}
 	res, gerr := g.Confirm(ctx, payment.ConfirmRequest{PaymentKey: paymentKey, OrderNo: fmt.Sprint(orderNo), Amount: amount, Method: o.Method})
 	var declined *payment.Declined
@@ -462,7 +462,7 @@ func (s *Service) Cancel(ctx context.Context, a access.Actor, orderNo int64, rea
 			if err != nil {
 				return err
 			}
-			r, gerr := g.Cancel(ctx, payment.CancelRequest{PaymentKey: o.PaymentKey, Reason: firstNonEmpty(reason, "주문취소"),
+			r, gerr := g.Cancel(sqldb.WithTx(ctx, tx), payment.CancelRequest{PaymentKey: o.PaymentKey, Reason: firstNonEmpty(reason, "주문취소"),
 				IdempotencyKey: fmt.Sprintf("cancel-%d", orderNo)})
 			if gerr != nil {
 				return apperr.Wrap(apperr.Conflict, gerr, "결제대행사에서 취소하지 못했습니다: "+r.Message, "The gateway refused the cancel: "+r.Code)

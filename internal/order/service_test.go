@@ -59,7 +59,7 @@ func setup(t *testing.T, db *sqldb.DB) *fixture {
 	f.course = mk(catalog.Product{Kind: "course", Name: "영화이야기", Delivery: "online", Schedule: "always_open", AccessDays: 90, SalePrice: 300000, ListPrice: 300000})
 	f.voucher = mk(catalog.Product{Kind: "course", Name: "건축기사 건축계획", Delivery: "online", Schedule: "always_open", AccessDays: 60, SalePrice: 8000, GovRefundable: true})
 	f.book = mk(catalog.Product{Kind: "textbook", Name: "포토샵 교재", SalePrice: 10000, ShippingFee: 2500})
-	f.sandbox = payment.NewSandbox([]byte("hook"), now)
+	f.sandbox = payment.NewSandbox(db, []byte("hook"), now)
 	f.svc = &order.Service{DB: db, Box: box, Now: now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Gateways: map[string]payment.Gateway{"sandbox": f.sandbox}}
 	return f
@@ -255,7 +255,7 @@ func TestVirtualAccountWebhook(t *testing.T) {
 		if err != nil || got.Status != order.StatusAwaitingDeposit || got.VBankAccount == "" {
 			t.Fatalf("vbank issue = %+v %v", got, err)
 		}
-		body, headers, err := f.sandbox.Deposit("vb-1")
+		body, headers, err := f.sandbox.Deposit(ctx, "vb-1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,7 +84,9 @@ type Gateway interface {
 // the buyer's problem, not ours. Its Result holds the gateway's code and message.
 type Declined struct{ Result Result }
 
-func (d *Declined) Error() string { return "payment declined: " + d.Result.Code + " " + d.Result.Message }
+func (d *Declined) Error() string {
+	return "payment declined: " + d.Result.Code + " " + d.Result.Message
+}
 
 // ErrBadSignature refuses a webhook that is not the gateway's.
 var ErrBadSignature = errors.New("webhook signature does not match")

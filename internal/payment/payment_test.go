@@ -10,11 +10,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 )
 
 func TestSandboxBehavesLikeAGateway(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) { testSandbox(t, db) })
+}
+
+func testSandbox(t *testing.T, db *sqldb.DB) {
 	ctx := context.Background()
-	s := NewSandbox([]byte("k"), time.Now)
+	s := NewSandbox(db, []byte("k"), time.Now)
 	r, err := s.Confirm(ctx, ConfirmRequest{PaymentKey: "pk1", OrderNo: "290", Amount: 30000, Method: "card"})
 	if err != nil || r.Status != StatusDone || r.ApprovalNo == "" || r.Company == "" {
 		t.Fatalf("confirm = %+v, %v", r, err)
@@ -45,7 +52,7 @@ func TestSandboxBehavesLikeAGateway(t *testing.T) {
 	if err != nil || v.Status != StatusWaitingDeposit || v.AccountNumber == "" {
 		t.Fatalf("vbank = %+v, %v", v, err)
 	}
-	body, headers, err := s.Deposit("vb1")
+	body, headers, err := s.Deposit(ctx, "vb1")
 	if err != nil {
 		t.Fatal(err)
 	}

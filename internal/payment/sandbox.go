@@ -5,12 +5,15 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 )
 
 // Sandbox is the built-in gateway. It behaves like a real one:
@@ -24,31 +27,29 @@ import (
 //   - cancels may be partial, never beyond the balance, and an idempotency
 //     key repeats the first answer.
 //
-// Its state lives in the process, like a test gateway's daily reset.
+// It keeps its payments in its own tables (sandbox_payments, sandbox_cancels),
+// as a real gateway keeps them on its side, so that they outlive a restart.
+// Called inside an orderdesk transaction (sqldb.WithTx), it joins it.
 type Sandbox struct {
+	DB     *sqldb.DB
 	Secret []byte // signs webhooks
 	Now    func() time.Time
-
-	mu       sync.Mutex
-	payments map[string]*sandboxPayment
-	cancels  map[string]Result
-}
-
-type sandboxPayment struct {
-	orderNo, method string
-	amount, balance int64
-	status          string
-	secret          string
-	approvedAt      time.Time
 }
 
 // NewSandbox returns a sandbox signing webhooks with secret.
-func NewSandbox(secret []byte, now func() time.Time) *Sandbox {
-	return &Sandbox{Secret: secret, Now: now, payments: map[string]*sandboxPayment{}, cancels: map[string]Result{}}
+func NewSandbox(db *sqldb.DB, secret []byte, now func() time.Time) *Sandbox {
+	return &Sandbox{DB: db, Secret: secret, Now: now}
 }
 
 // Name implements Gateway.
 func (s *Sandbox) Name() string { return "sandbox" }
+
+type sandboxPayment struct {
+	key, orderNo, method string
+	amount, balance      int64
+	status, secret       string
+	approvedAt           time.Time
+}
 
 func randHex(n int) string {
 	b := make([]byte, n)
@@ -56,42 +57,69 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func (s *Sandbox) raw(v any) []byte { b, _ := json.Marshal(v); return b }
+func raw(v any) []byte { b, _ := json.Marshal(v); return b }
 
-// Confirm implements Gateway.
-func (s *Sandbox) Confirm(_ context.Context, req ConfirmRequest) (Result, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.Now().UTC()
-	res := Result{PaymentKey: req.PaymentKey, OrderNo: req.OrderNo, Amount: req.Amount}
-	switch {
-	case req.PaymentKey == "":
-		res.Code, res.Message, res.Status = "INVALID_REQUEST", "paymentKey가 없습니다.", StatusAborted
-	case strings.HasPrefix(req.PaymentKey, "decline"):
-		res.Code, res.Message, res.Status = "REJECT_CARD_COMPANY", "카드사에서 승인을 거절했습니다.", StatusAborted
-	case req.Amount%1000 == 999:
-		res.Code, res.Message, res.Status = "EXCEED_MAX_DAILY_PAYMENT_COUNT", "하루 결제 가능 횟수를 초과했습니다.", StatusAborted
-	case s.payments[req.PaymentKey] != nil:
-		p := s.payments[req.PaymentKey]
-		if p.orderNo != req.OrderNo || p.amount != req.Amount {
-			res.Code, res.Message, res.Status = "ALREADY_PROCESSED_PAYMENT", "이미 처리된 결제입니다.", StatusAborted
-			break
-		}
-		return s.result(req.PaymentKey, p, "0000", "이미 승인된 결제입니다."), nil
+func (s *Sandbox) load(ctx context.Context, q sqldb.Querier, key string) (*sandboxPayment, error) {
+	p := &sandboxPayment{key: key}
+	var at string
+	err := q.QueryRowContext(ctx, `SELECT order_no, method, amount, balance, status, secret, approved_at FROM sandbox_payments WHERE payment_key = $1`, key).
+		Scan(&p.orderNo, &p.method, &p.amount, &p.balance, &p.status, &p.secret, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	if res.Code != "" {
-		res.Raw = s.raw(map[string]any{"code": res.Code, "message": res.Message})
-		return res, &Declined{Result: res}
-	}
-	p := &sandboxPayment{orderNo: req.OrderNo, method: req.Method, amount: req.Amount, balance: req.Amount, status: StatusDone, approvedAt: now}
-	if req.Method == "vbank" {
-		p.status, p.balance, p.secret = StatusWaitingDeposit, 0, randHex(12)
-	}
-	s.payments[req.PaymentKey] = p
-	return s.result(req.PaymentKey, p, "0000", "정상승인"), nil
+	p.approvedAt, _ = time.Parse(time.RFC3339Nano, at)
+	return p, err
 }
 
-func (s *Sandbox) result(key string, p *sandboxPayment, code, msg string) Result {
+func (s *Sandbox) save(ctx context.Context, q sqldb.Querier, p *sandboxPayment) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO sandbox_payments (payment_key, order_no, method, amount, balance, status, secret, approved_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (payment_key) DO UPDATE SET balance = excluded.balance, status = excluded.status`,
+		p.key, p.orderNo, p.method, p.amount, p.balance, p.status, p.secret, p.approvedAt.UTC().Format(time.RFC3339Nano))
+	return err
+}
+
+func declined(key, code, msg string) (Result, error) {
+	r := Result{PaymentKey: key, Code: code, Message: msg, Status: StatusAborted}
+	r.Raw = raw(map[string]any{"code": code, "message": msg})
+	return r, &Declined{Result: r}
+}
+
+// Confirm implements Gateway.
+func (s *Sandbox) Confirm(ctx context.Context, req ConfirmRequest) (res Result, err error) {
+	switch {
+	case req.PaymentKey == "":
+		return declined(req.PaymentKey, "INVALID_REQUEST", "paymentKey가 없습니다.")
+	case strings.HasPrefix(req.PaymentKey, "decline"):
+		return declined(req.PaymentKey, "REJECT_CARD_COMPANY", "카드사에서 승인을 거절했습니다.")
+	case req.Amount%1000 == 999:
+		return declined(req.PaymentKey, "EXCEED_MAX_DAILY_PAYMENT_COUNT", "하루 결제 가능 횟수를 초과했습니다.")
+	}
+	err = s.DB.InTxCtx(ctx, func(tx *sqldb.Tx) error {
+		p, err := s.load(ctx, tx, req.PaymentKey)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			if p.orderNo != req.OrderNo || p.amount != req.Amount {
+				res, err = declined(req.PaymentKey, "ALREADY_PROCESSED_PAYMENT", "이미 처리된 결제입니다.")
+				return err
+			}
+			res = s.result(p, "0000", "이미 승인된 결제입니다.")
+			return nil
+		}
+		p = &sandboxPayment{key: req.PaymentKey, orderNo: req.OrderNo, method: req.Method, amount: req.Amount, balance: req.Amount,
+			status: StatusDone, approvedAt: s.Now().UTC()}
+		if req.Method == "vbank" {
+			p.status, p.balance, p.secret = StatusWaitingDeposit, 0, randHex(12)
+		}
+		res = s.result(p, "0000", "정상승인")
+		return s.save(ctx, tx, p)
+	})
+	return res, err
+}
+
+func (s *Sandbox) result(p *sandboxPayment, code, msg string) Result {
+	key := p.key
 	r := Result{PaymentKey: key, OrderNo: p.orderNo, Status: p.status, Code: code, Message: msg, Amount: p.amount, Balance: p.balance,
 		ApprovedAt: p.approvedAt, ApprovalNo: strings.ToUpper(key[len(key)-min(8, len(key)):])}
 	if p.method == "vbank" {
@@ -106,68 +134,76 @@ func (s *Sandbox) result(key string, p *sandboxPayment, code, msg string) Result
 			r.Installment = 3
 		}
 	}
-	r.Raw = s.raw(map[string]any{"paymentKey": key, "orderId": p.orderNo, "status": r.Status, "code": code, "message": msg,
+	r.Raw = raw(map[string]any{"paymentKey": key, "orderId": p.orderNo, "status": r.Status, "code": code, "message": msg,
 		"method": r.Method, "company": r.Company, "totalAmount": p.amount, "balanceAmount": p.balance, "approveNo": r.ApprovalNo,
 		"installment": r.Installment, "approvedAt": p.approvedAt.Format(time.RFC3339), "accountNumber": r.AccountNumber})
 	return r
 }
 
 // Cancel implements Gateway.
-func (s *Sandbox) Cancel(_ context.Context, req CancelRequest) (Result, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if req.IdempotencyKey != "" {
-		if r, ok := s.cancels[req.IdempotencyKey]; ok {
-			return r, nil
+func (s *Sandbox) Cancel(ctx context.Context, req CancelRequest) (res Result, err error) {
+	err = s.DB.InTxCtx(ctx, func(tx *sqldb.Tx) error {
+		if req.IdempotencyKey != "" {
+			var saved string
+			err := tx.QueryRowContext(ctx, `SELECT result FROM sandbox_cancels WHERE idem_key = $1`, req.IdempotencyKey).Scan(&saved)
+			if err == nil {
+				return json.Unmarshal([]byte(saved), &res)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
 		}
-	}
-	p := s.payments[req.PaymentKey]
-	if p == nil {
-		r := Result{PaymentKey: req.PaymentKey, Code: "NOT_FOUND_PAYMENT", Message: "존재하지 않는 결제 정보입니다."}
-		return r, &Declined{Result: r}
-	}
-	amount := req.Amount
-	if amount == 0 {
-		amount = p.balance
-	}
-	if p.status == StatusWaitingDeposit && p.balance == 0 { // an unpaid virtual account is simply withdrawn
-		p.status = StatusCanceled
-		r := s.result(req.PaymentKey, p, "0000", "가상계좌 발급 취소")
-		r.Amount = 0
-		s.remember(req.IdempotencyKey, r)
-		return r, nil
-	}
-	if amount <= 0 || amount > p.balance {
-		r := Result{PaymentKey: req.PaymentKey, Code: "NOT_CANCELABLE_AMOUNT", Message: "취소 할 수 없는 금액 입니다.", Balance: p.balance}
-		return r, &Declined{Result: r}
-	}
-	p.balance -= amount
-	p.status = StatusPartialCanceled
-	if p.balance == 0 {
-		p.status = StatusCanceled
-	}
-	r := s.result(req.PaymentKey, p, "0000", "취소 완료")
-	r.Amount = amount
-	s.remember(req.IdempotencyKey, r)
-	return r, nil
-}
-
-func (s *Sandbox) remember(key string, r Result) {
-	if key != "" {
-		s.cancels[key] = r
-	}
+		p, err := s.load(ctx, tx, req.PaymentKey)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			res, err = declined(req.PaymentKey, "NOT_FOUND_PAYMENT", "존재하지 않는 결제 정보입니다.")
+			return err
+		}
+		amount := req.Amount
+		if amount == 0 {
+			amount = p.balance
+		}
+		switch {
+		case p.status == StatusWaitingDeposit && p.balance == 0: // an unpaid virtual account is withdrawn
+			p.status, amount = StatusCanceled, 0
+		case amount <= 0 || amount > p.balance:
+			res, err = declined(req.PaymentKey, "NOT_CANCELABLE_AMOUNT", "취소 할 수 없는 금액 입니다.")
+			res.Balance = p.balance
+			return err
+		default:
+			p.balance -= amount
+			p.status = StatusPartialCanceled
+			if p.balance == 0 {
+				p.status = StatusCanceled
+			}
+		}
+		res = s.result(p, "0000", "취소 완료")
+		res.Amount = amount
+		if err := s.save(ctx, tx, p); err != nil {
+			return err
+		}
+		if req.IdempotencyKey != "" {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_cancels (idem_key, result) VALUES ($1, $2)`, req.IdempotencyKey, string(raw(res))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
 }
 
 // Lookup implements Gateway.
-func (s *Sandbox) Lookup(_ context.Context, key string) (Result, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.payments[key]
-	if p == nil {
-		r := Result{PaymentKey: key, Code: "NOT_FOUND_PAYMENT", Message: "존재하지 않는 결제 정보입니다."}
-		return r, &Declined{Result: r}
+func (s *Sandbox) Lookup(ctx context.Context, key string) (Result, error) {
+	p, err := s.load(ctx, s.DB.Read(), key)
+	if err != nil {
+		return Result{}, err
 	}
-	return s.result(key, p, "0000", "조회 성공"), nil
+	if p == nil {
+		return declined(key, "NOT_FOUND_PAYMENT", "존재하지 않는 결제 정보입니다.")
+	}
+	return s.result(p, "0000", "조회 성공"), nil
 }
 
 type sandboxWebhook struct {
@@ -181,17 +217,22 @@ type sandboxWebhook struct {
 
 // Deposit marks the virtual account of paymentKey as paid and returns the
 // signed webhook (body and headers) that the sandbox sends for it.
-func (s *Sandbox) Deposit(paymentKey string) ([]byte, map[string]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.payments[paymentKey]
-	if p == nil || p.status != StatusWaitingDeposit {
-		return nil, nil, fmt.Errorf("sandbox: no virtual account waiting for deposit under %s", paymentKey)
-	}
-	p.status, p.balance = StatusDone, p.amount
-	body, _ := json.Marshal(sandboxWebhook{EventID: "evt_" + randHex(8), EventType: "DEPOSIT_CALLBACK", OrderID: p.orderNo,
-		PaymentKey: paymentKey, Status: StatusDone, CreatedAt: s.Now().UTC().Format(time.RFC3339)})
-	return body, map[string]string{"x-sandbox-signature": s.sign(body)}, nil
+func (s *Sandbox) Deposit(ctx context.Context, paymentKey string) (body []byte, headers map[string]string, err error) {
+	err = s.DB.InTxCtx(ctx, func(tx *sqldb.Tx) error {
+		p, err := s.load(ctx, tx, paymentKey)
+		if err != nil {
+			return err
+		}
+		if p == nil || p.status != StatusWaitingDeposit {
+			return fmt.Errorf("sandbox: no virtual account waiting for deposit under %s", paymentKey)
+		}
+		p.status, p.balance = StatusDone, p.amount
+		body, _ = json.Marshal(sandboxWebhook{EventID: "evt_" + randHex(8), EventType: "DEPOSIT_CALLBACK", OrderID: p.orderNo,
+			PaymentKey: paymentKey, Status: StatusDone, CreatedAt: s.Now().UTC().Format(time.RFC3339)})
+		headers = map[string]string{"x-sandbox-signature": s.sign(body)}
+		return s.save(ctx, tx, p)
+	})
+	return body, headers, err
 }
 
 func (s *Sandbox) sign(body []byte) string {

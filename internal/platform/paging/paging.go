@@ -2,6 +2,13 @@
 // from 1, per_page 20 by default and 500 at most.
 package paging
 
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+)
+
 const (
 	DefaultPerPage = 20
 	MaxPerPage     = 500
@@ -48,3 +55,29 @@ func (p Page[T]) Pages() int {
 
 // RowNo is the descending "No" column of the manual's lists for the i-th row.
 func (p Page[T]) RowNo(i int) int { return p.Total - (p.Page-1)*p.PerPage - i }
+
+// FromQuery reads page and per_page; numbers that are not whole numbers from
+// 1, or a per_page over MaxPerPage, are input errors.
+func FromQuery(q url.Values) (Params, error) {
+	var p Params
+	var fe apperr.Fields
+	for _, name := range []string{"page", "per_page"} {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			fe.Add(name, name+"는 1 이상의 정수입니다.", name+" must be a whole number from 1.")
+		}
+		if name == "page" {
+			p.Page = n
+		} else {
+			p.PerPage = n
+		}
+	}
+	if p.PerPage > MaxPerPage {
+		fe.Add("per_page", "per_page는 500 이하입니다.", "per_page must be at most 500.")
+	}
+	return p, fe.Err()
+}

@@ -5,7 +5,9 @@ package secret
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -18,7 +20,10 @@ import (
 const KeySize = 32
 
 // Box seals and opens values with one key.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead cipher.AEAD
+	key  []byte
+}
 
 // NewBox makes a Box from a 32-byte key.
 func NewBox(key []byte) (*Box, error) {
@@ -33,7 +38,7 @@ func NewBox(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	return &Box{aead: aead, key: append([]byte(nil), key...)}, nil
 }
 
 // ParseKey reads a key written as 64 hex digits or as standard base64.
@@ -78,6 +83,14 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	return key, f.Sync()
+}
+
+// Derive returns a 32-byte key for another purpose, derived from the box's
+// key (HMAC-SHA256 of the purpose), so one secret serves several uses.
+func (b *Box) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, b.key)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // Seal encrypts plain; the empty string stays empty.

@@ -128,3 +128,19 @@ CREATE TABLE sales_daily (
     orders     INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (site, day, method)
 );
+
+-- The built-in sandbox gateway keeps its payments here, as a real gateway keeps them on its side.
+CREATE TABLE sandbox_payments (
+    payment_key  TEXT PRIMARY KEY,
+    order_no     TEXT NOT NULL,
+    method       TEXT NOT NULL,
+    amount       BIGINT NOT NULL,
+    balance      BIGINT NOT NULL,
+    status       TEXT NOT NULL,
+    secret       TEXT NOT NULL DEFAULT '',
+    approved_at  TEXT NOT NULL
+);
+CREATE TABLE sandbox_cancels (
+    idem_key     TEXT PRIMARY KEY,
+    result       TEXT NOT NULL
+);

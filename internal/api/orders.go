@@ -1,0 +1,148 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/sheet"
+)
+
+func orderNo(r *http.Request) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue("order_no"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apperr.New(apperr.NotFound, "없는 주문번호입니다: "+r.PathValue("order_no"), "No such order: "+r.PathValue("order_no"))
+	}
+	return n, nil
+}
+
+func (s *Server) placeOrder(r *http.Request, a access.Actor) (int, any, error) {
+	var in order.PlaceInput
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	o, err := s.Orders.Place(r.Context(), a, in)
+	return http.StatusCreated, o, err
+}
+
+func (s *Server) listOrders(r *http.Request, a access.Actor) (int, any, error) {
+	f, err := order.ParseFilter(r.URL.Query())
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := s.Orders.List(r.Context(), a, f)
+	return http.StatusOK, page, err
+}
+
+// orderDetail is one order with its payment transactions.
+type orderDetail struct {
+	order.Order
+	Payments []order.Transaction `json:"payments"`
+}
+
+func (s *Server) getOrder(r *http.Request, a access.Actor) (int, any, error) {
+	no, err := orderNo(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	o, err := s.Orders.Get(r.Context(), a, no)
+	if err != nil {
+		return 0, nil, err
+	}
+	txs, err := s.Orders.Transactions(r.Context(), a, no)
+	return http.StatusOK, orderDetail{Order: o, Payments: txs}, err
+}
+
+func (s *Server) confirmPayment(r *http.Request, a access.Actor) (int, any, error) {
+	no, err := orderNo(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Gateway    string `json:"gateway"`
+		PaymentKey string `json:"payment_key"`
+		Amount     int64  `json:"amount"`
+	}
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.Gateway == "" {
+		in.Gateway = "sandbox"
+	}
+	o, err := s.Orders.ConfirmPayment(r.Context(), a, no, in.Gateway, in.PaymentKey, in.Amount)
+	return http.StatusOK, o, err
+}
+
+func (s *Server) confirmDeposit(r *http.Request, a access.Actor) (int, any, error) {
+	no, err := orderNo(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	o, err := s.Orders.ConfirmDeposit(r.Context(), a, no)
+	return http.StatusOK, o, err
+}
+
+func (s *Server) cancelOrder(r *http.Request, a access.Actor) (int, any, error) {
+	no, err := orderNo(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if r.ContentLength != 0 {
+		if err := web.DecodeJSON(nil, r, &in); err != nil {
+			return 0, nil, err
+		}
+	}
+	o, err := s.Orders.Cancel(r.Context(), a, no, in.Reason)
+	return http.StatusOK, o, err
+}
+
+func (s *Server) orderTransactions(r *http.Request, a access.Actor) (int, any, error) {
+	no, err := orderNo(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	txs, err := s.Orders.Transactions(r.Context(), a, no)
+	return http.StatusOK, map[string]any{"items": txs, "total": len(txs), "page": 1, "per_page": len(txs)}, err
+}
+
+// exportOrders streams the filtered orders as xlsx.
+func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request) {
+	a, err := s.authenticate(r)
+	if err == nil {
+		var f order.Filter
+		if f, err = order.ParseFilter(r.URL.Query()); err == nil {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", `attachment; filename="orders.xlsx"`)
+			err = sheet.OrderList(r.Context(), s.Orders, a, f, w)
+		}
+	}
+	if err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+	}
+}
+
+// webhook takes a gateway's callback; the signature, not a token, authenticates it.
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 256<<10))
+	if err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+		return
+	}
+	headers := map[string]string{}
+	for k, v := range r.Header {
+		headers[strings.ToLower(k)] = strings.Join(v, ",")
+	}
+	if err := s.Orders.Webhook(r.Context(), r.PathValue("gateway"), headers, body); err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,164 @@
+package console
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/sheet"
+)
+
+// dottedDay writes 2020-08-08 as 2020.08.08, and "" as -.
+func dottedDay(day string) string {
+	if len(day) != 10 {
+		return "-"
+	}
+	return strings.ReplaceAll(day, "-", ".")
+}
+
+func orderNoOf(r *http.Request) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue("no"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apperr.New(apperr.NotFound, "없는 주문번호입니다.", "No such order.")
+	}
+	return n, nil
+}
+
+func (s *Server) orders(w http.ResponseWriter, r *http.Request) {
+	f, err := order.ParseFilter(r.URL.Query())
+	if err != nil {
+		s.render(w, r, http.StatusUnprocessableEntity, "orders", "주문목록", map[string]any{"Page": nil}, err)
+		return
+	}
+	page, err := s.Orders.List(r.Context(), actorOf(r), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	export := r.URL.Query()
+	export.Del("page")
+	s.render(w, r, http.StatusOK, "orders", "주문목록", map[string]any{"Page": page, "Pager": pagerOf(page, r.URL.Query()),
+		"Export": "/orders/export.xlsx?" + export.Encode()}, nil)
+}
+
+func (s *Server) ordersExport(w http.ResponseWriter, r *http.Request) {
+	f, err := order.ParseFilter(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="orders.xlsx"`)
+	if err := sheet.OrderList(r.Context(), s.Orders, actorOf(r), f, w); err != nil {
+		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	}
+}
+
+type orderView struct {
+	O        order.Order
+	Member   member.Member
+	Txs      []order.Transaction
+	CanWrite bool
+}
+
+func (s *Server) loadOrderView(r *http.Request) (orderView, error) {
+	no, err := orderNoOf(r)
+	if err != nil {
+		return orderView{}, err
+	}
+	a := actorOf(r)
+	o, err := s.Orders.Get(r.Context(), a, no)
+	if err != nil {
+		return orderView{}, err
+	}
+	m, err := s.Members.Get(r.Context(), a, o.MemberID)
+	if err != nil {
+		return orderView{}, err
+	}
+	txs, err := s.Orders.Transactions(r.Context(), a, no)
+	return orderView{O: o, Member: m, Txs: txs, CanWrite: a.CanWrite(o.Site)}, err
+}
+
+func (s *Server) orderDetail(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadOrderView(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "order", "주문목록", v, nil)
+}
+
+func (s *Server) orderPrint(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadOrderView(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "order_print", "주문출력", v, nil)
+}
+
+func (s *Server) orderTransactions(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadOrderView(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "order_transactions", "결제내역", v, nil)
+}
+
+// The confirmation screens ask as the manual's dialogs do, without script.
+func (s *Server) orderConfirmDepositAsk(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadOrderView(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "order_ask", "입금확인", map[string]any{"V": v, "Action": "confirm-deposit"}, nil)
+}
+
+func (s *Server) orderConfirmDeposit(w http.ResponseWriter, r *http.Request) {
+	no, err := orderNoOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.Orders.ConfirmDeposit(r.Context(), actorOf(r), no); err != nil {
+		s.orderAskAgain(w, r, "confirm-deposit", "입금확인", err)
+		return
+	}
+	redirect(w, r, "/orders/"+strconv.FormatInt(no, 10), "입금을 확인했습니다.")
+}
+
+func (s *Server) orderAskAgain(w http.ResponseWriter, r *http.Request, action, title string, cause error) {
+	v, err := s.loadOrderView(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, statusOf(cause), "order_ask", title, map[string]any{"V": v, "Action": action}, cause)
+}
+
+func (s *Server) orderCancelAsk(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadOrderView(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "order_ask", "주문취소", map[string]any{"V": v, "Action": "cancel"}, nil)
+}
+
+func (s *Server) orderCancel(w http.ResponseWriter, r *http.Request) {
+	no, err := orderNoOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.Orders.Cancel(r.Context(), actorOf(r), no, r.PostFormValue("reason")); err != nil {
+		s.orderAskAgain(w, r, "cancel", "주문취소", err)
+		return
+	}
+	redirect(w, r, "/orders/"+strconv.FormatInt(no, 10), "주문을 취소했습니다.")
+}

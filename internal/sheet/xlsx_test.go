@@ -1,0 +1,42 @@
+package sheet
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+func TestWriterRoundTripAndSafety(t *testing.T) {
+	w, err := NewWriter("주문목록", []string{"주문번호", "주문명", "주문금액"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Row(int64(290), "=HYPERLINK(\"http://x\")", int64(8000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Row(int64(285), "-1+2", int64(0)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := w.Finish(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.GetCellValue("주문목록", "B2"); v != "'=HYPERLINK(\"http://x\")" {
+		t.Fatalf("B2 = %q", v)
+	}
+	if formula, _ := f.GetCellFormula("주문목록", "B2"); formula != "" {
+		t.Fatalf("B2 became a formula: %q", formula)
+	}
+	if typ, _ := f.GetCellType("주문목록", "C2"); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+		t.Fatalf("money is text, want a number")
+	}
+	rows, err := ReadAll(bytes.NewReader(buf.Bytes()))
+	if err != nil || len(rows) != 3 || rows[0][0] != "주문번호" || rows[2][2] != "0" {
+		t.Fatalf("rows = %v, %v", rows, err)
+	}
+}
