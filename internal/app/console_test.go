@@ -54,7 +54,8 @@ func TestConsoleScreensRender(t *testing.T) {
 		paths := []string{"/", "/members", "/members?status=withdrawn&q=박&field=name&site=malgn", "/members/new", "/members/1", "/members/1/edit",
 			"/products", "/products?kind=course&display=visible", "/products/new?kind=course", "/products/new?kind=textbook",
 			"/products/new?kind=freepass", "/products/1/edit", "/products/5/edit", "/sites", "/staff", "/audit", "/audit?entity=member&entity_id=1",
-			"/orders", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
+			"/orders", "/orders?include_pending=1&method=card&status=paid&q=sample1&field=member_login&ordered_from=2019-01-01&ordered_to=2020-12-31",
+			"/orders/202", "/orders/290", "/orders/288", "/orders/202/print", "/orders/202/transactions", "/orders/290/confirm-deposit", "/orders/290/cancel", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
 			"/marketplaces", "/sheet-formats", "/settlement-rules", "/settlement-reports"}
 		for _, lang := range []string{"ko", "en"} {
 			if lang == "en" {
@@ -74,7 +75,17 @@ func TestConsoleScreensRender(t *testing.T) {
 				}
 			}
 		}
-		status, body := get(t, c, e.srv.URL+"/members?status=withdrawn")
+		status, body := get(t, c, e.srv.URL+"/orders/202")
+		for _, want := range []string{"10,000원 = 18,000원 - 8,000원 - 0원 + 0원", "1111-****-****-2222", "900101-1******", "건축기사 건축계획 외 1건"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("order 202 page lacks %q", want)
+			}
+		}
+		status, body = get(t, c, e.srv.URL+"/orders/290/confirm-deposit")
+		if !strings.Contains(body, "8,000원의 입금을 확인하시겠습니까?") {
+			t.Errorf("confirm page lacks the question")
+		}
+		status, body = get(t, c, e.srv.URL+"/members?status=withdrawn")
 		if status != 200 || !strings.Contains(body, "Total : <strong>1</strong> 건") || !strings.Contains(body, "박주란") {
 			t.Errorf("withdrawn filter: %d, body lacks the one withdrawn member", status)
 		}

@@ -1,0 +1,154 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/sheet"
+)
+
+// demoEnv is an env with the demo data and a super_admin token.
+func demoEnv(t *testing.T, e *env) (token string, memberID int64, productID int64) {
+	t.Helper()
+	ctx := context.Background()
+	if err := e.app.LoadDemo(ctx, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	token = e.staffToken("root", access.SuperAdmin)
+	m, err := e.app.Members.List(ctx, access.System(), member.Filter{Q: "sample2122", Field: "login"})
+	if err != nil || m.Total != 1 {
+		t.Fatalf("demo member: %v", err)
+	}
+	list := e.do("GET", "/api/v1/products?q="+"파워포인트", token, nil).json(t)
+	productID = int64(list["items"].([]any)[0].(map[string]any)["id"].(float64))
+	return token, m.Items[0].ID, productID
+}
+
+func TestPlaceOrderIdempotently(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, memberID, productID := demoEnv(t, e)
+		body := fmt.Sprintf(`{"site":"malgn","member_id":%d,"items":[{"product_id":%d,"qty":1}],"payment_method":"card"}`, memberID, productID)
+		var wg sync.WaitGroup
+		results := make([]response, 4)
+		for i := range results {
+			wg.Add(1)
+			go func(i int) { defer wg.Done(); results[i] = e.do("POST", "/api/v1/orders", tok, body, "Idempotency-Key", "checkout-1") }(i)
+		}
+		wg.Wait()
+		created := 0
+		for _, r := range results {
+			switch r.Status {
+			case 201:
+				created++
+			case 409: // the first is still running
+			default:
+				t.Fatalf("concurrent replay = %d %s", r.Status, r.Body)
+			}
+		}
+		again := e.do("POST", "/api/v1/orders", tok, body, "Idempotency-Key", "checkout-1")
+		if created < 1 || again.Status != 201 || again.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("created %d, replay %d", created, again.Status)
+		}
+		no := int64(again.json(t)["order_no"].(float64))
+		other := strings.Replace(body, `"qty":1`, `"qty":2`, 1)
+		if r := e.do("POST", "/api/v1/orders", tok, other, "Idempotency-Key", "checkout-1"); r.Status != 422 {
+			t.Fatalf("same key, other body = %d", r.Status)
+		}
+		list := e.do("GET", "/api/v1/orders?include_pending=1&field=member_login&q=sample2122&status=pending", tok, nil).json(t)
+		if list["total"].(float64) != 1 {
+			t.Fatalf("pending orders of the member = %v, want exactly 1", list["total"])
+		}
+		// Confirm through the sandbox, replay the confirmation, then look at 결제내역.
+		path := "/api/v1/orders/" + strconv.FormatInt(no, 10)
+		for i := 0; i < 2; i++ {
+			r := e.do("POST", path+"/payments/confirm", tok, map[string]any{"gateway": "sandbox", "payment_key": "pk-" + strconv.FormatInt(no, 10), "amount": 8000})
+			if r.Status != 200 || r.json(t)["status"] != "paid" {
+				t.Fatalf("confirm %d = %d %s", i, r.Status, r.Body)
+			}
+		}
+		txs := e.do("GET", path+"/transactions", tok, nil).json(t)
+		if txs["total"].(float64) != 1 {
+			t.Fatalf("결제내역 rows = %v", txs["total"])
+		}
+		if r := e.do("GET", "/api/v1/orders?ordered_from=2020-13-01", tok, nil); r.Status != 422 {
+			t.Fatalf("bad date = %d", r.Status)
+		}
+	})
+}
+
+func TestWebhookEndpoint(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, memberID, productID := demoEnv(t, e)
+		r := e.do("POST", "/api/v1/orders", tok, map[string]any{"site": "malgn", "member_id": memberID, "payment_method": "vbank",
+			"items": []map[string]any{{"product_id": productID, "qty": 1}}})
+		no := int64(r.json(t)["order_no"].(float64))
+		path := "/api/v1/orders/" + strconv.FormatInt(no, 10)
+		if r := e.do("POST", path+"/payments/confirm", tok, map[string]any{"payment_key": "vb-x", "amount": 8000}); r.json(t)["status"] != "awaiting_deposit" {
+			t.Fatalf("vbank confirm = %s", r.Body)
+		}
+		body, headers, err := e.app.Sandbox.Deposit(context.Background(), "vb-x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do("POST", "/api/v1/webhooks/sandbox", "", body, "X-Sandbox-Signature", "00ff"); r.Status != 401 {
+			t.Fatalf("bad signature = %d", r.Status)
+		}
+		for i := 0; i < 2; i++ {
+			if r := e.do("POST", "/api/v1/webhooks/sandbox", "", body, "X-Sandbox-Signature", headers["x-sandbox-signature"]); r.Status != 200 {
+				t.Fatalf("webhook %d = %d %s", i, r.Status, r.Body)
+			}
+		}
+		if got := e.do("GET", path, tok, nil).json(t)["status"]; got != "paid" {
+			t.Fatalf("after webhook: %v", got)
+		}
+		var out bytes.Buffer
+		if err := e.app.Verify(context.Background(), &out); err != nil {
+			t.Fatalf("verify: %v\n%s", err, out.String())
+		}
+	})
+}
+
+// The xlsx export holds the same rows as the screen, Korean headers, won as numbers.
+func TestOrderExportMatchesList(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		query := "status=paid&ordered_from=2018-01-01&ordered_to=2020-12-31"
+		list := e.do("GET", "/api/v1/orders?"+query, tok, nil).json(t)
+		items := list["items"].([]any)
+		if len(items) < 3 {
+			t.Fatalf("demo has %d paid orders", len(items))
+		}
+		r := e.do("GET", "/api/v1/orders/export.xlsx?"+query, tok, nil)
+		if r.Status != 200 {
+			t.Fatalf("export = %d %s", r.Status, r.Body)
+		}
+		rows, err := sheet.ReadAll(bytes.NewReader(r.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(rows[0], ",") != strings.Join(sheet.OrderListHeaders, ",") {
+			t.Fatalf("headers = %v", rows[0])
+		}
+		if len(rows)-1 != len(items) {
+			t.Fatalf("export has %d rows, screen %d", len(rows)-1, len(items))
+		}
+		for i, it := range items {
+			m := it.(map[string]any)
+			row := rows[i+1]
+			if row[1] != fmt.Sprint(int64(m["order_no"].(float64))) || row[5] != fmt.Sprint(int64(m["total"].(float64))) || row[7] != m["member_login"] {
+				t.Errorf("row %d = %v, screen %v", i, row, m)
+			}
+			if row[10] != "결제완료" || row[13] != "paid" {
+				t.Errorf("row %d status = %q/%q", i, row[10], row[13])
+			}
+		}
+	})
+}
