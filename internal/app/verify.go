@@ -61,6 +61,11 @@ var checks = []check{
 			OR (status = 'cancelled' AND refunded <> collected)
 			OR refunded > collected ORDER BY order_no`)
 	}},
+	{"the order counts rollup equals the orders", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT COALESCE(c.site, o.site) || ' ' || COALESCE(c.status, o.status) || ': rollup ' || COALESCE(c.n, 0) || ', orders ' || COALESCE(o.n, 0)
+			FROM order_counts c FULL OUTER JOIN (SELECT site, status, COUNT(*) AS n FROM orders GROUP BY site, status) o
+			ON o.site = c.site AND o.status = c.status WHERE COALESCE(c.n, 0) <> COALESCE(o.n, 0)`)
+	}},
 	{"the daily sales rollup equals the journal", func(ctx context.Context, a *App) ([]string, error) {
 		return lines(ctx, a, `SELECT COALESCE(r.site, j.site) || ' ' || COALESCE(r.day, j.business_day) || ' ' || COALESCE(r.method, j.method) ||
 			': rollup ' || COALESCE(r.captured, 0) || '/' || COALESCE(r.returned, 0) || ', journal ' || COALESCE(j.cap, 0) || '/' || COALESCE(j.ret, 0)

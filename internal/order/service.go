@@ -181,6 +181,9 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 		if err != nil {
 			return err
 		}
+		if err := count(ctx, tx, o.Site, "", StatusPending); err != nil {
+			return err
+		}
 		for i := range o.Items {
 			it := &o.Items[i]
 			it.Status = ItemAwaitingDeposit
@@ -239,6 +242,9 @@ func (s *Service) move(ctx context.Context, tx *sqldb.Tx, o *row, from, to strin
 	if n, _ := res.RowsAffected(); n != 1 {
 		return s.staleTransition(ctx, tx, o.ID, to)
 	}
+	if err := count(ctx, tx, o.Site, from, to); err != nil {
+		return err
+	}
 	o.Status = to
 	if to == StatusAwaitingDeposit {
 		return s.createEnrollments(ctx, tx, o, now, EnrollAwaitingDeposit)
@@ -285,6 +291,9 @@ func (s *Service) markPaid(ctx context.Context, tx *sqldb.Tx, o *row, from strin
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return s.staleTransition(ctx, tx, o.ID, StatusPaid)
+	}
+	if err := count(ctx, tx, o.Site, from, StatusPaid); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE order_items SET status = 'paid' WHERE order_id = $1 AND status = 'awaiting_deposit'`, o.ID); err != nil {
 		return err
@@ -456,6 +465,9 @@ func (s *Service) Cancel(ctx context.Context, a access.Actor, orderNo int64, rea
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return s.staleTransition(ctx, tx, o.ID, StatusCancelled)
+		}
+		if err := count(ctx, tx, o.Site, from, StatusCancelled); err != nil {
+			return err
 		}
 		if o.Gateway != "" && o.PaymentKey != "" {
 			g, err := s.gateway(o.Gateway)

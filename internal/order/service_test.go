@@ -34,7 +34,9 @@ type fixture struct {
 
 var sys = access.System()
 
-func setup(t *testing.T, db *sqldb.DB) *fixture {
+func setup(t *testing.T, db *sqldb.DB) *fixture { return setupB(t, db) }
+
+func setupB(t testing.TB, db *sqldb.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2020, 1, 16, 9, 4, 54, 0, time.UTC) }

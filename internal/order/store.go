@@ -156,3 +156,16 @@ func truncate(s string, n int) string {
 	}
 	return strings.ToValidUTF8(s[:n], "")
 }
+
+// count moves one order of site from one status to another in order_counts
+// ("" for from when the order is new).
+func count(ctx context.Context, tx *sqldb.Tx, site, from, to string) error {
+	if from != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE order_counts SET n = n - 1 WHERE site = $1 AND status = $2`, site, from); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO order_counts (site, status, n) VALUES ($1, $2, 1)
+		ON CONFLICT (site, status) DO UPDATE SET n = order_counts.n + 1`, site, to)
+	return err
+}
