@@ -40,7 +40,10 @@ func TestPlaceOrderIdempotently(t *testing.T) {
 		results := make([]response, 4)
 		for i := range results {
 			wg.Add(1)
-			go func(i int) { defer wg.Done(); results[i] = e.do("POST", "/api/v1/orders", tok, body, "Idempotency-Key", "checkout-1") }(i)
+			go func(i int) {
+				defer wg.Done()
+				results[i] = e.do("POST", "/api/v1/orders", tok, body, "Idempotency-Key", "checkout-1")
+			}(i)
 		}
 		wg.Wait()
 		created := 0
