@@ -64,6 +64,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "GET /api/v1/orders", s.listOrders)
 	mux.HandleFunc("GET /api/v1/orders/export.xlsx", s.exportOrders)
 	s.route(mux, "GET /api/v1/orders/{order_no}", s.getOrder)
+	s.route(mux, "POST /api/v1/orders/{order_no}/payments/prepare", s.preparePayment)
 	s.route(mux, "POST /api/v1/orders/{order_no}/payments/confirm", s.confirmPayment)
 	s.route(mux, "POST /api/v1/orders/{order_no}/confirm-deposit", s.confirmDeposit)
 	s.route(mux, "POST /api/v1/orders/{order_no}/cancel", s.cancelOrder)

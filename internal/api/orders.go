@@ -78,6 +78,26 @@ func (s *Server) confirmPayment(r *http.Request, a access.Actor) (int, any, erro
 	return http.StatusOK, o, err
 }
 
+func (s *Server) preparePayment(r *http.Request, a access.Actor) (int, any, error) {
+	no, err := orderNo(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Gateway string `json:"gateway"`
+	}
+	if r.ContentLength != 0 {
+		if err := web.DecodeJSON(nil, r, &in); err != nil {
+			return 0, nil, err
+		}
+	}
+	if in.Gateway == "" {
+		in.Gateway = "sandbox"
+	}
+	c, err := s.Orders.PreparePayment(r.Context(), a, no, in.Gateway)
+	return http.StatusOK, c, err
+}
+
 func (s *Server) confirmDeposit(r *http.Request, a access.Actor) (int, any, error) {
 	no, err := orderNo(r)
 	if err != nil {

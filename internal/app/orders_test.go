@@ -69,16 +69,21 @@ func TestPlaceOrderIdempotently(t *testing.T) {
 		if list["total"].(float64) != 1 {
 			t.Fatalf("pending orders of the member = %v, want exactly 1", list["total"])
 		}
-		// Confirm through the sandbox, replay the confirmation, then look at 결제내역.
+		// Prepare and confirm through the sandbox, replay the confirmation, then look at 결제내역.
 		path := "/api/v1/orders/" + strconv.FormatInt(no, 10)
+		prep := e.do("POST", path+"/payments/prepare", tok, map[string]any{"gateway": "sandbox"}).json(t)
+		key, _ := prep["payment_key"].(string)
+		if !strings.HasPrefix(key, "sbx_") || prep["amount"].(float64) != 8000 {
+			t.Fatalf("prepare = %v", prep)
+		}
 		for i := 0; i < 2; i++ {
-			r := e.do("POST", path+"/payments/confirm", tok, map[string]any{"gateway": "sandbox", "payment_key": "pk-" + strconv.FormatInt(no, 10), "amount": 8000})
+			r := e.do("POST", path+"/payments/confirm", tok, map[string]any{"gateway": "sandbox", "payment_key": key, "amount": 8000})
 			if r.Status != 200 || r.json(t)["status"] != "paid" {
 				t.Fatalf("confirm %d = %d %s", i, r.Status, r.Body)
 			}
 		}
 		txs := e.do("GET", path+"/transactions", tok, nil).json(t)
-		if txs["total"].(float64) != 1 {
+		if txs["total"].(float64) != 2 {
 			t.Fatalf("결제내역 rows = %v", txs["total"])
 		}
 		if r := e.do("GET", "/api/v1/orders?ordered_from=2020-13-01", tok, nil); r.Status != 422 {

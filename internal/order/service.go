@@ -326,6 +326,38 @@ func (s *Service) markPaid(ctx context.Context, tx *sqldb.Tx, o *row, from strin
 	return book(ctx, tx, *o, nil, "capture", o.Total, now, note)
 }
 
+// PreparePayment returns what the storefront's payment window needs for a
+// pending order at the gateway, and records the request in 결제내역.
+func (s *Service) PreparePayment(ctx context.Context, a access.Actor, orderNo int64, gatewayName string) (payment.Checkout, error) {
+	g, err := s.gateway(gatewayName)
+	if err != nil {
+		return payment.Checkout{}, err
+	}
+	o, err := s.load(ctx, s.DB.Read(), a, orderNo)
+	if err != nil {
+		return payment.Checkout{}, err
+	}
+	if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
+		return payment.Checkout{}, err
+	}
+	if o.Status != StatusPending {
+		return payment.Checkout{}, CheckTransition(o.Status, StatusPaid)
+	}
+	if !gatewayMethod(o.Method) {
+		return payment.Checkout{}, apperr.New(apperr.Invalid, "이 주문의 결제수단은 결제대행사를 거치지 않습니다: "+Label(Methods, o.Method), "This order's payment method does not go through a gateway.")
+	}
+	c, err := g.Prepare(ctx, payment.PrepareRequest{OrderNo: fmt.Sprint(orderNo), OrderName: o.Title, Amount: o.Total, Method: o.Method})
+	if err != nil {
+		return c, err
+	}
+	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := recordTx(ctx, tx, o.ID, gatewayName, "prepare", "", txFields{PaymentKey: c.PaymentKey, Message: "결제 요청", Amount: o.Total,
+			Raw: []byte(fmt.Sprintf(`{"orderId":%q,"amount":%d,"orderName":%q}`, c.OrderID, c.Amount, c.OrderName))}, sqldb.Instant(s.Now()))
+		return err
+	})
+	return c, err
+}
+
 // ConfirmPayment approves a gateway payment the buyer authorised at
 // checkout. The amount must be the order's exact amount. A virtual account
 // leaves the order awaiting_deposit until the deposit webhook arrives.

@@ -70,9 +70,27 @@ type Event struct {
 	Raw        []byte
 }
 
+// PrepareRequest registers an order's amount before the buyer's checkout.
+type PrepareRequest struct {
+	OrderNo   string
+	OrderName string
+	Amount    int64
+	Method    string
+}
+
+// Checkout is what the storefront's payment window needs.
+type Checkout struct {
+	Gateway    string `json:"gateway"`
+	OrderID    string `json:"order_id"`
+	OrderName  string `json:"order_name"`
+	Amount     int64  `json:"amount"`
+	PaymentKey string `json:"payment_key,omitempty"` // issued by gateways that issue it before checkout
+}
+
 // Gateway is one payment gateway.
 type Gateway interface {
 	Name() string
+	Prepare(ctx context.Context, req PrepareRequest) (Checkout, error)
 	Confirm(ctx context.Context, req ConfirmRequest) (Result, error)
 	Cancel(ctx context.Context, req CancelRequest) (Result, error)
 	Lookup(ctx context.Context, paymentKey string) (Result, error)

@@ -84,6 +84,12 @@ func declined(key, code, msg string) (Result, error) {
 	return r, &Declined{Result: r}
 }
 
+// Prepare implements Gateway: the sandbox issues the payment key that its
+// checkout would hand back to the storefront.
+func (s *Sandbox) Prepare(_ context.Context, req PrepareRequest) (Checkout, error) {
+	return Checkout{Gateway: s.Name(), OrderID: req.OrderNo, OrderName: req.OrderName, Amount: req.Amount, PaymentKey: "sbx_" + randHex(10)}, nil
+}
+
 // Confirm implements Gateway.
 func (s *Sandbox) Confirm(ctx context.Context, req ConfirmRequest) (res Result, err error) {
 	switch {

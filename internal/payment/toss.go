@@ -122,6 +122,13 @@ func (p tossPayment) result(raw []byte) Result {
 	return r
 }
 
+// Prepare implements Gateway: Toss's payment window runs in the buyer's
+// browser with these values; the paymentKey comes back to the storefront,
+// which then asks orderdesk to confirm. Nothing is sent to Toss yet.
+func (t *Toss) Prepare(_ context.Context, req PrepareRequest) (Checkout, error) {
+	return Checkout{Gateway: t.Name(), OrderID: req.OrderNo, OrderName: req.OrderName, Amount: req.Amount}, nil
+}
+
 // Confirm implements Gateway: POST /v1/payments/confirm.
 func (t *Toss) Confirm(ctx context.Context, req ConfirmRequest) (Result, error) {
 	return t.do(ctx, http.MethodPost, "/v1/payments/confirm",
