@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/config"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
 
@@ -27,12 +29,45 @@ Commands:
   token create --login L [--name N]
                                    print a new API token of that account
   verify                           check the stored data's invariants; exit 1 if any is broken
+  refund quote --policy P --amount A [--total-days N --elapsed-days E] [--total-units U --used-units V]
+               [--months M --current-month K]
+                                   print, as JSON, the refund and deduction the policy gives
 
 Every command takes --db DSN (ORDERDESK_DB): sqlite:PATH (default sqlite:orderdesk.db)
 or postgres://USER@HOST:PORT/DB. Personal data is encrypted with ORDERDESK_SECRET_KEY
 (64 hex digits), or on SQLite with a key file created beside the database (PATH.key).
 Exit status: 0 success, 2 bad input (one line on stderr), 1 any other failure.
 `
+
+// refundQuote runs the calculator; it needs no database.
+func refundQuote(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("orderdesk refund quote", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var in refund.QuoteInput
+	fs.StringVar(&in.Policy, "policy", "", "by_days, by_progress, lifelong_education, hagwon or hrd_self_pay")
+	fs.Int64Var(&in.Amount, "amount", 0, "paid amount in won")
+	fs.IntVar(&in.TotalDays, "total-days", 0, "days of the period (with --months over 1: of the current month)")
+	fs.IntVar(&in.ElapsedDays, "elapsed-days", 0, "days passed")
+	fs.IntVar(&in.TotalUnits, "total-units", 0, "hours or sessions in all")
+	fs.IntVar(&in.UsedUnits, "used-units", 0, "hours studied or sessions opened")
+	fs.IntVar(&in.Months, "months", 0, "billing period in months")
+	fs.IntVar(&in.CurrentMonth, "current-month", 0, "the month now running, from 1")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	q, err := refund.Calculate(in)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(q)
+}
 
 // usageError is bad input on the command line: exit 2.
 type usageError struct{ msg string }
@@ -96,6 +131,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if (name == "admin" || name == "token") && len(rest) > 0 && rest[0] == "create" {
 		name += " create"
 		rest = rest[1:]
+	}
+	if name == "refund" && len(rest) > 0 && rest[0] == "quote" {
+		return refundQuote(rest[1:], stdout)
 	}
 	fs := flag.NewFlagSet("orderdesk "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // a flag error is one line; -h prints the flags below

@@ -59,3 +59,14 @@ func TestCLIDemoVerifyAdminToken(t *testing.T) {
 		})
 	}
 }
+
+func TestCLIRefundQuote(t *testing.T) {
+	code, out, errs := runCLI(t, nil, "refund", "quote", "--policy", "by_days", "--amount", "280000", "--total-days", "2197", "--elapsed-days", "464")
+	if code != 0 || !strings.Contains(out, `"refund":220865`) || !strings.Contains(out, `"deduction":59135`) {
+		t.Fatalf("quote = %d %q %q", code, out, errs)
+	}
+	code, _, errs = runCLI(t, nil, "refund", "quote", "--policy", "kind", "--amount", "1")
+	if code != 2 || !strings.Contains(errs, "policy") {
+		t.Fatalf("bad policy = %d %q", code, errs)
+	}
+}

@@ -1,0 +1,144 @@
+package order
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/payment"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+// Refundable is what can still be returned on an order, per item and for
+// shipping, read in the caller's transaction.
+type Refundable struct {
+	OrderID    int64
+	OrderNo    int64
+	Site       string
+	Method     string
+	Status     string
+	Gateway    string
+	PaymentKey string
+	Collected  int64
+	Refunded   int64
+	Items      []Item
+	Shipping   int64 // shipping fee not yet returned
+}
+
+// ItemLeft is what is left to return on one item.
+func (it Item) Left() int64 { return it.Paid - it.Refunded }
+
+// LoadRefundable reads the order and its items for a refund.
+func LoadRefundable(ctx context.Context, q sqldb.Querier, orderID int64) (Refundable, error) {
+	var r Refundable
+	err := q.QueryRowContext(ctx, `SELECT id, order_no, site, method, status, gateway, payment_key, collected, refunded FROM orders WHERE id = $1`, orderID).
+		Scan(&r.OrderID, &r.OrderNo, &r.Site, &r.Method, &r.Status, &r.Gateway, &r.PaymentKey, &r.Collected, &r.Refunded)
+	if err != nil {
+		return r, sqldb.NotFound(err, "주문", "order")
+	}
+	if r.Items, err = loadItems(ctx, q, orderID); err != nil {
+		return r, err
+	}
+	itemsLeft := int64(0)
+	for _, it := range r.Items {
+		if it.Status != ItemCancelled {
+			itemsLeft += it.Left()
+		}
+	}
+	r.Shipping = max(0, r.Collected-r.Refunded-itemsLeft)
+	return r, nil
+}
+
+// SetItemsRequested moves items paid → refund_requested (or back, with
+// back=true); each must be in the from state.
+func SetItemsRequested(ctx context.Context, tx *sqldb.Tx, orderID int64, itemIDs []int64, back bool) error {
+	from, to := ItemPaid, ItemRefundRequested
+	if back {
+		from, to = to, from
+	}
+	for _, id := range itemIDs {
+		res, err := tx.ExecContext(ctx, `UPDATE order_items SET status = $1 WHERE id = $2 AND order_id = $3 AND status = $4`, to, id, orderID, from)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			var cur string
+			_ = tx.QueryRowContext(ctx, `SELECT status FROM order_items WHERE id = $1`, id).Scan(&cur)
+			return apperr.New(apperr.Conflict,
+				fmt.Sprintf("항목 %d의 상태를 %s에서 %s(으)로 바꿀 수 없습니다.", id, Label(ItemStatuses, cur), Label(ItemStatuses, to)),
+				fmt.Sprintf("item %d cannot move from %s to %s", id, cur, to))
+		}
+	}
+	return nil
+}
+
+// ReturnMoney books money returned by a refund, in the caller's transaction:
+// each item gets its share (never above what was paid for it), the shipping
+// share is returned at order level, the order's refunded amount grows (never
+// above what was received), item and order statuses follow, enrollments of
+// fully refunded course items are cancelled, and the journal gets one row.
+// Conditional updates make a concurrent refund that would exceed fail.
+func ReturnMoney(ctx context.Context, tx *sqldb.Tx, r Refundable, shares map[int64]int64, shipping int64, at time.Time, note string) (string, error) {
+	total := shipping
+	for _, v := range shares {
+		total += v
+	}
+	if total <= 0 {
+		return "", apperr.New(apperr.Invalid, "환불금액은 0원보다 커야 합니다.", "refund amount must be positive")
+	}
+	exceeds := apperr.New(apperr.Conflict, "환불금액이 환불가능금액을 넘습니다. 다른 환불이 먼저 처리되었을 수 있습니다.",
+		"The refund exceeds what is refundable; another refund may have been completed meanwhile.")
+	for id, v := range shares {
+		if v == 0 {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE order_items SET refunded = refunded + $1,
+			status = CASE WHEN refunded + $1 = paid THEN 'refunded' ELSE 'paid' END
+			WHERE id = $2 AND order_id = $3 AND refunded + $1 <= paid`, v, id, r.OrderID)
+		if err != nil {
+			return "", err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return "", exceeds
+		}
+	}
+	for id := range shares { // requested items without money move back to paid
+		if _, err := tx.ExecContext(ctx, `UPDATE order_items SET status = 'paid' WHERE id = $1 AND status = 'refund_requested'`, id); err != nil {
+			return "", err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET refunded = refunded + $1,
+		status = CASE WHEN refunded + $1 = collected THEN 'refunded' ELSE 'partially_refunded' END, updated_at = $2
+		WHERE id = $3 AND status IN ('paid', 'partially_refunded') AND refunded + $1 <= collected`, total, at, r.OrderID)
+	if err != nil {
+		return "", err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return "", exceeds
+	}
+	var status string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = $1`, r.OrderID).Scan(&status); err != nil {
+		return "", err
+	}
+	if status != r.Status {
+		if err := CheckTransition(r.Status, status); err != nil {
+			return "", err
+		}
+		if err := count(ctx, tx, r.Site, r.Status, status); err != nil {
+			return "", err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = 'cancelled', updated_at = $1
+		WHERE order_id = $2 AND order_item_id IN (SELECT id FROM order_items WHERE order_id = $2 AND status = 'refunded')`, at, r.OrderID); err != nil {
+		return "", err
+	}
+	o := row{Order: Order{ID: r.OrderID, Site: r.Site, Method: r.Method}}
+	return status, book(ctx, tx, o, nil, "refund", -total, at, note)
+}
+
+// RecordCancel stores a gateway's answer to a cancel in 결제내역.
+func RecordCancel(ctx context.Context, tx *sqldb.Tx, orderID int64, gateway string, r payment.Result, at time.Time) error {
+	_, err := recordTx(ctx, tx, orderID, gateway, "cancel", "", fields(r, r.PaymentKey), at)
+	return err
+}

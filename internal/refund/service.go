@@ -1,0 +1,357 @@
+package refund
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/notify"
+	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/payment"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/secret"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+// Service holds the refund rules.
+type Service struct {
+	DB       *sqldb.DB
+	Box      *secret.Box
+	Now      func() time.Time
+	Log      *slog.Logger
+	Gateways map[string]payment.Gateway
+	Outbox   *notify.Outbox
+}
+
+// Request records a refund request for items of one order; the items become
+// refund_requested. Staff file it on the member's behalf (환불신청), or the
+// storefront does.
+func (s *Service) Request(ctx context.Context, a access.Actor, in RequestInput) (Refund, error) {
+	var fe apperr.Fields
+	if len(in.ItemIDs) == 0 {
+		fe.Add("item_ids", "환불할 항목을 선택해 주세요.", "item_ids must not be empty")
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if len([]rune(in.Reason)) > 1000 {
+		fe.Add("reason", "사유는 1000자 이하입니다.", "reason must have at most 1000 characters")
+	}
+	switch in.Method {
+	case MethodPGCancel:
+	case MethodBankTransfer:
+		if in.Bank == nil || strings.TrimSpace(in.Bank.Name) == "" || strings.TrimSpace(in.Bank.Holder) == "" || len(digitsOf(in.Bank.Account)) < 6 {
+			fe.Add("bank", "계좌이체 환불에는 은행명, 계좌번호, 예금주가 필요합니다.", "bank_transfer needs bank name, account and holder")
+		}
+	default:
+		fe.Add("method", "환불방법은 pg_cancel 또는 bank_transfer입니다.", "method must be pg_cancel or bank_transfer")
+	}
+	if err := fe.Err(); err != nil {
+		return Refund{}, err
+	}
+	var id int64
+	now := sqldb.Instant(s.Now())
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		var orderID int64
+		var site, method, status, gateway string
+		err := tx.QueryRowContext(ctx, `SELECT id, site, method, status, gateway FROM orders WHERE order_no = $1`, in.OrderNo).
+			Scan(&orderID, &site, &method, &status, &gateway)
+		if err != nil {
+			return sqldb.NotFound(err, "주문", "order")
+		}
+		if err := a.CheckWrite(site, "주문", "order"); err != nil {
+			return err
+		}
+		if status != order.StatusPaid && status != order.StatusPartiallyRefunded {
+			return apperr.New(apperr.Conflict, "결제완료된 주문만 환불을 요청할 수 있습니다 (현재: "+order.Label(order.Statuses, status)+").",
+				"Only a paid order can be refunded (now "+status+").")
+		}
+		switch {
+		case in.Method == MethodPGCancel && gateway == "":
+			return apperr.New(apperr.Invalid, "결제대행사를 거치지 않은 주문은 계좌이체로 환불합니다.", "This order was not paid through a gateway; use bank_transfer.")
+		case in.Method == MethodBankTransfer && method != "bank_deposit" && method != "vbank":
+			return apperr.New(apperr.Invalid, "계좌이체 환불은 자체계좌·가상계좌 주문에만 씁니다.", "bank_transfer is for bank_deposit and vbank orders.")
+		}
+		items, err := order.LoadRefundable(ctx, tx, orderID)
+		if err != nil {
+			return err
+		}
+		seen := map[int64]bool{}
+		for i, itemID := range in.ItemIDs {
+			loc := fmt.Sprintf("item_ids[%d]", i)
+			idx := slices.IndexFunc(items.Items, func(it order.Item) bool { return it.ID == itemID })
+			switch {
+			case seen[itemID]:
+				return apperr.New(apperr.Invalid, fmt.Sprintf("항목 %d가 두 번 들어 있습니다.", itemID), fmt.Sprintf("item %d given twice", itemID))
+			case idx < 0:
+				return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("이 주문의 항목이 아닙니다: %d", itemID), English: fmt.Sprintf("item %d is not in order %d", itemID, in.OrderNo),
+					Fields: []apperr.FieldError{{Location: loc, Message: "이 주문의 항목이 아닙니다.", English: "not an item of this order"}}}
+			case items.Items[idx].Status != order.ItemPaid || items.Items[idx].Left() <= 0:
+				return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("환불할 수 없는 항목입니다: %d (%s)", itemID, order.Label(order.ItemStatuses, items.Items[idx].Status)),
+					English: fmt.Sprintf("item %d cannot be refunded (status %s, %d won left)", itemID, items.Items[idx].Status, items.Items[idx].Left()),
+					Fields:  []apperr.FieldError{{Location: loc, Message: "환불할 수 없는 항목입니다.", English: "not refundable"}}}
+			}
+			seen[itemID] = true
+		}
+		if err := order.SetItemsRequested(ctx, tx, orderID, in.ItemIDs, false); err != nil {
+			return err
+		}
+		var bankName, bankAcct, bankHolder string
+		if in.Method == MethodBankTransfer {
+			bankName, bankHolder = strings.TrimSpace(in.Bank.Name), strings.TrimSpace(in.Bank.Holder)
+			if bankAcct, err = s.Box.Seal(strings.TrimSpace(in.Bank.Account)); err != nil {
+				return err
+			}
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO refunds (order_id, site, status, reason, method, bank_name, bank_account, bank_holder,
+			requested_by, requested_at, requested_day) VALUES ($1, $2, 'requested', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			orderID, site, in.Reason, in.Method, bankName, bankAcct, bankHolder, a.Login, now, kst.Day(now)).Scan(&id); err != nil {
+			return err
+		}
+		for _, itemID := range in.ItemIDs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO refund_items (refund_id, item_id) VALUES ($1, $2)`, id, itemID); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Site: site, Action: "refund.request", Entity: "refund", EntityID: id,
+			After: map[string]any{"order_no": in.OrderNo, "items": in.ItemIDs, "method": in.Method, "reason": in.Reason}})
+	})
+	if err != nil {
+		return Refund{}, err
+	}
+	return s.Get(ctx, a, id)
+}
+
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Allocate splits amount over the items' remaining amounts in proportion
+// (largest remainder, so the shares add up exactly), then any rest to
+// shipping. amount must not exceed the sum of remaining plus shipping.
+func Allocate(amount int64, left map[int64]int64, shipping int64) (map[int64]int64, int64) {
+	var itemsLeft int64
+	ids := make([]int64, 0, len(left))
+	for id, v := range left {
+		itemsLeft += v
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	toItems := min(amount, itemsLeft)
+	shares := map[int64]int64{}
+	if itemsLeft == 0 {
+		return shares, amount
+	}
+	type rem struct {
+		id int64
+		r  int64
+	}
+	var rems []rem
+	var given int64
+	for _, id := range ids {
+		num := toItems * left[id]
+		shares[id] = num / itemsLeft
+		given += shares[id]
+		rems = append(rems, rem{id, num % itemsLeft})
+	}
+	sort.SliceStable(rems, func(i, j int) bool { return rems[i].r > rems[j].r })
+	for i := 0; given < toItems; i++ {
+		shares[rems[i%len(rems)].id]++
+		given++
+	}
+	return shares, amount - toItems
+}
+
+// Complete is 환불완료: it returns amount (at most what is refundable) through
+// the gateway or records the transfer, all in one transaction. A failed
+// gateway call leaves the refund requested with the gateway's message.
+func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in CompleteInput) (Refund, error) {
+	in.Memo = strings.TrimSpace(in.Memo)
+	if in.Amount <= 0 {
+		return Refund{}, &apperr.Error{Code: apperr.Invalid, Message: "환불금액은 0원보다 커야 합니다.", English: "amount must be positive",
+			Fields: []apperr.FieldError{{Location: "amount", Message: "0원보다 커야 합니다.", English: "must be positive"}}}
+	}
+	now := sqldb.Instant(s.Now())
+	var gatewayErr error
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		r, orderID, err := s.load(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := a.CheckWrite(r.Site, "환불", "refund"); err != nil {
+			return err
+		}
+		// Claim the request: of two concurrent completions one goes on.
+		res, err := tx.ExecContext(ctx, `UPDATE refunds SET status = 'completed' WHERE id = $1 AND status = 'requested'`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			var cur string
+			_ = tx.QueryRowContext(ctx, `SELECT status FROM refunds WHERE id = $1`, id).Scan(&cur)
+			return apperr.New(apperr.Conflict, "환불 상태를 "+Label(Statuses, cur)+"에서 환불완료로 바꿀 수 없습니다.", "refund cannot move from "+cur+" to completed")
+		}
+		ref, err := order.LoadRefundable(ctx, tx, orderID)
+		if err != nil {
+			return err
+		}
+		left, refundable := s.refundable(ref, r.Items)
+		if in.Amount > refundable {
+			return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("환불금액이 환불가능금액(%d원)보다 큽니다.", refundable),
+				English: fmt.Sprintf("amount exceeds the refundable %d won", refundable),
+				Fields:  []apperr.FieldError{{Location: "amount", Message: fmt.Sprintf("환불가능금액은 %d원입니다.", refundable), English: fmt.Sprintf("at most %d", refundable)}}}
+		}
+		itemsLeft := int64(0)
+		for _, v := range left {
+			itemsLeft += v
+		}
+		shares, shipping := Allocate(in.Amount, left, refundable-itemsLeft)
+		kind := "partial"
+		if in.Amount == refundable {
+			kind = "full"
+		}
+		if _, err := order.ReturnMoney(ctx, tx, ref, shares, shipping, now, fmt.Sprintf("환불 %d", id)); err != nil {
+			return err
+		}
+		for itemID, v := range shares {
+			if _, err := tx.ExecContext(ctx, `UPDATE refund_items SET amount = $1 WHERE refund_id = $2 AND item_id = $3`, v, id, itemID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE refunds SET amount = $1, kind = $2, memo = $3, handled_by = $4, completed_at = $5,
+			notify_sms = $6, gateway_error = '' WHERE id = $7`, in.Amount, kind, in.Memo, a.Login, now, in.NotifySMS, id); err != nil {
+			return err
+		}
+		if r.Method == MethodPGCancel {
+			g, ok := s.Gateways[ref.Gateway]
+			if !ok {
+				return apperr.New(apperr.Invalid, "알 수 없는 결제대행사입니다: "+ref.Gateway, "unknown gateway "+ref.Gateway)
+			}
+			res, err := g.Cancel(sqldb.WithTx(ctx, tx), payment.CancelRequest{PaymentKey: ref.PaymentKey, Amount: in.Amount,
+				Reason: firstNonEmpty(r.Reason, "환불"), IdempotencyKey: fmt.Sprintf("refund-%d", id)})
+			if err != nil {
+				msg := res.Message
+				if msg == "" {
+					msg = err.Error()
+				}
+				gatewayErr = apperr.Wrap(apperr.Conflict, err, "결제대행사에서 환불하지 못했습니다: "+msg, "The gateway refused the refund: "+res.Code+" "+msg)
+				return gatewayErr
+			}
+			if err := order.RecordCancel(ctx, tx, orderID, ref.Gateway, res, now); err != nil {
+				return err
+			}
+		}
+		if in.NotifySMS && s.Outbox != nil {
+			var phone string
+			_ = tx.QueryRowContext(ctx, `SELECT m.phone FROM orders o JOIN members m ON m.id = o.member_id WHERE o.id = $1`, orderID).Scan(&phone)
+			if phone != "" {
+				body := fmt.Sprintf("[환불완료] 주문 %d의 %s원이 환불되었습니다.", ref.OrderNo, num(in.Amount))
+				if err := s.Outbox.Enqueue(ctx, tx, phone, body, fmt.Sprintf("refund:%d", id)); err != nil {
+					return err
+				}
+			}
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Site: r.Site, Action: "refund.complete", Entity: "refund", EntityID: id,
+			Before: map[string]any{"status": StatusRequested}, After: map[string]any{"status": StatusCompleted, "amount": in.Amount, "kind": kind, "memo": in.Memo}})
+	})
+	if gatewayErr != nil {
+		msg := gatewayErr.Error()
+		if e, ok := apperr.As(gatewayErr); ok {
+			msg = e.Message
+		}
+		_ = s.DB.InTx(context.WithoutCancel(ctx), func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE refunds SET gateway_error = $1 WHERE id = $2 AND status = 'requested'`, msg, id)
+			return err
+		})
+	}
+	if err != nil {
+		return Refund{}, err
+	}
+	return s.Get(ctx, a, id)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// refundable is what this request may still return: its items' remaining
+// amounts, plus the order's shipping fee when the request covers every item
+// that has money left.
+func (s *Service) refundable(ref order.Refundable, items []Item) (map[int64]int64, int64) {
+	left := map[int64]int64{}
+	var total int64
+	mine := map[int64]bool{}
+	for _, it := range items {
+		mine[it.ItemID] = true
+	}
+	coversAll := true
+	for _, it := range ref.Items {
+		if it.Status == order.ItemCancelled {
+			continue
+		}
+		if mine[it.ID] {
+			left[it.ID] = it.Left()
+			total += it.Left()
+		} else if it.Left() > 0 {
+			coversAll = false
+		}
+	}
+	if coversAll {
+		total += ref.Shipping
+	}
+	return left, total
+}
+
+// Deny is 환불불가: the request ends with a reason and its items are paid again.
+func (s *Service) Deny(ctx context.Context, a access.Actor, id int64, reason string) (Refund, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Refund{}, &apperr.Error{Code: apperr.Invalid, Message: "환불불가 사유를 적어 주세요.", English: "reason is required",
+			Fields: []apperr.FieldError{{Location: "reason", Message: "사유를 적어 주세요.", English: "required"}}}
+	}
+	now := sqldb.Instant(s.Now())
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		r, orderID, err := s.load(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := a.CheckWrite(r.Site, "환불", "refund"); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE refunds SET status = 'denied', deny_reason = $1, handled_by = $2, completed_at = $3 WHERE id = $4 AND status = 'requested'`,
+			reason, a.Login, now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.New(apperr.Conflict, "환불 상태를 "+Label(Statuses, r.Status)+"에서 환불불가로 바꿀 수 없습니다.", "refund cannot move from "+r.Status+" to denied")
+		}
+		ids := make([]int64, len(r.Items))
+		for i, it := range r.Items {
+			ids[i] = it.ItemID
+		}
+		if err := order.SetItemsRequested(ctx, tx, orderID, ids, true); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Site: r.Site, Action: "refund.deny", Entity: "refund", EntityID: id,
+			Before: map[string]any{"status": StatusRequested}, After: map[string]any{"status": StatusDenied, "reason": reason}})
+	})
+	if err != nil {
+		return Refund{}, err
+	}
+	return s.Get(ctx, a, id)
+}
