@@ -22,6 +22,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -39,6 +40,7 @@ type Server struct {
 	Audit   *audit.Service
 	Idem    *idem.Store
 	Orders  *order.Service
+	Refunds *refund.Service
 }
 
 // Handler returns the API's routes, to be mounted at /api/v1/.
@@ -70,6 +72,13 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "POST /api/v1/orders/{order_no}/cancel", s.cancelOrder)
 	s.route(mux, "GET /api/v1/orders/{order_no}/transactions", s.orderTransactions)
 	mux.HandleFunc("POST /api/v1/webhooks/{gateway}", s.webhook)
+	s.route(mux, "POST /api/v1/refunds", s.requestRefund)
+	s.route(mux, "GET /api/v1/refunds", s.listRefunds)
+	mux.HandleFunc("GET /api/v1/refunds/export.xlsx", s.exportRefunds)
+	s.route(mux, "POST /api/v1/refunds/quote", s.quoteRefund)
+	s.route(mux, "GET /api/v1/refunds/{id}", s.getRefund)
+	s.route(mux, "POST /api/v1/refunds/{id}/complete", s.completeRefund)
+	s.route(mux, "POST /api/v1/refunds/{id}/deny", s.denyRefund)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteProblem(w, r, s.Log, apperr.New(apperr.NotFound, "없는 API 경로입니다.", "No such API path."))
 	})

@@ -18,12 +18,14 @@ import (
 	"github.com/orderdesk/orderdesk/internal/config"
 	"github.com/orderdesk/orderdesk/internal/console"
 	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/notify"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -42,6 +44,8 @@ type App struct {
 	Audit   *audit.Service
 	Idem    *idem.Store
 	Orders  *order.Service
+	Refunds *refund.Service
+	Outbox  *notify.Outbox
 	Sandbox *payment.Sandbox
 }
 
@@ -94,6 +98,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		gateways["toss"] = &payment.Toss{BaseURL: cfg.TossURL, SecretKey: cfg.TossSecretKey}
 	}
 	a.Orders = &order.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways}
+	var sms notify.Provider = notify.LogProvider{Log: log}
+	if cfg.SMSProvider == "aligo" {
+		sms = &notify.Aligo{BaseURL: cfg.SMSURL, Key: cfg.SMSKey, UserID: cfg.SMSUser, Sender: cfg.SMSSender}
+	}
+	a.Outbox = &notify.Outbox{DB: db, Provider: sms, Now: now, Log: log}
+	a.Refunds = &refund.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, Outbox: a.Outbox}
 	return a, nil
 }
 
@@ -122,8 +132,8 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Handler is the whole HTTP surface: /healthz, /api/v1 and the console.
 func (a *App) Handler() (http.Handler, error) {
-	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders}
-	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders}
+	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds}
+	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds}
 	conH, err := con.Handler()
 	if err != nil {
 		return nil, fmt.Errorf("console templates: %w", err)
@@ -161,6 +171,9 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOutbox()
+	go a.Outbox.Run(outboxCtx, 30*time.Second)
 	select {
 	case err := <-errc:
 		return err

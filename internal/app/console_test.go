@@ -55,7 +55,9 @@ func TestConsoleScreensRender(t *testing.T) {
 			"/products", "/products?kind=course&display=visible", "/products/new?kind=course", "/products/new?kind=textbook",
 			"/products/new?kind=freepass", "/products/1/edit", "/products/5/edit", "/sites", "/staff", "/audit", "/audit?entity=member&entity_id=1",
 			"/orders", "/orders?include_pending=1&method=card&status=paid&q=sample1&field=member_login&ordered_from=2019-01-01&ordered_to=2020-12-31",
-			"/orders/202", "/orders/290", "/orders/288", "/orders/202/print", "/orders/202/transactions", "/orders/290/confirm-deposit", "/orders/290/cancel", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
+			"/orders/202", "/orders/290", "/orders/288", "/orders/202/print", "/orders/202/transactions", "/orders/290/confirm-deposit", "/orders/290/cancel",
+			"/refunds", "/refunds?status=completed&kind=partial&item_kind=textbook&from=2019-01-01&to=2020-12-31&q=250&field=order_no", "/refunds/1", "/refunds/2",
+			"/refunds/new?order_no=202&item_id=2", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
 			"/marketplaces", "/sheet-formats", "/settlement-rules", "/settlement-reports"}
 		for _, lang := range []string{"ko", "en"} {
 			if lang == "en" {
@@ -84,6 +86,14 @@ func TestConsoleScreensRender(t *testing.T) {
 		status, body = get(t, c, e.srv.URL+"/orders/290/confirm-deposit")
 		if !strings.Contains(body, "8,000원의 입금을 확인하시겠습니까?") {
 			t.Errorf("confirm page lacks the question")
+		}
+		status, body = get(t, c, e.srv.URL+"/refunds?status=completed")
+		if !strings.Contains(body, "Total : <strong>1</strong> 건") || !strings.Contains(body, "부분환불") {
+			t.Errorf("환불관리 completed filter lacks order 250's partial refund")
+		}
+		status, body = get(t, c, e.srv.URL+"/refunds/1")
+		if !strings.Contains(body, "수강료 기준 200,000원 X") || !strings.Contains(body, "학습시간 기준 200,000원 X 0.00% = 0원") {
+			t.Errorf("refund screen lacks the estimate lines")
 		}
 		status, body = get(t, c, e.srv.URL+"/members?status=withdrawn")
 		if status != 200 || !strings.Contains(body, "Total : <strong>1</strong> 건") || !strings.Contains(body, "박주란") {

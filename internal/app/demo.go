@@ -12,6 +12,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
+	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/site"
 )
 
@@ -150,5 +151,33 @@ func (a *App) demoOrders(ctx context.Context, product, memberID map[string]int64
 			return 0, fmt.Errorf("demo order %d: %w", d.no, err)
 		}
 	}
-	return len(orders), nil
+	return len(orders), a.demoRefunds(ctx)
+}
+
+// demoRefunds files the manual's 환불관리 rows: 283 requested by transfer,
+// 250 partly refunded at the gateway.
+func (a *App) demoRefunds(ctx context.Context) error {
+	sys := access.System()
+	at := time.Date(2020, 4, 3, 8, 4, 55, 0, time.UTC)
+	svc := *a.Refunds
+	svc.Now = func() time.Time { return at }
+	o283, err := a.Orders.Get(ctx, sys, 283)
+	if err != nil {
+		return err
+	}
+	if _, err := svc.Request(ctx, sys, refund.RequestInput{OrderNo: 283, ItemIDs: []int64{o283.Items[0].ID}, Reason: "개인 사정", Method: refund.MethodBankTransfer,
+		Bank: &refund.Bank{Name: "신한은행", Account: "110-123-456789", Holder: "홍길금2"}}); err != nil {
+		return fmt.Errorf("demo refund 283: %w", err)
+	}
+	o250, err := a.Orders.Get(ctx, sys, 250)
+	if err != nil {
+		return err
+	}
+	at = time.Date(2019, 5, 31, 2, 0, 0, 0, time.UTC)
+	r, err := svc.Request(ctx, sys, refund.RequestInput{OrderNo: 250, ItemIDs: []int64{o250.Items[1].ID}, Reason: "파본", Method: refund.MethodPGCancel})
+	if err != nil {
+		return fmt.Errorf("demo refund 250: %w", err)
+	}
+	_, err = svc.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 1000, Memo: "부분 파손 보상"})
+	return err
 }

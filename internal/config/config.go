@@ -25,6 +25,11 @@ type Config struct {
 	LogFormat     string // ORDERDESK_LOG_FORMAT: text or json
 	TossSecretKey string // ORDERDESK_TOSS_SECRET_KEY: enables the toss gateway
 	TossURL       string // ORDERDESK_TOSS_URL: Toss Payments API base (default https://api.tosspayments.com)
+	SMSProvider   string // ORDERDESK_SMS_PROVIDER: log (default) or aligo
+	SMSKey        string // ORDERDESK_SMS_KEY, ORDERDESK_SMS_USER, ORDERDESK_SMS_SENDER: the aligo account
+	SMSUser       string
+	SMSSender     string
+	SMSURL        string // ORDERDESK_SMS_URL: provider API base, for testing
 }
 
 // Default is the configuration with nothing set.
@@ -39,6 +44,8 @@ func (c Config) FromEnv(getenv func(string) string) Config {
 		"ORDERDESK_SECRET_KEY_FILE": &c.SecretKeyFile, "ORDERDESK_ADMIN_PASSWORD": &c.AdminPassword,
 		"ORDERDESK_LOG_LEVEL": &c.LogLevel, "ORDERDESK_LOG_FORMAT": &c.LogFormat,
 		"ORDERDESK_TOSS_SECRET_KEY": &c.TossSecretKey, "ORDERDESK_TOSS_URL": &c.TossURL,
+		"ORDERDESK_SMS_PROVIDER": &c.SMSProvider, "ORDERDESK_SMS_KEY": &c.SMSKey, "ORDERDESK_SMS_USER": &c.SMSUser,
+		"ORDERDESK_SMS_SENDER": &c.SMSSender, "ORDERDESK_SMS_URL": &c.SMSURL,
 	} {
 		if v := getenv(name); v != "" {
 			*dst = v
@@ -79,6 +86,15 @@ func (c Config) Validate() error {
 		return invalid("ORDERDESK_SECRET_KEY", "on PostgreSQL set ORDERDESK_SECRET_KEY or --secret-key-file (a key beside the database file exists only for SQLite)")
 	}
 	_ = path
+	switch c.SMSProvider {
+	case "", "log":
+	case "aligo":
+		if c.SMSKey == "" || c.SMSUser == "" || c.SMSSender == "" {
+			return invalid("ORDERDESK_SMS_PROVIDER", "aligo needs ORDERDESK_SMS_KEY, ORDERDESK_SMS_USER and ORDERDESK_SMS_SENDER")
+		}
+	default:
+		return invalid("ORDERDESK_SMS_PROVIDER", fmt.Sprintf("SMS provider %q must be log or aligo", c.SMSProvider))
+	}
 	return nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -44,6 +45,7 @@ type Server struct {
 	Catalog *catalog.Service
 	Audit   *audit.Service
 	Orders  *order.Service
+	Refunds *refund.Service
 
 	pages map[string]*template.Template
 }
@@ -89,6 +91,13 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /orders/{no}/confirm-deposit", s.orderConfirmDeposit)
 	s.page(mux, "GET /orders/{no}/cancel", s.orderCancelAsk)
 	s.page(mux, "POST /orders/{no}/cancel", s.orderCancel)
+	s.page(mux, "GET /refunds", s.refunds)
+	s.page(mux, "GET /refunds/export.xlsx", s.refundsExport)
+	s.page(mux, "GET /refunds/new", s.refundNew)
+	s.page(mux, "POST /refunds/new", s.refundCreate)
+	s.page(mux, "GET /refunds/{id}", s.refundDetail)
+	s.page(mux, "POST /refunds/{id}/complete", s.refundComplete)
+	s.page(mux, "POST /refunds/{id}/deny", s.refundDeny)
 	for _, m := range menu {
 		for _, it := range m.Items {
 			if it.Pending {
@@ -119,7 +128,7 @@ type MenuSection struct {
 }
 
 var menu = func() []MenuGroup {
-	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", true}, {"근로자카드주문", "/voucher-orders", true}}}
+	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", true}}}
 	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", true}, {"월별매출통계", "/stats/monthly", true}, {"과정매출통계", "/stats/courses", true}}}
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", true}}}
 	groups := []MenuGroup{
@@ -296,7 +305,11 @@ func (s *Server) parse() error {
 				"delivery": order.DeliveryStatuses, "kinds": order.KindLabels, "fields": order.SearchFields}
 		},
 		"olabel": order.Label,
-		"day":    dottedDay,
+		"rlabel": refund.Label,
+		"refundTables": func() map[string][]refund.Choice {
+			return map[string][]refund.Choice{"statuses": refund.Statuses, "methods": refund.Methods, "kinds": refund.Kinds}
+		},
+		"day": dottedDay,
 		"memberTables": func() map[string][]struct{ Code, Label string } {
 			return map[string][]struct{ Code, Label string }{"status": member.StatusLabels, "education": member.EducationLabels, "fields": member.SearchFields}
 		},

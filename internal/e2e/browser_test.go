@@ -100,6 +100,15 @@ func text(t *testing.T, ctx context.Context, css string) string {
 	return strings.TrimSpace(v)
 }
 
+// submit clicks an element that leads to another page and waits until that
+// page has loaded, so that later reads never see the page before.
+func submit[S chromedp.Selectable](t *testing.T, ctx context.Context, sel S) {
+	t.Helper()
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(sel)); err != nil {
+		t.Fatalf("click: %v", err)
+	}
+}
+
 // do runs steps and fails the test on an error.
 func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
@@ -114,7 +123,7 @@ func login(base, user, password string) chromedp.Action[chromedp.Void] {
 		chromedp.WaitVisible(chromedp.ID("login")),
 		chromedp.SendKeys(chromedp.ID("login"), user),
 		chromedp.SendKeys(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.Submit(chromedp.ID("login-submit")),
 		chromedp.WaitVisible(chromedp.ID("members")),
 	)
 }
@@ -124,25 +133,22 @@ func TestBrowserMemberWithMaskedNumber(t *testing.T) {
 		t.Run(string(engine), func(t *testing.T) {
 			ctx := browser(t)
 			a, base := server(t, engine)
+			do(t, ctx, login(base, "clerk", "correct horse battery"))
+			submit(t, ctx, chromedp.ID("member-new"))
 			do(t, ctx,
-				login(base, "clerk", "correct horse battery"),
-				chromedp.Click(chromedp.ID("member-new")),
 				chromedp.WaitVisible(chromedp.ID("member-form")),
 				// First without a name: the form says so under the field.
 				chromedp.SendKeys(chromedp.ID("login"), "sample122"),
 				chromedp.SendKeys(chromedp.ID("rrn"), "750101-1234567"),
-				chromedp.Click(chromedp.ID("member-save")),
-				chromedp.WaitVisible(chromedp.CSS(".field-error")),
 			)
+			submit(t, ctx, chromedp.ID("member-save"))
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".field-error")))
 			if got := text(t, ctx, ".field-error"); !strings.Contains(got, "이름") {
 				t.Errorf("missing-name error = %q", got)
 			}
-			do(t, ctx,
-				chromedp.SendKeys(chromedp.ID("name"), "홍길동2"),
-				chromedp.SendKeys(chromedp.ID("rrn"), "750101-1234567"),
-				chromedp.Click(chromedp.ID("member-save")),
-				chromedp.WaitVisible(chromedp.ID("member-rrn")),
-			)
+			do(t, ctx, chromedp.SendKeys(chromedp.ID("name"), "홍길동2"), chromedp.SendKeys(chromedp.ID("rrn"), "750101-1234567"))
+			submit(t, ctx, chromedp.ID("member-save"))
+			do(t, ctx, chromedp.WaitVisible(chromedp.ID("member-rrn")))
 			if got := text(t, ctx, "#member-rrn"); got != "750101-1******" {
 				t.Errorf("member page shows %q, want 750101-1******", got)
 			}
@@ -153,8 +159,8 @@ func TestBrowserMemberWithMaskedNumber(t *testing.T) {
 			if got := text(t, ctx, "#members td.rrn"); got != "750101-1******" {
 				t.Errorf("list shows %q, want 750101-1******", got)
 			}
+			submit(t, ctx, chromedp.ID("logout"))
 			do(t, ctx,
-				chromedp.Click(chromedp.ID("logout")),
 				chromedp.WaitVisible(chromedp.ID("login-submit")),
 				chromedp.Navigate(base+"/members"),
 				chromedp.WaitVisible(chromedp.ID("login-submit")),

@@ -59,22 +59,20 @@ func TestBrowserConfirmDeposit(t *testing.T) {
 				chromedp.WaitVisible(chromedp.ID("order-q")),
 				chromedp.SendKeys(chromedp.ID("order-q"), "depositor"),
 				chromedp.SetValue(chromedp.ID("order-field"), "member_login"),
-				chromedp.Click(chromedp.ID("order-search-submit")),
-				chromedp.WaitVisible(chromedp.CSS("#orders a.order-link")),
 			)
+			submit(t, ctx, chromedp.ID("order-search-submit"))
+			do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#orders a.order-link")))
 			if got := text(t, ctx, ".total strong"); got != "1" {
 				t.Fatalf("주문목록 total = %q, want 1", got)
 			}
-			do(t, ctx,
-				chromedp.Click(chromedp.CSS("#orders a.order-link")),
-				chromedp.WaitVisible(chromedp.ID("confirm-deposit")),
-				chromedp.Click(chromedp.ID("confirm-deposit")),
-				chromedp.WaitVisible(chromedp.ID("order-ask")),
-			)
+			submit(t, ctx, chromedp.CSS("#orders a.order-link"))
+			submit(t, ctx, chromedp.ID("confirm-deposit"))
+			do(t, ctx, chromedp.WaitVisible(chromedp.ID("order-ask")))
 			if got := text(t, ctx, "#order-ask .question"); got != "15,000원의 입금을 확인하시겠습니까?" {
 				t.Errorf("question = %q", got)
 			}
-			do(t, ctx, chromedp.Click(chromedp.ID("ask-ok")), chromedp.WaitVisible(chromedp.ID("order-status")))
+			submit(t, ctx, chromedp.ID("ask-ok"))
+			do(t, ctx, chromedp.WaitVisible(chromedp.ID("order-status")))
 			if got := text(t, ctx, "#order-status"); got != "결제완료" {
 				t.Fatalf("status after 입금확인 = %q", got)
 			}

@@ -45,7 +45,9 @@ func TestOutboxSendsAfterCommitAndRetries(t *testing.T) {
 		if rolled == nil {
 			t.Fatal("rollback expected")
 		}
-		if err := db.InTx(ctx, func(tx *sqldb.Tx) error { return o.Enqueue(ctx, tx, "010-0000-2122", "환불이 완료되었습니다.", "refund:1") }); err != nil {
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			return o.Enqueue(ctx, tx, "010-0000-2122", "환불이 완료되었습니다.", "refund:1")
+		}); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := o.SendDue(ctx); err != nil || n != 0 {

@@ -188,7 +188,10 @@ func TestConcurrentCompletionsKeepTheBooks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok := race(8, func() error { _, err := f.refunds.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 200000}); return err })
+		ok := race(8, func() error {
+			_, err := f.refunds.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 200000})
+			return err
+		})
 		if ok != 1 {
 			t.Fatalf("%d completions succeeded, want 1", ok)
 		}
@@ -210,8 +213,14 @@ func TestConcurrentCompletionsKeepTheBooks(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		wg.Add(2)
-		go func() { defer wg.Done(); _, errs[0] = f.refunds.Complete(ctx, sys, r1.ID, refund.CompleteInput{Amount: 280000}) }()
-		go func() { defer wg.Done(); _, errs[1] = f.refunds.Complete(ctx, sys, r2.ID, refund.CompleteInput{Amount: 12500}) }()
+		go func() {
+			defer wg.Done()
+			_, errs[0] = f.refunds.Complete(ctx, sys, r1.ID, refund.CompleteInput{Amount: 280000})
+		}()
+		go func() {
+			defer wg.Done()
+			_, errs[1] = f.refunds.Complete(ctx, sys, r2.ID, refund.CompleteInput{Amount: 12500})
+		}()
 		wg.Wait()
 		f.verifyBooks(t, o2.OrderNo)
 		got, _ := f.orders.Get(ctx, sys, o2.OrderNo)

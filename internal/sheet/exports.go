@@ -6,6 +6,8 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/refund"
 )
 
 // OrderListHeaders are the columns of the 주문목록 export: the screen's
@@ -41,4 +43,29 @@ func dotted(day string) string {
 		return day[:4] + "." + day[5:7] + "." + day[8:]
 	}
 	return day
+}
+
+// RefundListHeaders are the columns of the 환불관리 export.
+var RefundListHeaders = []string{"No", "주문번호", "회원아이디", "구매자명", "상품구분", "주문명", "결제금액", "환불금액", "구분", "요청일", "상태", "환불방법", "kind", "status"}
+
+// RefundList writes the refunds of the filter as xlsx.
+func RefundList(ctx context.Context, svc *refund.Service, a access.Actor, f refund.Filter, out io.Writer) error {
+	w, err := NewWriter("환불관리", RefundListHeaders)
+	if err != nil {
+		return err
+	}
+	n := 0
+	err = svc.Each(ctx, a, f, func(r refund.Refund) error {
+		n++
+		kind := refund.Label(refund.Kinds, r.Kind)
+		if kind == "" {
+			kind = "-"
+		}
+		return w.Row(int64(n), r.OrderNo, r.MemberLogin, r.BuyerName, order.Label(order.KindLabels, r.ItemKind), r.Title, r.OrderTotal, r.Amount,
+			kind, kst.DisplayDate(r.RequestedAt), refund.Label(refund.Statuses, r.Status), refund.Label(refund.Methods, r.Method), r.Kind, r.Status)
+	})
+	if err != nil {
+		return err
+	}
+	return w.Finish(out)
 }

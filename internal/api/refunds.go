@@ -1,0 +1,108 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/sheet"
+)
+
+func refundID(r *http.Request) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apperr.New(apperr.NotFound, "없는 환불입니다.", "No such refund.")
+	}
+	return n, nil
+}
+
+func (s *Server) requestRefund(r *http.Request, a access.Actor) (int, any, error) {
+	var in refund.RequestInput
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.Refunds.Request(r.Context(), a, in)
+	return http.StatusCreated, out, err
+}
+
+func refundFilter(r *http.Request) (refund.Filter, error) {
+	f, err := refund.ParseFilter(r.URL.Query().Get)
+	if err != nil {
+		return f, err
+	}
+	f.Params, err = pageParams(r)
+	return f, err
+}
+
+func (s *Server) listRefunds(r *http.Request, a access.Actor) (int, any, error) {
+	f, err := refundFilter(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := s.Refunds.List(r.Context(), a, f)
+	return http.StatusOK, page, err
+}
+
+func (s *Server) getRefund(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := refundID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := s.Refunds.Get(r.Context(), a, id)
+	return http.StatusOK, out, err
+}
+
+func (s *Server) quoteRefund(r *http.Request, _ access.Actor) (int, any, error) {
+	var in refund.QuoteInput
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	q, err := refund.Calculate(in)
+	return http.StatusOK, q, err
+}
+
+func (s *Server) completeRefund(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := refundID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in refund.CompleteInput
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.Refunds.Complete(r.Context(), a, id, in)
+	return http.StatusOK, out, err
+}
+
+func (s *Server) denyRefund(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := refundID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.Refunds.Deny(r.Context(), a, id, in.Reason)
+	return http.StatusOK, out, err
+}
+
+func (s *Server) exportRefunds(w http.ResponseWriter, r *http.Request) {
+	a, err := s.authenticate(r)
+	if err == nil {
+		var f refund.Filter
+		if f, err = refundFilter(r); err == nil {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", `attachment; filename="refunds.xlsx"`)
+			err = sheet.RefundList(r.Context(), s.Refunds, a, f, w)
+		}
+	}
+	if err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+	}
+}

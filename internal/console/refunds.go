@@ -1,0 +1,168 @@
+package console
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
+	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/sheet"
+)
+
+func (s *Server) refunds(w http.ResponseWriter, r *http.Request) {
+	a := actorOf(r)
+	courses, err := s.Catalog.List(r.Context(), a, catalog.Filter{Kind: catalog.KindCourse, Params: paging.Params{PerPage: paging.MaxPerPage}})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, ferr := refund.ParseFilter(r.URL.Query().Get)
+	f.Params = pageOf(r)
+	data := map[string]any{"Courses": courses.Items}
+	if ferr != nil {
+		s.render(w, r, http.StatusUnprocessableEntity, "refunds", "환불관리", data, ferr)
+		return
+	}
+	page, err := s.Refunds.List(r.Context(), a, f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	export := r.URL.Query()
+	export.Del("page")
+	data["Page"], data["Pager"], data["Export"] = page, pagerOf(page, r.URL.Query()), "/refunds/export.xlsx?"+export.Encode()
+	s.render(w, r, http.StatusOK, "refunds", "환불관리", data, nil)
+}
+
+func (s *Server) refundsExport(w http.ResponseWriter, r *http.Request) {
+	f, err := refund.ParseFilter(r.URL.Query().Get)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", `attachment; filename="refunds.xlsx"`)
+	if err := sheet.RefundList(r.Context(), s.Refunds, actorOf(r), f, w); err != nil {
+		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	}
+}
+
+// refundNew is 환불신청 from an order item, on the member's behalf.
+func (s *Server) refundNew(w http.ResponseWriter, r *http.Request) {
+	s.refundForm(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) refundForm(w http.ResponseWriter, r *http.Request, status int, cause error) {
+	q := r.URL.Query()
+	no, _ := strconv.ParseInt(firstOf(r.PostFormValue("order_no"), q.Get("order_no")), 10, 64)
+	o, err := s.Orders.Get(r.Context(), actorOf(r), no)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	selected := map[string]bool{}
+	for _, v := range append(r.PostForm["item_id"], q["item_id"]...) {
+		selected[v] = true
+	}
+	method := refund.MethodPGCancel
+	if o.Gateway == "" {
+		method = refund.MethodBankTransfer
+	}
+	s.render(w, r, status, "refund_new", "환불신청", map[string]any{"O": o, "Selected": selected, "Method": firstOf(r.PostFormValue("method"), method),
+		"Reason": firstOf(r.PostFormValue("reason"), q.Get("reason"))}, cause)
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (s *Server) refundCreate(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	no, _ := strconv.ParseInt(r.PostFormValue("order_no"), 10, 64)
+	in := refund.RequestInput{OrderNo: no, Reason: r.PostFormValue("reason"), Method: r.PostFormValue("method")}
+	for _, v := range r.PostForm["item_id"] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err == nil {
+			in.ItemIDs = append(in.ItemIDs, id)
+		}
+	}
+	if in.Method == refund.MethodBankTransfer {
+		in.Bank = &refund.Bank{Name: r.PostFormValue("bank_name"), Account: r.PostFormValue("bank_account"), Holder: r.PostFormValue("bank_holder")}
+	}
+	out, err := s.Refunds.Request(r.Context(), actorOf(r), in)
+	if err != nil {
+		s.refundForm(w, r, statusOf(err), err)
+		return
+	}
+	redirect(w, r, "/refunds/"+strconv.FormatInt(out.ID, 10), "환불을 요청했습니다.")
+}
+
+func (s *Server) refundDetail(w http.ResponseWriter, r *http.Request) {
+	s.refundPage(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) refundPage(w http.ResponseWriter, r *http.Request, status int, cause error) {
+	id, err := idOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a := actorOf(r)
+	rf, err := s.Refunds.Get(r.Context(), a, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o, err := s.Orders.Get(r.Context(), a, rf.OrderNo)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	amount := r.PostFormValue("amount")
+	if amount == "" {
+		amount = strconv.FormatInt(rf.Refundable, 10)
+	}
+	s.render(w, r, status, "refund", "환불관리", map[string]any{"R": rf, "O": o, "CanWrite": a.CanWrite(rf.Site), "Amount": amount}, cause)
+}
+
+func (s *Server) refundComplete(w http.ResponseWriter, r *http.Request) {
+	id, err := idOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	amount, perr := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(r.PostFormValue("amount")), ",", ""), 10, 64)
+	if perr != nil {
+		s.refundPage(w, r, http.StatusUnprocessableEntity, &apperr.Error{Code: apperr.Invalid, Message: "환불금액을 숫자로 적어 주세요.", English: "amount must be a number",
+			Fields: []apperr.FieldError{{Location: "amount", Message: "숫자로 적어 주세요.", English: "must be a number"}}})
+		return
+	}
+	_, err = s.Refunds.Complete(r.Context(), actorOf(r), id, refund.CompleteInput{Amount: amount, Memo: r.PostFormValue("memo"), NotifySMS: r.PostFormValue("notify_sms") == "1"})
+	if err != nil {
+		s.refundPage(w, r, statusOf(err), err)
+		return
+	}
+	redirect(w, r, "/refunds/"+strconv.FormatInt(id, 10), "환불을 완료했습니다.")
+}
+
+func (s *Server) refundDeny(w http.ResponseWriter, r *http.Request) {
+	id, err := idOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.Refunds.Deny(r.Context(), actorOf(r), id, r.PostFormValue("deny_reason")); err != nil {
+		s.refundPage(w, r, statusOf(err), err)
+		return
+	}
+	redirect(w, r, "/refunds/"+strconv.FormatInt(id, 10), "환불불가로 처리했습니다.")
+}
