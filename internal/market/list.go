@@ -1,0 +1,141 @@
+package market
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+const orderColumns = `o.id, m.code, o.order_no, o.sub_no, o.order_day, o.ordered_at, o.product_code, o.product_name, o.option_text, o.qty,
+	o.shop_price, o.pay_type, o.org_trans_who, o.buyer, o.recipient, o.phone, o.phone2, o.zipcode, o.address, o.request, o.status,
+	o.cancelled, o.cancelled_day, o.codes, o.bundle_id,
+	EXISTS (SELECT 1 FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text)`
+
+func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
+	var o Order
+	var codes string
+	err := row.Scan(&o.ID, &o.Marketplace, &o.OrderNo, &o.SubNo, &o.OrderDay, &o.OrderedAt, &o.ProductCode, &o.ProductName, &o.Option, &o.Qty,
+		&o.ShopPrice, &o.PayType, &o.OrgTransWho, &o.Buyer, &o.Recipient, &o.Phone, &o.Phone2, &o.Zipcode, &o.Address, &o.Request, &o.Status,
+		&o.Cancelled, &o.CancelledDay, &codes, &o.BundleID, &o.Matched)
+	if err == nil {
+		err = json.Unmarshal([]byte(codes), &o.Codes)
+	}
+	return o, err
+}
+
+// ParseFilter reads the marketplace order list's filters.
+func ParseFilter(get func(string) string) (Filter, error) {
+	f := Filter{Marketplace: get("marketplace"), From: get("from"), To: get("to"), Status: get("status"), Matched: get("matched"), Q: get("q")}
+	var fe apperr.Fields
+	for name, v := range map[string]string{"from": f.From, "to": f.To} {
+		if v != "" {
+			if _, err := kst.ParseDay(v); err != nil {
+				fe.Add(name, "날짜는 YYYY-MM-DD 형식입니다.", "dates are YYYY-MM-DD")
+			}
+		}
+	}
+	for name, dst := range map[string]*int64{"supplier_id": &f.SupplierID, "product_id": &f.ProductID} {
+		if v := get(name); v != "" {
+			if _, err := fmt.Sscan(v, dst); err != nil {
+				fe.Add(name, "번호가 숫자가 아닙니다.", name+" must be a number")
+			}
+		}
+	}
+	return f, fe.Err()
+}
+
+func where(f Filter) sqldb.Where {
+	var w sqldb.Where
+	if f.Marketplace != "" {
+		w.Add("m.code = ?", f.Marketplace)
+	}
+	if f.From != "" {
+		w.Add("o.order_day >= ?", f.From)
+	}
+	if f.To != "" {
+		w.Add("o.order_day <= ?", f.To)
+	}
+	switch f.Status {
+	case "cancelled":
+		w.Add("o.cancelled = TRUE")
+	case "active":
+		w.Add("o.cancelled = FALSE")
+	}
+	matched := `EXISTS (SELECT 1 FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text)`
+	switch f.Matched {
+	case "yes":
+		w.Add(matched)
+	case "no":
+		w.Add("NOT " + matched)
+	}
+	if f.ProductID != 0 {
+		w.Add(`EXISTS (SELECT 1 FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code
+			AND pm.option_text = o.option_text AND pm.product_id = ?)`, f.ProductID)
+	}
+	if f.SupplierID != 0 {
+		w.Add(`EXISTS (SELECT 1 FROM product_matches pm JOIN products p ON p.id = pm.product_id WHERE pm.marketplace_id = o.marketplace_id
+			AND pm.product_code = o.product_code AND pm.option_text = o.option_text AND p.supplier_id = ?)`, f.SupplierID)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		like := sqldb.Like(q)
+		w.Add("(o.order_no = ? OR LOWER(o.product_name) LIKE ? ESCAPE '\\' OR o.recipient = ? OR o.buyer = ? OR o.product_code = ?)", q, like, q, q, q)
+	}
+	return w
+}
+
+// List returns marketplace orders, newest order day first.
+func (s *Service) List(ctx context.Context, _ access.Actor, f Filter) (paging.Page[Order], error) {
+	f.Params = f.Params.Normalize()
+	page := paging.Page[Order]{Page: f.Page, PerPage: f.PerPage, Items: []Order{}}
+	w := where(f)
+	from := ` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id`
+	if err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*)`+from+w.SQL(), w.Args()...).Scan(&page.Total); err != nil {
+		return page, err
+	}
+	err := s.each(ctx, w, fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, f.Offset()), func(o Order) error {
+		page.Items = append(page.Items, o)
+		return nil
+	})
+	return page, err
+}
+
+// Each streams the orders of the filter.
+func (s *Service) Each(ctx context.Context, _ access.Actor, f Filter, fn func(Order) error) error {
+	return s.each(ctx, where(f), "", fn)
+}
+
+func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func(Order) error) error {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+orderColumns+` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id`+
+		w.SQL()+` ORDER BY o.order_day DESC, o.id DESC`+limit, w.Args()...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Raw returns the cells of one stored order line as the marketplace sent them.
+func (s *Service) Raw(ctx context.Context, id int64) (map[string]string, error) {
+	var raw string
+	if err := s.DB.Read().QueryRowContext(ctx, `SELECT raw FROM market_orders WHERE id = $1`, id).Scan(&raw); err != nil {
+		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
+	}
+	out := map[string]string{}
+	return out, json.Unmarshal([]byte(raw), &out)
+}

@@ -1,0 +1,161 @@
+// Package market brings in the orders of open marketplaces (G마켓, 11번가,
+// 쿠팡, 스마트스토어 ...): master data (판매처, 공급처), sheet formats (발주서
+// 포맷) that map a marketplace's headers to fields and settlement codes, the
+// import of order sheets as sessions, bundles (합포) and product matching.
+package market
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
+)
+
+// Marketplace is a 판매처.
+type Marketplace struct {
+	ID        int64     `json:"id"`
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Supplier is a 공급처.
+type Supplier struct {
+	ID        int64     `json:"id"`
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Field is an orderdesk field that a sheet column can land in.
+type Field struct {
+	Code     string
+	Label    string
+	Required bool
+}
+
+// Fields are the order fields of a sheet format, in the editor's order.
+var Fields = []Field{
+	{"order_no", "주문번호", true},
+	{"order_id_seq", "부주문번호 (order_id_seq)", false},
+	{"order_date", "주문일", true},
+	{"product_code", "판매처 상품코드", false},
+	{"product_name", "상품명", true},
+	{"option", "옵션", false},
+	{"qty", "수량 (qty)", true},
+	{"shop_price", "판매가 (shop_price)", true},
+	{"pay_type", "결제방식 (pay_type)", false},
+	{"org_trans_who", "배송비 구분 (org_trans_who)", false},
+	{"buyer", "구매자", false},
+	{"recipient", "수령인", false},
+	{"phone", "수령인 전화", false},
+	{"phone2", "구매자 전화", false},
+	{"zipcode", "우편번호", false},
+	{"address", "주소", false},
+	{"request", "배송 요청사항", false},
+	{"status", "주문상태", false},
+}
+
+// MaxCode is the highest settlement code (code1..code99).
+const MaxCode = 99
+
+// Format is a 발주서 포맷: which sheet header lands in which field and code.
+type Format struct {
+	Fields map[string]string `json:"fields"` // field code → header
+	Codes  map[int]string    `json:"codes"`  // N of codeN → header
+	// CancelWords mark a row as cancelled when its status contains one.
+	CancelWords []string `json:"cancel_words,omitempty"`
+}
+
+// CodeName is "code11" for 11.
+func CodeName(n int) string { return fmt.Sprintf("code%d", n) }
+
+// Order is an imported marketplace order line.
+type Order struct {
+	ID           int64             `json:"id"`
+	Marketplace  string            `json:"marketplace"`
+	OrderNo      string            `json:"order_no"`
+	SubNo        string            `json:"order_id_seq"`
+	OrderDay     string            `json:"order_day"`
+	OrderedAt    string            `json:"ordered_at"`
+	ProductCode  string            `json:"product_code"`
+	ProductName  string            `json:"product_name"`
+	Option       string            `json:"option"`
+	Qty          int               `json:"qty"`
+	ShopPrice    int64             `json:"shop_price"`
+	PayType      string            `json:"pay_type"`
+	OrgTransWho  string            `json:"org_trans_who"`
+	Buyer        string            `json:"buyer"`
+	Recipient    string            `json:"recipient"`
+	Phone        string            `json:"phone"`
+	Phone2       string            `json:"phone2"`
+	Zipcode      string            `json:"zipcode"`
+	Address      string            `json:"address"`
+	Request      string            `json:"request"`
+	Status       string            `json:"status"`
+	Cancelled    bool              `json:"cancelled"`
+	CancelledDay string            `json:"cancelled_day"`
+	Codes        map[string]string `json:"codes"`
+	Raw          map[string]string `json:"raw,omitempty"`
+	BundleID     int64             `json:"bundle_id"`
+	Matched      bool              `json:"matched"`
+}
+
+// RowError is one refused cell of a sheet.
+type RowError struct {
+	Row    int    `json:"row"`    // the sheet's row number, from 1
+	Column string `json:"column"` // the header
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+// Preview is what an import would do.
+type Preview struct {
+	Kind       string     `json:"kind"`
+	HeaderRow  int        `json:"header_row"`
+	Rows       int        `json:"rows"`       // data rows read
+	OK         int        `json:"ok"`         // rows without errors
+	ErrorRows  int        `json:"error_rows"` // rows with errors
+	Existing   int        `json:"existing"`   // rows already imported (unchanged or to update)
+	Cancelling int        `json:"cancelling"` // existing rows this sheet marks cancelled
+	Errors     []RowError `json:"errors"`
+	Sample     []Order    `json:"sample"`
+	Landing    []Landing  `json:"landing"` // which header lands where
+}
+
+// Landing says where one header of the sheet is stored.
+type Landing struct {
+	Header string `json:"header"`
+	Target string `json:"target"` // field code, codeN, or "" (kept raw only)
+}
+
+// Import is an import session.
+type Import struct {
+	ID          int64      `json:"id"`
+	Marketplace string     `json:"marketplace"`
+	Filename    string     `json:"filename"`
+	Kind        string     `json:"kind"`
+	Status      string     `json:"status"`
+	Rows        int        `json:"rows"`
+	OK          int        `json:"ok"`
+	ErrorRows   int        `json:"error_rows"`
+	Inserted    int        `json:"inserted"`
+	Updated     int        `json:"updated"`
+	Unchanged   int        `json:"unchanged"`
+	Errors      []RowError `json:"errors,omitempty"`
+	StartedAt   time.Time  `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at"`
+}
+
+// Filter narrows the marketplace order list.
+type Filter struct {
+	Marketplace string
+	From, To    string
+	SupplierID  int64
+	ProductID   int64
+	Status      string // "cancelled", "active"
+	Matched     string // "yes", "no"
+	Q           string
+	paging.Params
+}
