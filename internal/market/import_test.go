@@ -275,7 +275,6 @@ func TestImportResumesAndCancels(t *testing.T) {
 	})
 }
 
-
 func joinCSV(rec []string) string {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
