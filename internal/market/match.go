@@ -1,0 +1,232 @@
+package market
+
+import (
+	"context"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+// MatchItem is one catalogue product of a marketplace product, with how many
+// of it one marketplace unit holds (a set of three textbooks: three lines).
+type MatchItem struct {
+	ProductID int64  `json:"product_id"`
+	Name      string `json:"name,omitempty"`
+	Count     int    `json:"count"`
+}
+
+// Match is 상품매칭 of one marketplace product code and option.
+type Match struct {
+	Marketplace string      `json:"marketplace"`
+	ProductCode string      `json:"product_code"`
+	Option      string      `json:"option"`
+	Items       []MatchItem `json:"items"`
+}
+
+// Unmatched is a marketplace product without a match, with its orders.
+type Unmatched struct {
+	Marketplace string `json:"marketplace"`
+	ProductCode string `json:"product_code"`
+	Option      string `json:"option"`
+	ProductName string `json:"product_name"`
+	Orders      int    `json:"orders"`
+}
+
+// SetMatch replaces the match of a marketplace product code and option; it
+// applies at once to every order with that code and option. No items
+// removes the match.
+func (s *Service) SetMatch(ctx context.Context, a access.Actor, m Match) error {
+	if err := canWrite(a); err != nil {
+		return err
+	}
+	mp, err := s.Marketplace(ctx, m.Marketplace)
+	if err != nil {
+		return err
+	}
+	m.ProductCode, m.Option = strings.TrimSpace(m.ProductCode), strings.TrimSpace(m.Option)
+	var fe apperr.Fields
+	if m.ProductCode == "" {
+		fe.Add("product_code", "판매처 상품코드를 입력해 주세요.", "product_code is required")
+	}
+	seen := map[int64]bool{}
+	for _, it := range m.Items {
+		if it.Count < 1 || it.Count > 1000 {
+			fe.Add("items", "상품 수는 1~1000입니다.", "count must be 1-1000")
+		}
+		if seen[it.ProductID] {
+			fe.Add("items", "같은 상품이 두 번 들어 있습니다.", "a product is given twice")
+		}
+		seen[it.ProductID] = true
+	}
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	now := sqldb.Instant(s.Now())
+	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM product_matches WHERE marketplace_id = $1 AND product_code = $2 AND option_text = $3`,
+			mp.ID, m.ProductCode, m.Option); err != nil {
+			return err
+		}
+		for _, it := range m.Items {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO product_matches (marketplace_id, product_code, option_text, product_id, count) VALUES ($1, $2, $3, $4, $5)`,
+				mp.ID, m.ProductCode, m.Option, it.ProductID, it.Count); err != nil {
+				if sqldb.IsForeignKeyViolation(err) {
+					return apperr.New(apperr.Invalid, "없는 상품입니다.", "no such product")
+				}
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Action: "market.match", Entity: "product_match", EntityID: m.Marketplace + ":" + m.ProductCode, After: m})
+	})
+}
+
+// Matches lists the matches of a marketplace.
+func (s *Service) Matches(ctx context.Context, marketplace string) ([]Match, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT pm.product_code, pm.option_text, pm.product_id, p.name, pm.count
+		FROM product_matches pm JOIN marketplaces m ON m.id = pm.marketplace_id JOIN products p ON p.id = pm.product_id
+		WHERE m.code = $1 ORDER BY pm.product_code, pm.option_text, pm.product_id`, marketplace)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Match{}
+	for rows.Next() {
+		var code, opt string
+		var it MatchItem
+		if err := rows.Scan(&code, &opt, &it.ProductID, &it.Name, &it.Count); err != nil {
+			return nil, err
+		}
+		if n := len(out); n > 0 && out[n-1].ProductCode == code && out[n-1].Option == opt {
+			out[n-1].Items = append(out[n-1].Items, it)
+			continue
+		}
+		out = append(out, Match{Marketplace: marketplace, ProductCode: code, Option: opt, Items: []MatchItem{it}})
+	}
+	return out, rows.Err()
+}
+
+// UnmatchedProducts lists marketplace products without a match, most orders first.
+func (s *Service) UnmatchedProducts(ctx context.Context, marketplace string) ([]Unmatched, error) {
+	var w sqldb.Where
+	if marketplace != "" {
+		w.Add("m.code = ?", marketplace)
+	}
+	w.Add(`NOT EXISTS (SELECT 1 FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text)`)
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT m.code, o.product_code, o.option_text, MIN(o.product_name), COUNT(*)
+		FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id`+w.SQL()+`
+		GROUP BY m.code, o.product_code, o.option_text ORDER BY COUNT(*) DESC, m.code, o.product_code LIMIT 500`, w.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Unmatched{}
+	for rows.Next() {
+		var u Unmatched
+		if err := rows.Scan(&u.Marketplace, &u.ProductCode, &u.Option, &u.ProductName, &u.Orders); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SplitBundle moves an order line out of its bundle into one of its own.
+func (s *Service) SplitBundle(ctx context.Context, a access.Actor, orderID int64) (int64, error) {
+	if err := canWrite(a); err != nil {
+		return 0, err
+	}
+	var bid int64
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		var mp int64
+		var old int64
+		if err := tx.QueryRowContext(ctx, `SELECT marketplace_id, bundle_id FROM market_orders WHERE id = $1`, orderID).Scan(&mp, &old); err != nil {
+			return sqldb.NotFound(err, "판매처 주문", "marketplace order")
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO market_bundles (marketplace_id, bundle_key, manual) VALUES ($1, $2, TRUE) RETURNING id`,
+			mp, "split:"+itoa(orderID)+":"+itoa(old)).Scan(&bid); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE market_orders SET bundle_id = $1 WHERE id = $2`, bid, orderID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.Now(), a, audit.Change{Action: "market.bundle_split", Entity: "market_order", EntityID: orderID,
+			Before: map[string]int64{"bundle": old}, After: map[string]int64{"bundle": bid}})
+	})
+	return bid, err
+}
+
+// JoinBundle moves order lines into the bundle of the first; all must be of one marketplace.
+func (s *Service) JoinBundle(ctx context.Context, a access.Actor, orderIDs []int64) (int64, error) {
+	if err := canWrite(a); err != nil {
+		return 0, err
+	}
+	if len(orderIDs) < 2 {
+		return 0, apperr.New(apperr.Invalid, "합포할 주문을 두 개 이상 선택해 주세요.", "choose at least two orders")
+	}
+	var bid int64
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		var mp int64
+		if err := tx.QueryRowContext(ctx, `SELECT marketplace_id, bundle_id FROM market_orders WHERE id = $1`, orderIDs[0]).Scan(&mp, &bid); err != nil {
+			return sqldb.NotFound(err, "판매처 주문", "marketplace order")
+		}
+		for _, id := range orderIDs[1:] {
+			res, err := tx.ExecContext(ctx, `UPDATE market_orders SET bundle_id = $1 WHERE id = $2 AND marketplace_id = $3`, bid, id, mp)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return apperr.New(apperr.Invalid, "같은 판매처의 주문만 합포할 수 있습니다.", "only orders of one marketplace can be bundled")
+			}
+		}
+		return audit.Record(ctx, tx, s.Now(), a, audit.Change{Action: "market.bundle_join", Entity: "market_order", EntityID: orderIDs[0],
+			After: map[string]any{"bundle": bid, "orders": orderIDs}})
+	})
+	return bid, err
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	if n == 0 {
+		return "0"
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// Counts are the bundle and order counts the settlement formulas use.
+type Counts struct {
+	CntOrder     int `json:"cnt_order"`     // lines under the same order number
+	CntOrderSeq  int `json:"cnt_order_seq"` // distinct sub-order numbers under it
+	TotOrder     int `json:"tot_order"`     // lines in the bundle
+	TotProducts  int `json:"tot_products"`  // matched products in the bundle
+	OrderProds   int `json:"order_products"`
+	CancelOrder  int `json:"cancel_order"`  // cancelled lines under the order number
+	CancelCnt    int `json:"cancel_cnt"`    // cancelled quantity under the order number
+	UsertransCnt int `json:"usertrans_cnt"` // prepaid-shipping bundles of the marketplace that day
+}
+
+// CountsOf computes the counts of one order line from the stored orders and
+// bundles, so that they stay right after a split or join.
+func (s *Service) CountsOf(ctx context.Context, q sqldb.Querier, orderID int64) (Counts, error) {
+	var c Counts
+	err := q.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no),
+		(SELECT COUNT(DISTINCT x.sub_no) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no),
+		(SELECT COUNT(*) FROM market_orders x WHERE x.bundle_id = o.bundle_id),
+		(SELECT COALESCE(SUM(pm.count * x.qty), 0) FROM market_orders x JOIN product_matches pm ON pm.marketplace_id = x.marketplace_id
+			AND pm.product_code = x.product_code AND pm.option_text = x.option_text WHERE x.bundle_id = o.bundle_id),
+		(SELECT COALESCE(SUM(pm.count), 0) FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text),
+		(SELECT COUNT(*) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no AND x.cancelled = TRUE),
+		(SELECT COALESCE(SUM(x.qty), 0) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no AND x.cancelled = TRUE),
+		(SELECT COUNT(DISTINCT x.bundle_id) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_day = o.order_day AND x.org_trans_who LIKE '%선결제%')
+		FROM market_orders o WHERE o.id = $1`, orderID).Scan(&c.CntOrder, &c.CntOrderSeq, &c.TotOrder, &c.TotProducts, &c.OrderProds, &c.CancelOrder, &c.CancelCnt, &c.UsertransCnt)
+	return c, sqldb.NotFound(err, "판매처 주문", "marketplace order")
+}
