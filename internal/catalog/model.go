@@ -83,6 +83,12 @@ type Product struct {
 	Publisher   string `json:"publisher"`
 	ShippingFee int64  `json:"shipping_fee"` // 배송비, won
 
+	// Marketplace settlement: the prices the settlement formulas read.
+	SupplyPrice int64  `json:"supply_price"` // 공급가
+	Cost        int64  `json:"cost"`         // 원가
+	CourierFee  int64  `json:"courier_fee"`  // 택배비
+	SupplierID  *int64 `json:"supplier_id"`  // 공급처
+
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

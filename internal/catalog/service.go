@@ -104,6 +104,14 @@ func Validate(p *Product) error {
 	default:
 		fe.Add("kind", "상품 구분(과정/교재/프리패스/연장)을 선택해 주세요.", "kind must be course, textbook, freepass or extension.")
 	}
+	for name, v := range map[string]int64{"supply_price": p.SupplyPrice, "cost": p.Cost, "courier_fee": p.CourierFee} {
+		if v < 0 {
+			fe.Add(name, "금액은 0원 이상입니다.", name+" must not be negative.")
+		}
+	}
+	if p.SupplierID != nil && *p.SupplierID == 0 {
+		p.SupplierID = nil
+	}
 	if p.Kind != KindCourse {
 		p.Delivery, p.Schedule, p.Category, p.RefundPolicy, p.StartDate, p.EndDate = "", "", "", "", "", ""
 		p.GovRefundable, p.StudyHours, p.CohortYear, p.CohortRound = false, 0, 0, 0
@@ -127,13 +135,14 @@ func validISBN(s string) bool {
 }
 
 const columns = `id, site, kind, name, display, list_price, sale_price, category, delivery, schedule, gov_refundable, access_days,
-	start_date, end_date, study_hours, cohort_year, cohort_round, refund_policy, isbn, author, publisher, shipping_fee, created_at, updated_at`
+	start_date, end_date, study_hours, cohort_year, cohort_round, refund_policy, isbn, author, publisher, shipping_fee, created_at, updated_at,
+	supply_price, cost, courier_fee, supplier_id`
 
 func scan(row interface{ Scan(...any) error }) (Product, error) {
 	var p Product
 	err := row.Scan(&p.ID, &p.Site, &p.Kind, &p.Name, &p.Display, &p.ListPrice, &p.SalePrice, &p.Category, &p.Delivery, &p.Schedule,
 		&p.GovRefundable, &p.AccessDays, &p.StartDate, &p.EndDate, &p.StudyHours, &p.CohortYear, &p.CohortRound, &p.RefundPolicy,
-		&p.ISBN, &p.Author, &p.Publisher, &p.ShippingFee, &p.CreatedAt, &p.UpdatedAt)
+		&p.ISBN, &p.Author, &p.Publisher, &p.ShippingFee, &p.CreatedAt, &p.UpdatedAt, &p.SupplyPrice, &p.Cost, &p.CourierFee, &p.SupplierID)
 	return p, err
 }
 
@@ -150,13 +159,14 @@ func (s *Service) Create(ctx context.Context, a access.Actor, p Product) (Produc
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO products (site, kind, name, display, list_price, sale_price, category, delivery, schedule,
 			gov_refundable, access_days, start_date, end_date, study_hours, cohort_year, cohort_round, refund_policy, isbn, author, publisher,
-			shipping_fee, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) RETURNING id`,
+			shipping_fee, created_at, updated_at, supply_price, cost, courier_fee, supplier_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, $23, $24, $25, $26) RETURNING id`,
 			p.Site, p.Kind, p.Name, p.Display, p.ListPrice, p.SalePrice, p.Category, p.Delivery, p.Schedule, p.GovRefundable, p.AccessDays,
-			p.StartDate, p.EndDate, p.StudyHours, p.CohortYear, p.CohortRound, p.RefundPolicy, p.ISBN, p.Author, p.Publisher, p.ShippingFee, now).Scan(&p.ID)
+			p.StartDate, p.EndDate, p.StudyHours, p.CohortYear, p.CohortRound, p.RefundPolicy, p.ISBN, p.Author, p.Publisher, p.ShippingFee, now,
+			p.SupplyPrice, p.Cost, p.CourierFee, p.SupplierID).Scan(&p.ID)
 		if sqldb.IsForeignKeyViolation(err) {
-			return &apperr.Error{Code: apperr.Invalid, Message: "없는 사이트입니다: " + p.Site, English: "no such site: " + p.Site,
-				Fields: []apperr.FieldError{{Location: "site", Message: "없는 사이트입니다.", English: "no such site"}}}
+			return &apperr.Error{Code: apperr.Invalid, Message: "없는 사이트 또는 공급처입니다.", English: "no such site or supplier",
+				Fields: []apperr.FieldError{{Location: "site", Message: "없는 사이트 또는 공급처입니다.", English: "no such site or supplier"}}}
 		}
 		if err != nil {
 			return err
@@ -209,10 +219,13 @@ func (s *Service) Update(ctx context.Context, a access.Actor, id int64, edit fun
 		if _, err := tx.ExecContext(ctx, `UPDATE products SET name = $1, display = $2, list_price = $3, sale_price = $4, category = $5,
 			delivery = $6, schedule = $7, gov_refundable = $8, access_days = $9, start_date = $10, end_date = $11, study_hours = $12,
 			cohort_year = $13, cohort_round = $14, refund_policy = $15, isbn = $16, author = $17, publisher = $18, shipping_fee = $19,
-			updated_at = $20 WHERE id = $21`,
+			updated_at = $20, supply_price = $22, cost = $23, courier_fee = $24, supplier_id = $25 WHERE id = $21`,
 			next.Name, next.Display, next.ListPrice, next.SalePrice, next.Category, next.Delivery, next.Schedule, next.GovRefundable,
 			next.AccessDays, next.StartDate, next.EndDate, next.StudyHours, next.CohortYear, next.CohortRound, next.RefundPolicy,
-			next.ISBN, next.Author, next.Publisher, next.ShippingFee, now, id); err != nil {
+			next.ISBN, next.Author, next.Publisher, next.ShippingFee, now, id, next.SupplyPrice, next.Cost, next.CourierFee, next.SupplierID); err != nil {
+			if sqldb.IsForeignKeyViolation(err) {
+				return apperr.New(apperr.Invalid, "없는 공급처입니다.", "no such supplier")
+			}
 			return err
 		}
 		out = next

@@ -87,6 +87,14 @@ func readProduct(r *http.Request, p *catalog.Product) error {
 	p.Author = strings.TrimSpace(r.PostFormValue("author"))
 	p.Publisher = strings.TrimSpace(r.PostFormValue("publisher"))
 	p.ShippingFee = num("shipping_fee")
+	p.SupplyPrice = num("supply_price")
+	p.Cost = num("cost")
+	p.CourierFee = num("courier_fee")
+	if sid := num("supplier_id"); sid > 0 {
+		p.SupplierID = &sid
+	} else {
+		p.SupplierID = nil
+	}
 	return fe.Err()
 }
 
