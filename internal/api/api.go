@@ -16,6 +16,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
@@ -41,6 +42,7 @@ type Server struct {
 	Idem    *idem.Store
 	Orders  *order.Service
 	Refunds *refund.Service
+	Market  *market.Service
 }
 
 // Handler returns the API's routes, to be mounted at /api/v1/.
@@ -79,6 +81,16 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "GET /api/v1/refunds/{id}", s.getRefund)
 	s.route(mux, "POST /api/v1/refunds/{id}/complete", s.completeRefund)
 	s.route(mux, "POST /api/v1/refunds/{id}/deny", s.denyRefund)
+	s.route(mux, "GET /api/v1/marketplaces", s.listMarketplaces)
+	s.route(mux, "POST /api/v1/marketplaces", s.createMarketplace)
+	s.route(mux, "GET /api/v1/suppliers", s.listSuppliers)
+	s.route(mux, "POST /api/v1/suppliers", s.createSupplier)
+	s.route(mux, "GET /api/v1/sheet-formats", s.listFormats)
+	s.route(mux, "POST /api/v1/sheet-formats", s.saveFormat)
+	s.route(mux, "POST /api/v1/marketplace-orders/import", s.importOrders)
+	s.route(mux, "GET /api/v1/marketplace-orders", s.listMarketOrders)
+	mux.HandleFunc("GET /api/v1/marketplace-orders/export.xlsx", s.exportMarketOrders)
+	mux.HandleFunc("GET /api/v1/marketplace-orders/imports/{id}/errors.xlsx", s.importErrors)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteProblem(w, r, s.Log, apperr.New(apperr.NotFound, "없는 API 경로입니다.", "No such API path."))
 	})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/orderdesk/orderdesk/internal/export"
 	"io"
 	"net/http"
 	"strconv"
@@ -10,7 +11,6 @@ import (
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
-	"github.com/orderdesk/orderdesk/internal/sheet"
 )
 
 func orderNo(r *http.Request) (int64, error) {
@@ -141,7 +141,7 @@ func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request) {
 		if f, err = order.ParseFilter(r.URL.Query()); err == nil {
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 			w.Header().Set("Content-Disposition", `attachment; filename="orders.xlsx"`)
-			err = sheet.OrderList(r.Context(), s.Orders, a, f, w)
+			err = export.OrderList(r.Context(), s.Orders, a, f, w)
 		}
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/orderdesk/orderdesk/internal/export"
 	"net/http"
 	"strconv"
 
@@ -8,7 +9,6 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
-	"github.com/orderdesk/orderdesk/internal/sheet"
 )
 
 func refundID(r *http.Request) (int64, error) {
@@ -99,7 +99,7 @@ func (s *Server) exportRefunds(w http.ResponseWriter, r *http.Request) {
 		if f, err = refundFilter(r); err == nil {
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 			w.Header().Set("Content-Disposition", `attachment; filename="refunds.xlsx"`)
-			err = sheet.RefundList(r.Context(), s.Refunds, a, f, w)
+			err = export.RefundList(r.Context(), s.Refunds, a, f, w)
 		}
 	}
 	if err != nil {

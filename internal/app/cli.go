@@ -7,10 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/config"
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/staff"
@@ -29,6 +32,8 @@ Commands:
   token create --login L [--name N]
                                    print a new API token of that account
   verify                           check the stored data's invariants; exit 1 if any is broken
+  marketplace import --marketplace M FILE [--dry-run] [--encoding utf-8|cp949] [--password P]
+                                   import a marketplace order sheet (xlsx, xls, csv); exit 2 if refused
   refund quote --policy P --amount A [--total-days N --elapsed-days E] [--total-units U --used-units V]
                [--months M --current-month K]
                                    print, as JSON, the refund and deduction the policy gives
@@ -132,13 +137,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		name += " create"
 		rest = rest[1:]
 	}
+	if name == "marketplace" && len(rest) > 0 && rest[0] == "import" {
+		name += " import"
+		rest = rest[1:]
+	}
 	if name == "refund" && len(rest) > 0 && rest[0] == "quote" {
 		return refundQuote(rest[1:], stdout)
 	}
 	fs := flag.NewFlagSet("orderdesk "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // a flag error is one line; -h prints the flags below
 	cfg.Register(fs)
-	var login, password, role, tokenName string
+	var login, password, role, tokenName, marketplace, encoding string
+	var dryRun bool
 	var sites multi
 	switch name {
 	case "serve":
@@ -151,6 +161,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "token create":
 		fs.StringVar(&login, "login", "", "login of the account the token acts as")
 		fs.StringVar(&tokenName, "name", "api", "a name to recognise the token by")
+	case "marketplace import":
+		fs.StringVar(&marketplace, "marketplace", "", "marketplace code (e.g. smartstore, coupang, esm, 11st)")
+		fs.BoolVar(&dryRun, "dry-run", false, "print the preview and store nothing")
+		fs.StringVar(&encoding, "encoding", "", "CSV encoding: utf-8 or cp949 (detected when empty)")
+		fs.StringVar(&password, "password", "", "password of an encrypted xlsx")
 	case "migrate", "demo", "verify":
 	default:
 		return usageError{fmt.Sprintf("unknown command %q (see orderdesk help)", args[0])}
@@ -162,6 +177,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return err
 		}
 		return usageError{err.Error()}
+	}
+	var file string
+	if name == "marketplace import" {
+		// Flags may come after the file too.
+		if fs.NArg() > 0 {
+			file = fs.Arg(0)
+			if err := fs.Parse(fs.Args()[1:]); err != nil {
+				return usageError{err.Error()}
+			}
+		}
+		if file == "" || marketplace == "" {
+			return usageError{"marketplace import needs --marketplace M and a FILE"}
+		}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
@@ -218,6 +246,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return nil
 	case "verify":
 		return a.Verify(ctx, stdout)
+	case "marketplace import":
+		return a.importSheet(ctx, stdout, marketplace, file, encoding, password, dryRun)
+	}
+	return nil
+}
+
+func (a *App) importSheet(ctx context.Context, stdout io.Writer, marketplace, file, encoding, password string, dryRun bool) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return usageError{fmt.Sprintf("cannot read %s: %v", file, err)}
+	}
+	prev, imp, err := a.Market.Import(ctx, access.System(), market.ImportInput{Marketplace: marketplace, Filename: filepath.Base(file), Data: data,
+		Encoding: encoding, Password: password, DryRun: dryRun})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s (%s): %d rows, %d good, %d with errors, %d already imported (%d to cancel)\n", file, prev.Kind, prev.Rows, prev.OK,
+		prev.ErrorRows, prev.Existing, prev.Cancelling)
+	for _, e := range prev.Errors {
+		fmt.Fprintf(stdout, "  row %d, column %q, value %q: %s\n", e.Row, e.Column, e.Value, e.Reason)
+	}
+	if imp != nil {
+		fmt.Fprintf(stdout, "import %d %s: %d inserted, %d updated, %d unchanged\n", imp.ID, imp.Status, imp.Inserted, imp.Updated, imp.Unchanged)
+	} else {
+		fmt.Fprintln(stdout, "dry run: nothing stored")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
@@ -79,6 +80,15 @@ func (a *App) LoadDemo(ctx context.Context, w io.Writer) error {
 	}
 	withdrawn := member.StatusWithdrawn
 	if _, err := a.Members.Update(ctx, sys, memberIDs["park"], member.Patch{Status: &withdrawn}); err != nil {
+		return err
+	}
+	for _, m := range []market.Marketplace{{Code: "smartstore", Name: "네이버 스마트스토어"}, {Code: "coupang", Name: "쿠팡"},
+		{Code: "esm", Name: "G마켓/옥션"}, {Code: "11st", Name: "11번가"}} {
+		if _, err := a.Market.CreateMarketplace(ctx, sys, m); err != nil {
+			return err
+		}
+	}
+	if _, err := a.Market.CreateSupplier(ctx, sys, market.Supplier{Code: "malgnbooks", Name: "맑은출판"}); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "demo data loaded: site %s, %d members, %d products, %d orders\n", DemoSite, len(members), len(products), n)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/orderdesk/orderdesk/internal/export"
 	"io"
 	"strconv"
 	"strings"
@@ -142,7 +143,7 @@ func TestOrderExportMatchesList(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Join(rows[0], ",") != strings.Join(sheet.OrderListHeaders, ",") {
+		if strings.Join(rows[0], ",") != strings.Join(export.OrderListHeaders, ",") {
 			t.Fatalf("headers = %v", rows[0])
 		}
 		if len(rows)-1 != len(items) {

@@ -19,6 +19,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
@@ -46,6 +47,7 @@ type Server struct {
 	Audit   *audit.Service
 	Orders  *order.Service
 	Refunds *refund.Service
+	Market  *market.Service
 
 	pages map[string]*template.Template
 }
@@ -91,6 +93,19 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /orders/{no}/confirm-deposit", s.orderConfirmDeposit)
 	s.page(mux, "GET /orders/{no}/cancel", s.orderCancelAsk)
 	s.page(mux, "POST /orders/{no}/cancel", s.orderCancel)
+	s.page(mux, "GET /marketplaces", s.marketplaces)
+	s.page(mux, "POST /marketplaces", s.marketplaceCreate)
+	s.page(mux, "POST /suppliers", s.supplierCreate)
+	s.page(mux, "GET /sheet-formats", s.sheetFormat)
+	s.page(mux, "POST /sheet-formats", s.sheetFormatSave)
+	s.page(mux, "GET /marketplace-orders", s.marketOrders)
+	s.page(mux, "POST /marketplace-orders/import", s.marketImport)
+	s.page(mux, "GET /marketplace-orders/export.xlsx", s.marketExport)
+	s.page(mux, "GET /marketplace-orders/imports/{id}/errors.xlsx", s.marketImportErrors)
+	s.page(mux, "POST /marketplace-orders/{id}/split", s.marketSplit)
+	s.page(mux, "POST /marketplace-orders/join", s.marketJoin)
+	s.page(mux, "GET /product-matching", s.matching)
+	s.page(mux, "POST /product-matching", s.matchSave)
 	s.page(mux, "GET /refunds", s.refunds)
 	s.page(mux, "GET /refunds/export.xlsx", s.refundsExport)
 	s.page(mux, "GET /refunds/new", s.refundNew)
@@ -133,7 +148,7 @@ var menu = func() []MenuGroup {
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", true}}}
 	groups := []MenuGroup{
 		{Label: "주문결제관리", Sections: []MenuSection{orders, stats, coupons}},
-		{Label: "정산관리", Sections: []MenuSection{{"정산관리", []MenuItem{{"판매처", "/marketplaces", true}, {"발주서 포맷", "/sheet-formats", true}, {"정산룰", "/settlement-rules", true}, {"정산통계", "/settlement-reports", true}}}}},
+		{Label: "정산관리", Sections: []MenuSection{{"정산관리", []MenuItem{{"판매처", "/marketplaces", false}, {"발주서 포맷", "/sheet-formats", false}, {"판매처 주문", "/marketplace-orders", false}, {"상품매칭", "/product-matching", false}, {"정산룰", "/settlement-rules", true}, {"정산통계", "/settlement-reports", true}}}}},
 		{Label: "회원·상품", Sections: []MenuSection{{"회원·상품", []MenuItem{{"회원", "/members", false}, {"상품", "/products", false}, {"사이트", "/sites", false}}}}},
 		{Label: "운영", Sections: []MenuSection{{"운영", []MenuItem{{"감사 로그", "/audit", false}, {"직원", "/staff", false}}}}},
 	}
@@ -304,7 +319,15 @@ func (s *Server) parse() error {
 			return map[string][]order.Choice{"methods": order.Methods, "statuses": order.Statuses, "items": order.ItemStatuses,
 				"delivery": order.DeliveryStatuses, "kinds": order.KindLabels, "fields": order.SearchFields}
 		},
-		"olabel": order.Label,
+		"olabel":       order.Label,
+		"marketFields": func() []market.Field { return market.Fields },
+		"codeNums": func() []int {
+			out := make([]int, market.MaxCode)
+			for i := range out {
+				out[i] = i + 1
+			}
+			return out
+		},
 		"rlabel": refund.Label,
 		"refundTables": func() map[string][]refund.Choice {
 			return map[string][]refund.Choice{"statuses": refund.Statuses, "methods": refund.Methods, "kinds": refund.Kinds}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"github.com/orderdesk/orderdesk/internal/export"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,7 +9,6 @@ import (
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
-	"github.com/orderdesk/orderdesk/internal/sheet"
 )
 
 // dottedDay writes 2020-08-08 as 2020.08.08, and "" as -.
@@ -52,7 +52,7 @@ func (s *Server) ordersExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="orders.xlsx"`)
-	if err := sheet.OrderList(r.Context(), s.Orders, actorOf(r), f, w); err != nil {
+	if err := export.OrderList(r.Context(), s.Orders, actorOf(r), f, w); err != nil {
 		s.Log.ErrorContext(r.Context(), "export", "err", err)
 	}
 }

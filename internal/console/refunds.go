@@ -1,6 +1,7 @@
 package console
 
 import (
+	"github.com/orderdesk/orderdesk/internal/export"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,7 +10,6 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/refund"
-	"github.com/orderdesk/orderdesk/internal/sheet"
 )
 
 func (s *Server) refunds(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +45,7 @@ func (s *Server) refundsExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="refunds.xlsx"`)
-	if err := sheet.RefundList(r.Context(), s.Refunds, actorOf(r), f, w); err != nil {
+	if err := export.RefundList(r.Context(), s.Refunds, actorOf(r), f, w); err != nil {
 		s.Log.ErrorContext(r.Context(), "export", "err", err)
 	}
 }

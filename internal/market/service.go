@@ -2,6 +2,7 @@ package market
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -534,4 +535,53 @@ func (s *Service) commit(ctx context.Context, m Marketplace, imp *Import, orders
 		}
 	}
 	return nil
+}
+
+// GetImport returns one import session with its row errors.
+func (s *Service) GetImport(ctx context.Context, id int64) (Import, error) {
+	var imp Import
+	var errs string
+	var fin sql.NullTime
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT i.id, m.code, i.filename, i.kind, i.status, i.rows_total, i.rows_ok, i.rows_error,
+		i.inserted, i.updated, i.unchanged, i.errors, i.started_at, i.finished_at FROM market_imports i JOIN marketplaces m ON m.id = i.marketplace_id
+		WHERE i.id = $1`, id).Scan(&imp.ID, &imp.Marketplace, &imp.Filename, &imp.Kind, &imp.Status, &imp.Rows, &imp.OK, &imp.ErrorRows,
+		&imp.Inserted, &imp.Updated, &imp.Unchanged, &errs, &imp.StartedAt, &fin)
+	if err != nil {
+		return imp, sqldb.NotFound(err, "가져오기", "import")
+	}
+	if fin.Valid {
+		imp.FinishedAt = &fin.Time
+	}
+	if errs != "" {
+		_ = json.Unmarshal([]byte(errs), &imp.Errors)
+	}
+	return imp, nil
+}
+
+// Imports lists the latest import sessions.
+func (s *Service) Imports(ctx context.Context, limit int) ([]Import, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT id FROM market_imports ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := []Import{}
+	for _, id := range ids {
+		imp, err := s.GetImport(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		imp.Errors = nil
+		out = append(out, imp)
+	}
+	return out, nil
 }

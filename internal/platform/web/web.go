@@ -243,3 +243,24 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// FormFile reads the uploaded file of a multipart form, at most max bytes.
+func FormFile(r *http.Request, field string, max int64) (string, []byte, error) {
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		return "", nil, apperr.Wrap(apperr.Invalid, err, "파일 업로드 형식(multipart/form-data)이 아닙니다.", "expected multipart/form-data with a file")
+	}
+	f, hdr, err := r.FormFile(field)
+	if err != nil {
+		return "", nil, &apperr.Error{Code: apperr.Invalid, Message: "파일을 선택해 주세요.", English: field + " is required",
+			Fields: []apperr.FieldError{{Location: field, Message: "파일을 선택해 주세요.", English: "required"}}}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return "", nil, err
+	}
+	if int64(len(data)) > max {
+		return "", nil, apperr.New(apperr.TooLarge, fmt.Sprintf("파일이 너무 큽니다 (최대 %dMB).", max>>20), fmt.Sprintf("file over %d MiB", max>>20))
+	}
+	return hdr.Filename, data, nil
+}

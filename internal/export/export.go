@@ -1,13 +1,17 @@
-package sheet
+// Package export writes the screens' lists as xlsx workbooks (EXCEL
+// buttons): the screen's columns with Korean headers, then the codes.
+package export
 
 import (
 	"context"
 	"io"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/sheet"
 )
 
 // OrderListHeaders are the columns of the 주문목록 export: the screen's
@@ -17,7 +21,7 @@ var OrderListHeaders = []string{"No", "주문번호", "사이트", "주문명", 
 // OrderList writes the orders of the filter as xlsx, streaming rows from the
 // database into the workbook.
 func OrderList(ctx context.Context, svc *order.Service, a access.Actor, f order.Filter, out io.Writer) error {
-	w, err := NewWriter("주문목록", OrderListHeaders)
+	w, err := sheet.NewWriter("주문목록", OrderListHeaders)
 	if err != nil {
 		return err
 	}
@@ -50,7 +54,7 @@ var RefundListHeaders = []string{"No", "주문번호", "회원아이디", "구�
 
 // RefundList writes the refunds of the filter as xlsx.
 func RefundList(ctx context.Context, svc *refund.Service, a access.Actor, f refund.Filter, out io.Writer) error {
-	w, err := NewWriter("환불관리", RefundListHeaders)
+	w, err := sheet.NewWriter("환불관리", RefundListHeaders)
 	if err != nil {
 		return err
 	}
@@ -66,6 +70,45 @@ func RefundList(ctx context.Context, svc *refund.Service, a access.Actor, f refu
 	})
 	if err != nil {
 		return err
+	}
+	return w.Finish(out)
+}
+
+// MarketOrderHeaders are the columns of the marketplace order export.
+var MarketOrderHeaders = []string{"판매처", "주문일", "주문번호", "부주문번호", "판매처 상품코드", "상품명", "옵션", "수량", "판매가", "결제방식",
+	"배송비 구분", "구매자", "수령인", "전화", "우편번호", "주소", "주문상태", "취소일", "합포번호", "매칭", "총판매금액", "정산예정금액"}
+
+// MarketOrders writes the marketplace orders of the filter as xlsx; the
+// settlement columns stay empty until orders are settled.
+func MarketOrders(ctx context.Context, svc *market.Service, a access.Actor, f market.Filter, out io.Writer) error {
+	w, err := sheet.NewWriter("판매처주문", MarketOrderHeaders)
+	if err != nil {
+		return err
+	}
+	err = svc.Each(ctx, a, f, func(o market.Order) error {
+		matched := "N"
+		if o.Matched {
+			matched = "Y"
+		}
+		return w.Row(o.Marketplace, o.OrderDay, o.OrderNo, o.SubNo, o.ProductCode, o.ProductName, o.Option, int64(o.Qty), o.ShopPrice, o.PayType,
+			o.OrgTransWho, o.Buyer, o.Recipient, o.Phone, o.Zipcode, o.Address, o.Status, o.CancelledDay, o.BundleID, matched, "", "")
+	})
+	if err != nil {
+		return err
+	}
+	return w.Finish(out)
+}
+
+// ImportErrors writes an import's refused cells: row, column, value, reason.
+func ImportErrors(errs []market.RowError, out io.Writer) error {
+	w, err := sheet.NewWriter("오류", []string{"행", "열(헤더)", "값", "사유"})
+	if err != nil {
+		return err
+	}
+	for _, e := range errs {
+		if err := w.Row(int64(e.Row), e.Column, e.Value, e.Reason); err != nil {
+			return err
+		}
 	}
 	return w.Finish(out)
 }

@@ -1,0 +1,148 @@
+package api
+
+import (
+	"github.com/orderdesk/orderdesk/internal/export"
+	"net/http"
+	"strconv"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/market"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
+)
+
+func (s *Server) listMarketplaces(r *http.Request, _ access.Actor) (int, any, error) {
+	list, err := s.Market.Marketplaces(r.Context())
+	return http.StatusOK, map[string]any{"items": list, "total": len(list), "page": 1, "per_page": len(list)}, err
+}
+
+func (s *Server) createMarketplace(r *http.Request, a access.Actor) (int, any, error) {
+	var in market.Marketplace
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	m, err := s.Market.CreateMarketplace(r.Context(), a, in)
+	return http.StatusCreated, m, err
+}
+
+func (s *Server) listSuppliers(r *http.Request, _ access.Actor) (int, any, error) {
+	list, err := s.Market.Suppliers(r.Context())
+	return http.StatusOK, map[string]any{"items": list, "total": len(list), "page": 1, "per_page": len(list)}, err
+}
+
+func (s *Server) createSupplier(r *http.Request, a access.Actor) (int, any, error) {
+	var in market.Supplier
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	m, err := s.Market.CreateSupplier(r.Context(), a, in)
+	return http.StatusCreated, m, err
+}
+
+// formatDoc is a sheet format as the API shows it.
+type formatDoc struct {
+	Marketplace string `json:"marketplace"`
+	market.Format
+}
+
+func (s *Server) listFormats(r *http.Request, _ access.Actor) (int, any, error) {
+	list, err := s.Market.Marketplaces(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	out := []formatDoc{}
+	for _, m := range list {
+		if mp := r.URL.Query().Get("marketplace"); mp != "" && mp != m.Code {
+			continue
+		}
+		f, err := s.Market.Format(r.Context(), m.Code)
+		if err != nil {
+			return 0, nil, err
+		}
+		out = append(out, formatDoc{Marketplace: m.Code, Format: f})
+	}
+	return http.StatusOK, map[string]any{"items": out, "total": len(out), "page": 1, "per_page": len(out)}, nil
+}
+
+func (s *Server) saveFormat(r *http.Request, a access.Actor) (int, any, error) {
+	var in formatDoc
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	f, err := s.Market.SaveFormat(r.Context(), a, in.Marketplace, in.Format)
+	return http.StatusOK, formatDoc{Marketplace: in.Marketplace, Format: f}, err
+}
+
+// MaxUpload bounds a multipart upload.
+const MaxUpload = 60 << 20
+
+// importOrders takes multipart file + marketplace (+ dry_run, encoding, password).
+func (s *Server) importOrders(r *http.Request, a access.Actor) (int, any, error) {
+	in, err := ReadUpload(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	prev, imp, err := s.Market.Import(r.Context(), a, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"preview": prev, "import": imp}, nil
+}
+
+// ReadUpload reads the import form: file, marketplace, dry_run, encoding, password.
+func ReadUpload(r *http.Request) (market.ImportInput, error) {
+	name, data, err := web.FormFile(r, "file", MaxUpload)
+	if err != nil {
+		return market.ImportInput{}, err
+	}
+	dry, _ := strconv.ParseBool(r.FormValue("dry_run"))
+	return market.ImportInput{Marketplace: r.FormValue("marketplace"), Filename: name, Data: data, Encoding: r.FormValue("encoding"),
+		Password: r.FormValue("password"), DryRun: dry}, nil
+}
+
+func (s *Server) listMarketOrders(r *http.Request, a access.Actor) (int, any, error) {
+	f, err := market.ParseFilter(r.URL.Query().Get)
+	if err != nil {
+		return 0, nil, err
+	}
+	if f.Params, err = pageParams(r); err != nil {
+		return 0, nil, err
+	}
+	page, err := s.Market.List(r.Context(), a, f)
+	return http.StatusOK, page, err
+}
+
+func (s *Server) exportMarketOrders(w http.ResponseWriter, r *http.Request) {
+	a, err := s.authenticate(r)
+	if err == nil {
+		var f market.Filter
+		if f, err = market.ParseFilter(r.URL.Query().Get); err == nil {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", `attachment; filename="marketplace-orders.xlsx"`)
+			err = export.MarketOrders(r.Context(), s.Market, a, f, w)
+		}
+	}
+	if err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+	}
+}
+
+func (s *Server) importErrors(w http.ResponseWriter, r *http.Request) {
+	_, err := s.authenticate(r)
+	if err == nil {
+		var id int64
+		if id, err = strconv.ParseInt(r.PathValue("id"), 10, 64); err == nil {
+			var imp market.Import
+			if imp, err = s.Market.GetImport(r.Context(), id); err == nil {
+				w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+				w.Header().Set("Content-Disposition", `attachment; filename="import-errors.xlsx"`)
+				err = export.ImportErrors(imp.Errors, w)
+			}
+		} else {
+			err = apperr.New(apperr.NotFound, "없는 가져오기입니다.", "no such import")
+		}
+	}
+	if err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+	}
+}

@@ -1,0 +1,77 @@
+package app_test
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
+)
+
+func TestMarketplaceImportAPIAndCLI(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		file, err := os.ReadFile("../market/testdata/esm_utf8.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		post := func(dry string) response {
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			_ = mw.WriteField("marketplace", "esm")
+			_ = mw.WriteField("dry_run", dry)
+			fw, _ := mw.CreateFormFile("file", "esm.csv")
+			_, _ = fw.Write(file)
+			mw.Close()
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/marketplace-orders/import", &body)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", mw.FormDataContentType())
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return response{Status: resp.StatusCode, Body: b}
+		}
+		if r := post("true"); r.Status != 200 || !strings.Contains(string(r.Body), `"ok":7`) {
+			t.Fatalf("preview = %d %s", r.Status, r.Body)
+		}
+		if r := post("false"); r.Status != 200 || !strings.Contains(string(r.Body), `"inserted":7`) {
+			t.Fatalf("import = %d %s", r.Status, r.Body)
+		}
+		list := e.do("GET", "/api/v1/marketplace-orders?marketplace=esm", tok, nil).json(t)
+		if list["total"].(float64) != 7 {
+			t.Fatalf("stored = %v", list["total"])
+		}
+		if r := e.do("GET", "/api/v1/marketplace-orders/export.xlsx?marketplace=esm", tok, nil); r.Status != 200 || len(r.Body) < 1000 {
+			t.Fatalf("export = %d", r.Status)
+		}
+	})
+}
+
+func TestCLIMarketplaceImport(t *testing.T) {
+	env := map[string]string{"ORDERDESK_DB": sqldbtest.DSN(t, "sqlite"), "ORDERDESK_SECRET_KEY": testKey, "ORDERDESK_LOG_LEVEL": "warn"}
+	if code, _, errs := runCLI(t, env, "demo"); code != 0 {
+		t.Fatal(errs)
+	}
+	file, _ := filepath.Abs("../market/testdata/11st.xls")
+	code, out, errs := runCLI(t, env, "marketplace", "import", "--marketplace", "11st", file, "--dry-run")
+	if code != 0 || !strings.Contains(out, "8 good") || !strings.Contains(out, "nothing stored") {
+		t.Fatalf("dry run = %d %q %q", code, out, errs)
+	}
+	code, out, _ = runCLI(t, env, "marketplace", "import", "--marketplace", "11st", file)
+	if code != 0 || !strings.Contains(out, "8 inserted") {
+		t.Fatalf("import = %d %q", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "notes.txt")
+	_ = os.WriteFile(bad, []byte{0, 1, 2, 3}, 0o644)
+	if code, _, errs := runCLI(t, env, "marketplace", "import", "--marketplace", "11st", bad); code != 2 || !strings.Contains(errs, "spreadsheet") {
+		t.Fatalf("refused file = %d %q", code, errs)
+	}
+}
