@@ -202,6 +202,9 @@ func readXLS(data []byte, lim Limits) (rows [][]string, err error) {
 			rows, err = nil, refuse("엑셀 97-2003(xls) 파일이 손상되었습니다.", fmt.Sprintf("the xls is damaged (%v)", p))
 		}
 	}()
+	if err := checkCFB(data); err != nil {
+		return nil, refuse("엑셀 97-2003(xls) 파일이 손상되었습니다.", "the xls is damaged: "+err.Error())
+	}
 	wb, err := xls.OpenReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, refuse("엑셀 97-2003(xls) 파일을 열 수 없습니다.", "cannot open the xls: "+err.Error())
