@@ -98,6 +98,7 @@ type Order struct {
 	CancelledDay string            `json:"cancelled_day"`
 	Codes        map[string]string `json:"codes"`
 	Raw          map[string]string `json:"raw,omitempty"`
+	rawJSON      string            // the row\'s cells by header, as stored
 	BundleID     int64             `json:"bundle_id"`
 	Matched      bool              `json:"matched"`
 }

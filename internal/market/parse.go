@@ -155,8 +155,30 @@ func phone(s string) string {
 	return s
 }
 
+// rawJSON writes the non-empty cells of a row as a JSON object keyed by
+// header, in the sheet's column order.
+func rawJSON(row []string, headers []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	first := true
+	for j, h := range headers {
+		if h == "" || j >= len(row) || strings.TrimSpace(row[j]) == "" {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.WriteString(strconv.Quote(h))
+		b.WriteByte(':')
+		b.WriteString(strconv.Quote(row[j]))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
 // parseRow turns one sheet row into an order line, or the reasons it cannot.
-func parseRow(row []string, rowNo int, idx map[string]int, f Format) (Order, []RowError) {
+func parseRow(row []string, rowNo int, idx map[string]int, headers []string, f Format) (Order, []RowError) {
 	cell := func(header string) string {
 		j, ok := idx[strings.TrimSpace(header)]
 		if !ok || j >= len(row) {
@@ -238,12 +260,7 @@ func parseRow(row []string, rowNo int, idx map[string]int, f Format) (Order, []R
 	for n, header := range f.Codes {
 		o.Codes[CodeName(n)] = cell(header)
 	}
-	o.Raw = map[string]string{}
-	for header, j := range idx {
-		if j < len(row) && strings.TrimSpace(row[j]) != "" {
-			o.Raw[header] = row[j]
-		}
-	}
+	o.rawJSON = rawJSON(row, headers)
 	return o, errs
 }
 

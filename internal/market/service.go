@@ -286,6 +286,10 @@ func (s *Service) parse(ctx context.Context, m Marketplace, in ImportInput) (par
 		return p, apperr.Wrap(apperr.Invalid, herr, herr.Error(), "the sheet does not match the format: "+herr.Error())
 	}
 	p.preview.HeaderRow = hr + 1
+	headers := make([]string, len(rows[hr]))
+	for j, h := range rows[hr] {
+		headers[j] = strings.TrimSpace(h)
+	}
 	for _, h := range rows[hr] {
 		h = strings.TrimSpace(h)
 		if h == "" {
@@ -310,7 +314,7 @@ func (s *Service) parse(ctx context.Context, m Marketplace, in ImportInput) (par
 			continue
 		}
 		p.preview.Rows++
-		o, errs := parseRow(rows[i], i+1, idx, f)
+		o, errs := parseRow(rows[i], i+1, idx, headers, f)
 		key := o.OrderNo + "\x00" + o.SubNo
 		if prev, dup := seen[key]; dup && len(errs) == 0 {
 			errs = append(errs, RowError{Row: i + 1, Column: f.Fields["order_no"], Value: o.OrderNo,
@@ -453,16 +457,13 @@ func (s *Service) commit(ctx context.Context, m Marketplace, imp *Import, orders
 		err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 			ins, upd, same = 0, 0, 0
 			now := sqldb.Instant(s.Now())
-			bundleIns, err := tx.PrepareContext(ctx, `INSERT INTO market_bundles (marketplace_id, bundle_key) VALUES ($1, $2) ON CONFLICT (marketplace_id, bundle_key) DO NOTHING`)
+			// One statement gives the bundle's id, new or not.
+			bundleUp, err := tx.PrepareContext(ctx, `INSERT INTO market_bundles (marketplace_id, bundle_key) VALUES ($1, $2)
+				ON CONFLICT (marketplace_id, bundle_key) DO UPDATE SET bundle_key = excluded.bundle_key RETURNING id`)
 			if err != nil {
 				return err
 			}
-			defer bundleIns.Close()
-			bundleSel, err := tx.PrepareContext(ctx, `SELECT id FROM market_bundles WHERE marketplace_id = $1 AND bundle_key = $2`)
-			if err != nil {
-				return err
-			}
-			defer bundleSel.Close()
+			defer bundleUp.Close()
 			orderIns, err := tx.PrepareContext(ctx, `INSERT INTO market_orders (marketplace_id, order_no, sub_no, order_day, ordered_at, product_code,
 				product_name, option_text, qty, shop_price, pay_type, org_trans_who, buyer, recipient, phone, phone2, zipcode, address, request,
 				status, cancelled, cancelled_day, codes, raw, bundle_id, import_id, created_at, updated_at)
@@ -480,33 +481,51 @@ func (s *Service) commit(ctx context.Context, m Marketplace, imp *Import, orders
 			defer cancel.Close()
 			today := kst.Day(now)
 			bundles := map[string]int64{}
+			if tx.Engine == sqldb.Postgres {
+				// PostgreSQL pays a round trip per statement: write bundles and
+				// orders as multi-row statements (SQLite is faster row by row).
+				var err error
+				if bundles, err = upsertBundles(ctx, tx, m.ID, part); err != nil {
+					return err
+				}
+			}
+			var inserted map[string]bool
+			if tx.Engine == sqldb.Postgres {
+				var err error
+				if inserted, err = insertOrdersMulti(ctx, tx, m.ID, imp.ID, part, bundles, today, now); err != nil {
+					return err
+				}
+			}
 			for _, o := range part {
-				key := bundleKey(o)
-				bid, ok := bundles[key]
-				if !ok {
-					if _, err := bundleIns.ExecContext(ctx, m.ID, key); err != nil {
-						return err
+				if inserted != nil {
+					if inserted[o.OrderNo+"\x00"+o.SubNo] {
+						ins++
+						continue
 					}
-					if err := bundleSel.QueryRowContext(ctx, m.ID, key).Scan(&bid); err != nil {
-						return err
+				} else {
+					key := bundleKey(o)
+					bid, ok := bundles[key]
+					if !ok {
+						if err := bundleUp.QueryRowContext(ctx, m.ID, key).Scan(&bid); err != nil {
+							return err
+						}
+						bundles[key] = bid
 					}
-					bundles[key] = bid
-				}
-				codes, _ := json.Marshal(o.Codes)
-				raw, _ := json.Marshal(o.Raw)
-				cday := ""
-				if o.Cancelled {
-					cday = today
-				}
-				res, err := orderIns.ExecContext(ctx, m.ID, o.OrderNo, o.SubNo, o.OrderDay, o.OrderedAt, o.ProductCode, o.ProductName, o.Option,
-					o.Qty, o.ShopPrice, o.PayType, o.OrgTransWho, o.Buyer, o.Recipient, o.Phone, o.Phone2, o.Zipcode, o.Address, o.Request,
-					o.Status, o.Cancelled, cday, string(codes), string(raw), bid, imp.ID, now)
-				if err != nil {
-					return fmt.Errorf("order %s-%s: %w", o.OrderNo, o.SubNo, err)
-				}
-				if n, _ := res.RowsAffected(); n == 1 {
-					ins++
-					continue
+					codes, _ := json.Marshal(o.Codes)
+					cday := ""
+					if o.Cancelled {
+						cday = today
+					}
+					res, err := orderIns.ExecContext(ctx, m.ID, o.OrderNo, o.SubNo, o.OrderDay, o.OrderedAt, o.ProductCode, o.ProductName, o.Option,
+						o.Qty, o.ShopPrice, o.PayType, o.OrgTransWho, o.Buyer, o.Recipient, o.Phone, o.Phone2, o.Zipcode, o.Address, o.Request,
+						o.Status, o.Cancelled, cday, string(codes), o.rawJSON, bid, imp.ID, now)
+					if err != nil {
+						return fmt.Errorf("order %s-%s: %w", o.OrderNo, o.SubNo, err)
+					}
+					if n, _ := res.RowsAffected(); n == 1 {
+						ins++
+						continue
+					}
 				}
 				if o.Cancelled {
 					res, err := cancel.ExecContext(ctx, o.Status, today, now, m.ID, o.OrderNo, o.SubNo)
@@ -584,4 +603,105 @@ func (s *Service) Imports(ctx context.Context, limit int) ([]Import, error) {
 		out = append(out, imp)
 	}
 	return out, nil
+}
+
+// upsertBundles writes the bundles of a batch in multi-row statements and
+// returns their ids by key.
+func upsertBundles(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, part []Order) (map[string]int64, error) {
+	ids := map[string]int64{}
+	var keys []string
+	for _, o := range part {
+		k := bundleKey(o)
+		if _, ok := ids[k]; !ok {
+			ids[k] = 0
+			keys = append(keys, k)
+		}
+	}
+	for start := 0; start < len(keys); start += 500 {
+		chunk := keys[start:min(start+500, len(keys))]
+		var b strings.Builder
+		args := []any{marketplaceID}
+		b.WriteString(`INSERT INTO market_bundles (marketplace_id, bundle_key) VALUES `)
+		for i, k := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, k)
+			fmt.Fprintf(&b, "($1, $%d)", len(args))
+		}
+		b.WriteString(` ON CONFLICT (marketplace_id, bundle_key) DO UPDATE SET bundle_key = excluded.bundle_key RETURNING id, bundle_key`)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			var k string
+			if err := rows.Scan(&id, &k); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids[k] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// insertOrdersMulti inserts a batch's new order lines in multi-row
+// statements and returns the keys it inserted (the others exist already).
+func insertOrdersMulti(ctx context.Context, tx *sqldb.Tx, marketplaceID, importID int64, part []Order, bundles map[string]int64, today string, now time.Time) (map[string]bool, error) {
+	const per = 200 // 27 parameters a row, well under PostgreSQL's 65,535
+	inserted := map[string]bool{}
+	for start := 0; start < len(part); start += per {
+		chunk := part[start:min(start+per, len(part))]
+		var b strings.Builder
+		var args []any
+		b.WriteString(`INSERT INTO market_orders (marketplace_id, order_no, sub_no, order_day, ordered_at, product_code, product_name, option_text,
+			qty, shop_price, pay_type, org_trans_who, buyer, recipient, phone, phone2, zipcode, address, request, status, cancelled, cancelled_day,
+			codes, raw, bundle_id, import_id, created_at, updated_at) VALUES `)
+		for i, o := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			codes, _ := json.Marshal(o.Codes)
+			cday := ""
+			if o.Cancelled {
+				cday = today
+			}
+			vals := []any{marketplaceID, o.OrderNo, o.SubNo, o.OrderDay, o.OrderedAt, o.ProductCode, o.ProductName, o.Option, o.Qty, o.ShopPrice,
+				o.PayType, o.OrgTransWho, o.Buyer, o.Recipient, o.Phone, o.Phone2, o.Zipcode, o.Address, o.Request, o.Status, o.Cancelled, cday,
+				string(codes), o.rawJSON, bundles[bundleKey(o)], importID, now, now}
+			b.WriteByte('(')
+			for j, v := range vals {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				args = append(args, v)
+				fmt.Fprintf(&b, "$%d", len(args))
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(` ON CONFLICT (marketplace_id, order_no, sub_no) DO NOTHING RETURNING order_no, sub_no`)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var no, sub string
+			if err := rows.Scan(&no, &sub); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			inserted[no+"\x00"+sub] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return inserted, nil
 }
