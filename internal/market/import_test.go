@@ -282,3 +282,31 @@ func joinCSV(rec []string) string {
 	w.Flush()
 	return b.String()
 }
+
+// 스마트스토어's xlsx comes encrypted with the password typed at download.
+func TestEncryptedXLSX(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		svc := newService(t, db)
+		ctx := context.Background()
+		f, err := excelize.OpenReader(bytes.NewReader(smartstoreXLSX(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "smartstore.xlsx")
+		if err := f.SaveAs(path, excelize.Options{Password: "1234"}); err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(path)
+		_, _, err = svc.Import(ctx, sys, market.ImportInput{Marketplace: "smartstore", Filename: "smartstore.xlsx", Data: data, DryRun: true})
+		if e, ok := apperr.As(err); !ok || !bytes.Contains([]byte(e.Message), []byte("비밀번호")) {
+			t.Fatalf("without password: %v", err)
+		}
+		if _, _, err := svc.Import(ctx, sys, market.ImportInput{Marketplace: "smartstore", Filename: "smartstore.xlsx", Data: data, Password: "wrong", DryRun: true}); apperr.CodeOf(err) != apperr.Invalid {
+			t.Fatalf("wrong password: %v", err)
+		}
+		prev, _, err := svc.Import(ctx, sys, market.ImportInput{Marketplace: "smartstore", Filename: "smartstore.xlsx", Data: data, Password: "1234", DryRun: true})
+		if err != nil || prev.OK != 8 {
+			t.Fatalf("with password: %+v %v", prev, err)
+		}
+	})
+}
