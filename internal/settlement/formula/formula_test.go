@@ -1,0 +1,95 @@
+package formula
+
+import (
+	"math/big"
+	"strings"
+	"testing"
+)
+
+func rat(s string) *big.Rat { r, _ := new(big.Rat).SetString(s); return r }
+
+// Every formula printed in the seed, with the value a hand computation gives.
+func TestSeedFormulas(t *testing.T) {
+	tests := []struct {
+		name    string
+		formula string
+		vars    Vars
+		want    string // exact rational
+	}{
+		{"shop_price / cnt_order", "shop_price / cnt_order", Vars{"shop_price": Int(10000), "cnt_order": Int(3)}, "10000/3"},
+		{"결제완료 조건", `org_trans_who=="결제완료"?code18:0`, Vars{"org_trans_who": Str("결제완료"), "code18": Str("2500")}, "2500"},
+		{"결제완료 아님", `org_trans_who=="결제완료"?code18:0`, Vars{"org_trans_who": Str("착불"), "code18": Str("2500")}, "0"},
+		{"카드 0.95", `(code11*(pay_type=="C"?0.95:1))`, Vars{"pay_type": Str("C"), "code11": Str("31,000")}, "29450"},
+		{"카드 아님", `(code11*(pay_type=="C"?0.95:1))`, Vars{"pay_type": Str("B"), "code11": Str("31000")}, "31000"},
+		{"선결제 curly quotes", `org_trans_who==”선결제”?code12:0`, Vars{"org_trans_who": Str("선결제"), "code12": Str("3000")}, "3000"},
+		{"선결제 curly both", `org_trans_who==“선결제”?code12:0`, Vars{"org_trans_who": Str("착불"), "code12": Str("3000")}, "0"},
+		{"큰 값", `code11>= code12 ? code11 : code12`, Vars{"code11": Str("27280"), "code12": Str("28000")}, "28000"},
+		{"큰 값 2", `code11>= code12 ? code11 : code12`, Vars{"code11": Str("29000"), "code12": Str("28000")}, "29000"},
+		{"code_c", "code11_c", Vars{"code11": Str("[2500] 할인쿠폰")}, "2500"},
+		{"code_c won", "code11_c", Vars{"code11": Str("12,000원")}, "12000"},
+		{"수수료 8%", "code11*0.92", Vars{"code11": Str("31000")}, "28520"},
+		{"수수료 10%", "code11*0.90", Vars{"code11": Str("31000")}, "27900"},
+		{"수수료 15%", "code11*0.85", Vars{"code11": Str("31000")}, "26350"},
+		{"exact decimal", "code11*(100-15.4)/100", Vars{"code11": Str("1500")}, "1269"},
+		{"qty", "shop_price * qty", Vars{"shop_price": Int(28000), "qty": Int(2)}, "56000"},
+		{"products macros", "products:supply_price * per_products + products:trans_fee", Vars{"products:supply_price": Int(15000), "per_products": Int(3), "products:trans_fee": Int(1700)}, "46700"},
+		{"get_order_products", "get_order_products * 1000", Vars{"order_products": Int(2)}, "2000"},
+		{"counts", "tot_order + tot_products + cnt_order_seq + usertrans_cnt + cancel_order + cancel_cnt", Vars{"tot_order": Int(1), "tot_products": Int(2), "cnt_order_seq": Int(3), "usertrans_cnt": Int(4), "cancel_order": Int(5), "cancel_cnt": Int(6)}, "21"},
+		{"nested ternary", `pay_type=="A" ? 1 : pay_type=="B" ? 2 : 3`, Vars{"pay_type": Str("B")}, "2"},
+		{"and or", `(qty > 1 && shop_price >= 1000) || pay_type == "X" ? 1 : 0`, Vars{"qty": Int(2), "shop_price": Int(1000), "pay_type": Str("")}, "1"},
+		{"single quotes", `pay_type=='C' ? 1 : 0`, Vars{"pay_type": Str("C")}, "1"},
+		{"negative code", "code14 - code13", Vars{"code14": Str("-1,053"), "code13": Str("-580")}, "-473"},
+		{"empty code is zero", "code20 + 1", Vars{}, "1"},
+	}
+	for _, tt := range tests {
+		p, err := Compile(tt.formula)
+		if err != nil {
+			t.Errorf("%s: compile %q: %v", tt.name, tt.formula, err)
+			continue
+		}
+		got, err := p.Eval(tt.vars)
+		if err != nil {
+			t.Errorf("%s: eval: %v", tt.name, err)
+			continue
+		}
+		if got.Cmp(rat(tt.want)) != 0 {
+			t.Errorf("%s: %s = %s, want %s", tt.name, tt.formula, got.RatString(), tt.want)
+		}
+	}
+}
+
+func TestRefusalsCarryThePosition(t *testing.T) {
+	tests := []struct {
+		formula string
+		vars    Vars
+		pos     int
+		word    string
+	}{
+		{"code11 * cde12", nil, 10, "code12"},
+		{"shop_prise / 2", nil, 1, "shop_price"},
+		{"org_trans_who", nil, 1, "숫자가 아닙니다"},
+		{`code11 + "원"`, nil, 10, "문자"},
+		{"code11 * (2 + ", nil, 0, "읽을 수 없습니다"},
+		{"shop_price / cnt_order", Vars{"shop_price": Int(1), "cnt_order": Int(0)}, 14, "0으로"},
+		{"code11 * 2", Vars{"code11": Str("[2500] 할인쿠폰")}, 1, "_c"},
+		{`pay_type == 3`, nil, 13, "종류"},
+		{`“선결제” * 2`, nil, 1, "문자"},
+	}
+	for _, tt := range tests {
+		p, err := Compile(tt.formula)
+		if err == nil {
+			_, err = p.Eval(tt.vars)
+		}
+		fe, ok := err.(*Error)
+		if !ok {
+			t.Errorf("%q: %v, want a formula error", tt.formula, err)
+			continue
+		}
+		if tt.pos != 0 && fe.Pos != tt.pos {
+			t.Errorf("%q: position %d, want %d (%s)", tt.formula, fe.Pos, tt.pos, fe.Message)
+		}
+		if fe.Pos < 1 || !strings.Contains(fe.Message, tt.word) {
+			t.Errorf("%q: %q lacks %q", tt.formula, fe.Message, tt.word)
+		}
+	}
+}
