@@ -81,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "GET /api/v1/refunds/{id}", s.getRefund)
 	s.route(mux, "POST /api/v1/refunds/{id}/complete", s.completeRefund)
 	s.route(mux, "POST /api/v1/refunds/{id}/deny", s.denyRefund)
+	s.route(mux, "POST /api/v1/settlement/evaluate", s.evaluateFormula)
 	s.route(mux, "GET /api/v1/marketplaces", s.listMarketplaces)
 	s.route(mux, "POST /api/v1/marketplaces", s.createMarketplace)
 	s.route(mux, "GET /api/v1/suppliers", s.listSuppliers)

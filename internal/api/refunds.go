@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 )
 
 func refundID(r *http.Request) (int64, error) {
@@ -105,4 +107,35 @@ func (s *Server) exportRefunds(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)
 	}
+}
+
+// evaluateFormula is the formula playground: {formula, vars} → {value, exact}.
+func (s *Server) evaluateFormula(r *http.Request, _ access.Actor) (int, any, error) {
+	var in struct {
+		Formula string          `json:"formula"`
+		Vars    json.RawMessage `json:"vars"`
+	}
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	if len(in.Vars) == 0 {
+		in.Vars = json.RawMessage("{}")
+	}
+	v, err := formula.VarsFromJSON(in.Vars)
+	if err != nil {
+		return 0, nil, &apperr.Error{Code: apperr.Invalid, Message: "변수를 읽을 수 없습니다: " + err.Error(), English: err.Error(),
+			Fields: []apperr.FieldError{{Location: "vars", Message: err.Error()}}}
+	}
+	res, err := formula.Evaluate(in.Formula, v)
+	if err != nil {
+		fe, _ := err.(*formula.Error)
+		loc := "formula"
+		if fe != nil {
+			loc = "formula:" + strconv.Itoa(fe.Pos)
+			return 0, nil, &apperr.Error{Code: apperr.Invalid, Message: fe.Message, English: fe.English,
+				Fields: []apperr.FieldError{{Location: loc, Message: fe.Message, English: fe.English}}}
+		}
+		return 0, nil, err
+	}
+	return http.StatusOK, res, nil
 }

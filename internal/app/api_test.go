@@ -164,3 +164,17 @@ func TestProductsAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestSettlementEvaluateAPI(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok := e.staffToken("root", access.SuperAdmin)
+		r := e.do("POST", "/api/v1/settlement/evaluate", tok, map[string]any{"formula": "(code11*(pay_type==\"C\"?0.95:1))", "vars": map[string]any{"code11": "31,000", "pay_type": "C"}})
+		if r.Status != 200 || r.json(t)["value"].(float64) != 29450 {
+			t.Fatalf("evaluate = %d %s", r.Status, r.Body)
+		}
+		r = e.do("POST", "/api/v1/settlement/evaluate", tok, map[string]any{"formula": "code11 / cnt_ordr", "vars": map[string]any{}})
+		if r.Status != 422 || !strings.Contains(string(r.Body), `"location":"formula:10"`) || !strings.Contains(string(r.Body), "cnt_order") {
+			t.Fatalf("misspelt = %d %s", r.Status, r.Body)
+		}
+	})
+}

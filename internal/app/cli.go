@@ -16,6 +16,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
 
@@ -34,6 +35,8 @@ Commands:
   verify                           check the stored data's invariants; exit 1 if any is broken
   marketplace import --marketplace M FILE [--dry-run] [--encoding utf-8|cp949] [--password P]
                                    import a marketplace order sheet (xlsx, xls, csv); exit 2 if refused
+  settlement eval --formula F --vars JSON
+                                   print the value of a settlement formula for those variables
   refund quote --policy P --amount A [--total-days N --elapsed-days E] [--total-units U --used-units V]
                [--months M --current-month K]
                                    print, as JSON, the refund and deduction the policy gives
@@ -72,6 +75,26 @@ func refundQuote(args []string, stdout io.Writer) error {
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(q)
+}
+
+// settlementEval runs the formula playground; it needs no database.
+func settlementEval(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("orderdesk settlement eval", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	src := fs.String("formula", "", "the formula, e.g. code11*(100-15.4)/100")
+	vars := fs.String("vars", "{}", `variables as JSON, e.g. {"code11":"1,500","pay_type":"C"}`)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	v, err := formula.VarsFromJSON([]byte(*vars))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	res, err := formula.Evaluate(*src, v)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return json.NewEncoder(stdout).Encode(res)
 }
 
 // usageError is bad input on the command line: exit 2.
@@ -140,6 +163,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if name == "marketplace" && len(rest) > 0 && rest[0] == "import" {
 		name += " import"
 		rest = rest[1:]
+	}
+	if name == "settlement" && len(rest) > 0 && rest[0] == "eval" {
+		return settlementEval(rest[1:], stdout)
 	}
 	if name == "refund" && len(rest) > 0 && rest[0] == "quote" {
 		return refundQuote(rest[1:], stdout)

@@ -70,3 +70,14 @@ func TestCLIRefundQuote(t *testing.T) {
 		t.Fatalf("bad policy = %d %q", code, errs)
 	}
 }
+
+func TestCLISettlementEval(t *testing.T) {
+	code, out, errs := runCLI(t, nil, "settlement", "eval", "--formula", "code11*(100-15.4)/100", "--vars", `{"code11":"1,500"}`)
+	if code != 0 || !strings.Contains(out, `"value":1269`) {
+		t.Fatalf("eval = %d %q %q", code, out, errs)
+	}
+	code, _, errs = runCLI(t, nil, "settlement", "eval", "--formula", "code11 * cde12", "--vars", `{}`)
+	if code != 2 || !strings.Contains(errs, "code12") || !strings.Contains(errs, "10") {
+		t.Fatalf("misspelt = %d %q", code, errs)
+	}
+}

@@ -1,0 +1,83 @@
+package formula
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strings"
+)
+
+// VarsFromJSON reads variables given as a JSON object: numbers become
+// numbers, text becomes text (settlement codes: text that may be a number).
+func VarsFromJSON(data []byte) (Vars, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("vars must be a JSON object: %w", err)
+	}
+	v := Vars{}
+	for name, msg := range raw {
+		kind, ok := KindOf(name)
+		if !ok {
+			s := Suggest(name)
+			if s != "" {
+				return nil, fmt.Errorf("unknown variable %q (did you mean %s?)", name, s)
+			}
+			return nil, fmt.Errorf("unknown variable %q", name)
+		}
+		var s string
+		if err := json.Unmarshal(msg, &s); err == nil {
+			switch kind {
+			case Dynamic:
+				v[name] = Code(s)
+			case Number:
+				r, ok := new(big.Rat).SetString(strings.ReplaceAll(s, ",", ""))
+				if !ok {
+					return nil, fmt.Errorf("variable %s must be a number, not %q", name, s)
+				}
+				v[name] = Num(r)
+			default:
+				v[name] = Str(s)
+			}
+			continue
+		}
+		var n json.Number
+		if err := json.Unmarshal(msg, &n); err != nil {
+			return nil, fmt.Errorf("variable %s must be a number or text", name)
+		}
+		r, ok := new(big.Rat).SetString(n.String())
+		if !ok {
+			return nil, fmt.Errorf("variable %s: bad number %s", name, n)
+		}
+		if kind == Text {
+			v[name] = Str(n.String())
+		} else {
+			v[name] = Num(r)
+		}
+	}
+	return v, nil
+}
+
+// Result is a formula's value for display: exact, and floored to the won.
+type Result struct {
+	Exact string `json:"exact"` // e.g. "10000/3"
+	Value int64  `json:"value"` // floored to the won
+}
+
+// Floor returns r rounded down to the won.
+func Floor(r *big.Rat) int64 {
+	q := new(big.Int).Div(r.Num(), r.Denom())
+	return q.Int64()
+}
+
+// Evaluate compiles and evaluates src once (the playground).
+func Evaluate(src string, v Vars) (Result, error) {
+	p, err := Compile(src)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := p.Eval(v)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Exact: r.RatString(), Value: Floor(r)}, nil
+}
