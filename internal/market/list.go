@@ -16,14 +16,22 @@ import (
 const orderColumns = `o.id, m.code, o.order_no, o.sub_no, o.order_day, o.ordered_at, o.product_code, o.product_name, o.option_text, o.qty,
 	o.shop_price, o.pay_type, o.org_trans_who, o.buyer, o.recipient, o.phone, o.phone2, o.zipcode, o.address, o.request, o.status,
 	o.cancelled, o.cancelled_day, o.codes, o.bundle_id,
-	EXISTS (SELECT 1 FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text)`
+	EXISTS (SELECT 1 FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text),
+	s.market_order_id IS NOT NULL, COALESCE(s.sale, 0), COALESCE(s.settle, 0), COALESCE(s.prepaid, 0), COALESCE(s.margin, 0), COALESCE(s.payment, 0),
+	s.rule_version_id, COALESCE(s.unsettled, '')`
 
 func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	var o Order
 	var codes string
+	var settled bool
+	var st Settlement
 	err := row.Scan(&o.ID, &o.Marketplace, &o.OrderNo, &o.SubNo, &o.OrderDay, &o.OrderedAt, &o.ProductCode, &o.ProductName, &o.Option, &o.Qty,
 		&o.ShopPrice, &o.PayType, &o.OrgTransWho, &o.Buyer, &o.Recipient, &o.Phone, &o.Phone2, &o.Zipcode, &o.Address, &o.Request, &o.Status,
-		&o.Cancelled, &o.CancelledDay, &codes, &o.BundleID, &o.Matched)
+		&o.Cancelled, &o.CancelledDay, &codes, &o.BundleID, &o.Matched, &settled, &st.Sale, &st.Settle, &st.Prepaid, &st.Margin, &st.Payment,
+		&st.RuleVersion, &st.Unsettled)
+	if settled {
+		o.Settlement = &st
+	}
 	if err == nil {
 		err = json.Unmarshal([]byte(codes), &o.Codes)
 	}
@@ -112,8 +120,8 @@ func (s *Service) Each(ctx context.Context, _ access.Actor, f Filter, fn func(Or
 }
 
 func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func(Order) error) error {
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+orderColumns+` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id`+
-		w.SQL()+` ORDER BY o.order_day DESC, o.id DESC`+limit, w.Args()...)
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+orderColumns+` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id
+		LEFT JOIN market_settlements s ON s.market_order_id = o.id`+w.SQL()+` ORDER BY o.order_day DESC, o.id DESC`+limit, w.Args()...)
 	if err != nil {
 		return err
 	}

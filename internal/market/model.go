@@ -101,6 +101,7 @@ type Order struct {
 	rawJSON      string            // the row\'s cells by header, as stored
 	BundleID     int64             `json:"bundle_id"`
 	Matched      bool              `json:"matched"`
+	Settlement   *Settlement       `json:"settlement"`
 }
 
 // RowError is one refused cell of a sheet.
@@ -159,4 +160,15 @@ type Filter struct {
 	Matched     string // "yes", "no"
 	Q           string
 	paging.Params
+}
+
+// Settlement is what the settlement rules made of a line.
+type Settlement struct {
+	Sale        int64  `json:"sale"`         // 총판매금액
+	Settle      int64  `json:"settle"`       // 정산예정금액
+	Prepaid     int64  `json:"prepaid"`      // 선결제처리
+	Margin      int64  `json:"margin"`       // 배송마진
+	Payment     int64  `json:"payment"`      // 결제금액
+	RuleVersion *int64 `json:"rule_version"` // nil: unsettled
+	Unsettled   string `json:"unsettled,omitempty"`
 }

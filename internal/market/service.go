@@ -28,6 +28,9 @@ type Service struct {
 	// AfterBatch, when set, runs after each committed batch (tests use it to
 	// stop an import half-way).
 	AfterBatch func(batch int) error
+	// Settle, when set, settles the lines of the order numbers in the
+	// import's own transaction (the settlement package provides it).
+	Settle func(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string) error
 }
 
 func canWrite(a access.Actor) error {
@@ -538,6 +541,19 @@ func (s *Service) commit(ctx context.Context, m Marketplace, imp *Import, orders
 					}
 				}
 				same++
+			}
+			if s.Settle != nil {
+				seen := map[string]bool{}
+				var nos []string
+				for _, o := range part {
+					if !seen[o.OrderNo] {
+						seen[o.OrderNo] = true
+						nos = append(nos, o.OrderNo)
+					}
+				}
+				if err := s.Settle(ctx, tx, m.ID, nos); err != nil {
+					return fmt.Errorf("settle: %w", err)
+				}
 			}
 			return nil
 		})

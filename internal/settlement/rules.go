@@ -1,0 +1,323 @@
+// Package settlement turns marketplace order lines into sale and settlement
+// amounts with the marketplaces' settlement rules (정산룰). A rule is saved
+// as a new immutable version; each settled line records the version that
+// settled it.
+package settlement
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/settlement/formula"
+)
+
+// Rule is one version of a settlement rule.
+type Rule struct {
+	ID           int64     `json:"id"`
+	VersionID    int64     `json:"version_id"`
+	Version      int       `json:"version"`
+	Marketplace  string    `json:"marketplace"`
+	Title        string    `json:"title"`
+	SupplierID   *int64    `json:"supplier_id"`
+	ProductCodes string    `json:"product_codes"` // comma-separated marketplace product codes
+	PeriodFrom   string    `json:"period_from"`   // YYYY-MM-DD or ""
+	PeriodTo     string    `json:"period_to"`
+	Priority     int       `json:"priority"` // larger wins
+	Enabled      bool      `json:"enabled"`
+	Rounding     string    `json:"rounding"` // floor (절사), round (반올림), ceil (절상)
+	Sale         string    `json:"sale"`     // 총판매금액
+	Settle       string    `json:"settle"`   // 정산예정금액; empty: sale × rate ÷ 100
+	Rate         string    `json:"rate"`     // 정산요율 %
+	Prepaid      string    `json:"prepaid"`  // 선결제처리
+	Margin       string    `json:"margin"`   // 배송마진
+	Payment      string    `json:"payment"`  // 결제금액 (CS 조회용)
+	CreatedBy    string    `json:"created_by"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Roundings label the rounding modes.
+var Roundings = []struct{ Code, Label string }{{"floor", "절사"}, {"round", "반올림"}, {"ceil", "절상"}}
+
+// Service holds the settlement rules.
+type Service struct {
+	DB  *sqldb.DB
+	Now func() time.Time
+}
+
+func codes(s string) []string {
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Check validates a rule: every formula compiles (errors name the formula
+// and the position), the period and rounding are valid.
+func Check(r *Rule) error {
+	var fe apperr.Fields
+	r.Title = strings.TrimSpace(r.Title)
+	if r.Title == "" {
+		fe.Add("title", "룰 이름(타이틀)을 입력해 주세요.", "title is required")
+	}
+	for name, v := range map[string]string{"period_from": r.PeriodFrom, "period_to": r.PeriodTo} {
+		if v != "" {
+			if _, err := kst.ParseDay(v); err != nil {
+				fe.Add(name, "날짜는 YYYY-MM-DD 형식입니다.", "dates are YYYY-MM-DD")
+			}
+		}
+	}
+	if r.PeriodFrom != "" && r.PeriodTo != "" && r.PeriodTo < r.PeriodFrom {
+		fe.Add("period_to", "종료일이 시작일보다 앞섭니다.", "period_to is before period_from")
+	}
+	if r.Rounding == "" {
+		r.Rounding = "floor"
+	}
+	if r.Rounding != "floor" && r.Rounding != "round" && r.Rounding != "ceil" {
+		fe.Add("rounding", "반올림 방식은 floor(절사), round(반올림), ceil(절상)입니다.", "rounding must be floor, round or ceil")
+	}
+	if strings.TrimSpace(r.Sale) == "" {
+		fe.Add("sale", "총판매금액 수식을 입력해 주세요.", "the sale formula is required")
+	}
+	if strings.TrimSpace(r.Settle) == "" && strings.TrimSpace(r.Rate) == "" {
+		fe.Add("settle", "정산예정금액 수식이나 정산요율을 입력해 주세요.", "a settlement formula or a rate is required")
+	}
+	if r.Rate = strings.TrimSpace(r.Rate); r.Rate != "" {
+		if _, ok := new(big.Rat).SetString(r.Rate); !ok {
+			fe.Add("rate", "정산요율은 숫자(%)입니다.", "rate must be a number")
+		}
+	}
+	for name, src := range map[string]string{"sale": r.Sale, "settle": r.Settle, "prepaid": r.Prepaid, "margin": r.Margin, "payment": r.Payment} {
+		if strings.TrimSpace(src) == "" {
+			continue
+		}
+		if _, err := formula.Compile(src); err != nil {
+			if f, ok := err.(*formula.Error); ok {
+				fe = append(fe, apperr.FieldError{Location: fmt.Sprintf("%s:%d", name, f.Pos), Message: f.Error(), English: f.English})
+				continue
+			}
+			fe.Add(name, err.Error(), err.Error())
+		}
+	}
+	return fe.Err()
+}
+
+// Warnings are what a clerk should look at before saving: a rate outside
+// 0–100 %, and another enabled rule of the same priority over the same orders.
+func (s *Service) Warnings(ctx context.Context, r Rule) ([]string, error) {
+	var out []string
+	if r.Rate != "" {
+		if x, ok := new(big.Rat).SetString(r.Rate); ok && (x.Sign() < 0 || x.Cmp(big.NewRat(100, 1)) > 0) {
+			out = append(out, "정산요율이 0~100% 밖입니다: "+r.Rate)
+		}
+	}
+	rules, err := s.List(ctx, Filter{Marketplace: r.Marketplace})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range rules {
+		if o.ID == r.ID || !o.Enabled || o.Priority != r.Priority {
+			continue
+		}
+		sameScope := (o.SupplierID == nil) == (r.SupplierID == nil) && (len(codes(o.ProductCodes)) == 0) == (len(codes(r.ProductCodes)) == 0)
+		if sameScope && overlaps(o.PeriodFrom, o.PeriodTo, r.PeriodFrom, r.PeriodTo) {
+			out = append(out, fmt.Sprintf("같은 우선순위(%d)의 다른 정산룰 %q이(가) 같은 주문에 걸릴 수 있습니다 (최신 룰이 적용됩니다).", r.Priority, o.Title))
+		}
+	}
+	return out, nil
+}
+
+func overlaps(af, at, bf, bt string) bool {
+	if at == "" {
+		at = "9999-12-31"
+	}
+	if bt == "" {
+		bt = "9999-12-31"
+	}
+	return af <= bt && bf <= at
+}
+
+// Save stores a rule as a new version (id 0 creates the rule).
+func (s *Service) Save(ctx context.Context, a access.Actor, id int64, r Rule) (Rule, error) {
+	if a.Role == access.Viewer {
+		return r, access.ErrReadOnly
+	}
+	if err := Check(&r); err != nil {
+		return r, err
+	}
+	now := sqldb.Instant(s.Now())
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		var mp int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM marketplaces WHERE code = $1`, r.Marketplace).Scan(&mp); err != nil {
+			return &apperr.Error{Code: apperr.Invalid, Message: "판매처를 선택해 주세요.", English: "no such marketplace",
+				Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
+		}
+		var before any
+		if id == 0 {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rules (marketplace_id, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id`, mp, now).Scan(&id); err != nil {
+				return err
+			}
+		} else {
+			var cur int
+			var deleted bool
+			if err := tx.QueryRowContext(ctx, `SELECT current_version, deleted FROM settlement_rules WHERE id = $1`, id).Scan(&cur, &deleted); err != nil || deleted {
+				return apperr.NotFoundf("정산룰", "settlement rule")
+			}
+			old, err := s.get(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			before = old
+		}
+		r.ID = id
+		var ver int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM settlement_rule_versions WHERE rule_id = $1`, id).Scan(&ver); err != nil {
+			return err
+		}
+		r.Version, r.CreatedBy, r.CreatedAt = ver, a.Login, now
+		if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rule_versions (rule_id, version, title, supplier_id, product_codes, period_from, period_to,
+			priority, enabled, rounding, f_sale, f_settle, rate, f_prepaid, f_margin, f_payment, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
+			id, ver, r.Title, r.SupplierID, strings.Join(codes(r.ProductCodes), ","), r.PeriodFrom, r.PeriodTo, r.Priority, r.Enabled, r.Rounding,
+			r.Sale, r.Settle, r.Rate, r.Prepaid, r.Margin, r.Payment, a.Login, now).Scan(&r.VersionID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE settlement_rules SET current_version = $1, marketplace_id = $2, updated_at = $3 WHERE id = $4`, r.VersionID, mp, now, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Action: "settlement_rule.save", Entity: "settlement_rule", EntityID: id, Before: before, After: r})
+	})
+	return r, err
+}
+
+// Delete removes a rule from use; its versions stay for the lines they settled.
+func (s *Service) Delete(ctx context.Context, a access.Actor, id int64) error {
+	if a.Role == access.Viewer {
+		return access.ErrReadOnly
+	}
+	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE settlement_rules SET deleted = TRUE, updated_at = $1 WHERE id = $2 AND deleted = FALSE`, sqldb.Instant(s.Now()), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.NotFoundf("정산룰", "settlement rule")
+		}
+		return audit.Record(ctx, tx, s.Now(), a, audit.Change{Action: "settlement_rule.delete", Entity: "settlement_rule", EntityID: id})
+	})
+}
+
+const ruleColumns = `r.id, v.id, v.version, m.code, v.title, v.supplier_id, v.product_codes, v.period_from, v.period_to, v.priority, v.enabled,
+	v.rounding, v.f_sale, v.f_settle, v.rate, v.f_prepaid, v.f_margin, v.f_payment, v.created_by, v.created_at`
+
+const ruleFrom = ` FROM settlement_rules r JOIN settlement_rule_versions v ON v.id = r.current_version JOIN marketplaces m ON m.id = r.marketplace_id`
+
+func scanRule(row interface{ Scan(...any) error }) (Rule, error) {
+	var r Rule
+	var sup sql.NullInt64
+	err := row.Scan(&r.ID, &r.VersionID, &r.Version, &r.Marketplace, &r.Title, &sup, &r.ProductCodes, &r.PeriodFrom, &r.PeriodTo, &r.Priority,
+		&r.Enabled, &r.Rounding, &r.Sale, &r.Settle, &r.Rate, &r.Prepaid, &r.Margin, &r.Payment, &r.CreatedBy, &r.CreatedAt)
+	if sup.Valid {
+		r.SupplierID = &sup.Int64
+	}
+	return r, err
+}
+
+// Get returns a rule's current version.
+func (s *Service) Get(ctx context.Context, id int64) (Rule, error) {
+	return s.get(ctx, s.DB.Read(), id)
+}
+
+func (s *Service) get(ctx context.Context, q sqldb.Querier, id int64) (Rule, error) {
+	r, err := scanRule(q.QueryRowContext(ctx, `SELECT `+ruleColumns+ruleFrom+` WHERE r.id = $1 AND r.deleted = FALSE`, id))
+	return r, sqldb.NotFound(err, "정산룰", "settlement rule")
+}
+
+// Filter is the rule search of the manual: a period by 적용기간, 시작일,
+// 종료일 or 등록일; a search field (번호, 룰이름, 판매처 상품, 총판매금액);
+// marketplace; supplier.
+type Filter struct {
+	PeriodBy    string // applies, start, end, created
+	From, To    string
+	Field, Q    string // id, title, product_code, sale
+	Marketplace string
+	SupplierID  int64
+}
+
+// List returns the rules matching the filter, highest priority first.
+func (s *Service) List(ctx context.Context, f Filter) ([]Rule, error) {
+	var w sqldb.Where
+	w.Add("r.deleted = FALSE")
+	if f.Marketplace != "" {
+		w.Add("m.code = ?", f.Marketplace)
+	}
+	if f.SupplierID != 0 {
+		w.Add("v.supplier_id = ?", f.SupplierID)
+	}
+	if f.From != "" || f.To != "" {
+		from, to := f.From, f.To
+		if from == "" {
+			from = "0000-01-01"
+		}
+		if to == "" {
+			to = "9999-12-31"
+		}
+		switch f.PeriodBy {
+		case "start":
+			w.Add("v.period_from >= ? AND v.period_from <= ?", from, to)
+		case "end":
+			w.Add("v.period_to >= ? AND v.period_to <= ?", from, to)
+		case "created":
+			w.Add("r.created_at >= ? AND r.created_at < ?", dayStart(from), dayStart(to).Add(24*time.Hour))
+		default: // 적용기간: the rule applies on some day of the range
+			w.Add("(v.period_from = '' OR v.period_from <= ?) AND (v.period_to = '' OR v.period_to >= ?)", to, from)
+		}
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		switch f.Field {
+		case "id":
+			var n int64
+			fmt.Sscan(q, &n)
+			w.Add("r.id = ?", n)
+		case "product_code":
+			w.Add("(',' || v.product_codes || ',') LIKE ? ESCAPE '\\'", "%,"+strings.Trim(sqldb.Like(q), "%")+",%")
+		case "sale":
+			w.Add("LOWER(v.f_sale) LIKE ? ESCAPE '\\'", sqldb.Like(q))
+		default:
+			w.Add("LOWER(v.title) LIKE ? ESCAPE '\\'", sqldb.Like(q))
+		}
+	}
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+ruleColumns+ruleFrom+w.SQL()+` ORDER BY v.priority DESC, r.id DESC`, w.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Rule{}
+	for rows.Next() {
+		r, err := scanRule(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func dayStart(day string) time.Time {
+	t, err := kst.ParseDay(day)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,132 @@
+package settlement_test
+
+import (
+	"context"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/market"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
+	"github.com/orderdesk/orderdesk/internal/settlement"
+)
+
+var sys = access.System()
+
+func setup(t *testing.T, db *sqldb.DB) (*market.Service, *settlement.Service) {
+	t.Helper()
+	now := func() time.Time { return time.Date(2025, 10, 14, 1, 0, 0, 0, time.UTC) }
+	st := &settlement.Service{DB: db, Now: now}
+	mk := &market.Service{DB: db, Now: now, Settle: st.SettleOrderNos}
+	if _, err := mk.CreateMarketplace(context.Background(), sys, market.Marketplace{Code: "11st", Name: "11번가"}); err != nil {
+		t.Fatal(err)
+	}
+	return mk, st
+}
+
+func importSample(t *testing.T, mk *market.Service) {
+	t.Helper()
+	data, err := os.ReadFile("../market/testdata/11st.xls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := mk.Import(context.Background(), sys, market.ImportInput{Marketplace: "11st", Filename: "11st.xls", Data: data}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func settlements(t *testing.T, mk *market.Service) map[string]market.Settlement {
+	t.Helper()
+	page, err := mk.List(context.Background(), sys, market.Filter{Marketplace: "11st"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]market.Settlement{}
+	for _, o := range page.Items {
+		if o.Settlement == nil {
+			t.Fatalf("line %s-%s has no settlement row", o.OrderNo, o.SubNo)
+		}
+		out[o.OrderNo+"-"+o.SubNo] = *o.Settlement
+	}
+	return out
+}
+
+func TestRulesSettleAtImportAndRecompute(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, st := setup(t, db)
+		ctx := context.Background()
+		// A misspelt code is refused at its place, with the nearest name.
+		_, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "11번가 기본", Sale: "code11", Settle: "cde14", Enabled: true})
+		e, ok := apperr.As(err)
+		if !ok || len(e.Fields) != 1 || e.Fields[0].Location != "settle:1" || !strings.Contains(e.Fields[0].Message, "code14") {
+			t.Fatalf("misspelt rule: %+v", err)
+		}
+		base, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "11번가 기본", Sale: "code11", Settle: "code14",
+			Prepaid: `org_trans_who=="선결제"?code18:0`, Margin: "800", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		importSample(t, mk)
+		got := settlements(t, mk)
+		if s := got["202510130000101-1"]; s.Sale != 31000 || s.Settle != 27280 || s.RuleVersion == nil {
+			t.Fatalf("settled at import: %+v", s)
+		}
+		// Margin counts once per bundle: the two lines of order ...0101 share one.
+		if a, b := got["202510130000101-1"], got["202510130000101-2"]; a.Margin+b.Margin != 800 {
+			t.Fatalf("margin per bundle: %d + %d", a.Margin, b.Margin)
+		}
+		// A more specific rule of the same priority wins for its product code: 8% commission.
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "교재 8%", ProductCodes: "BK-EM-03", Sale: "code11",
+			Settle: "code11*0.92", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "11st", nil); err != nil {
+			t.Fatal(err)
+		}
+		first := settlements(t, mk)
+		if s := first["202510130000101-2"]; s.Settle != 58880 {
+			t.Fatalf("product-code rule: %+v", s)
+		}
+		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if second := settlements(t, mk); !reflect.DeepEqual(first, second) {
+			t.Fatalf("recompute changed rows:\n%v\n%v", first, second)
+		}
+		// Sharing an order's amount over its lines adds up to the whole.
+		if _, err := st.Save(ctx, sys, base.ID, settlement.Rule{Marketplace: "11st", Title: "나눠 담기", Sale: "10000 / cnt_order", Rate: "89.5",
+			Priority: 5, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "11st", nil); err != nil {
+			t.Fatal(err)
+		}
+		page, _ := mk.List(ctx, sys, market.Filter{Marketplace: "11st"})
+		totals := map[string]int64{}
+		for _, o := range page.Items {
+			totals[o.OrderNo] += o.Settlement.Sale
+		}
+		for no, sum := range totals {
+			if sum != 10000 {
+				t.Errorf("order %s lines add to %d, want 10000", no, sum)
+			}
+		}
+	})
+}
+
+func TestUnsettledReason(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, _ := setup(t, db)
+		importSample(t, mk)
+		for k, s := range settlements(t, mk) {
+			if s.RuleVersion != nil || s.Unsettled == "" {
+				t.Fatalf("%s without a rule: %+v", k, s)
+			}
+		}
+	})
+}
