@@ -24,6 +24,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -43,6 +44,7 @@ type Server struct {
 	Orders  *order.Service
 	Refunds *refund.Service
 	Market  *market.Service
+	Settle  *settlement.Service
 }
 
 // Handler returns the API's routes, to be mounted at /api/v1/.
@@ -82,6 +84,12 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "POST /api/v1/refunds/{id}/complete", s.completeRefund)
 	s.route(mux, "POST /api/v1/refunds/{id}/deny", s.denyRefund)
 	s.route(mux, "POST /api/v1/settlement/evaluate", s.evaluateFormula)
+	s.route(mux, "POST /api/v1/settlement/recompute", s.recompute)
+	s.route(mux, "GET /api/v1/settlement-rules", s.listRules)
+	s.route(mux, "POST /api/v1/settlement-rules", s.createRule)
+	s.route(mux, "GET /api/v1/settlement-rules/{id}", s.getRule)
+	s.route(mux, "PUT /api/v1/settlement-rules/{id}", s.putRule)
+	s.route(mux, "DELETE /api/v1/settlement-rules/{id}", s.deleteRule)
 	s.route(mux, "GET /api/v1/marketplaces", s.listMarketplaces)
 	s.route(mux, "POST /api/v1/marketplaces", s.createMarketplace)
 	s.route(mux, "GET /api/v1/suppliers", s.listSuppliers)

@@ -112,8 +112,9 @@ func (s *Server) exportRefunds(w http.ResponseWriter, r *http.Request) {
 // evaluateFormula is the formula playground: {formula, vars} → {value, exact}.
 func (s *Server) evaluateFormula(r *http.Request, _ access.Actor) (int, any, error) {
 	var in struct {
-		Formula string          `json:"formula"`
-		Vars    json.RawMessage `json:"vars"`
+		Formula       string          `json:"formula"`
+		Vars          json.RawMessage `json:"vars"`
+		MarketOrderID int64           `json:"marketplace_order_id"`
 	}
 	if err := web.DecodeJSON(nil, r, &in); err != nil {
 		return 0, nil, err
@@ -122,6 +123,11 @@ func (s *Server) evaluateFormula(r *http.Request, _ access.Actor) (int, any, err
 		in.Vars = json.RawMessage("{}")
 	}
 	v, err := formula.VarsFromJSON(in.Vars)
+	if err == nil && in.MarketOrderID != 0 {
+		if v, err = s.Settle.LineVars(r.Context(), in.MarketOrderID); err != nil {
+			return 0, nil, err
+		}
+	}
 	if err != nil {
 		return 0, nil, &apperr.Error{Code: apperr.Invalid, Message: "변수를 읽을 수 없습니다: " + err.Error(), English: err.Error(),
 			Fields: []apperr.FieldError{{Location: "vars", Message: err.Error()}}}

@@ -27,6 +27,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -47,6 +48,7 @@ type App struct {
 	Orders  *order.Service
 	Refunds *refund.Service
 	Market  *market.Service
+	Settle  *settlement.Service
 	Outbox  *notify.Outbox
 	Sandbox *payment.Sandbox
 }
@@ -106,7 +108,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	a.Outbox = &notify.Outbox{DB: db, Provider: sms, Now: now, Log: log}
 	a.Refunds = &refund.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, Outbox: a.Outbox}
-	a.Market = &market.Service{DB: db, Now: now}
+	a.Settle = &settlement.Service{DB: db, Now: now}
+	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos}
 	return a, nil
 }
 
@@ -135,8 +138,8 @@ func (a *App) Close() error { return a.DB.Close() }
 
 // Handler is the whole HTTP surface: /healthz, /api/v1 and the console.
 func (a *App) Handler() (http.Handler, error) {
-	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market}
-	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market}
+	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
+	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
 	conH, err := con.Handler()
 	if err != nil {
 		return nil, fmt.Errorf("console templates: %w", err)

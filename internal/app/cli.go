@@ -35,6 +35,8 @@ Commands:
   verify                           check the stored data's invariants; exit 1 if any is broken
   marketplace import --marketplace M FILE [--dry-run] [--encoding utf-8|cp949] [--password P]
                                    import a marketplace order sheet (xlsx, xls, csv); exit 2 if refused
+  settlement recompute --from D --to D [--marketplace M]
+                                   settle again the marketplace orders of those Seoul business days
   settlement eval --formula F --vars JSON
                                    print the value of a settlement formula for those variables
   refund quote --policy P --amount A [--total-days N --elapsed-days E] [--total-units U --used-units V]
@@ -160,6 +162,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		name += " create"
 		rest = rest[1:]
 	}
+	if name == "settlement" && len(rest) > 0 && rest[0] == "recompute" {
+		name += " recompute"
+		rest = rest[1:]
+	}
 	if name == "marketplace" && len(rest) > 0 && rest[0] == "import" {
 		name += " import"
 		rest = rest[1:]
@@ -175,6 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	cfg.Register(fs)
 	var login, password, role, tokenName, marketplace, encoding string
 	var dryRun bool
+	var from, to string
 	var sites multi
 	switch name {
 	case "serve":
@@ -192,6 +199,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fs.BoolVar(&dryRun, "dry-run", false, "print the preview and store nothing")
 		fs.StringVar(&encoding, "encoding", "", "CSV encoding: utf-8 or cp949 (detected when empty)")
 		fs.StringVar(&password, "password", "", "password of an encrypted xlsx")
+	case "settlement recompute":
+		fs.StringVar(&from, "from", "", "first Seoul business day, YYYY-MM-DD")
+		fs.StringVar(&to, "to", "", "last Seoul business day, YYYY-MM-DD")
+		fs.StringVar(&marketplace, "marketplace", "", "only this marketplace")
 	case "migrate", "demo", "verify":
 	default:
 		return usageError{fmt.Sprintf("unknown command %q (see orderdesk help)", args[0])}
@@ -274,6 +285,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return a.Verify(ctx, stdout)
 	case "marketplace import":
 		return a.importSheet(ctx, stdout, marketplace, file, encoding, password, dryRun)
+	case "settlement recompute":
+		n, err := a.Settle.Recompute(ctx, access.System(), from, to, marketplace, func(done, total int) {
+			fmt.Fprintf(stderr, "settled %d of %d order numbers\n", done, total)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "settled %d order numbers from %s to %s\n", n, from, to)
+		return nil
 	}
 	return nil
 }

@@ -58,8 +58,9 @@ func TestConsoleScreensRender(t *testing.T) {
 			"/orders/202", "/orders/290", "/orders/288", "/orders/202/print", "/orders/202/transactions", "/orders/290/confirm-deposit", "/orders/290/cancel",
 			"/refunds", "/refunds?status=completed&kind=partial&item_kind=textbook&from=2019-01-01&to=2020-12-31&q=250&field=order_no", "/refunds/1", "/refunds/2",
 			"/refunds/new?order_no=202&item_id=2", "/marketplaces", "/sheet-formats", "/sheet-formats?marketplace=esm", "/marketplace-orders",
-			"/marketplace-orders?marketplace=11st&status=active&matched=no&from=2025-01-01&q=x", "/product-matching", "/product-matching?marketplace=11st", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
-			"/settlement-rules", "/settlement-reports"}
+			"/marketplace-orders?marketplace=11st&status=active&matched=no&from=2025-01-01&q=x", "/product-matching", "/product-matching?marketplace=11st",
+			"/settlement-rules", "/settlement-rules?period_by=created&from=2020-01-01&to=2030-01-01&field=sale&q=code", "/settlement-rules/edit", "/settlement-rules/edit?marketplace=esm", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
+			"/settlement-reports"}
 		for _, lang := range []string{"ko", "en"} {
 			if lang == "en" {
 				resp, err := c.PostForm(e.srv.URL+"/settings/lang", url.Values{"lang": {"en"}, "back": {"/"}})

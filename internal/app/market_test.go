@@ -69,6 +69,13 @@ func TestCLIMarketplaceImport(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "8 inserted") {
 		t.Fatalf("import = %d %q", code, out)
 	}
+	code, out, errs = runCLI(t, env, "settlement", "recompute", "--from", "2025-10-01", "--to", "2025-10-31")
+	if code != 0 || !strings.Contains(out, "settled") {
+		t.Fatalf("recompute = %d %q %q", code, out, errs)
+	}
+	if code, _, _ := runCLI(t, env, "settlement", "recompute", "--from", "yesterday", "--to", "2025-10-31"); code != 2 {
+		t.Fatalf("bad date recompute = %d", code)
+	}
 	bad := filepath.Join(t.TempDir(), "notes.txt")
 	_ = os.WriteFile(bad, []byte{0, 1, 2, 3}, 0o644)
 	if code, _, errs := runCLI(t, env, "marketplace", "import", "--marketplace", "11st", bad); code != 2 || !strings.Contains(errs, "spreadsheet") {

@@ -27,6 +27,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -48,6 +49,7 @@ type Server struct {
 	Orders  *order.Service
 	Refunds *refund.Service
 	Market  *market.Service
+	Settle  *settlement.Service
 
 	pages map[string]*template.Template
 }
@@ -106,6 +108,11 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /marketplace-orders/join", s.marketJoin)
 	s.page(mux, "GET /product-matching", s.matching)
 	s.page(mux, "POST /product-matching", s.matchSave)
+	s.page(mux, "GET /settlement-rules", s.rules)
+	s.page(mux, "POST /settlement-rules/delete", s.ruleDelete)
+	s.page(mux, "GET /settlement-rules/edit", s.ruleEdit)
+	s.page(mux, "POST /settlement-rules/edit", s.ruleSave)
+	s.page(mux, "POST /settlement-rules/recompute", s.ruleRecompute)
 	s.page(mux, "GET /refunds", s.refunds)
 	s.page(mux, "GET /refunds/export.xlsx", s.refundsExport)
 	s.page(mux, "GET /refunds/new", s.refundNew)
@@ -148,7 +155,7 @@ var menu = func() []MenuGroup {
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", true}}}
 	groups := []MenuGroup{
 		{Label: "주문결제관리", Sections: []MenuSection{orders, stats, coupons}},
-		{Label: "정산관리", Sections: []MenuSection{{"정산관리", []MenuItem{{"판매처", "/marketplaces", false}, {"발주서 포맷", "/sheet-formats", false}, {"판매처 주문", "/marketplace-orders", false}, {"상품매칭", "/product-matching", false}, {"정산룰", "/settlement-rules", true}, {"정산통계", "/settlement-reports", true}}}}},
+		{Label: "정산관리", Sections: []MenuSection{{"정산관리", []MenuItem{{"판매처", "/marketplaces", false}, {"발주서 포맷", "/sheet-formats", false}, {"판매처 주문", "/marketplace-orders", false}, {"상품매칭", "/product-matching", false}, {"정산룰", "/settlement-rules", false}, {"정산통계", "/settlement-reports", true}}}}},
 		{Label: "회원·상품", Sections: []MenuSection{{"회원·상품", []MenuItem{{"회원", "/members", false}, {"상품", "/products", false}, {"사이트", "/sites", false}}}}},
 		{Label: "운영", Sections: []MenuSection{{"운영", []MenuItem{{"감사 로그", "/audit", false}, {"직원", "/staff", false}}}}},
 	}
@@ -319,7 +326,18 @@ func (s *Server) parse() error {
 			return map[string][]order.Choice{"methods": order.Methods, "statuses": order.Statuses, "items": order.ItemStatuses,
 				"delivery": order.DeliveryStatuses, "kinds": order.KindLabels, "fields": order.SearchFields}
 		},
-		"olabel":       order.Label,
+		"olabel": order.Label,
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
+		"hasPrefix":    strings.HasPrefix,
+		"trimPrefix":   strings.TrimPrefix,
+		"sub":          func(a, b int64) int64 { return a - b },
+		"deref":        func(p *int64) int64 { return *p },
 		"marketFields": func() []market.Field { return market.Fields },
 		"codeNums": func() []int {
 			out := make([]int, market.MaxCode)

@@ -90,8 +90,12 @@ func MarketOrders(ctx context.Context, svc *market.Service, a access.Actor, f ma
 		if o.Matched {
 			matched = "Y"
 		}
+		var sale, settle any = "", ""
+		if o.Settlement != nil && o.Settlement.RuleVersion != nil {
+			sale, settle = o.Settlement.Sale, o.Settlement.Settle
+		}
 		return w.Row(o.Marketplace, o.OrderDay, o.OrderNo, o.SubNo, o.ProductCode, o.ProductName, o.Option, int64(o.Qty), o.ShopPrice, o.PayType,
-			o.OrgTransWho, o.Buyer, o.Recipient, o.Phone, o.Zipcode, o.Address, o.Status, o.CancelledDay, o.BundleID, matched, "", "")
+			o.OrgTransWho, o.Buyer, o.Recipient, o.Phone, o.Zipcode, o.Address, o.Status, o.CancelledDay, o.BundleID, matched, sale, settle)
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package settlement
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -346,4 +347,24 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// LineVars returns the variables a formula sees for one marketplace order
+// line (the playground shows them).
+func (s *Service) LineVars(ctx context.Context, id int64) (formula.Vars, error) {
+	var mp int64
+	var no string
+	if err := s.DB.Read().QueryRowContext(ctx, `SELECT marketplace_id, order_no FROM market_orders WHERE id = $1`, id).Scan(&mp, &no); err != nil {
+		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
+	}
+	lines, err := loadLines(ctx, s.DB.Read(), mp, []string{no})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		if l.id == id {
+			return l.vars, nil
+		}
+	}
+	return nil, sqldb.NotFound(sql.ErrNoRows, "판매처 주문", "marketplace order")
 }

@@ -1,0 +1,95 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/settlement"
+)
+
+func ruleID(r *http.Request) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apperr.New(apperr.NotFound, "없는 정산룰입니다.", "No such rule.")
+	}
+	return n, nil
+}
+
+// ruleAnswer is a saved rule with the warnings a clerk should read.
+type ruleAnswer struct {
+	settlement.Rule
+	Warnings []string `json:"warnings"`
+}
+
+func (s *Server) listRules(r *http.Request, _ access.Actor) (int, any, error) {
+	q := r.URL.Query()
+	f := settlement.Filter{PeriodBy: q.Get("period_by"), From: q.Get("from"), To: q.Get("to"), Field: q.Get("field"), Q: q.Get("q"), Marketplace: q.Get("marketplace")}
+	if v := q.Get("supplier_id"); v != "" {
+		f.SupplierID, _ = strconv.ParseInt(v, 10, 64)
+	}
+	list, err := s.Settle.List(r.Context(), f)
+	return http.StatusOK, map[string]any{"items": list, "total": len(list), "page": 1, "per_page": len(list)}, err
+}
+
+func (s *Server) saveRule(r *http.Request, a access.Actor, id int64) (int, any, error) {
+	var in settlement.Rule
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	in.ID = id
+	out, err := s.Settle.Save(r.Context(), a, id, in)
+	if err != nil {
+		return 0, nil, err
+	}
+	warn, err := s.Settle.Warnings(r.Context(), out)
+	status := http.StatusOK
+	if id == 0 {
+		status = http.StatusCreated
+	}
+	return status, ruleAnswer{Rule: out, Warnings: warn}, err
+}
+
+func (s *Server) createRule(r *http.Request, a access.Actor) (int, any, error) {
+	return s.saveRule(r, a, 0)
+}
+
+func (s *Server) putRule(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := ruleID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.saveRule(r, a, id)
+}
+
+func (s *Server) getRule(r *http.Request, _ access.Actor) (int, any, error) {
+	id, err := ruleID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := s.Settle.Get(r.Context(), id)
+	return http.StatusOK, out, err
+}
+
+func (s *Server) deleteRule(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := ruleID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"deleted": id}, s.Settle.Delete(r.Context(), a, id)
+}
+
+func (s *Server) recompute(r *http.Request, a access.Actor) (int, any, error) {
+	var in struct {
+		From        string `json:"from"`
+		To          string `json:"to"`
+		Marketplace string `json:"marketplace"`
+	}
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	n, err := s.Settle.Recompute(r.Context(), a, in.From, in.To, in.Marketplace, nil)
+	return http.StatusOK, map[string]any{"order_numbers": n}, err
+}

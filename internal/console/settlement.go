@@ -1,0 +1,215 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/market"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
+	"github.com/orderdesk/orderdesk/internal/settlement"
+	"github.com/orderdesk/orderdesk/internal/settlement/formula"
+)
+
+func (s *Server) rules(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := settlement.Filter{PeriodBy: q.Get("period_by"), From: q.Get("from"), To: q.Get("to"), Field: q.Get("field"), Q: q.Get("q"), Marketplace: q.Get("marketplace")}
+	f.SupplierID, _ = strconv.ParseInt(q.Get("supplier_id"), 10, 64)
+	list, err := s.Settle.List(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	mps, _ := s.Market.Marketplaces(r.Context())
+	sups, _ := s.Market.Suppliers(r.Context())
+	s.render(w, r, http.StatusOK, "rules", "정산룰", map[string]any{"Rules": list, "Marketplaces": mps, "Suppliers": sups}, nil)
+}
+
+func (s *Server) ruleDelete(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, v := range r.PostForm["id"] {
+		id, _ := strconv.ParseInt(v, 10, 64)
+		if err := s.Settle.Delete(r.Context(), actorOf(r), id); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	redirect(w, r, "/settlement-rules", "삭제했습니다.")
+}
+
+type ruleView struct {
+	R            settlement.Rule
+	Marketplaces []market.Marketplace
+	Suppliers    []market.Supplier
+	Mapping      []mapRow // the marketplace's sheet headers and where they land
+	Warnings     []string
+	Orders       []market.Order // latest orders for the playground
+	Play         *playResult
+	Dry          *dryRun
+	Roundings    []struct{ Code, Label string }
+}
+
+type mapRow struct{ Target, Header string }
+
+type playResult struct {
+	OrderID int64
+	Formula string
+	Value   string
+	Error   string
+	Vars    []string
+}
+
+// dryRun is what the rule would give on the latest orders of its marketplace.
+type dryRun struct {
+	Orders             int
+	Sale, Settle       int64
+	Negative, OverSale int
+	Errors             int
+}
+
+func (s *Server) ruleEdit(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
+	rule := settlement.Rule{Enabled: true, Rounding: "floor", Marketplace: r.URL.Query().Get("marketplace")}
+	if id != 0 {
+		var err error
+		if rule, err = s.Settle.Get(r.Context(), id); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.rulePage(w, r, http.StatusOK, rule, nil, nil)
+}
+
+func (s *Server) rulePage(w http.ResponseWriter, r *http.Request, status int, rule settlement.Rule, play *playResult, cause error) {
+	v := ruleView{R: rule, Play: play, Roundings: settlement.Roundings}
+	v.Marketplaces, _ = s.Market.Marketplaces(r.Context())
+	v.Suppliers, _ = s.Market.Suppliers(r.Context())
+	if rule.Marketplace == "" && len(v.Marketplaces) > 0 {
+		v.R.Marketplace = v.Marketplaces[0].Code
+	}
+	if f, err := s.Market.Format(r.Context(), v.R.Marketplace); err == nil {
+		for code, h := range f.Fields {
+			v.Mapping = append(v.Mapping, mapRow{Target: code, Header: h})
+		}
+		for n, h := range f.Codes {
+			v.Mapping = append(v.Mapping, mapRow{Target: market.CodeName(n), Header: h})
+		}
+		sort.Slice(v.Mapping, func(i, j int) bool { return v.Mapping[i].Target < v.Mapping[j].Target })
+	}
+	if page, err := s.Market.List(r.Context(), actorOf(r), market.Filter{Marketplace: v.R.Marketplace, Params: paging.Params{PerPage: 20}}); err == nil {
+		v.Orders = page.Items
+	}
+	if cause == nil && v.R.Sale != "" {
+		v.Dry = s.dryRun(r, v.R, v.Orders)
+		v.Warnings, _ = s.Settle.Warnings(r.Context(), v.R)
+	}
+	s.render(w, r, status, "rule_edit", "정산룰", v, cause)
+}
+
+// dryRun evaluates the rule's formulas on the latest orders: the totals it
+// would give, negative amounts and settlements above the sale.
+func (s *Server) dryRun(r *http.Request, rule settlement.Rule, orders []market.Order) *dryRun {
+	sale, err1 := formula.Compile(rule.Sale)
+	if err1 != nil {
+		return nil
+	}
+	settle, _ := formula.Compile(rule.Settle)
+	d := &dryRun{}
+	for _, o := range orders {
+		vars, err := s.Settle.LineVars(r.Context(), o.ID)
+		if err != nil {
+			continue
+		}
+		d.Orders++
+		sv, err := sale.Eval(vars)
+		if err != nil {
+			d.Errors++
+			continue
+		}
+		a := formula.Floor(sv)
+		b := a
+		if settle != nil {
+			if st, err := settle.Eval(vars); err == nil {
+				b = formula.Floor(st)
+			} else {
+				d.Errors++
+			}
+		}
+		d.Sale += a
+		d.Settle += b
+		if a < 0 || b < 0 {
+			d.Negative++
+		}
+		if b > a {
+			d.OverSale++
+		}
+	}
+	return d
+}
+
+func readRule(r *http.Request) settlement.Rule {
+	rule := settlement.Rule{Marketplace: r.PostFormValue("marketplace"), Title: r.PostFormValue("title"), ProductCodes: r.PostFormValue("product_codes"),
+		PeriodFrom: strings.TrimSpace(r.PostFormValue("period_from")), PeriodTo: strings.TrimSpace(r.PostFormValue("period_to")),
+		Enabled: r.PostFormValue("enabled") == "1", Rounding: r.PostFormValue("rounding"), Sale: r.PostFormValue("sale"),
+		Settle: r.PostFormValue("settle"), Rate: r.PostFormValue("rate"), Prepaid: r.PostFormValue("prepaid"), Margin: r.PostFormValue("margin"),
+		Payment: r.PostFormValue("payment")}
+	rule.ID, _ = strconv.ParseInt(r.PostFormValue("id"), 10, 64)
+	rule.Priority, _ = strconv.Atoi(r.PostFormValue("priority"))
+	if sid, err := strconv.ParseInt(r.PostFormValue("supplier_id"), 10, 64); err == nil && sid > 0 {
+		rule.SupplierID = &sid
+	}
+	return rule
+}
+
+func (s *Server) ruleSave(w http.ResponseWriter, r *http.Request) {
+	rule := readRule(r)
+	if r.PostFormValue("play") != "" { // the formula playground, on one imported order
+		p := &playResult{Formula: r.PostFormValue("play_formula")}
+		p.OrderID, _ = strconv.ParseInt(r.PostFormValue("play_order"), 10, 64)
+		vars, err := s.Settle.LineVars(r.Context(), p.OrderID)
+		if err == nil {
+			var res formula.Result
+			if res, err = formula.Evaluate(p.Formula, vars); err == nil {
+				p.Value = fmt.Sprintf("%s원 (정확한 값 %s)", strconv.FormatInt(res.Value, 10), res.Exact)
+			}
+			for k, v := range vars {
+				val := v.Str
+				if v.Num != nil && (v.Kind == formula.Number) {
+					val = v.Num.RatString()
+				}
+				p.Vars = append(p.Vars, k+" = "+val)
+			}
+			sort.Strings(p.Vars)
+		}
+		if err != nil {
+			p.Error = err.Error()
+		}
+		s.rulePage(w, r, http.StatusOK, rule, p, nil)
+		return
+	}
+	out, err := s.Settle.Save(r.Context(), actorOf(r), rule.ID, rule)
+	if err != nil {
+		s.rulePage(w, r, statusOf(err), rule, nil, err)
+		return
+	}
+	redirect(w, r, "/settlement-rules/edit?id="+strconv.FormatInt(out.ID, 10), "저장했습니다. 이전 주문에 적용하려면 정산 재생성을 누르세요.")
+}
+
+func (s *Server) ruleRecompute(w http.ResponseWriter, r *http.Request) {
+	n, err := s.Settle.Recompute(r.Context(), actorOf(r), r.PostFormValue("from"), r.PostFormValue("to"), r.PostFormValue("marketplace"), nil)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Invalid {
+			redirect(w, r, "/settlement-rules", "정산 재생성 기간을 YYYY-MM-DD로 적어 주세요.")
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/settlement-rules", fmt.Sprintf("주문번호 %d건을 다시 정산했습니다.", n))
+}
