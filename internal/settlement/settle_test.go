@@ -130,3 +130,61 @@ func TestUnsettledReason(t *testing.T) {
 		}
 	})
 }
+
+// The totals row of every report is the sum of its rows, on any data.
+func TestReportTotalsAreSums(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, st := setup(t, db)
+		ctx := context.Background()
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "r", Sale: "shop_price / cnt_order", Rate: "87.7",
+			Prepaid: `org_trans_who=="선결제"?1000:0`, Margin: "300", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		importSample(t, mk)
+		for _, day := range [][2]string{{"2025-10-13", "2025-10-13"}, {"2025-10-01", "2025-10-31"}, {"2024-01-01", "2024-01-31"}} {
+			rep, err := st.ByMarketplace(ctx, day[0], day[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum settlement.MarketRow
+			for _, r := range rep.Rows {
+				sum.Orders += r.Orders
+				sum.Lines += r.Lines
+				sum.Qty += r.Qty
+				sum.Sale += r.Sale
+				sum.Settle += r.Settle
+				sum.Commission += r.Commission
+				sum.Prepaid += r.Prepaid
+				sum.Margin += r.Margin
+				sum.Cancelled += r.Cancelled
+				sum.Unsettled += r.Unsettled
+				if r.Commission != r.Sale-r.Settle {
+					t.Errorf("%s: commission %d != %d - %d", r.Marketplace, r.Commission, r.Sale, r.Settle)
+				}
+			}
+			sum.Name = rep.Total.Name
+			if sum != rep.Total {
+				t.Errorf("%v: total %+v, sum of rows %+v", day, rep.Total, sum)
+			}
+			prod, err := st.ByProduct(ctx, day[0], day[1], "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ps settlement.ProductRow
+			for _, r := range prod.Rows {
+				ps.Qty += r.Qty
+				ps.Sale += r.Sale
+				ps.Settle += r.Settle
+				ps.Cost += r.Cost
+				ps.Margin += r.Margin
+			}
+			ps.ProductName = prod.Total.ProductName
+			if ps != prod.Total {
+				t.Errorf("%v: product total %+v, sum %+v", day, prod.Total, ps)
+			}
+			if day[0] == "2025-10-13" && (rep.Total.Sale == 0 || rep.Total.Sale != prod.Total.Sale) {
+				t.Errorf("day sale %d, by product %d", rep.Total.Sale, prod.Total.Sale)
+			}
+		}
+	})
+}
