@@ -85,6 +85,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "POST /api/v1/refunds/{id}/deny", s.denyRefund)
 	s.route(mux, "POST /api/v1/settlement/evaluate", s.evaluateFormula)
 	s.route(mux, "POST /api/v1/settlement/recompute", s.recompute)
+	mux.HandleFunc("GET /api/v1/settlement/reports/{name}", s.report)
 	s.route(mux, "GET /api/v1/settlement-rules", s.listRules)
 	s.route(mux, "POST /api/v1/settlement-rules", s.createRule)
 	s.route(mux, "GET /api/v1/settlement-rules/{id}", s.getRule)

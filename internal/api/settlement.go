@@ -3,8 +3,10 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/settlement"
@@ -92,4 +94,55 @@ func (s *Server) recompute(r *http.Request, a access.Actor) (int, any, error) {
 	}
 	n, err := s.Settle.Recompute(r.Context(), a, in.From, in.To, in.Marketplace, nil)
 	return http.StatusOK, map[string]any{"order_numbers": n}, err
+}
+
+// report answers a settlement report as JSON, or as xlsx when the path ends in .xlsx.
+func (s *Server) report(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.authenticate(r); err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+		return
+	}
+	name := r.PathValue("name")
+	xlsx := strings.HasSuffix(name, ".xlsx")
+	name = strings.TrimSuffix(name, ".xlsx")
+	q := r.URL.Query()
+	from, to := q.Get("from"), q.Get("to")
+	if day := q.Get("day"); day != "" {
+		from, to = day, day
+	}
+	var v any
+	var err error
+	write := func() error { return nil }
+	switch name {
+	case "daily-summary", "by-marketplace":
+		if name == "daily-summary" && from != to {
+			err = apperr.New(apperr.Invalid, "당일판매분요약표는 하루(day=YYYY-MM-DD)를 봅니다.", "daily-summary takes one day (day=YYYY-MM-DD)")
+			break
+		}
+		var rep settlement.Report[settlement.MarketRow]
+		rep, err = s.Settle.ByMarketplace(r.Context(), from, to)
+		v = rep
+		title := map[string]string{"daily-summary": "당일판매분요약표", "by-marketplace": "판매처별정산통계"}[name]
+		write = func() error { return export.MarketReport(rep, title, w) }
+	case "by-product":
+		var rep settlement.Report[settlement.ProductRow]
+		rep, err = s.Settle.ByProduct(r.Context(), from, to, q.Get("marketplace"))
+		v = rep
+		write = func() error { return export.ProductReport(rep, w) }
+	default:
+		err = apperr.New(apperr.NotFound, "없는 보고서입니다.", "no such report")
+	}
+	if err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+		return
+	}
+	if xlsx {
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		if err := write(); err != nil {
+			s.Log.ErrorContext(r.Context(), "report export", "err", err)
+		}
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, v)
 }

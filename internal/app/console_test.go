@@ -59,8 +59,9 @@ func TestConsoleScreensRender(t *testing.T) {
 			"/refunds", "/refunds?status=completed&kind=partial&item_kind=textbook&from=2019-01-01&to=2020-12-31&q=250&field=order_no", "/refunds/1", "/refunds/2",
 			"/refunds/new?order_no=202&item_id=2", "/marketplaces", "/sheet-formats", "/sheet-formats?marketplace=esm", "/marketplace-orders",
 			"/marketplace-orders?marketplace=11st&status=active&matched=no&from=2025-01-01&q=x", "/product-matching", "/product-matching?marketplace=11st",
-			"/settlement-rules", "/settlement-rules?period_by=created&from=2020-01-01&to=2030-01-01&field=sale&q=code", "/settlement-rules/edit", "/settlement-rules/edit?marketplace=esm", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
-			"/settlement-reports"}
+			"/settlement-rules", "/settlement-rules?period_by=created&from=2020-01-01&to=2030-01-01&field=sale&q=code", "/settlement-rules/edit", "/settlement-rules/edit?marketplace=esm",
+			"/settlement-reports", "/settlement-reports?report=marketplace&from=2025-10-01&to=2025-10-31", "/settlement-reports?report=product&from=2025-10-01&to=2025-10-31&marketplace=11st", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
+		}
 		for _, lang := range []string{"ko", "en"} {
 			if lang == "en" {
 				resp, err := c.PostForm(e.srv.URL+"/settings/lang", url.Values{"lang": {"en"}, "back": {"/"}})

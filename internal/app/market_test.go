@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 )
 
@@ -81,4 +84,37 @@ func TestCLIMarketplaceImport(t *testing.T) {
 	if code, _, errs := runCLI(t, env, "marketplace", "import", "--marketplace", "11st", bad); code != 2 || !strings.Contains(errs, "spreadsheet") {
 		t.Fatalf("refused file = %d %q", code, errs)
 	}
+}
+
+func TestSettlementRulesAndReportsAPI(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		r := e.do("POST", "/api/v1/settlement-rules", tok, map[string]any{"marketplace": "11st", "title": "11번가", "sale": "code11", "settle": "code14", "rate": "120", "enabled": true})
+		if r.Status != 201 || !strings.Contains(string(r.Body), "0~100%") {
+			t.Fatalf("create rule = %d %s (want a rate warning)", r.Status, r.Body)
+		}
+		bad := e.do("POST", "/api/v1/settlement-rules", tok, map[string]any{"marketplace": "11st", "title": "x", "sale": "code11 * cde14", "enabled": true})
+		if bad.Status != 422 || !strings.Contains(string(bad.Body), `"location":"sale:10"`) {
+			t.Fatalf("misspelt rule = %d %s", bad.Status, bad.Body)
+		}
+		file, _ := os.ReadFile("../market/testdata/11st.xls")
+		if _, _, err := e.app.Market.Import(context.Background(), access.System(), market.ImportInput{Marketplace: "11st", Filename: "11st.xls", Data: file}); err != nil {
+			t.Fatal(err)
+		}
+		rep := e.do("GET", "/api/v1/settlement/reports/daily-summary?day=2025-10-13", tok, nil).json(t)
+		total := rep["total"].(map[string]any)
+		if total["sale"].(float64) == 0 || total["commission"].(float64) != total["sale"].(float64)-total["settle"].(float64) {
+			t.Fatalf("daily summary = %v", rep)
+		}
+		if r := e.do("GET", "/api/v1/settlement/reports/by-product.xlsx?from=2025-10-01&to=2025-10-31", tok, nil); r.Status != 200 || len(r.Body) < 1000 {
+			t.Fatalf("by-product xlsx = %d", r.Status)
+		}
+		if r := e.do("POST", "/api/v1/settlement/recompute", tok, map[string]string{"from": "2025-10-01", "to": "2025-10-31"}); r.Status != 200 {
+			t.Fatalf("recompute = %d %s", r.Status, r.Body)
+		}
+		orders := e.do("GET", "/api/v1/marketplace-orders?marketplace=11st", tok, nil)
+		if !strings.Contains(string(orders.Body), `"settle":27280`) {
+			t.Fatalf("settlement not in the list: %s", orders.Body[:min(len(orders.Body), 600)])
+		}
+	})
 }

@@ -113,6 +113,8 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /settlement-rules/edit", s.ruleEdit)
 	s.page(mux, "POST /settlement-rules/edit", s.ruleSave)
 	s.page(mux, "POST /settlement-rules/recompute", s.ruleRecompute)
+	s.page(mux, "GET /settlement-reports", s.reports)
+	s.page(mux, "GET /settlement-reports/export.xlsx", s.reportExport)
 	s.page(mux, "GET /refunds", s.refunds)
 	s.page(mux, "GET /refunds/export.xlsx", s.refundsExport)
 	s.page(mux, "GET /refunds/new", s.refundNew)
@@ -155,7 +157,7 @@ var menu = func() []MenuGroup {
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", true}}}
 	groups := []MenuGroup{
 		{Label: "주문결제관리", Sections: []MenuSection{orders, stats, coupons}},
-		{Label: "정산관리", Sections: []MenuSection{{"정산관리", []MenuItem{{"판매처", "/marketplaces", false}, {"발주서 포맷", "/sheet-formats", false}, {"판매처 주문", "/marketplace-orders", false}, {"상품매칭", "/product-matching", false}, {"정산룰", "/settlement-rules", false}, {"정산통계", "/settlement-reports", true}}}}},
+		{Label: "정산관리", Sections: []MenuSection{{"정산관리", []MenuItem{{"판매처", "/marketplaces", false}, {"발주서 포맷", "/sheet-formats", false}, {"판매처 주문", "/marketplace-orders", false}, {"상품매칭", "/product-matching", false}, {"정산룰", "/settlement-rules", false}, {"정산통계", "/settlement-reports", false}}}}},
 		{Label: "회원·상품", Sections: []MenuSection{{"회원·상품", []MenuItem{{"회원", "/members", false}, {"상품", "/products", false}, {"사이트", "/sites", false}}}}},
 		{Label: "운영", Sections: []MenuSection{{"운영", []MenuItem{{"감사 로그", "/audit", false}, {"직원", "/staff", false}}}}},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/sheet"
 )
 
@@ -111,6 +112,34 @@ func ImportErrors(errs []market.RowError, out io.Writer) error {
 	}
 	for _, e := range errs {
 		if err := w.Row(int64(e.Row), e.Column, e.Value, e.Reason); err != nil {
+			return err
+		}
+	}
+	return w.Finish(out)
+}
+
+// MarketReport writes 당일판매분요약표 or 판매처별 정산통계 with its totals row.
+func MarketReport(rep settlement.Report[settlement.MarketRow], title string, out io.Writer) error {
+	w, err := sheet.NewWriter(title, []string{"판매처", "주문수", "주문행", "수량", "총판매금액", "정산예정금액", "수수료", "선결제 배송비", "배송마진", "취소", "미정산", "marketplace"})
+	if err != nil {
+		return err
+	}
+	for _, r := range append(rep.Rows, rep.Total) {
+		if err := w.Row(r.Name, r.Orders, r.Lines, r.Qty, r.Sale, r.Settle, r.Commission, r.Prepaid, r.Margin, r.Cancelled, r.Unsettled, r.Marketplace); err != nil {
+			return err
+		}
+	}
+	return w.Finish(out)
+}
+
+// ProductReport writes 판매처상품매출통계 with its totals row.
+func ProductReport(rep settlement.Report[settlement.ProductRow], out io.Writer) error {
+	w, err := sheet.NewWriter("판매처상품매출통계", []string{"판매처", "판매처 상품코드", "상품명", "수량", "총판매금액", "정산예정금액", "원가", "마진"})
+	if err != nil {
+		return err
+	}
+	for _, r := range append(rep.Rows, rep.Total) {
+		if err := w.Row(r.Marketplace, r.ProductCode, r.ProductName, r.Qty, r.Sale, r.Settle, r.Cost, r.Margin); err != nil {
 			return err
 		}
 	}
