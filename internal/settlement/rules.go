@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -51,6 +52,8 @@ var Roundings = []struct{ Code, Label string }{{"floor", "절사"}, {"round", "�
 type Service struct {
 	DB  *sqldb.DB
 	Now func() time.Time
+
+	cache sync.Map // rule version id → *compiled
 }
 
 func codes(s string) []string {

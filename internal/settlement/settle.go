@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
@@ -23,10 +22,10 @@ type compiled struct {
 	codes                                  []string
 }
 
-var cache sync.Map // version id → *compiled: a version is immutable, compiled once
-
-func compile(r Rule) (*compiled, error) {
-	if c, ok := cache.Load(r.VersionID); ok {
+// compile returns the rule version ready to run; a version is immutable, so
+// it is compiled once per service (one database).
+func (s *Service) compile(r Rule) (*compiled, error) {
+	if c, ok := s.cache.Load(r.VersionID); ok {
 		return c.(*compiled), nil
 	}
 	c := &compiled{Rule: r, codes: codes(r.ProductCodes)}
@@ -45,7 +44,7 @@ func compile(r Rule) (*compiled, error) {
 	if r.Rate != "" {
 		c.rate, _ = new(big.Rat).SetString(r.Rate)
 	}
-	cache.Store(r.VersionID, c)
+	s.cache.Store(r.VersionID, c)
 	return c, nil
 }
 
@@ -280,7 +279,7 @@ func (s *Service) rulesOf(ctx context.Context, q sqldb.Querier, marketplaceID in
 	rows.Close()
 	var out []*compiled
 	for _, r := range list {
-		c, err := compile(r)
+		c, err := s.compile(r)
 		if err != nil {
 			continue // a saved rule always compiles; a broken one settles nothing
 		}
@@ -289,55 +288,161 @@ func (s *Service) rulesOf(ctx context.Context, q sqldb.Querier, marketplaceID in
 	return out, rows.Err()
 }
 
-// loadLines reads the lines of the order numbers with their variables.
+// matchAgg is what the matched catalogue products of one marketplace
+// product code and option add up to, per marketplace unit.
+type matchAgg struct {
+	count, supply, shop, cost, trans int64
+	supplier                         *int64
+}
+
+// loadLines reads every line of the order numbers with the variables its
+// formulas see. The counts come from a few grouped queries per batch (not a
+// query per line), so settling scales to millions of lines.
+//
+// products:supply_price (and shop_price, org_price, trans_fee) is the sum,
+// over the catalogue products matched to the line's marketplace product, of
+// that price × its count in one marketplace unit; per_products is the number
+// of catalogue products in one unit (the sum of the counts); order_products
+// is per_products × qty; tot_products is that over the whole bundle. A set
+// of three books at 5,000 supply price each therefore has
+// products:supply_price 15,000 and per_products 3.
 func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderNos []string) ([]line, error) {
-	var w sqldb.Where
-	w.Add("o.marketplace_id = ?", marketplaceID)
-	w.In("o.order_no", orderNos)
-	rows, err := q.QueryContext(ctx, `SELECT o.id, o.bundle_id, o.order_no, o.order_day, o.product_code, o.option_text, o.qty, o.shop_price,
-		o.pay_type, o.org_trans_who, o.status, o.codes,
-		(SELECT COUNT(*) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no),
-		(SELECT COUNT(DISTINCT x.sub_no) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no),
-		(SELECT COUNT(*) FROM market_orders x WHERE x.bundle_id = o.bundle_id),
-		(SELECT MIN(x.id) FROM market_orders x WHERE x.bundle_id = o.bundle_id),
-		(SELECT COALESCE(SUM(pm.count * x.qty), 0) FROM market_orders x JOIN product_matches pm ON pm.marketplace_id = x.marketplace_id
-			AND pm.product_code = x.product_code AND pm.option_text = x.option_text WHERE x.bundle_id = o.bundle_id),
-		(SELECT COUNT(*) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no AND x.cancelled = TRUE),
-		(SELECT COALESCE(SUM(x.qty), 0) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no AND x.cancelled = TRUE),
-		(SELECT COUNT(DISTINCT x.bundle_id) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_day = o.order_day AND x.org_trans_who LIKE '%선결제%'),
-		COALESCE((SELECT SUM(pm.count) FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text), 0),
-		COALESCE((SELECT SUM(pm.count * p.supply_price) FROM product_matches pm JOIN products p ON p.id = pm.product_id WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text), 0),
-		COALESCE((SELECT SUM(pm.count * p.sale_price) FROM product_matches pm JOIN products p ON p.id = pm.product_id WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text), 0),
-		COALESCE((SELECT SUM(pm.count * p.cost) FROM product_matches pm JOIN products p ON p.id = pm.product_id WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text), 0),
-		COALESCE((SELECT SUM(pm.count * p.courier_fee) FROM product_matches pm JOIN products p ON p.id = pm.product_id WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text), 0),
-		(SELECT MIN(p.supplier_id) FROM product_matches pm JOIN products p ON p.id = pm.product_id WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text)
-		FROM market_orders o`+w.SQL()+` ORDER BY o.order_no, o.id`, w.Args()...)
+	matches, err := loadMatches(ctx, q, marketplaceID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []line
+	var w sqldb.Where
+	w.Add("marketplace_id = ?", marketplaceID)
+	w.In("order_no", orderNos)
+	rows, err := q.QueryContext(ctx, `SELECT id, bundle_id, order_no, sub_no, order_day, product_code, option_text, qty, shop_price,
+		pay_type, org_trans_who, status, codes, cancelled FROM market_orders`+w.SQL()+` ORDER BY order_no, id`, w.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	type raw struct {
+		line
+		sub, payType, orgTrans, status, codes string
+		qty, shopPrice                        int64
+		cancelled                             bool
+	}
+	var all []raw
 	for rows.Next() {
-		var l line
-		var qty, cntOrder, cntSeq, totOrder, totProducts, cancelOrder, cancelCnt, usertrans, perProducts int64
-		var shopPrice, supply, shop, org, trans int64
-		var payType, orgTrans, status, codesJSON string
-		var supplier *int64
-		if err := rows.Scan(&l.id, &l.bundleID, &l.orderNo, &l.day, &l.code, &l.option, &qty, &shopPrice, &payType, &orgTrans, &status, &codesJSON,
-			&cntOrder, &cntSeq, &totOrder, &l.firstInBundle, &totProducts, &cancelOrder, &cancelCnt, &usertrans, &perProducts,
-			&supply, &shop, &org, &trans, &supplier); err != nil {
+		var r raw
+		if err := rows.Scan(&r.id, &r.bundleID, &r.orderNo, &r.sub, &r.day, &r.code, &r.option, &r.qty, &r.shopPrice, &r.payType, &r.orgTrans,
+			&r.status, &r.codes, &r.cancelled); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		l.marketplaceID, l.supplierID = marketplaceID, supplier
-		v := formula.Vars{"shop_price": formula.Int(shopPrice), "qty": formula.Int(qty), "pay_type": formula.Str(payType),
-			"org_trans_who": formula.Str(orgTrans), "order_status": formula.Str(status), "option": formula.Str(l.option),
-			"product_code": formula.Str(l.code), "cnt_order": formula.Int(cntOrder), "cnt_order_seq": formula.Int(cntSeq),
-			"tot_order": formula.Int(totOrder), "tot_products": formula.Int(totProducts), "order_products": formula.Int(perProducts * qty),
-			"cancel_order": formula.Int(cancelOrder), "cancel_cnt": formula.Int(cancelCnt), "usertrans_cnt": formula.Int(usertrans),
-			"per_products": formula.Int(perProducts), "products:supply_price": formula.Int(supply), "products:shop_price": formula.Int(shop),
-			"products:org_price": formula.Int(org), "products:trans_fee": formula.Int(trans)}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Per order number, from the lines themselves.
+	type orderAgg struct {
+		lines, cancelled, cancelQty int64
+		subs                        map[string]bool
+	}
+	orders := map[string]*orderAgg{}
+	bundleSet := map[int64]bool{}
+	daySet := map[string]bool{}
+	for _, r := range all {
+		o := orders[r.orderNo]
+		if o == nil {
+			o = &orderAgg{subs: map[string]bool{}}
+			orders[r.orderNo] = o
+		}
+		o.lines++
+		o.subs[r.sub] = true
+		if r.cancelled {
+			o.cancelled++
+			o.cancelQty += r.qty
+		}
+		bundleSet[r.bundleID] = true
+		daySet[r.day] = true
+	}
+	// Per bundle: lines, first line, matched products (a bundle may hold lines of other order numbers).
+	type bundleAgg struct{ lines, first, products int64 }
+	bundles := map[int64]*bundleAgg{}
+	ids := make([]string, 0, len(bundleSet))
+	for b := range bundleSet {
+		ids = append(ids, fmt.Sprint(b))
+	}
+	for start := 0; start < len(ids); start += 500 {
+		var bw sqldb.Where
+		bw.In("bundle_id", ids[start:min(start+500, len(ids))])
+		rows, err := q.QueryContext(ctx, `SELECT bundle_id, product_code, option_text, COUNT(*), MIN(id), SUM(qty) FROM market_orders`+bw.SQL()+
+			` GROUP BY bundle_id, product_code, option_text`, bw.Args()...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var b, n, first, qty int64
+			var code, opt string
+			if err := rows.Scan(&b, &code, &opt, &n, &first, &qty); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			agg := bundles[b]
+			if agg == nil {
+				agg = &bundleAgg{first: first}
+				bundles[b] = agg
+			}
+			agg.lines += n
+			agg.first = min(agg.first, first)
+			if m, ok := matches[code+"\x00"+opt]; ok {
+				agg.products += m.count * qty
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	// Prepaid-shipping bundles of the marketplace per day.
+	usertrans := map[string]int64{}
+	days := make([]string, 0, len(daySet))
+	for d := range daySet {
+		days = append(days, d)
+	}
+	var dw sqldb.Where
+	dw.Add("marketplace_id = ?", marketplaceID)
+	dw.In("order_day", days)
+	dw.Add("org_trans_who LIKE ?", "%선결제%")
+	drows, err := q.QueryContext(ctx, `SELECT order_day, COUNT(DISTINCT bundle_id) FROM market_orders`+dw.SQL()+` GROUP BY order_day`, dw.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	for drows.Next() {
+		var d string
+		var n int64
+		if err := drows.Scan(&d, &n); err != nil {
+			drows.Close()
+			return nil, err
+		}
+		usertrans[d] = n
+	}
+	drows.Close()
+	out := make([]line, 0, len(all))
+	for _, r := range all {
+		l := r.line
+		l.marketplaceID = marketplaceID
+		o, b := orders[r.orderNo], bundles[r.bundleID]
+		m := matches[r.code+"\x00"+r.option]
+		l.supplierID = m.supplier
+		if b != nil {
+			l.firstInBundle = b.first
+		}
+		v := formula.Vars{"shop_price": formula.Int(r.shopPrice), "qty": formula.Int(r.qty), "pay_type": formula.Str(r.payType),
+			"org_trans_who": formula.Str(r.orgTrans), "order_status": formula.Str(r.status), "option": formula.Str(r.option),
+			"product_code": formula.Str(r.code), "cnt_order": formula.Int(o.lines), "cnt_order_seq": formula.Int(int64(len(o.subs))),
+			"tot_order": formula.Int(b.lines), "tot_products": formula.Int(b.products), "order_products": formula.Int(m.count * r.qty),
+			"cancel_order": formula.Int(o.cancelled), "cancel_cnt": formula.Int(o.cancelQty), "usertrans_cnt": formula.Int(usertrans[r.day]),
+			"per_products": formula.Int(m.count), "products:supply_price": formula.Int(m.supply), "products:shop_price": formula.Int(m.shop),
+			"products:org_price": formula.Int(m.cost), "products:trans_fee": formula.Int(m.trans)}
 		var cs map[string]string
-		if err := json.Unmarshal([]byte(codesJSON), &cs); err != nil {
+		if err := json.Unmarshal([]byte(r.codes), &cs); err != nil {
 			return nil, err
 		}
 		for k, val := range cs {
@@ -345,6 +450,26 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 		}
 		l.vars = v
 		out = append(out, l)
+	}
+	return out, nil
+}
+
+func loadMatches(ctx context.Context, q sqldb.Querier, marketplaceID int64) (map[string]matchAgg, error) {
+	rows, err := q.QueryContext(ctx, `SELECT pm.product_code, pm.option_text, SUM(pm.count), SUM(pm.count * p.supply_price), SUM(pm.count * p.sale_price),
+		SUM(pm.count * p.cost), SUM(pm.count * p.courier_fee), MIN(p.supplier_id)
+		FROM product_matches pm JOIN products p ON p.id = pm.product_id WHERE pm.marketplace_id = $1 GROUP BY pm.product_code, pm.option_text`, marketplaceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]matchAgg{}
+	for rows.Next() {
+		var code, opt string
+		var m matchAgg
+		if err := rows.Scan(&code, &opt, &m.count, &m.supply, &m.shop, &m.cost, &m.trans, &m.supplier); err != nil {
+			return nil, err
+		}
+		out[code+"\x00"+opt] = m
 	}
 	return out, rows.Err()
 }

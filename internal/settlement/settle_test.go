@@ -2,6 +2,7 @@ package settlement_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -185,6 +186,54 @@ func TestReportTotalsAreSums(t *testing.T) {
 			if day[0] == "2025-10-13" && (rep.Total.Sale == 0 || rep.Total.Sale != prod.Total.Sale) {
 				t.Errorf("day sale %d, by product %d", rep.Total.Sale, prod.Total.Sale)
 			}
+		}
+	})
+}
+
+// products:… of a line matched to a set is the sum over the set's products
+// of price × count in one marketplace unit; per_products is the set's size.
+func TestProductsMacrosOfASet(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, st := setup(t, db)
+		ctx := context.Background()
+		importSample(t, mk)
+		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sites (code, name, created_at) VALUES ('malgn', 'm', $1)`, time.Now().UTC()); err != nil {
+				return err
+			}
+			for i, supply := range []int64{5000, 6000} {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO products (site, kind, name, created_at, updated_at, supply_price, cost, courier_fee)
+					VALUES ('malgn', 'textbook', $1, $2, $2, $3, $4, 1700)`, fmt.Sprint("book", i), time.Now().UTC(), supply, supply/2); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		rows, _ := db.Read().QueryContext(ctx, `SELECT id FROM products ORDER BY id`)
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := mk.SetMatch(ctx, sys, market.Match{Marketplace: "11st", ProductCode: "BK-EM-03", Items: []market.MatchItem{{ProductID: ids[0], Count: 2}, {ProductID: ids[1], Count: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "set", Sale: "products:supply_price * qty", Settle: "per_products * 1000 + order_products",
+			Margin: "products:trans_fee", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "11st", nil); err != nil {
+			t.Fatal(err)
+		}
+		s := settlements(t, mk)["202510130000101-2"] // BK-EM-03, qty 2
+		// supply: 2×5,000 + 1×6,000 = 16,000 per unit × qty 2; per_products 3; order_products 3 × 2.
+		if s.Sale != 32000 || s.Settle != 3006 {
+			t.Fatalf("set line: %+v", s)
 		}
 	})
 }
