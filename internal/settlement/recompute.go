@@ -53,6 +53,17 @@ func (s *Service) Recompute(ctx context.Context, a access.Actor, from, to, marke
 		keys = append(keys, k)
 	}
 	rows.Close()
+	// usertrans_cnt per marketplace and day, counted once for the whole run.
+	prepaid := map[int64]map[string]int64{}
+	for _, k := range keys {
+		if _, ok := prepaid[k.mp]; !ok {
+			m, err := prepaidBundles(ctx, s.DB.Read(), k.mp)
+			if err != nil {
+				return 0, err
+			}
+			prepaid[k.mp] = m
+		}
+	}
 	for start := 0; start < len(keys); start += RecomputeBatch {
 		part := keys[start:min(start+RecomputeBatch, len(keys))]
 		err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
@@ -61,7 +72,7 @@ func (s *Service) Recompute(ctx context.Context, a access.Actor, from, to, marke
 				byMP[k.mp] = append(byMP[k.mp], k.no)
 			}
 			for mp, nos := range byMP {
-				if err := s.SettleOrderNos(ctx, tx, mp, nos); err != nil {
+				if err := s.settleOrderNos(ctx, tx, mp, nos, prepaid[mp]); err != nil {
 					return err
 				}
 			}

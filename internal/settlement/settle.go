@@ -108,6 +108,12 @@ type result struct {
 // marketplace in the caller's transaction. The same inputs always give the
 // same rows.
 func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string) error {
+	return s.settleOrderNos(ctx, tx, marketplaceID, orderNos, nil)
+}
+
+// settleOrderNos settles with the prepaid-bundle counts per day given (a
+// recompute counts them once for its whole range), or counted here.
+func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string, usertrans map[string]int64) error {
 	if len(orderNos) == 0 {
 		return nil
 	}
@@ -115,7 +121,7 @@ func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return err
 	}
-	lines, err := loadLines(ctx, tx, marketplaceID, orderNos)
+	lines, err := loadLines(ctx, tx, marketplaceID, orderNos, usertrans)
 	if err != nil {
 		return err
 	}
@@ -131,22 +137,67 @@ func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 		results = append(results, r)
 	}
 	shareOrderTotals(results)
+	return writeResults(ctx, tx, marketplaceID, results)
+}
+
+type row struct {
+	id                                     int64
+	day                                    string
+	ver                                    any
+	sale, settle, prepaid, margin, payment int64
+	reason                                 string
+}
+
+const upsertTail = ` ON CONFLICT (market_order_id) DO UPDATE SET rule_version_id = excluded.rule_version_id,
+	sale = excluded.sale, settle = excluded.settle, prepaid = excluded.prepaid, margin = excluded.margin, payment = excluded.payment,
+	unsettled = excluded.unsettled, order_day = excluded.order_day`
+
+// writeResults stores the settlement rows: one prepared statement reused on
+// SQLite, multi-row statements on PostgreSQL (a round trip each).
+func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, results []result) error {
+	rows := make([]row, 0, len(results))
 	for _, r := range results {
-		var ver any
-		var sale, settle, prepaid, margin, payment int64
+		w := row{id: r.l.id, day: r.l.day, reason: r.reason}
 		if r.rule != nil {
-			ver = r.rule.VersionID
+			w.ver = r.rule.VersionID
 			mode := r.rule.Rounding
-			sale, settle, payment = roundWon(r.sale, mode), roundWon(r.settle, mode), roundWon(r.payment, mode)
+			w.sale, w.settle, w.payment = roundWon(r.sale, mode), roundWon(r.settle, mode), roundWon(r.payment, mode)
 			if r.l.firstInBundle == r.l.id { // shipping counts once per bundle and marketplace
-				prepaid, margin = roundWon(r.prepaid, mode), roundWon(r.margin, mode)
+				w.prepaid, w.margin = roundWon(r.prepaid, mode), roundWon(r.margin, mode)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (market_order_id) DO UPDATE SET rule_version_id = excluded.rule_version_id,
-			sale = excluded.sale, settle = excluded.settle, prepaid = excluded.prepaid, margin = excluded.margin, payment = excluded.payment,
-			unsettled = excluded.unsettled, order_day = excluded.order_day`,
-			r.l.id, marketplaceID, r.l.day, ver, sale, settle, prepaid, margin, payment, r.reason); err != nil {
+		rows = append(rows, w)
+	}
+	if tx.Engine == sqldb.Postgres {
+		const per = 500
+		for start := 0; start < len(rows); start += per {
+			chunk := rows[start:min(start+per, len(rows))]
+			var b strings.Builder
+			args := make([]any, 0, len(chunk)*10)
+			b.WriteString(`INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled) VALUES `)
+			for i, w := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				n := len(args)
+				fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
+				args = append(args, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason)
+			}
+			b.WriteString(upsertTail)
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`+upsertTail)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, w := range rows {
+		if _, err := stmt.ExecContext(ctx, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason); err != nil {
 			return err
 		}
 	}
@@ -306,7 +357,7 @@ type matchAgg struct {
 // is per_products × qty; tot_products is that over the whole bundle. A set
 // of three books at 5,000 supply price each therefore has
 // products:supply_price 15,000 and per_products 3.
-func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderNos []string) ([]line, error) {
+func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderNos []string, usertrans map[string]int64) ([]line, error) {
 	matches, err := loadMatches(ctx, q, marketplaceID)
 	if err != nil {
 		return nil, err
@@ -401,29 +452,15 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 		}
 	}
 	// Prepaid-shipping bundles of the marketplace per day.
-	usertrans := map[string]int64{}
-	days := make([]string, 0, len(daySet))
-	for d := range daySet {
-		days = append(days, d)
-	}
-	var dw sqldb.Where
-	dw.Add("marketplace_id = ?", marketplaceID)
-	dw.In("order_day", days)
-	dw.Add("org_trans_who LIKE ?", "%선결제%")
-	drows, err := q.QueryContext(ctx, `SELECT order_day, COUNT(DISTINCT bundle_id) FROM market_orders`+dw.SQL()+` GROUP BY order_day`, dw.Args()...)
-	if err != nil {
-		return nil, err
-	}
-	for drows.Next() {
-		var d string
-		var n int64
-		if err := drows.Scan(&d, &n); err != nil {
-			drows.Close()
+	if usertrans == nil {
+		days := make([]string, 0, len(daySet))
+		for d := range daySet {
+			days = append(days, d)
+		}
+		if usertrans, err = prepaidBundles(ctx, q, marketplaceID, days...); err != nil {
 			return nil, err
 		}
-		usertrans[d] = n
 	}
-	drows.Close()
 	out := make([]line, 0, len(all))
 	for _, r := range all {
 		l := r.line
@@ -454,6 +491,32 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 	return out, nil
 }
 
+// prepaidBundles counts, per order day, the bundles of a marketplace whose
+// shipping was prepaid (usertrans_cnt); with no days, every day.
+func prepaidBundles(ctx context.Context, q sqldb.Querier, marketplaceID int64, days ...string) (map[string]int64, error) {
+	var w sqldb.Where
+	w.Add("marketplace_id = ?", marketplaceID)
+	if len(days) > 0 {
+		w.In("order_day", days)
+	}
+	w.Add("org_trans_who LIKE ?", "%선결제%")
+	rows, err := q.QueryContext(ctx, `SELECT order_day, COUNT(DISTINCT bundle_id) FROM market_orders`+w.SQL()+` GROUP BY order_day`, w.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var d string
+		var n int64
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, err
+		}
+		out[d] = n
+	}
+	return out, rows.Err()
+}
+
 func loadMatches(ctx context.Context, q sqldb.Querier, marketplaceID int64) (map[string]matchAgg, error) {
 	rows, err := q.QueryContext(ctx, `SELECT pm.product_code, pm.option_text, SUM(pm.count), SUM(pm.count * p.supply_price), SUM(pm.count * p.sale_price),
 		SUM(pm.count * p.cost), SUM(pm.count * p.courier_fee), MIN(p.supplier_id)
@@ -482,7 +545,7 @@ func (s *Service) LineVars(ctx context.Context, id int64) (formula.Vars, error) 
 	if err := s.DB.Read().QueryRowContext(ctx, `SELECT marketplace_id, order_no FROM market_orders WHERE id = $1`, id).Scan(&mp, &no); err != nil {
 		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
 	}
-	lines, err := loadLines(ctx, s.DB.Read(), mp, []string{no})
+	lines, err := loadLines(ctx, s.DB.Read(), mp, []string{no}, nil)
 	if err != nil {
 		return nil, err
 	}
