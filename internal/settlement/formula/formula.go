@@ -117,6 +117,9 @@ type node struct {
 	kind    Kind
 	eval    func(v Vars) (Value, error)
 	isConst bool // needs no variable: folded at compile time
+	// For the peephole below: a product of a variable part and a constant.
+	mulVar   *node
+	mulConst *big.Rat
 }
 
 // fold evaluates a node whose inputs are all constant once, at compile time.
@@ -368,6 +371,29 @@ func (c *compiler) binary(t *ast.BinaryNode, pos int) (node, error) {
 	case "or":
 		op = "||"
 	}
+	// Exact arithmetic may reassociate: (x * c1) / c2 is x * (c1/c2), and
+	// x * c1 * c2 is x * (c1*c2): one multiplication a line instead of two.
+	if (op == "/" || op == "*") && r.isConst && l.mulVar != nil {
+		if cv, err := r.eval(nil); err == nil && cv.Kind == Number && cv.Num.Sign() != 0 {
+			k := new(big.Rat)
+			if op == "/" {
+				k.Quo(l.mulConst, cv.Num)
+			} else {
+				k.Mul(l.mulConst, cv.Num)
+			}
+			return mulByConst(*l.mulVar, k, pos), nil
+		}
+	}
+	if op == "*" && numeric(l.kind) && numeric(r.kind) && !l.isConst && r.isConst {
+		if cv, err := r.eval(nil); err == nil && cv.Kind == Number {
+			return mulByConst(l, cv.Num, pos), nil
+		}
+	}
+	if op == "*" && numeric(l.kind) && numeric(r.kind) && l.isConst && !r.isConst {
+		if cv, err := l.eval(nil); err == nil && cv.Kind == Number {
+			return mulByConst(r, cv.Num, pos), nil
+		}
+	}
 	switch op {
 	case "+", "-", "*", "/":
 		for _, x := range []node{l, r} {
@@ -473,6 +499,24 @@ func (c *compiler) binary(t *ast.BinaryNode, pos int) (node, error) {
 		}}, nil
 	}
 	return node{}, &Error{Pos: pos, Message: "정산룰에서 쓸 수 없는 연산자입니다: " + t.Operator, English: "unsupported operator " + t.Operator}
+}
+
+// mulByConst is x * k for a constant k.
+func mulByConst(x node, k *big.Rat, pos int) node {
+	xv := x
+	n := node{pos: pos, kind: Number, mulVar: &xv, mulConst: k}
+	n.eval = func(v Vars) (Value, error) {
+		a, err := x.eval(v)
+		if err != nil {
+			return a, err
+		}
+		num, err := toNumber(a, x.pos)
+		if err != nil {
+			return Value{}, err
+		}
+		return Value{Kind: Number, Num: new(big.Rat).Mul(num, k)}, nil
+	}
+	return n
 }
 
 func evalNums(v Vars, l, r node) (*big.Rat, *big.Rat, error) {
