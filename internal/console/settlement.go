@@ -52,6 +52,7 @@ type ruleView struct {
 	Orders       []market.Order // latest orders for the playground
 	Play         *playResult
 	Dry          *dryRun
+	DryCurrent   *dryRun // the saved version on the same orders, to compare
 	Roundings    []struct{ Code, Label string }
 }
 
@@ -105,9 +106,16 @@ func (s *Server) rulePage(w http.ResponseWriter, r *http.Request, status int, ru
 	if page, err := s.Market.List(r.Context(), actorOf(r), market.Filter{Marketplace: v.R.Marketplace, Params: paging.Params{PerPage: 20}}); err == nil {
 		v.Orders = page.Items
 	}
-	if cause == nil && v.R.Sale != "" {
+	if v.R.Sale != "" {
 		v.Dry = s.dryRun(r, v.R, v.Orders)
-		v.Warnings, _ = s.Settle.Warnings(r.Context(), v.R)
+		if cause == nil {
+			v.Warnings, _ = s.Settle.Warnings(r.Context(), v.R)
+		}
+	}
+	if v.R.ID != 0 {
+		if cur, err := s.Settle.Get(r.Context(), v.R.ID); err == nil {
+			v.DryCurrent = s.dryRun(r, cur, v.Orders)
+		}
 	}
 	s.render(w, r, status, "rule_edit", "정산룰", v, cause)
 }

@@ -96,8 +96,15 @@ func TestRulesSettleAtImportAndRecompute(t *testing.T) {
 		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "", nil); err != nil {
 			t.Fatal(err)
 		}
+		dumpBefore := dumpRows(t, db)
+		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "", nil); err != nil {
+			t.Fatal(err)
+		}
 		if second := settlements(t, mk); !reflect.DeepEqual(first, second) {
 			t.Fatalf("recompute changed rows:\n%v\n%v", first, second)
+		}
+		if after := dumpRows(t, db); after != dumpBefore {
+			t.Fatalf("recompute is not byte-identical:\n%s\n%s", dumpBefore, after)
 		}
 		// Sharing an order's amount over its lines adds up to the whole.
 		if _, err := st.Save(ctx, sys, base.ID, settlement.Rule{Marketplace: "11st", Title: "나눠 담기", Sale: "10000 / cnt_order", Rate: "89.5",
@@ -236,4 +243,25 @@ func TestProductsMacrosOfASet(t *testing.T) {
 			t.Fatalf("set line: %+v", s)
 		}
 	})
+}
+
+// dumpRows writes every settlement row as text, to compare byte for byte.
+func dumpRows(t *testing.T, db *sqldb.DB) string {
+	t.Helper()
+	rows, err := db.Read().QueryContext(context.Background(), `SELECT market_order_id, order_day, COALESCE(rule_version_id, 0), sale, settle, prepaid, margin, payment, unsettled
+		FROM market_settlements ORDER BY market_order_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, ver, sale, settle, prepaid, margin, payment int64
+		var day, reason string
+		if err := rows.Scan(&id, &day, &ver, &sale, &settle, &prepaid, &margin, &payment, &reason); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%d|%s|%d|%d|%d|%d|%d|%d|%s\n", id, day, ver, sale, settle, prepaid, margin, payment, reason)
+	}
+	return b.String()
 }
