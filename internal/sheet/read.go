@@ -25,6 +25,12 @@ type Limits struct {
 	MaxUncompressed int64 // an xlsx's unpacked size (zip bombs)
 }
 
+// MaxCols bounds a row's width: order sheets have tens of columns; a cell
+// at column XFD would otherwise make every row 16,384 wide.
+const MaxCols = 1000
+
+var errTooWide = refuse(fmt.Sprintf("열이 너무 많습니다 (최대 %d열).", MaxCols), fmt.Sprintf("more than %d columns", MaxCols))
+
 // DefaultLimits: 50 MiB files, 200,000 rows, 500 MiB unpacked.
 var DefaultLimits = Limits{MaxBytes: 50 << 20, MaxRows: 200_000, MaxUncompressed: 500 << 20}
 
@@ -188,6 +194,9 @@ func readXLSX(data []byte, password string, lim Limits) ([][]string, error) {
 		if err != nil {
 			return nil, refuse("엑셀 시트를 읽을 수 없습니다.", "cannot read the sheet: "+err.Error())
 		}
+		if len(cols) > MaxCols {
+			return nil, errTooWide
+		}
 		rows = append(rows, cols)
 		if len(rows) > lim.MaxRows+20 {
 			break
@@ -227,6 +236,9 @@ func readXLS(data []byte, lim Limits) (rows [][]string, err error) {
 			continue
 		}
 		cols := row.GetCols()
+		if len(cols) > MaxCols {
+			return nil, errTooWide
+		}
 		vals := make([]string, len(cols))
 		for j, c := range cols {
 			if strings.Contains(fmt.Sprintf("%T", c), "Formula") {
@@ -277,6 +289,9 @@ func readCSV(data []byte, encoding string, lim Limits) ([][]string, error) {
 				return nil, refuse(fmt.Sprintf("CSV %d행을 읽을 수 없습니다.", pe.Line), fmt.Sprintf("CSV row %d: %v", pe.Line, pe.Err))
 			}
 			return nil, refuse("CSV를 읽을 수 없습니다.", "cannot read the CSV: "+err.Error())
+		}
+		if len(rec) > MaxCols {
+			return nil, errTooWide
 		}
 		rows = append(rows, rec)
 		if len(rows) > lim.MaxRows+20 {
