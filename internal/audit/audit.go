@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -89,7 +88,6 @@ type Service struct{ DB *sqldb.DB }
 // entries of its sites only; entries without a site (staff accounts, sites)
 // only a super_admin sees.
 func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Page[Entry], error) {
-	f.Params = f.Params.Normalize()
 	var w sqldb.Where
 	if !a.AllSites() {
 		w.In("site", a.ReadScope())
@@ -112,23 +110,11 @@ func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Pa
 	if f.Action != "" {
 		w.Add("action = ?", f.Action)
 	}
-	page := paging.Page[Entry]{Page: f.Page, PerPage: f.PerPage, Items: []Entry{}}
-	q := s.DB.Read()
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`+w.SQL(), w.Args()...).Scan(&page.Total); err != nil {
-		return page, err
-	}
-	rows, err := q.QueryContext(ctx, `SELECT id, at, COALESCE(actor_id, 0), actor_login, site, action, entity, entity_id, before_json, after_json, request_id
-		FROM audit_log`+w.SQL()+` ORDER BY id DESC LIMIT `+strconv.Itoa(f.PerPage)+` OFFSET `+strconv.Itoa(f.Offset()), w.Args()...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e Entry
-		if err := rows.Scan(&e.ID, &e.At, &e.ActorID, &e.ActorLogin, &e.Site, &e.Action, &e.Entity, &e.EntityID, &e.Before, &e.After, &e.RequestID); err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, e)
-	}
-	return page, rows.Err()
+	return sqldb.ListPage(ctx, s.DB.Read(), "audit_log", w,
+		"id, at, COALESCE(actor_id, 0), actor_login, site, action, entity, entity_id, before_json, after_json, request_id", "id DESC", f.Params,
+		func(row sqldb.Scanner) (Entry, error) {
+			var e Entry
+			err := row.Scan(&e.ID, &e.At, &e.ActorID, &e.ActorLogin, &e.Site, &e.Action, &e.Entity, &e.EntityID, &e.Before, &e.After, &e.RequestID)
+			return e, err
+		})
 }

@@ -236,7 +236,6 @@ func (s *Service) Update(ctx context.Context, a access.Actor, id int64, edit fun
 
 // List returns one page of products the actor may read, newest first.
 func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Page[Product], error) {
-	f.Params = f.Params.Normalize()
 	var w sqldb.Where
 	if scope := a.ReadScope(); scope != nil {
 		w.In("site", scope)
@@ -256,22 +255,5 @@ func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Pa
 	if q := strings.TrimSpace(f.Q); q != "" {
 		w.Add("LOWER(name) LIKE ? ESCAPE '\\'", sqldb.Like(q))
 	}
-	page := paging.Page[Product]{Page: f.Page, PerPage: f.PerPage, Items: []Product{}}
-	q := s.DB.Read()
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM products`+w.SQL(), w.Args()...).Scan(&page.Total); err != nil {
-		return page, err
-	}
-	rows, err := q.QueryContext(ctx, `SELECT `+columns+` FROM products`+w.SQL()+fmt.Sprintf(` ORDER BY id DESC LIMIT %d OFFSET %d`, f.PerPage, f.Offset()), w.Args()...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		p, err := scan(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, p)
-	}
-	return page, rows.Err()
+	return sqldb.ListPage(ctx, s.DB.Read(), "products", w, columns, "id DESC", f.Params, func(row sqldb.Scanner) (Product, error) { return scan(row) })
 }

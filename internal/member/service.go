@@ -233,7 +233,6 @@ func (s *Service) RevealRRN(ctx context.Context, a access.Actor, id int64) (stri
 
 // List returns one page of the members the actor may read, newest first.
 func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Page[Member], error) {
-	f.Params = f.Params.Normalize()
 	var w sqldb.Where
 	if scope := a.ReadScope(); scope != nil {
 		w.In("site", scope)
@@ -253,22 +252,8 @@ func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Pa
 			w.Add("(LOWER(login) LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')", like, like)
 		}
 	}
-	page := paging.Page[Member]{Page: f.Page, PerPage: f.PerPage, Items: []Member{}}
-	q := s.DB.Read()
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM members`+w.SQL(), w.Args()...).Scan(&page.Total); err != nil {
-		return page, err
-	}
-	rows, err := q.QueryContext(ctx, `SELECT `+columns+` FROM members`+w.SQL()+fmt.Sprintf(` ORDER BY id DESC LIMIT %d OFFSET %d`, f.PerPage, f.Offset()), w.Args()...)
-	if err != nil {
-		return page, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := s.scan(rows)
-		if err != nil {
-			return page, err
-		}
-		page.Items = append(page.Items, m.Member)
-	}
-	return page, rows.Err()
+	return sqldb.ListPage(ctx, s.DB.Read(), "members", w, columns, "id DESC", f.Params, func(row sqldb.Scanner) (Member, error) {
+		m, err := s.scan(row)
+		return m.Member, err
+	})
 }

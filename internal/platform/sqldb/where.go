@@ -1,8 +1,11 @@
 package sqldb
 
 import (
+	"context"
 	"strconv"
 	"strings"
+
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 )
 
 // Where builds the WHERE clause of a list query from filters chosen in code
@@ -62,4 +65,32 @@ func (w *Where) Args() []any { return w.args }
 func Like(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + strings.ToLower(r.Replace(s)) + "%"
+}
+
+// Scanner is a *sql.Row or *sql.Rows.
+type Scanner interface{ Scan(dest ...any) error }
+
+// ListPage runs a list's count and one page of its rows: SELECT columns
+// FROM from WHERE … ORDER BY orderBy, newest first as the caller orders.
+func ListPage[T any](ctx context.Context, q Querier, from string, w Where, columns, orderBy string, p paging.Params,
+	scan func(Scanner) (T, error)) (paging.Page[T], error) {
+	p = p.Normalize()
+	page := paging.Page[T]{Page: p.Page, PerPage: p.PerPage, Items: []T{}}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+w.SQL(), w.Args()...).Scan(&page.Total); err != nil {
+		return page, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+columns+` FROM `+from+w.SQL()+` ORDER BY `+orderBy+
+		` LIMIT `+strconv.Itoa(p.PerPage)+` OFFSET `+strconv.Itoa(p.Offset()), w.Args()...)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Items = append(page.Items, item)
+	}
+	return page, rows.Err()
 }
