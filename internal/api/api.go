@@ -56,6 +56,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	s.route(mux, "GET /api/v1/sites", s.listSites)
 	s.route(mux, "POST /api/v1/sites", s.createSite)
+	s.route(mux, "PATCH /api/v1/sites/{code}", s.patchSite)
 	s.route(mux, "GET /api/v1/members", s.listMembers)
 	s.route(mux, "POST /api/v1/members", s.createMember)
 	s.route(mux, "GET /api/v1/members/{id}", s.getMember)

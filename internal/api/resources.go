@@ -32,6 +32,17 @@ func (s *Server) createSite(r *http.Request, a access.Actor) (int, any, error) {
 	return http.StatusCreated, st, err
 }
 
+func (s *Server) patchSite(r *http.Request, a access.Actor) (int, any, error) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	st, err := s.Sites.Rename(r.Context(), a, r.PathValue("code"), in.Name)
+	return http.StatusOK, st, err
+}
+
 func (s *Server) listMembers(r *http.Request, a access.Actor) (int, any, error) {
 	p, err := pageParams(r)
 	if err != nil {

@@ -56,6 +56,15 @@ func TestSiteAdminCannotReachAnotherSite(t *testing.T) {
 		if r := e.do("POST", "/api/v1/sites", kim, map[string]string{"code": "mine", "name": "x"}); r.Status != 403 {
 			t.Fatalf("site_admin creating a site = %d, want 403", r.Status)
 		}
+		if r := e.do("PATCH", "/api/v1/sites/malgn", kim, map[string]string{"name": "x"}); r.Status != 403 {
+			t.Fatalf("site_admin renaming a site = %d, want 403", r.Status)
+		}
+		if r := e.do("PATCH", "/api/v1/sites/malgn", root, map[string]string{"name": "맑은소프트"}); r.Status != 200 || r.json(t)["name"] != "맑은소프트" {
+			t.Fatalf("rename = %d %s", r.Status, r.Body)
+		}
+		if r := e.do("PATCH", "/api/v1/sites/malgn", root, map[string]string{"name": " "}); r.Status != 422 {
+			t.Fatalf("empty name = %d", r.Status)
+		}
 		list := e.do("GET", "/api/v1/members", kim, nil).json(t)
 		if list["total"].(float64) != 0 {
 			t.Fatalf("site admin lists %v members of another site", list["total"])

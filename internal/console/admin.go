@@ -31,6 +31,14 @@ func (s *Server) siteCreate(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/sites", "저장했습니다.")
 }
 
+func (s *Server) siteRename(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.Sites.Rename(r.Context(), actorOf(r), r.PathValue("code"), r.PostFormValue("name")); err != nil {
+		s.sitesPage(w, r, statusOf(err), site.Site{}, err)
+		return
+	}
+	redirect(w, r, "/sites", "저장했습니다.")
+}
+
 func (s *Server) staffList(w http.ResponseWriter, r *http.Request) {
 	s.staffPage(w, r, http.StatusOK, staff.NewStaff{Role: access.SiteAdmin}, nil)
 }

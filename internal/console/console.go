@@ -82,6 +82,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /products/{id}/edit", s.productUpdate)
 	s.page(mux, "GET /sites", s.sites)
 	s.page(mux, "POST /sites", s.siteCreate)
+	s.page(mux, "POST /sites/{code}/name", s.siteRename)
 	s.page(mux, "GET /staff", s.staffList)
 	s.page(mux, "POST /staff", s.staffCreate)
 	s.page(mux, "POST /staff/{id}/disabled", s.staffDisable)

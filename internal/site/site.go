@@ -90,3 +90,30 @@ func (s *Service) Get(ctx context.Context, a access.Actor, code string) (Site, e
 	err := s.DB.Read().QueryRowContext(ctx, `SELECT code, name, created_at FROM sites WHERE code = $1`, code).Scan(&st.Code, &st.Name, &st.CreatedAt)
 	return st, sqldb.NotFound(err, "사이트", "site")
 }
+
+// Rename changes a site's name; only a super_admin may. The code never
+// changes (records refer to it).
+func (s *Service) Rename(ctx context.Context, a access.Actor, code, name string) (Site, error) {
+	if err := a.RequireSuper(); err != nil {
+		return Site{}, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Site{}, &apperr.Error{Code: apperr.Invalid, Message: "사이트 이름을 입력해 주세요.", English: "Site name is required.",
+			Fields: []apperr.FieldError{{Location: "name", Message: "사이트 이름을 입력해 주세요.", English: "required"}}}
+	}
+	var out Site
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		var before Site
+		if err := tx.QueryRowContext(ctx, `SELECT code, name, created_at FROM sites WHERE code = $1`, code).Scan(&before.Code, &before.Name, &before.CreatedAt); err != nil {
+			return sqldb.NotFound(err, "사이트", "site")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sites SET name = $1 WHERE code = $2`, name, code); err != nil {
+			return err
+		}
+		out = before
+		out.Name = name
+		return audit.Record(ctx, tx, s.Now(), a, audit.Change{Site: code, Action: "site.rename", Entity: "site", EntityID: code, Before: before, After: out})
+	})
+	return out, err
+}
