@@ -21,6 +21,8 @@ var messages = map[string]string{
 	"사이트 등록": "New site", "직원 등록": "New staff", "권한": "Role", "사이트들": "Sites", "사용": "Active", "사용중지": "Disabled",
 	"일시": "When", "작업자": "Who", "작업": "Action", "대상": "Entity", "변경 전": "Before", "변경 후": "After",
 	"언어": "Language", "홈": "Home", "입력값을 확인해 주세요.": "Please check the input.", "저장했습니다.": "Saved.",
+	"판매처 주문": "Marketplace orders", "상품매칭": "Product matching", "주문출력": "Print order", "결제내역": "Payment log",
+	"입금확인": "Confirm deposit", "주문취소": "Cancel order", "환불신청": "Refund request",
 	"- 전체 -": "- All -", "이전": "Prev", "다음": "Next", "없음": "None", "English": "English", "한국어": "한국어",
 }
 
