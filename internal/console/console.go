@@ -114,6 +114,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /settlement-rules/edit", s.ruleEdit)
 	s.page(mux, "POST /settlement-rules/edit", s.ruleSave)
 	s.page(mux, "POST /settlement-rules/recompute", s.ruleRecompute)
+	s.page(mux, "GET /settlement-rules/recompute/{id}", s.recomputeProgress)
 	s.page(mux, "GET /settlement-reports", s.reports)
 	s.page(mux, "GET /settlement-reports/export.xlsx", s.reportExport)
 	s.page(mux, "GET /refunds", s.refunds)

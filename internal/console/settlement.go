@@ -1,11 +1,13 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
@@ -209,15 +211,63 @@ func (s *Server) ruleSave(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/settlement-rules/edit?id="+strconv.FormatInt(out.ID, 10), "저장했습니다. 이전 주문에 적용하려면 정산 재생성을 누르세요.")
 }
 
+// recomputeJob is a 정산 재생성 running in the background; its page
+// refreshes itself to show the progress.
+type recomputeJob struct {
+	mu          sync.Mutex
+	done, total int
+	finished    bool
+	err         string
+	from, to    string
+}
+
+var (
+	jobsMu sync.Mutex
+	jobs   = map[string]*recomputeJob{}
+	jobSeq int
+)
+
 func (s *Server) ruleRecompute(w http.ResponseWriter, r *http.Request) {
-	n, err := s.Settle.Recompute(r.Context(), actorOf(r), r.PostFormValue("from"), r.PostFormValue("to"), r.PostFormValue("marketplace"), nil)
-	if err != nil {
-		if apperr.CodeOf(err) == apperr.Invalid {
-			redirect(w, r, "/settlement-rules", "정산 재생성 기간을 YYYY-MM-DD로 적어 주세요.")
-			return
-		}
+	from, to, mp := r.PostFormValue("from"), r.PostFormValue("to"), r.PostFormValue("marketplace")
+	if err := settlement.CheckRecompute(actorOf(r), from, to); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	redirect(w, r, "/settlement-rules", fmt.Sprintf("주문번호 %d건을 다시 정산했습니다.", n))
+	job := &recomputeJob{from: from, to: to}
+	jobsMu.Lock()
+	jobSeq++
+	id := strconv.Itoa(jobSeq)
+	jobs[id] = job
+	jobsMu.Unlock()
+	a := actorOf(r)
+	ctx := context.WithoutCancel(r.Context())
+	go func() {
+		n, err := s.Settle.Recompute(ctx, a, from, to, mp, func(done, total int) {
+			job.mu.Lock()
+			job.done, job.total = done, total
+			job.mu.Unlock()
+		})
+		job.mu.Lock()
+		job.finished, job.done, job.total = true, n, max(n, job.total)
+		if err != nil {
+			job.err = err.Error()
+			s.Log.ErrorContext(ctx, "recompute", "err", err)
+		}
+		job.mu.Unlock()
+	}()
+	http.Redirect(w, r, "/settlement-rules/recompute/"+id, http.StatusSeeOther)
+}
+
+func (s *Server) recomputeProgress(w http.ResponseWriter, r *http.Request) {
+	jobsMu.Lock()
+	job := jobs[r.PathValue("id")]
+	jobsMu.Unlock()
+	if job == nil {
+		s.fail(w, r, apperr.New(apperr.NotFound, "없는 작업입니다.", "no such job"))
+		return
+	}
+	job.mu.Lock()
+	view := map[string]any{"Done": job.done, "Total": job.total, "Finished": job.finished, "Err": job.err, "From": job.from, "To": job.to}
+	job.mu.Unlock()
+	s.render(w, r, http.StatusOK, "recompute", "정산 재생성", view, nil)
 }

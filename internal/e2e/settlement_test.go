@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -51,6 +52,15 @@ func TestBrowserSettlementRule(t *testing.T) {
 				chromedp.SetValue(chromedp.CSS(`input[name="from"][type="date"][required]`), "2025-10-01"),
 				chromedp.SetValue(chromedp.CSS(`input[name="to"][type="date"][required]`), "2025-10-31"))
 			submit(t, ctx, chromedp.CSS(`form[action="/settlement-rules/recompute"] button`))
+			do(t, ctx, chromedp.WaitVisible(chromedp.ID("recompute-status")))
+			job, err := chromedp.Run(ctx, chromedp.Location())
+			if err != nil || !strings.Contains(job, "/settlement-rules/recompute/") {
+				t.Fatalf("recompute page = %q %v", job, err)
+			}
+			for i := 0; i < 50 && !strings.Contains(text(t, ctx, "#recompute-status"), "끝났습니다"); i++ {
+				time.Sleep(200 * time.Millisecond)
+				do(t, ctx, chromedp.Navigate(job), chromedp.WaitVisible(chromedp.ID("recompute-status")))
+			}
 			do(t, ctx, chromedp.Navigate(base+"/marketplace-orders?marketplace=11st&q=202510130000157"), chromedp.WaitVisible(chromedp.ID("market-orders")))
 			if got := text(t, ctx, "#market-orders td.settle"); got != "39,600" {
 				t.Fatalf("settlement shown = %q, want 39,600 (45,000 - 5,400)", got)

@@ -17,16 +17,7 @@ const RecomputeBatch = 300
 // idempotent: the same inputs give the same rows. progress, when set, hears
 // the order numbers done and their total.
 func (s *Service) Recompute(ctx context.Context, a access.Actor, from, to, marketplace string, progress func(done, total int)) (int, error) {
-	if a.Role == access.Viewer {
-		return 0, access.ErrReadOnly
-	}
-	var fe apperr.Fields
-	for name, v := range map[string]string{"from": from, "to": to} {
-		if _, err := kst.ParseDay(v); err != nil {
-			fe.Add(name, "날짜는 YYYY-MM-DD 형식입니다.", "dates are YYYY-MM-DD")
-		}
-	}
-	if err := fe.Err(); err != nil {
+	if err := CheckRecompute(a, from, to); err != nil {
 		return 0, err
 	}
 	var w sqldb.Where
@@ -86,4 +77,18 @@ func (s *Service) Recompute(ctx context.Context, a access.Actor, from, to, marke
 		}
 	}
 	return len(keys), nil
+}
+
+// CheckRecompute says whether the actor may recompute the range, before any work.
+func CheckRecompute(a access.Actor, from, to string) error {
+	if a.Role == access.Viewer {
+		return access.ErrReadOnly
+	}
+	var fe apperr.Fields
+	for name, v := range map[string]string{"from": from, "to": to} {
+		if _, err := kst.ParseDay(v); err != nil {
+			fe.Add(name, "날짜는 YYYY-MM-DD 형식입니다.", "dates are YYYY-MM-DD")
+		}
+	}
+	return fe.Err()
 }
