@@ -26,6 +26,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
@@ -276,13 +277,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 func (s *Server) parse() error {
 	funcs := template.FuncMap{
-		"won": web.Won,
+		"won": won.Format,
 		"num": func(v any) string {
 			switch n := v.(type) {
 			case int:
-				return web.Number(int64(n))
+				return won.Number(int64(n))
 			case int64:
-				return web.Number(n)
+				return won.Number(n)
 			}
 			return fmt.Sprint(v)
 		},

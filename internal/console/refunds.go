@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"net/http"
 	"strconv"
@@ -57,7 +58,7 @@ func (s *Server) refundNew(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) refundForm(w http.ResponseWriter, r *http.Request, status int, cause error) {
 	q := r.URL.Query()
-	no, _ := strconv.ParseInt(firstOf(r.PostFormValue("order_no"), q.Get("order_no")), 10, 64)
+	no, _ := strconv.ParseInt(cmp.Or(r.PostFormValue("order_no"), q.Get("order_no")), 10, 64)
 	o, err := s.Orders.Get(r.Context(), actorOf(r), no)
 	if err != nil {
 		s.fail(w, r, err)
@@ -71,15 +72,8 @@ func (s *Server) refundForm(w http.ResponseWriter, r *http.Request, status int, 
 	if o.Gateway == "" {
 		method = refund.MethodBankTransfer
 	}
-	s.render(w, r, status, "refund_new", "환불신청", map[string]any{"O": o, "Selected": selected, "Method": firstOf(r.PostFormValue("method"), method),
-		"Reason": firstOf(r.PostFormValue("reason"), q.Get("reason"))}, cause)
-}
-
-func firstOf(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	s.render(w, r, status, "refund_new", "환불신청", map[string]any{"O": o, "Selected": selected, "Method": cmp.Or(r.PostFormValue("method"), method),
+		"Reason": cmp.Or(r.PostFormValue("reason"), q.Get("reason"))}, cause)
 }
 
 func (s *Server) refundCreate(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package order
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -145,11 +146,11 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 			fe.Add("payment_method", "무과금은 결제금액이 0원인 주문에만 씁니다.", "free is only for orders of 0 won.")
 		}
 		if in.Method == "voucher_card" {
-			if in.VoucherCard == nil || strings.TrimSpace(in.VoucherCard.Company) == "" || len(digits(in.VoucherCard.Number)) < 12 {
+			if in.VoucherCard == nil || strings.TrimSpace(in.VoucherCard.Company) == "" || len(secret.Digits(in.VoucherCard.Number)) < 12 {
 				fe.Add("voucher_card", "내일배움카드 주문에는 카드사와 카드번호가 필요합니다.", "A voucher_card order needs the card company and number.")
 			} else {
 				o.VoucherCompany = strings.TrimSpace(in.VoucherCard.Company)
-				if o.voucherEnc, err = s.Box.Seal(digits(in.VoucherCard.Number)); err != nil {
+				if o.voucherEnc, err = s.Box.Seal(secret.Digits(in.VoucherCard.Number)); err != nil {
 					return err
 				}
 			}
@@ -216,16 +217,6 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 		return Order{}, err
 	}
 	return s.Get(ctx, a, out.OrderNo)
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // move changes the order's status from → to, only if it is still from: of
@@ -506,7 +497,7 @@ func (s *Service) Cancel(ctx context.Context, a access.Actor, orderNo int64, rea
 			if err != nil {
 				return err
 			}
-			r, gerr := g.Cancel(sqldb.WithTx(ctx, tx), payment.CancelRequest{PaymentKey: o.PaymentKey, Reason: firstNonEmpty(reason, "주문취소"),
+			r, gerr := g.Cancel(sqldb.WithTx(ctx, tx), payment.CancelRequest{PaymentKey: o.PaymentKey, Reason: cmp.Or(reason, "주문취소"),
 				IdempotencyKey: fmt.Sprintf("cancel-%d", orderNo)})
 			if gerr != nil {
 				return apperr.Wrap(apperr.Conflict, gerr, "결제대행사에서 취소하지 못했습니다: "+r.Message, "The gateway refused the cancel: "+r.Code)
@@ -535,13 +526,6 @@ func (s *Service) Cancel(ctx context.Context, a access.Actor, orderNo int64, rea
 		return Order{}, err
 	}
 	return s.Get(ctx, a, orderNo)
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // Webhook handles a gateway callback. A callback that is not the gateway's

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
@@ -132,7 +131,7 @@ func recordTx(ctx context.Context, q sqldb.Querier, orderID int64, gateway, kind
 	res, err := q.ExecContext(ctx, `INSERT INTO payment_transactions (order_id, gateway, kind, payment_key, result_code, result_message,
 		method, company, masked_number, installment, amount, approved_at, event_id, raw, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (event_id) DO NOTHING`,
-		orderID, gateway, kind, r.PaymentKey, r.Code, truncate(r.Message, 500), r.Method, r.Company, r.MaskedNumber, r.Installment,
+		orderID, gateway, kind, r.PaymentKey, r.Code, sqldb.Truncate(r.Message, 500), r.Method, r.Company, r.MaskedNumber, r.Installment,
 		r.Amount, approved, ev, string(r.Raw), sqldb.Instant(now))
 	if err != nil {
 		return false, fmt.Errorf("payment transaction: %w", err)
@@ -148,13 +147,6 @@ type txFields struct {
 	Amount                                                   int64
 	ApprovedAt                                               time.Time
 	Raw                                                      []byte
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }
 
 // count moves one order of site from one status to another in order_counts

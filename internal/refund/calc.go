@@ -8,6 +8,7 @@ import (
 	"math/big"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 )
 
 // Policies a course can name.
@@ -107,14 +108,14 @@ func Calculate(in QuoteInput) (Quote, error) {
 		q.Refund = a - q.Deduction
 		q.Percent = Percent2(int64(e), int64(in.TotalDays))
 		q.Rule = "경과일수 기준: 결제금액 × 경과일 ÷ 수강일"
-		q.Line = fmt.Sprintf("%s원 X %s%% = %s원 (현재 %s일 중 %s일 (%s%%) 경과)", num(a), q.Percent, num(q.Deduction), num(int64(in.TotalDays)), num(int64(e)), q.Percent)
+		q.Line = fmt.Sprintf("%s원 X %s%% = %s원 (현재 %s일 중 %s일 (%s%%) 경과)", won.Number(a), q.Percent, won.Number(q.Deduction), won.Number(int64(in.TotalDays)), won.Number(int64(e)), q.Percent)
 	case ByProgress:
 		u := clamp(in.UsedUnits, 0, in.TotalUnits)
 		q.Deduction = floorMul(a, frac(int64(u), int64(in.TotalUnits)))
 		q.Refund = a - q.Deduction
 		q.Percent = Percent2(int64(u), int64(in.TotalUnits))
 		q.Rule = "학습진도 기준: 결제금액 × 학습량 ÷ 전체 학습량"
-		q.Line = fmt.Sprintf("%s원 X %s%% = %s원 (현재 %s 중 %s (%s%%) 학습)", num(a), q.Percent, num(q.Deduction), num(int64(in.TotalUnits)), num(int64(u)), q.Percent)
+		q.Line = fmt.Sprintf("%s원 X %s%% = %s원 (현재 %s 중 %s (%s%%) 학습)", won.Number(a), q.Percent, won.Number(q.Deduction), won.Number(int64(in.TotalUnits)), won.Number(int64(u)), q.Percent)
 	case LifelongEducation, Hagwon:
 		law := "평생교육법 시행령 제23조 별표3"
 		if in.Policy == Hagwon {
@@ -126,7 +127,7 @@ func Calculate(in QuoteInput) (Quote, error) {
 			q.Refund = a - q.Deduction
 			q.Percent = Percent2(int64(u), int64(in.TotalUnits))
 			q.Rule = law + " (원격 비실시간): 결제금액 - 실제 학습한 부분"
-			q.Line = fmt.Sprintf("%s원 - %s원 (전체 %s 중 %s 학습, %s%%)", num(a), num(q.Deduction), num(int64(in.TotalUnits)), num(int64(u)), q.Percent)
+			q.Line = fmt.Sprintf("%s원 - %s원 (전체 %s 중 %s 학습, %s%%)", won.Number(a), won.Number(q.Deduction), won.Number(int64(in.TotalUnits)), won.Number(int64(u)), q.Percent)
 			break
 		}
 		months, current := max(in.Months, 1), max(in.CurrentMonth, 1)
@@ -160,7 +161,7 @@ func Calculate(in QuoteInput) (Quote, error) {
 		}
 		q.Deduction = a - q.Refund
 		q.Percent = Percent2(int64(e), int64(in.TotalDays))
-		q.Line = fmt.Sprintf("%s원 중 %s원 환불 (현재 %s일 중 %s일 (%s%%) 경과)", num(a), num(q.Refund), num(int64(in.TotalDays)), num(int64(e)), q.Percent)
+		q.Line = fmt.Sprintf("%s원 중 %s원 환불 (현재 %s일 중 %s일 (%s%%) 경과)", won.Number(a), won.Number(q.Refund), won.Number(int64(in.TotalDays)), won.Number(int64(e)), q.Percent)
 	case HRDSelfPay:
 		e := clamp(in.ElapsedDays, 0, in.TotalDays)
 		if e == 0 {
@@ -172,27 +173,7 @@ func Calculate(in QuoteInput) (Quote, error) {
 		}
 		q.Deduction = a - q.Refund
 		q.Percent = Percent2(int64(e), int64(in.TotalDays))
-		q.Line = fmt.Sprintf("자부담금 %s원 중 %s원 환불 (현재 %s일 중 %s일 (%s%%) 경과)", num(a), num(q.Refund), num(int64(in.TotalDays)), num(int64(e)), q.Percent)
+		q.Line = fmt.Sprintf("자부담금 %s원 중 %s원 환불 (현재 %s일 중 %s일 (%s%%) 경과)", won.Number(a), won.Number(q.Refund), won.Number(int64(in.TotalDays)), won.Number(int64(e)), q.Percent)
 	}
 	return q, nil
-}
-
-// num writes 280000 as 280,000.
-func num(n int64) string {
-	s := fmt.Sprint(n)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	var out []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 )
 
 const columns = `r.id, o.order_no, r.site, o.title, o.buyer_login, o.buyer_name, o.total, o.method, r.status, r.reason, r.method,
@@ -140,7 +141,7 @@ func (s *Service) estimate(ctx context.Context, q sqldb.Querier, orderID int64, 
 		est.ByProgress = &q
 	} else {
 		q := Quote{Policy: ByProgress, Refund: amount, Percent: "0.00", Rule: "학습진도 기준",
-			Line: fmt.Sprintf("%s원 X 0.00%% = 0원 (현재 0시간 중 0시간 (0.00%%) 학습)", num(amount))}
+			Line: fmt.Sprintf("%s원 X 0.00%% = 0원 (현재 0시간 중 0시간 (0.00%%) 학습)", won.Number(amount))}
 		est.ByProgress = &q
 	}
 	if policy != "" && total > 0 {

@@ -1,6 +1,7 @@
 package refund
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 )
 
 // Service holds the refund rules.
@@ -45,7 +47,7 @@ func (s *Service) Request(ctx context.Context, a access.Actor, in RequestInput) 
 	switch in.Method {
 	case MethodPGCancel:
 	case MethodBankTransfer:
-		if in.Bank == nil || strings.TrimSpace(in.Bank.Name) == "" || strings.TrimSpace(in.Bank.Holder) == "" || len(digitsOf(in.Bank.Account)) < 6 {
+		if in.Bank == nil || strings.TrimSpace(in.Bank.Name) == "" || strings.TrimSpace(in.Bank.Holder) == "" || len(secret.Digits(in.Bank.Account)) < 6 {
 			fe.Add("bank", "계좌이체 환불에는 은행명, 계좌번호, 예금주가 필요합니다.", "bank_transfer needs bank name, account and holder")
 		}
 	default:
@@ -125,16 +127,6 @@ func (s *Service) Request(ctx context.Context, a access.Actor, in RequestInput) 
 		return Refund{}, err
 	}
 	return s.Get(ctx, a, id)
-}
-
-func digitsOf(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // Allocate splits amount over the items' remaining amounts in proportion
@@ -239,7 +231,7 @@ func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in Com
 				return apperr.New(apperr.Invalid, "알 수 없는 결제대행사입니다: "+ref.Gateway, "unknown gateway "+ref.Gateway)
 			}
 			res, err := g.Cancel(sqldb.WithTx(ctx, tx), payment.CancelRequest{PaymentKey: ref.PaymentKey, Amount: in.Amount,
-				Reason: firstNonEmpty(r.Reason, "환불"), IdempotencyKey: fmt.Sprintf("refund-%d", id)})
+				Reason: cmp.Or(r.Reason, "환불"), IdempotencyKey: fmt.Sprintf("refund-%d", id)})
 			if err != nil {
 				msg := res.Message
 				if msg == "" {
@@ -256,7 +248,7 @@ func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in Com
 			var phone string
 			_ = tx.QueryRowContext(ctx, `SELECT m.phone FROM orders o JOIN members m ON m.id = o.member_id WHERE o.id = $1`, orderID).Scan(&phone)
 			if phone != "" {
-				body := fmt.Sprintf("[환불완료] 주문 %d의 %s원이 환불되었습니다.", ref.OrderNo, num(in.Amount))
+				body := fmt.Sprintf("[환불완료] 주문 %d의 %s원이 환불되었습니다.", ref.OrderNo, won.Number(in.Amount))
 				if err := s.Outbox.Enqueue(ctx, tx, phone, body, fmt.Sprintf("refund:%d", id)); err != nil {
 					return err
 				}
@@ -279,13 +271,6 @@ func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in Com
 		return Refund{}, err
 	}
 	return s.Get(ctx, a, id)
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // refundable is what this request may still return: its items' remaining

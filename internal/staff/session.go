@@ -82,7 +82,7 @@ func (s *Service) Login(ctx context.Context, login, password, ip, userAgent stri
 	at := sqldb.Instant(now)
 	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, staff_id, created_at, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6)`,
-			hashToken(tok), id, at, at.Add(s.ttl()), ip, truncate(userAgent, 300)); err != nil {
+			hashToken(tok), id, at, at.Add(s.ttl()), ip, sqldb.Truncate(userAgent, 300)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, st.Actor(), audit.Change{Action: "staff.login", Entity: "staff", EntityID: id, After: map[string]string{"ip": ip}})
@@ -104,13 +104,6 @@ func (s *Service) ttl() time.Duration {
 		return s.SessionTTL
 	}
 	return 12 * time.Hour
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // Session returns the account of a live session and slides its expiry.

@@ -4,6 +4,7 @@
 package apperr
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,7 +49,7 @@ func (e *Error) Error() string {
 		b.WriteString(e.Message)
 	}
 	for _, f := range e.Fields {
-		fmt.Fprintf(&b, "; %s: %s", f.Location, firstNonEmpty(f.English, f.Message))
+		fmt.Fprintf(&b, "; %s: %s", f.Location, cmp.Or(f.English, f.Message))
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
@@ -65,13 +66,6 @@ func (e *Error) Localized(lang string) string {
 		return e.English
 	}
 	return e.Message
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // New makes an error with a Korean and an English message.
@@ -120,11 +114,4 @@ func IsNotFound(err error) bool { return CodeOf(err) == NotFound }
 // NotFoundf is the usual "no such thing" error.
 func NotFoundf(whatKO, whatEN string) *Error {
 	return New(NotFound, whatKO+"을(를) 찾을 수 없습니다.", whatEN+" not found.")
-}
-
-// Transition is the error for an illegal state change; it names both states.
-func Transition(entity, from, to string) *Error {
-	return New(Conflict,
-		fmt.Sprintf("%s 상태를 %s에서 %s(으)로 바꿀 수 없습니다.", entity, from, to),
-		fmt.Sprintf("%s cannot move from %s to %s.", entity, from, to))
 }

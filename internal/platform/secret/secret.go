@@ -130,8 +130,8 @@ func (b *Box) Open(sealed string) (string, error) {
 	return string(plain), nil
 }
 
-// digits keeps the ASCII digits of s.
-func digits(s string) string {
+// Digits keeps the ASCII digits of s (a card, account or registration number).
+func Digits(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if r >= '0' && r <= '9' {
@@ -144,7 +144,7 @@ func digits(s string) string {
 // NormalizeRRN returns a resident registration number as 13 digits, or an
 // error when it does not have 13 digits.
 func NormalizeRRN(s string) (string, error) {
-	d := digits(s)
+	d := Digits(s)
 	if len(d) != 13 || strings.Trim(s, "0123456789- ") != "" {
 		return "", errors.New("주민등록번호는 숫자 13자리여야 합니다 (resident registration number must have 13 digits)")
 	}
@@ -153,7 +153,7 @@ func NormalizeRRN(s string) (string, error) {
 
 // MaskRRN shows birth date and the gender digit: 750101-1******.
 func MaskRRN(rrn string) string {
-	d := digits(rrn)
+	d := Digits(rrn)
 	if len(d) != 13 {
 		return strings.Repeat("*", len(d))
 	}
@@ -162,7 +162,7 @@ func MaskRRN(rrn string) string {
 
 // FormatRRN writes 13 digits as 750101-1234567.
 func FormatRRN(rrn string) string {
-	d := digits(rrn)
+	d := Digits(rrn)
 	if len(d) != 13 {
 		return rrn
 	}
@@ -171,7 +171,7 @@ func FormatRRN(rrn string) string {
 
 // MaskCard shows the first and last four digits: 1111-****-****-1111.
 func MaskCard(card string) string {
-	d := digits(card)
+	d := Digits(card)
 	if len(d) < 8 {
 		return strings.Repeat("*", len(d))
 	}
@@ -188,7 +188,7 @@ func MaskCard(card string) string {
 
 // MaskAccount keeps the last four digits of a bank account: *******1234.
 func MaskAccount(acct string) string {
-	d := digits(acct)
+	d := Digits(acct)
 	if len(d) <= 4 {
 		return strings.Repeat("*", len(d))
 	}

@@ -277,3 +277,13 @@ func (db *DB) InTxCtx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	return db.InTx(ctx, fn)
 }
+
+// Truncate cuts s to at most n bytes without splitting a character, so that
+// text stored in a bounded column stays valid UTF-8 (PostgreSQL refuses
+// invalid UTF-8).
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

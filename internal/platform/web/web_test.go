@@ -9,14 +9,6 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 )
 
-func TestWon(t *testing.T) {
-	for n, want := range map[int64]string{0: "0원", 8000: "8,000원", 280000: "280,000원", -59135: "-59,135원", 1234567890: "1,234,567,890원"} {
-		if got := Won(n); got != want {
-			t.Errorf("Won(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestDecodeJSONRefusesOversizedAndUnknown(t *testing.T) {
 	var v struct{ Name string }
 	big := `{"Name":"` + strings.Repeat("x", MaxJSONBody) + `"}`
