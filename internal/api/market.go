@@ -1,11 +1,11 @@
 package api
 
 import (
-	"github.com/orderdesk/orderdesk/internal/export"
 	"net/http"
 	"strconv"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/web"

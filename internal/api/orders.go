@@ -1,13 +1,13 @@
 package api
 
 import (
-	"github.com/orderdesk/orderdesk/internal/export"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/web"

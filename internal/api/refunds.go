@@ -2,11 +2,11 @@ package api
 
 import (
 	"encoding/json"
-	"github.com/orderdesk/orderdesk/internal/export"
 	"net/http"
 	"strconv"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"

@@ -5,6 +5,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -25,7 +26,7 @@ func (s *Server) sitesPage(w http.ResponseWriter, r *http.Request, status int, f
 func (s *Server) siteCreate(w http.ResponseWriter, r *http.Request) {
 	in := site.Site{Code: r.PostFormValue("code"), Name: r.PostFormValue("name")}
 	if _, err := s.Sites.Create(r.Context(), actorOf(r), in); err != nil {
-		s.sitesPage(w, r, statusOf(err), in, err)
+		s.sitesPage(w, r, web.Status(err), in, err)
 		return
 	}
 	redirect(w, r, "/sites", "저장했습니다.")
@@ -33,7 +34,7 @@ func (s *Server) siteCreate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) siteRename(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.Sites.Rename(r.Context(), actorOf(r), r.PathValue("code"), r.PostFormValue("name")); err != nil {
-		s.sitesPage(w, r, statusOf(err), site.Site{}, err)
+		s.sitesPage(w, r, web.Status(err), site.Site{}, err)
 		return
 	}
 	redirect(w, r, "/sites", "저장했습니다.")
@@ -67,7 +68,7 @@ func (s *Server) staffCreate(w http.ResponseWriter, r *http.Request) {
 	in := staff.NewStaff{Login: r.PostFormValue("login"), Name: r.PostFormValue("name"), Password: r.PostFormValue("password"),
 		Role: access.Role(r.PostFormValue("role")), Sites: r.PostForm["sites"]}
 	if _, err := s.Staff.Create(r.Context(), actorOf(r), in); err != nil {
-		s.staffPage(w, r, statusOf(err), in, err)
+		s.staffPage(w, r, web.Status(err), in, err)
 		return
 	}
 	redirect(w, r, "/staff", "저장했습니다.")

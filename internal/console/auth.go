@@ -7,6 +7,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -30,7 +31,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	tok, _, err := s.Staff.Login(r.Context(), r.PostFormValue("login"), r.PostFormValue("password"), clientIP(r), r.UserAgent())
 	if err != nil {
-		s.render(w, r, statusOf(err), "login", "로그인", map[string]string{"Next": next, "Login": r.PostFormValue("login")}, err)
+		s.render(w, r, web.Status(err), "login", "로그인", map[string]string{"Next": next, "Login": r.PostFormValue("login")}, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: tok, Path: "/", HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteLaxMode})

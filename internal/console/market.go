@@ -43,7 +43,7 @@ func (s *Server) marketplacesPage(w http.ResponseWriter, r *http.Request, status
 
 func (s *Server) marketplaceCreate(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.Market.CreateMarketplace(r.Context(), actorOf(r), market.Marketplace{Code: r.PostFormValue("code"), Name: r.PostFormValue("name")}); err != nil {
-		s.marketplacesPage(w, r, statusOf(err), err)
+		s.marketplacesPage(w, r, web.Status(err), err)
 		return
 	}
 	redirect(w, r, "/marketplaces", "저장했습니다.")
@@ -51,7 +51,7 @@ func (s *Server) marketplaceCreate(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) supplierCreate(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.Market.CreateSupplier(r.Context(), actorOf(r), market.Supplier{Code: r.PostFormValue("code"), Name: r.PostFormValue("name")}); err != nil {
-		s.marketplacesPage(w, r, statusOf(err), err)
+		s.marketplacesPage(w, r, web.Status(err), err)
 		return
 	}
 	redirect(w, r, "/marketplaces", "저장했습니다.")
@@ -128,7 +128,7 @@ func (s *Server) sheetFormatSave(w http.ResponseWriter, r *http.Request) {
 	}
 	saved, err := s.Market.SaveFormat(r.Context(), actorOf(r), mp, f)
 	if err != nil {
-		s.sheetFormatPage(w, r, statusOf(err), mp, &f, nil, err)
+		s.sheetFormatPage(w, r, web.Status(err), mp, &f, nil, err)
 		return
 	}
 	if _, _, ferr := r.FormFile("file"); ferr == nil {
@@ -142,7 +142,7 @@ func (s *Server) sheetFormatSave(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		s.sheetFormatPage(w, r, statusOf(err), mp, &saved, nil, err)
+		s.sheetFormatPage(w, r, web.Status(err), mp, &saved, nil, err)
 		return
 	}
 	redirect(w, r, "/sheet-formats?marketplace="+mp, "저장했습니다.")
@@ -186,13 +186,13 @@ func (s *Server) marketOrdersPage(w http.ResponseWriter, r *http.Request, status
 func (s *Server) marketImport(w http.ResponseWriter, r *http.Request) {
 	in, err := readUpload(r)
 	if err != nil {
-		s.marketOrdersPage(w, r, statusOf(err), nil, nil, err)
+		s.marketOrdersPage(w, r, web.Status(err), nil, nil, err)
 		return
 	}
 	in.DryRun = r.FormValue("commit") != "1"
 	prev, imp, err := s.Market.Import(r.Context(), actorOf(r), in)
 	if err != nil {
-		s.marketOrdersPage(w, r, statusOf(err), nil, imp, err)
+		s.marketOrdersPage(w, r, web.Status(err), nil, imp, err)
 		return
 	}
 	s.marketOrdersPage(w, r, http.StatusOK, &prev, imp, nil)
@@ -312,7 +312,7 @@ func (s *Server) matchSave(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Market.SetMatch(r.Context(), actorOf(r), m); err != nil {
-		s.matchingPage(w, r, statusOf(err), err)
+		s.matchingPage(w, r, web.Status(err), err)
 		return
 	}
 	redirect(w, r, "/product-matching?marketplace="+m.Marketplace, "매칭했습니다.")

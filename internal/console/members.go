@@ -10,13 +10,6 @@ import (
 	"github.com/orderdesk/orderdesk/internal/site"
 )
 
-func statusOf(err error) int {
-	if st := web.Status(err); st != http.StatusInternalServerError {
-		return st
-	}
-	return http.StatusInternalServerError
-}
-
 func idOf(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -77,7 +70,7 @@ func (s *Server) memberCreate(w http.ResponseWriter, r *http.Request) {
 	m, err := s.Members.Create(r.Context(), actorOf(r), in)
 	if err != nil {
 		in.RRN = "" // never echo the number back into the page
-		s.memberFormPage(w, r, statusOf(err), memberForm{New: true, Input: in}, err)
+		s.memberFormPage(w, r, web.Status(err), memberForm{New: true, Input: in}, err)
 		return
 	}
 	redirect(w, r, "/members/"+strconv.FormatInt(m.ID, 10), "저장했습니다.")
@@ -154,7 +147,7 @@ func (s *Server) memberUpdate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		in.RRN, in.Site, in.Login = "", cur.Site, cur.Login
-		s.memberFormPage(w, r, statusOf(err), memberForm{Member: cur, Input: in}, err)
+		s.memberFormPage(w, r, web.Status(err), memberForm{Member: cur, Input: in}, err)
 		return
 	}
 	redirect(w, r, "/members/"+strconv.FormatInt(m.ID, 10), "저장했습니다.")

@@ -1,14 +1,15 @@
 package console
 
 import (
-	"github.com/orderdesk/orderdesk/internal/export"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
 // dottedDay writes 2020-08-08 as 2020.08.08, and "" as -.
@@ -138,7 +139,7 @@ func (s *Server) orderAskAgain(w http.ResponseWriter, r *http.Request, action, t
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, statusOf(cause), "order_ask", title, map[string]any{"V": v, "Action": action}, cause)
+	s.render(w, r, web.Status(cause), "order_ask", title, map[string]any{"V": v, "Action": action}, cause)
 }
 
 func (s *Server) orderCancelAsk(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/site"
 )
 
@@ -105,7 +106,7 @@ func (s *Server) productCreate(w http.ResponseWriter, r *http.Request) {
 		p, err = s.Catalog.Create(r.Context(), actorOf(r), p)
 	}
 	if err != nil {
-		s.productFormPage(w, r, statusOf(err), productForm{New: true, P: p}, err)
+		s.productFormPage(w, r, web.Status(err), productForm{New: true, P: p}, err)
 		return
 	}
 	redirect(w, r, "/products?kind="+p.Kind, "저장했습니다.")
@@ -142,7 +143,7 @@ func (s *Server) productUpdate(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.productFormPage(w, r, statusOf(err), productForm{P: edited}, err)
+		s.productFormPage(w, r, web.Status(err), productForm{P: edited}, err)
 		return
 	}
 	redirect(w, r, "/products/"+strconv.FormatInt(p.ID, 10)+"/edit", "저장했습니다.")

@@ -2,14 +2,15 @@ package console
 
 import (
 	"cmp"
-	"github.com/orderdesk/orderdesk/internal/export"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
 )
 
@@ -94,7 +95,7 @@ func (s *Server) refundCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := s.Refunds.Request(r.Context(), actorOf(r), in)
 	if err != nil {
-		s.refundForm(w, r, statusOf(err), err)
+		s.refundForm(w, r, web.Status(err), err)
 		return
 	}
 	redirect(w, r, "/refunds/"+strconv.FormatInt(out.ID, 10), "환불을 요청했습니다.")
@@ -142,7 +143,7 @@ func (s *Server) refundComplete(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err = s.Refunds.Complete(r.Context(), actorOf(r), id, refund.CompleteInput{Amount: amount, Memo: r.PostFormValue("memo"), NotifySMS: r.PostFormValue("notify_sms") == "1"})
 	if err != nil {
-		s.refundPage(w, r, statusOf(err), err)
+		s.refundPage(w, r, web.Status(err), err)
 		return
 	}
 	redirect(w, r, "/refunds/"+strconv.FormatInt(id, 10), "환불을 완료했습니다.")
@@ -155,7 +156,7 @@ func (s *Server) refundDeny(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.Refunds.Deny(r.Context(), actorOf(r), id, r.PostFormValue("deny_reason")); err != nil {
-		s.refundPage(w, r, statusOf(err), err)
+		s.refundPage(w, r, web.Status(err), err)
 		return
 	}
 	redirect(w, r, "/refunds/"+strconv.FormatInt(id, 10), "환불불가로 처리했습니다.")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
 // shortcut is one of the report's date buttons.
@@ -60,7 +61,7 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 	data["Export"] = "/settlement-reports/export.xlsx?" + q.Encode()
 	data["Marketplaces"], _ = s.Market.Marketplaces(r.Context())
 	if err != nil {
-		s.render(w, r, statusOf(err), "reports", "정산통계", data, err)
+		s.render(w, r, web.Status(err), "reports", "정산통계", data, err)
 		return
 	}
 	s.render(w, r, http.StatusOK, "reports", "정산통계", data, nil)

@@ -12,6 +12,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 )
@@ -205,7 +206,7 @@ func (s *Server) ruleSave(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := s.Settle.Save(r.Context(), actorOf(r), rule.ID, rule)
 	if err != nil {
-		s.rulePage(w, r, statusOf(err), rule, nil, err)
+		s.rulePage(w, r, web.Status(err), rule, nil, err)
 		return
 	}
 	redirect(w, r, "/settlement-rules/edit?id="+strconv.FormatInt(out.ID, 10), "저장했습니다. 이전 주문에 적용하려면 정산 재생성을 누르세요.")
