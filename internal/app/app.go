@@ -101,7 +101,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if cfg.TossSecretKey != "" {
 		gateways["toss"] = &payment.Toss{BaseURL: cfg.TossURL, SecretKey: cfg.TossSecretKey}
 	}
-	a.Orders = &order.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways}
+	a.Orders = &order.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, OpenRefund: refund.OpenRequest}
 	var sms notify.Provider = notify.LogProvider{Log: log}
 	if cfg.SMSProvider == "aligo" {
 		sms = &notify.Aligo{BaseURL: cfg.SMSURL, Key: cfg.SMSKey, UserID: cfg.SMSUser, Sender: cfg.SMSSender}
@@ -159,6 +159,38 @@ func (a *App) Handler() (http.Handler, error) {
 	return web.Middleware(a.Log, mux), nil
 }
 
+// RecoverGatewayCalls settles the gateway cancels and refunds claimed more
+// than olderThan ago whose answer was never recorded (the process died
+// between the call and the record, or the answer was lost): each is repeated
+// at the gateway with its idempotency key and its answer recorded once.
+func (a *App) RecoverGatewayCalls(ctx context.Context, olderThan time.Duration) error {
+	before := a.Now().Add(-olderThan)
+	n1, err1 := a.Orders.RecoverCancels(ctx, before)
+	n2, err2 := a.Refunds.RecoverRefunds(ctx, before)
+	if n1+n2 > 0 {
+		a.Log.Info("gateway calls recovered", "cancels", n1, "refunds", n2)
+	}
+	return errors.Join(err1, err2)
+}
+
+// runRecovery runs RecoverGatewayCalls at start and then every interval
+// until ctx ends. A claim younger than order.RecoverAfter may still have
+// its caller waiting for the gateway, so it is left to a later round.
+func (a *App) runRecovery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := a.RecoverGatewayCalls(ctx, order.RecoverAfter); err != nil && ctx.Err() == nil {
+			a.Log.Error("gateway call recovery", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Serve runs the HTTP server until ctx ends, then shuts down gracefully.
 func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) error {
 	h, err := a.Handler()
@@ -180,6 +212,10 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopOutbox()
 	go a.Outbox.Run(outboxCtx, 30*time.Second)
+	recovery, stopRecovery := context.WithCancel(context.WithoutCancel(ctx))
+	recovered := make(chan struct{})
+	go func() { defer close(recovered); a.runRecovery(recovery, time.Minute) }()
+	defer func() { stopRecovery(); <-recovered }() // a recovery under way finishes its call and record
 	select {
 	case err := <-errc:
 		return err

@@ -29,6 +29,9 @@ type Service struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	Gateways map[string]payment.Gateway
+	// OpenRefund names the open refund request of an order (0 if none), so
+	// that 주문취소 can say which request to finish first. Set by the wiring.
+	OpenRefund func(ctx context.Context, q sqldb.Querier, orderID int64) (int64, error)
 }
 
 // MaxItems bounds the lines of one order.
@@ -461,15 +464,21 @@ func (s *Service) ConfirmDeposit(ctx context.Context, a access.Actor, orderNo in
 // Cancel is 주문취소 of a pending, awaiting-deposit or paid order: a paid
 // gateway order is cancelled at the gateway, items and enrollments become
 // cancelled, and any money received is booked as returned. Nothing is deleted.
-// The row is claimed first, so of two concurrent cancels one proceeds; the
-// gateway's cancel is called under that claim with an idempotency key.
+// An order with an open refund request is refused (the request is finished
+// first). An order paid through a gateway goes claim → call → record: the
+// order is claimed with the idempotency key cancel-<order_no> (of two
+// concurrent cancels one claims, the other is refused), the gateway is called
+// outside any transaction, and a second transaction records its answer. An
+// order without a gateway payment is cancelled in one transaction.
 func (s *Service) Cancel(ctx context.Context, a access.Actor, orderNo int64, reason string) (Order, error) {
 	reason = strings.TrimSpace(reason)
 	if len([]rune(reason)) > 500 {
 		return Order{}, apperr.New(apperr.Invalid, "취소 사유는 500자 이하입니다.", "reason must have at most 500 characters.")
 	}
 	now := sqldb.Instant(s.Now())
+	var call *Call
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		call = nil
 		o, err := s.load(ctx, tx, a, orderNo)
 		if err != nil {
 			return err
@@ -480,52 +489,158 @@ func (s *Service) Cancel(ctx context.Context, a access.Actor, orderNo int64, rea
 		if err := CheckTransition(o.Status, StatusCancelled); err != nil {
 			return err
 		}
-		from := o.Status
-		res, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'cancelled', refunded = collected, cancelled_at = $1, cancel_reason = $2, updated_at = $1
-			WHERE id = $3 AND status = $4`, now, reason, o.ID, from)
-		if err != nil {
+		if o.Gateway == "" || o.PaymentKey == "" || o.Status == StatusPending {
+			return s.cancelTx(ctx, tx, a, &o, reason, now, nil)
+		}
+		if _, err := s.gateway(o.Gateway); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		c := Call{Key: fmt.Sprintf("cancel-%d", orderNo), Kind: CallCancel, OrderID: o.ID, OrderNo: orderNo, Gateway: o.Gateway,
+			PaymentKey: o.PaymentKey, Reason: reason, Actor: access.Actor{StaffID: a.StaffID, Login: a.Login}, ClaimedAt: now}
+		if err := ClaimCall(ctx, tx, &c, o.Status); err != nil {
+			if errors.Is(err, ErrGatewayBusy) {
+				return err
+			}
 			return s.staleTransition(ctx, tx, o.ID, StatusCancelled)
 		}
-		if err := count(ctx, tx, o.Site, from, StatusCancelled); err != nil {
+		if err := s.openRefundRequest(ctx, tx, o.ID); err != nil {
 			return err
 		}
-		if o.Gateway != "" && o.PaymentKey != "" {
-			g, err := s.gateway(o.Gateway)
-			if err != nil {
-				return err
-			}
-			r, gerr := g.Cancel(sqldb.WithTx(ctx, tx), payment.CancelRequest{PaymentKey: o.PaymentKey, Reason: cmp.Or(reason, "주문취소"),
-				IdempotencyKey: fmt.Sprintf("cancel-%d", orderNo)})
-			if gerr != nil {
-				return apperr.Wrap(apperr.Conflict, gerr, "결제대행사에서 취소하지 못했습니다: "+r.Message, "The gateway refused the cancel: "+r.Code)
-			}
-			// The gateway has cancelled; a failure after this point rolls back ours and a
-			// retry reaches the gateway with the same idempotency key.
-			if _, err := recordTx(ctx, tx, o.ID, o.Gateway, "cancel", "", fields(r, o.PaymentKey), now); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE order_items SET status = 'cancelled', refunded = paid * (CASE WHEN $1 > 0 THEN 1 ELSE 0 END) WHERE order_id = $2`, o.Collected, o.ID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = 'cancelled', updated_at = $1 WHERE order_id = $2`, now, o.ID); err != nil {
-			return err
-		}
-		if o.Collected > 0 {
-			if err := book(ctx, tx, o, nil, "cancel", -o.Collected, now, "주문취소 "+reason); err != nil {
-				return err
-			}
-		}
-		return audit.Record(ctx, tx, now, a, audit.Change{Site: o.Site, Action: "order.cancel", Entity: "order", EntityID: orderNo,
-			Before: map[string]any{"status": from}, After: map[string]any{"status": StatusCancelled, "reason": reason, "returned": o.Collected}})
+		call = &c
+		return nil
 	})
 	if err != nil {
 		return Order{}, err
 	}
+	if call != nil {
+		if err := s.callCancel(ctx, *call); err != nil {
+			return Order{}, err
+		}
+	}
 	return s.Get(ctx, a, orderNo)
+}
+
+// cancelTx moves the order to cancelled in the caller's transaction: items
+// and enrollments are cancelled, money received is booked as returned, the
+// gateway's answer (if any) goes to 결제내역, and the change is audited.
+func (s *Service) cancelTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, o *row, reason string, now time.Time, answer *payment.Result) error {
+	from := o.Status
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'cancelled', refunded = collected, cancelled_at = $1, cancel_reason = $2, updated_at = $1
+		WHERE id = $3 AND status = $4`, now, reason, o.ID, from)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return s.staleTransition(ctx, tx, o.ID, StatusCancelled)
+	}
+	if answer == nil { // with an answer the money has moved: record it whatever else is open
+		if err := s.openRefundRequest(ctx, tx, o.ID); err != nil {
+			return err
+		}
+	}
+	if err := count(ctx, tx, o.Site, from, StatusCancelled); err != nil {
+		return err
+	}
+	if answer != nil {
+		if _, err := recordTx(ctx, tx, o.ID, o.Gateway, "cancel", "", fields(*answer, o.PaymentKey), now); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE order_items SET status = 'cancelled', refunded = paid * (CASE WHEN $1 > 0 THEN 1 ELSE 0 END) WHERE order_id = $2`, o.Collected, o.ID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = 'cancelled', updated_at = $1 WHERE order_id = $2`, now, o.ID); err != nil {
+		return err
+	}
+	if o.Collected > 0 {
+		if err := book(ctx, tx, *o, nil, "cancel", -o.Collected, now, "주문취소 "+reason); err != nil {
+			return err
+		}
+	}
+	return audit.Record(ctx, tx, now, a, audit.Change{Site: o.Site, Action: "order.cancel", Entity: "order", EntityID: o.OrderNo,
+		Before: map[string]any{"status": from}, After: map[string]any{"status": StatusCancelled, "reason": reason, "returned": o.Collected}})
+}
+
+// callCancel calls the gateway for a claimed cancel and records its answer.
+// Neither the call nor the record stops when the clerk's request goes away.
+func (s *Service) callCancel(ctx context.Context, c Call) error {
+	ctx = context.WithoutCancel(ctx)
+	g, err := s.gateway(c.Gateway)
+	if err != nil {
+		return err
+	}
+	gctx, cancel := context.WithTimeout(ctx, GatewayTimeout)
+	r, gerr := g.Cancel(gctx, payment.CancelRequest{PaymentKey: c.PaymentKey, Reason: cmp.Or(c.Reason, "주문취소"), IdempotencyKey: c.Key})
+	cancel()
+	return s.recordCancel(ctx, c, r, gerr)
+}
+
+// recordCancel is the record step of a cancel: the order is cancelled with
+// the gateway's answer, or the claim is released on a refusal. An answer that
+// never came leaves the claim for RecoverCancels.
+func (s *Service) recordCancel(ctx context.Context, c Call, r payment.Result, gerr error) error {
+	var declined *payment.Declined
+	if gerr != nil && !errors.As(gerr, &declined) {
+		s.Log.WarnContext(ctx, "gateway cancel without an answer; recovery will ask again", "order_no", c.OrderNo, "key", c.Key, "err", gerr)
+		return apperr.Wrap(apperr.Conflict, gerr, "결제대행사의 응답을 받지 못했습니다. 취소 결과를 확인해 곧 자동으로 반영합니다.",
+			"The payment gateway did not answer; the outcome will be checked and recorded shortly.")
+	}
+	now := sqldb.Instant(s.Now())
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		if err := SettleCall(ctx, tx, c.Key, declined == nil, r.Message, now); err != nil {
+			return err
+		}
+		o, err := loadOrder(ctx, tx, c.OrderNo)
+		if err != nil {
+			return err
+		}
+		if declined != nil {
+			_, err := recordTx(ctx, tx, o.ID, c.Gateway, "cancel", "", fields(r, c.PaymentKey), now)
+			return err
+		}
+		return s.cancelTx(ctx, tx, c.Actor, &o, c.Reason, now, &r)
+	})
+	switch {
+	case errors.Is(err, ErrCallSettled):
+		return nil // recorded by the recovery job meanwhile
+	case err != nil:
+		s.Log.ErrorContext(ctx, "recording a gateway cancel failed; recovery will retry", "order_no", c.OrderNo, "key", c.Key, "err", err)
+		return err
+	case declined != nil:
+		return apperr.Wrap(apperr.Conflict, gerr, "결제대행사에서 취소하지 못했습니다: "+r.Message, "The gateway refused the cancel: "+r.Code)
+	}
+	return nil
+}
+
+// RecoverCancels settles the cancels claimed before before whose answer was
+// never recorded: it repeats each at the gateway with the same idempotency
+// key (the gateway answers what the first call did, or does it now) and
+// records the answer once. It returns how many it settled.
+func (s *Service) RecoverCancels(ctx context.Context, before time.Time) (int, error) {
+	calls, err := OpenCalls(ctx, s.DB.Read(), CallCancel, before)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	var errs []error
+	for _, c := range calls {
+		if ctx.Err() != nil { // shutting down: the rest waits for the next start
+			break
+		}
+		err := s.callCancel(ctx, c)
+		if err != nil && !isDeclined(err) {
+			errs = append(errs, fmt.Errorf("cancel %s: %w", c.Key, err))
+			continue
+		}
+		done++
+		s.Log.InfoContext(ctx, "recovered a gateway cancel", "order_no", c.OrderNo, "key", c.Key)
+	}
+	return done, errors.Join(errs...)
+}
+
+func isDeclined(err error) bool {
+	var d *payment.Declined
+	return errors.As(err, &d)
 }
 
 // Webhook handles a gateway callback. A callback that is not the gateway's

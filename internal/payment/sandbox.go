@@ -25,11 +25,15 @@ import (
 //     as a webhook signed with HMAC-SHA256 (header x-sandbox-signature), made
 //     by Deposit;
 //   - cancels may be partial, never beyond the balance, and an idempotency
-//     key repeats the first answer.
+//     key repeats the first answer, also to a concurrent second call with
+//     the same key (it waits for the first), as Toss's Idempotency-Key does;
+//   - Lookup answers the payment's status and balance, as Toss's payment
+//     look-up does.
 //
 // It keeps its payments in its own tables (sandbox_payments, sandbox_cancels),
 // as a real gateway keeps them on its side, so that they outlive a restart.
-// Called inside an orderdesk transaction (sqldb.WithTx), it joins it.
+// A cancel runs in the sandbox's own transaction, never in the caller's: it
+// is called, like a remote gateway, between orderdesk's transactions.
 type Sandbox struct {
 	DB     *sqldb.DB
 	Secret []byte // signs webhooks
@@ -148,16 +152,25 @@ func (s *Sandbox) result(p *sandboxPayment, code, msg string) Result {
 
 // Cancel implements Gateway.
 func (s *Sandbox) Cancel(ctx context.Context, req CancelRequest) (res Result, err error) {
-	err = s.DB.InTxCtx(ctx, func(tx *sqldb.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		if req.IdempotencyKey != "" {
-			var saved string
-			err := tx.QueryRowContext(ctx, `SELECT result FROM sandbox_cancels WHERE idem_key = $1`, req.IdempotencyKey).Scan(&saved)
-			if err == nil {
-				return json.Unmarshal([]byte(saved), &res)
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
+			// Take the key first: a concurrent cancel with the same key waits
+			// here until this one ends, then answers what it answered.
+			taken, err := tx.ExecContext(ctx, `INSERT INTO sandbox_cancels (idem_key, result) VALUES ($1, '') ON CONFLICT (idem_key) DO NOTHING`, req.IdempotencyKey)
+			if err != nil {
 				return err
 			}
+			if n, _ := taken.RowsAffected(); n == 0 {
+				var saved string
+				if err := tx.QueryRowContext(ctx, `SELECT result FROM sandbox_cancels WHERE idem_key = $1`, req.IdempotencyKey).Scan(&saved); err != nil {
+					return err
+				}
+				return json.Unmarshal([]byte(saved), &res)
+			}
+		}
+		// Lock the payment so that concurrent cancels see each other's balance.
+		if _, err := tx.ExecContext(ctx, `UPDATE sandbox_payments SET balance = balance WHERE payment_key = $1`, req.PaymentKey); err != nil {
+			return err
 		}
 		p, err := s.load(ctx, tx, req.PaymentKey)
 		if err != nil {
@@ -191,7 +204,7 @@ func (s *Sandbox) Cancel(ctx context.Context, req CancelRequest) (res Result, er
 			return err
 		}
 		if req.IdempotencyKey != "" {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO sandbox_cancels (idem_key, result) VALUES ($1, $2)`, req.IdempotencyKey, string(raw(res))); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE sandbox_cancels SET result = $1 WHERE idem_key = $2`, string(raw(res)), req.IdempotencyKey); err != nil {
 				return err
 			}
 		}

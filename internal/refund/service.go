@@ -3,6 +3,9 @@ package refund
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -78,6 +81,9 @@ func (s *Service) Request(ctx context.Context, a access.Actor, in RequestInput) 
 			return apperr.New(apperr.Invalid, "결제대행사를 거치지 않은 주문은 계좌이체로 환불합니다.", "This order was not paid through a gateway; use bank_transfer.")
 		case in.Method == MethodBankTransfer && method != "bank_deposit" && method != "vbank":
 			return apperr.New(apperr.Invalid, "계좌이체 환불은 자체계좌·가상계좌 주문에만 씁니다.", "bank_transfer is for bank_deposit and vbank orders.")
+		}
+		if err := order.HoldForRefund(ctx, tx, orderID); err != nil {
+			return err
 		}
 		items, err := order.LoadRefundable(ctx, tx, orderID)
 		if err != nil {
@@ -165,18 +171,32 @@ func Allocate(amount int64, left map[int64]int64, shipping int64) (map[int64]int
 	return shares, amount - toItems
 }
 
-// Complete is 환불완료: it returns amount (at most what is refundable) through
-// the gateway or records the transfer, all in one transaction. A failed
-// gateway call leaves the refund requested with the gateway's message.
+// completion is what 환불완료 asked for, kept with a claimed gateway call
+// until its answer is recorded.
+type completion struct {
+	Amount    int64  `json:"amount"`
+	Memo      string `json:"memo"`
+	NotifySMS bool   `json:"notify_sms"`
+}
+
+// Complete is 환불완료: it returns amount (at most what is refundable). A
+// transfer (계좌이체) is recorded in one transaction. A gateway refund
+// (pg_cancel) goes claim → call → record: the order is claimed with the
+// idempotency key refund-<id> (a second click, a denial or a 주문취소 meanwhile
+// is refused), the gateway's partial cancel is called outside any transaction,
+// and a second transaction books the money. A refusal by the gateway releases
+// the claim and leaves the request requested with the gateway's message.
 func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in CompleteInput) (Refund, error) {
 	in.Memo = strings.TrimSpace(in.Memo)
 	if in.Amount <= 0 {
 		return Refund{}, &apperr.Error{Code: apperr.Invalid, Message: "환불금액은 0원보다 커야 합니다.", English: "amount must be positive",
 			Fields: []apperr.FieldError{{Location: "amount", Message: "0원보다 커야 합니다.", English: "must be positive"}}}
 	}
+	want := completion{Amount: in.Amount, Memo: in.Memo, NotifySMS: in.NotifySMS}
 	now := sqldb.Instant(s.Now())
-	var gatewayErr error
+	var call *order.Call
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		call = nil
 		r, orderID, err := s.load(ctx, tx, a, id)
 		if err != nil {
 			return err
@@ -184,93 +204,220 @@ func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in Com
 		if err := a.CheckWrite(r.Site, "환불", "refund"); err != nil {
 			return err
 		}
-		// Claim the request: of two concurrent completions one goes on.
-		res, err := tx.ExecContext(ctx, `UPDATE refunds SET status = 'completed' WHERE id = $1 AND status = 'requested'`, id)
-		if err != nil {
+		if err := s.lockRequested(ctx, tx, id, "환불완료", StatusCompleted); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			var cur string
-			_ = tx.QueryRowContext(ctx, `SELECT status FROM refunds WHERE id = $1`, id).Scan(&cur)
-			return apperr.New(apperr.Conflict, "환불 상태를 "+Label(Statuses, cur)+"에서 환불완료로 바꿀 수 없습니다.", "refund cannot move from "+cur+" to completed")
 		}
 		ref, err := order.LoadRefundable(ctx, tx, orderID)
 		if err != nil {
 			return err
 		}
-		left, refundable := s.refundable(ref, r.Items)
-		if in.Amount > refundable {
+		if _, refundable := s.refundable(ref, r.Items); in.Amount > refundable {
 			return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("환불금액이 환불가능금액(%d원)보다 큽니다.", refundable),
 				English: fmt.Sprintf("amount exceeds the refundable %d won", refundable),
 				Fields:  []apperr.FieldError{{Location: "amount", Message: fmt.Sprintf("환불가능금액은 %d원입니다.", refundable), English: fmt.Sprintf("at most %d", refundable)}}}
 		}
-		itemsLeft := int64(0)
-		for _, v := range left {
-			itemsLeft += v
+		if r.Method != MethodPGCancel {
+			return s.completeTx(ctx, tx, a, id, want, now, nil)
 		}
-		shares, shipping := Allocate(in.Amount, left, refundable-itemsLeft)
-		kind := "partial"
-		if in.Amount == refundable {
-			kind = "full"
+		if _, ok := s.Gateways[ref.Gateway]; !ok {
+			return apperr.New(apperr.Invalid, "알 수 없는 결제대행사입니다: "+ref.Gateway, "unknown gateway "+ref.Gateway)
 		}
-		if _, err := order.ReturnMoney(ctx, tx, ref, shares, shipping, now, fmt.Sprintf("환불 %d", id)); err != nil {
+		params, _ := json.Marshal(want)
+		c := order.Call{Key: fmt.Sprintf("refund-%d", id), Kind: order.CallRefund, OrderID: orderID, OrderNo: ref.OrderNo, RefundID: id,
+			Gateway: ref.Gateway, PaymentKey: ref.PaymentKey, Amount: in.Amount, Reason: cmp.Or(r.Reason, "환불"), Params: params,
+			Actor: access.Actor{StaffID: a.StaffID, Login: a.Login}, ClaimedAt: now}
+		if err := order.ClaimCall(ctx, tx, &c, order.StatusPaid, order.StatusPartiallyRefunded); err != nil {
 			return err
 		}
-		for itemID, v := range shares {
-			if _, err := tx.ExecContext(ctx, `UPDATE refund_items SET amount = $1 WHERE refund_id = $2 AND item_id = $3`, v, id, itemID); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refunds SET amount = $1, kind = $2, memo = $3, handled_by = $4, completed_at = $5,
-			notify_sms = $6, gateway_error = '' WHERE id = $7`, in.Amount, kind, in.Memo, a.Login, now, in.NotifySMS, id); err != nil {
-			return err
-		}
-		if r.Method == MethodPGCancel {
-			g, ok := s.Gateways[ref.Gateway]
-			if !ok {
-				return apperr.New(apperr.Invalid, "알 수 없는 결제대행사입니다: "+ref.Gateway, "unknown gateway "+ref.Gateway)
-			}
-			res, err := g.Cancel(sqldb.WithTx(ctx, tx), payment.CancelRequest{PaymentKey: ref.PaymentKey, Amount: in.Amount,
-				Reason: cmp.Or(r.Reason, "환불"), IdempotencyKey: fmt.Sprintf("refund-%d", id)})
-			if err != nil {
-				msg := res.Message
-				if msg == "" {
-					msg = err.Error()
-				}
-				gatewayErr = apperr.Wrap(apperr.Conflict, err, "결제대행사에서 환불하지 못했습니다: "+msg, "The gateway refused the refund: "+res.Code+" "+msg)
-				return gatewayErr
-			}
-			if err := order.RecordCancel(ctx, tx, orderID, ref.Gateway, res, now); err != nil {
-				return err
-			}
-		}
-		if in.NotifySMS && s.Outbox != nil {
-			var phone string
-			_ = tx.QueryRowContext(ctx, `SELECT m.phone FROM orders o JOIN members m ON m.id = o.member_id WHERE o.id = $1`, orderID).Scan(&phone)
-			if phone != "" {
-				body := fmt.Sprintf("[환불완료] 주문 %d의 %s원이 환불되었습니다.", ref.OrderNo, won.Number(in.Amount))
-				if err := s.Outbox.Enqueue(ctx, tx, phone, body, fmt.Sprintf("refund:%d", id)); err != nil {
-					return err
-				}
-			}
-		}
-		return audit.Record(ctx, tx, now, a, audit.Change{Site: r.Site, Action: "refund.complete", Entity: "refund", EntityID: id,
-			Before: map[string]any{"status": StatusRequested}, After: map[string]any{"status": StatusCompleted, "amount": in.Amount, "kind": kind, "memo": in.Memo}})
+		call = &c
+		return nil
 	})
-	if gatewayErr != nil {
-		msg := gatewayErr.Error()
-		if e, ok := apperr.As(gatewayErr); ok {
-			msg = e.Message
-		}
-		_ = s.DB.InTx(context.WithoutCancel(ctx), func(tx *sqldb.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE refunds SET gateway_error = $1 WHERE id = $2 AND status = 'requested'`, msg, id)
-			return err
-		})
-	}
 	if err != nil {
 		return Refund{}, err
 	}
+	if call != nil {
+		if err := s.callRefund(ctx, *call); err != nil {
+			return Refund{}, err
+		}
+	}
 	return s.Get(ctx, a, id)
+}
+
+// lockRequested locks refund id for the caller's transaction if it is still
+// requested: a concurrent completion or denial waits here and then sees what
+// this one did.
+func (s *Service) lockRequested(ctx context.Context, tx *sqldb.Tx, id int64, toKO, to string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE refunds SET gateway_error = gateway_error WHERE id = $1 AND status = 'requested'`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		var cur string
+		_ = tx.QueryRowContext(ctx, `SELECT status FROM refunds WHERE id = $1`, id).Scan(&cur)
+		return apperr.New(apperr.Conflict, "환불 상태를 "+Label(Statuses, cur)+"에서 "+toKO+"(으)로 바꿀 수 없습니다.", "refund cannot move from "+cur+" to "+to)
+	}
+	return nil
+}
+
+// completeTx books the completion of refund id in the caller's transaction:
+// the money is split over the items (and shipping), returned on the order,
+// the request is completed, the gateway's answer (if any) goes to 결제내역,
+// the SMS is queued and the change audited.
+func (s *Service) completeTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, id int64, in completion, now time.Time, answer *payment.Result) error {
+	r, orderID, err := s.load(ctx, tx, access.System(), id)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE refunds SET status = 'completed' WHERE id = $1 AND status = 'requested'`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return apperr.New(apperr.Conflict, "환불 상태를 "+Label(Statuses, r.Status)+"에서 환불완료로 바꿀 수 없습니다.", "refund cannot move from "+r.Status+" to completed")
+	}
+	ref, err := order.LoadRefundable(ctx, tx, orderID)
+	if err != nil {
+		return err
+	}
+	left, refundable := s.refundable(ref, r.Items)
+	if in.Amount > refundable {
+		return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("환불금액이 환불가능금액(%d원)보다 큽니다.", refundable),
+			English: fmt.Sprintf("amount exceeds the refundable %d won", refundable),
+			Fields:  []apperr.FieldError{{Location: "amount", Message: fmt.Sprintf("환불가능금액은 %d원입니다.", refundable), English: fmt.Sprintf("at most %d", refundable)}}}
+	}
+	itemsLeft := int64(0)
+	for _, v := range left {
+		itemsLeft += v
+	}
+	shares, shipping := Allocate(in.Amount, left, refundable-itemsLeft)
+	kind := "partial"
+	if in.Amount == refundable {
+		kind = "full"
+	}
+	if _, err := order.ReturnMoney(ctx, tx, ref, shares, shipping, now, fmt.Sprintf("환불 %d", id)); err != nil {
+		return err
+	}
+	for itemID, v := range shares {
+		if _, err := tx.ExecContext(ctx, `UPDATE refund_items SET amount = $1 WHERE refund_id = $2 AND item_id = $3`, v, id, itemID); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE refunds SET amount = $1, kind = $2, memo = $3, handled_by = $4, completed_at = $5,
+		notify_sms = $6, gateway_error = '' WHERE id = $7`, in.Amount, kind, in.Memo, a.Login, now, in.NotifySMS, id); err != nil {
+		return err
+	}
+	if answer != nil {
+		if err := order.RecordCancel(ctx, tx, orderID, ref.Gateway, *answer, now); err != nil {
+			return err
+		}
+	}
+	if in.NotifySMS && s.Outbox != nil {
+		var phone string
+		_ = tx.QueryRowContext(ctx, `SELECT m.phone FROM orders o JOIN members m ON m.id = o.member_id WHERE o.id = $1`, orderID).Scan(&phone)
+		if phone != "" {
+			body := fmt.Sprintf("[환불완료] 주문 %d의 %s원이 환불되었습니다.", ref.OrderNo, won.Number(in.Amount))
+			if err := s.Outbox.Enqueue(ctx, tx, phone, body, fmt.Sprintf("refund:%d", id)); err != nil {
+				return err
+			}
+		}
+	}
+	return audit.Record(ctx, tx, now, a, audit.Change{Site: r.Site, Action: "refund.complete", Entity: "refund", EntityID: id,
+		Before: map[string]any{"status": StatusRequested}, After: map[string]any{"status": StatusCompleted, "amount": in.Amount, "kind": kind, "memo": in.Memo}})
+}
+
+// callRefund calls the gateway for a claimed refund and records its answer.
+// Neither the call nor the record stops when the clerk's request goes away.
+func (s *Service) callRefund(ctx context.Context, c order.Call) error {
+	ctx = context.WithoutCancel(ctx)
+	g, ok := s.Gateways[c.Gateway]
+	if !ok {
+		return apperr.New(apperr.Invalid, "알 수 없는 결제대행사입니다: "+c.Gateway, "unknown gateway "+c.Gateway)
+	}
+	gctx, cancel := context.WithTimeout(ctx, order.GatewayTimeout)
+	res, gerr := g.Cancel(gctx, payment.CancelRequest{PaymentKey: c.PaymentKey, Amount: c.Amount, Reason: c.Reason, IdempotencyKey: c.Key})
+	cancel()
+	return s.recordRefund(ctx, c, res, gerr)
+}
+
+// recordRefund is the record step of a gateway refund: the money is booked
+// with the gateway's answer, or the claim is released on a refusal and the
+// request keeps the gateway's message. An answer that never came leaves the
+// claim for RecoverRefunds.
+func (s *Service) recordRefund(ctx context.Context, c order.Call, res payment.Result, gerr error) error {
+	var declined *payment.Declined
+	if gerr != nil && !errors.As(gerr, &declined) {
+		s.Log.WarnContext(ctx, "gateway refund without an answer; recovery will ask again", "refund", c.RefundID, "key", c.Key, "err", gerr)
+		return apperr.Wrap(apperr.Conflict, gerr, "결제대행사의 응답을 받지 못했습니다. 환불 결과를 확인해 곧 자동으로 반영합니다.",
+			"The payment gateway did not answer; the outcome will be checked and recorded shortly.")
+	}
+	var want completion
+	if err := json.Unmarshal(c.Params, &want); err != nil {
+		return fmt.Errorf("refund %d: claimed call %s: %w", c.RefundID, c.Key, err)
+	}
+	msg := res.Message
+	if declined != nil && msg == "" {
+		msg = gerr.Error()
+	}
+	now := sqldb.Instant(s.Now())
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		if err := order.SettleCall(ctx, tx, c.Key, declined == nil, msg, now); err != nil {
+			return err
+		}
+		if declined == nil {
+			return s.completeTx(ctx, tx, c.Actor, c.RefundID, want, now, &res)
+		}
+		if err := order.RecordCancel(ctx, tx, c.OrderID, c.Gateway, res, now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE refunds SET gateway_error = $1 WHERE id = $2 AND status = 'requested'`, sqldb.Truncate(msg, 500), c.RefundID)
+		return err
+	})
+	switch {
+	case errors.Is(err, order.ErrCallSettled):
+		return nil // recorded by the recovery job meanwhile
+	case err != nil:
+		s.Log.ErrorContext(ctx, "recording a gateway refund failed; recovery will retry", "refund", c.RefundID, "key", c.Key, "err", err)
+		return err
+	case declined != nil:
+		return apperr.Wrap(apperr.Conflict, gerr, "결제대행사에서 환불하지 못했습니다: "+msg, "The gateway refused the refund: "+res.Code+" "+msg)
+	}
+	return nil
+}
+
+// RecoverRefunds settles the gateway refunds claimed before before whose
+// answer was never recorded: it repeats each at the gateway with the same
+// idempotency key (the gateway answers what the first call did, or does it
+// now) and records the answer once. It returns how many it settled.
+func (s *Service) RecoverRefunds(ctx context.Context, before time.Time) (int, error) {
+	calls, err := order.OpenCalls(ctx, s.DB.Read(), order.CallRefund, before)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	var errs []error
+	for _, c := range calls {
+		if ctx.Err() != nil { // shutting down: the rest waits for the next start
+			break
+		}
+		var declined *payment.Declined
+		if err := s.callRefund(ctx, c); err != nil && !errors.As(err, &declined) {
+			errs = append(errs, fmt.Errorf("refund %s: %w", c.Key, err))
+			continue
+		}
+		done++
+		s.Log.InfoContext(ctx, "recovered a gateway refund", "refund", c.RefundID, "key", c.Key)
+	}
+	return done, errors.Join(errs...)
+}
+
+// OpenRequest returns the open refund request (환불요청) of an order, 0 if none.
+func OpenRequest(ctx context.Context, q sqldb.Querier, orderID int64) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM refunds WHERE order_id = $1 AND status = 'requested' ORDER BY id LIMIT 1`, orderID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
 }
 
 // refundable is what this request may still return: its items' remaining
@@ -324,6 +471,12 @@ func (s *Service) Deny(ctx context.Context, a access.Actor, id int64, reason str
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return apperr.New(apperr.Conflict, "환불 상태를 "+Label(Statuses, r.Status)+"에서 환불불가로 바꿀 수 없습니다.", "refund cannot move from "+r.Status+" to denied")
+		}
+		if open, err := order.RefundCallOpen(ctx, tx, id); err != nil || open {
+			if err == nil {
+				err = order.ErrGatewayBusy
+			}
+			return err
 		}
 		ids := make([]int64, len(r.Items))
 		for i, it := range r.Items {
