@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 )
 
 // ErrVerifyFailed is returned when verify found broken invariants.
@@ -17,8 +20,8 @@ type check struct {
 }
 
 // lines runs a query whose rows are one text column each: the broken instances.
-func lines(ctx context.Context, a *App, query string) ([]string, error) {
-	rows, err := a.DB.Read().QueryContext(ctx, query)
+func lines(ctx context.Context, a *App, query string, args ...any) ([]string, error) {
+	rows, err := a.DB.Read().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +76,21 @@ var checks = []check{
 				-SUM(CASE WHEN amount < 0 THEN amount ELSE 0 END) AS ret FROM journal GROUP BY site, business_day, method) j
 			ON j.site = r.site AND j.business_day = r.day AND j.method = r.method
 			WHERE COALESCE(r.captured, 0) <> COALESCE(j.cap, 0) OR COALESCE(r.returned, 0) <> COALESCE(j.ret, 0)`)
+	}},
+	{"every gateway cancel or refund claimed over a minute ago is recorded", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': ' || c.kind || ' ' || c.idem_key || ' (' || c.amount || '원, 0 = all) called but not recorded; the server records it at start and every minute'
+			FROM gateway_calls c JOIN orders o ON o.id = c.order_id WHERE c.state = 'open' AND c.claimed_at < $1 ORDER BY c.claimed_at`,
+			sqldb.Instant(a.Now().Add(-order.RecoverAfter)))
+	}},
+	{"an order is claimed only by its open gateway call", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': claimed by ' || o.gateway_call || ', which is not open'
+			FROM orders o WHERE o.gateway_call <> '' AND NOT EXISTS (SELECT 1 FROM gateway_calls c WHERE c.idem_key = o.gateway_call AND c.state = 'open')
+			UNION ALL SELECT 'order ' || o.order_no || ': open gateway call ' || c.idem_key || ' does not hold the order'
+			FROM gateway_calls c JOIN orders o ON o.id = c.order_id WHERE c.state = 'open' AND o.gateway_call <> c.idem_key`)
+	}},
+	{"no cancelled order keeps an open refund request", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': cancelled with refund request ' || r.id || ' still requested'
+			FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.status = 'requested' AND o.status = 'cancelled' ORDER BY r.id`)
 	}},
 	{"schema is migrated to the latest version", func(ctx context.Context, a *App) ([]string, error) {
 		applied, latest, err := a.DB.Version(ctx)
