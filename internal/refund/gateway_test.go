@@ -113,7 +113,10 @@ func TestGatewayCallBlocksNoOtherWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		g, release = f.block(t)
-		go func() { _, err := f.refunds.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 100000}); done <- err }()
+		go func() {
+			_, err := f.refunds.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 100000})
+			done <- err
+		}()
 		<-g.entered
 		f.otherOrderGoesThrough(t)
 		if _, err := f.refunds.Deny(ctx, sys, r.ID, "규정"); !errorIs(err, order.ErrGatewayBusy) {
