@@ -360,6 +360,10 @@ func (s *Service) recordRefund(ctx context.Context, c order.Call, res payment.Re
 	}
 	now := sqldb.Instant(s.Now())
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		// The request's row first, then the order's, in the order that Complete takes them.
+		if _, err := tx.ExecContext(ctx, `UPDATE refunds SET gateway_error = gateway_error WHERE id = $1`, c.RefundID); err != nil {
+			return err
+		}
 		if err := order.SettleCall(ctx, tx, c.Key, declined == nil, msg, now); err != nil {
 			return err
 		}
