@@ -311,3 +311,64 @@ func TestGatewayRefusalReleasesTheClaim(t *testing.T) {
 		}
 	})
 }
+
+// Rounds of 환불완료, 환불불가, 주문취소 and 환불신청 clicked at once on one card
+// order: whatever wins, the gateway's balance and the books agree, no money
+// is returned twice and no cancelled order keeps an open request.
+func TestRefundCancelRaces(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		for round := 0; round < 20; round++ {
+			o := f.paidOrder(t, "card", f.course, f.book)
+			r, err := f.refunds.Request(ctx, sys, refund.RequestInput{OrderNo: o.OrderNo, ItemIDs: []int64{o.Items[0].ID}, Method: refund.MethodPGCancel})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			completed, denied := 0, 0
+			for i := 0; i < 3; i++ {
+				wg.Add(4)
+				go func() {
+					defer wg.Done()
+					if _, err := f.refunds.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 100000}); err == nil {
+						mu.Lock()
+						completed++
+						mu.Unlock()
+					}
+				}()
+				go func() {
+					defer wg.Done()
+					if _, err := f.refunds.Deny(ctx, sys, r.ID, "규정"); err == nil {
+						mu.Lock()
+						denied++
+						mu.Unlock()
+					}
+				}()
+				go func() { defer wg.Done(); _, _ = f.orders.Cancel(ctx, sys, o.OrderNo, "경합") }()
+				go func() {
+					defer wg.Done()
+					_, _ = f.refunds.Request(ctx, sys, refund.RequestInput{OrderNo: o.OrderNo, ItemIDs: []int64{o.Items[1].ID}, Method: refund.MethodPGCancel})
+				}()
+			}
+			wg.Wait()
+			if completed+denied != 1 {
+				t.Fatalf("round %d: %d completions and %d denials of one request", round, completed, denied)
+			}
+			got, _ := f.orders.Get(ctx, sys, o.OrderNo)
+			if left := got.Collected - got.Refunded; f.balance(t, o.OrderNo) != left {
+				t.Fatalf("round %d: gateway balance %d, the order keeps %d (%s)", round, f.balance(t, o.OrderNo), left, got.Status)
+			}
+			f.verifyBooks(t, o.OrderNo)
+			if got.Status == order.StatusCancelled {
+				if n := countRows(t, db, `SELECT COUNT(*) FROM refunds WHERE order_id = $1 AND status = 'requested'`, got.ID); n != 0 {
+					t.Fatalf("round %d: cancelled order keeps %d open requests", round, n)
+				}
+			}
+			if n := countRows(t, db, `SELECT COUNT(*) FROM gateway_calls WHERE state = 'open'`); n != 0 {
+				t.Fatalf("round %d: %d gateway calls left open", round, n)
+			}
+		}
+	})
+}
