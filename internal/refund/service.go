@@ -212,9 +212,7 @@ func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in Com
 			return err
 		}
 		if _, refundable := s.refundable(ref, r.Items); in.Amount > refundable {
-			return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("환불금액이 환불가능금액(%d원)보다 큽니다.", refundable),
-				English: fmt.Sprintf("amount exceeds the refundable %d won", refundable),
-				Fields:  []apperr.FieldError{{Location: "amount", Message: fmt.Sprintf("환불가능금액은 %d원입니다.", refundable), English: fmt.Sprintf("at most %d", refundable)}}}
+			return overRefundable(refundable)
 		}
 		if r.Method != MethodPGCancel {
 			return s.completeTx(ctx, tx, a, id, want, now, nil)
@@ -241,6 +239,12 @@ func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in Com
 		}
 	}
 	return s.Get(ctx, a, id)
+}
+
+func overRefundable(refundable int64) error {
+	return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("환불금액이 환불가능금액(%d원)보다 큽니다.", refundable),
+		English: fmt.Sprintf("amount exceeds the refundable %d won", refundable),
+		Fields:  []apperr.FieldError{{Location: "amount", Message: fmt.Sprintf("환불가능금액은 %d원입니다.", refundable), English: fmt.Sprintf("at most %d", refundable)}}}
 }
 
 // lockRequested locks refund id for the caller's transaction if it is still
@@ -281,9 +285,7 @@ func (s *Service) completeTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, 
 	}
 	left, refundable := s.refundable(ref, r.Items)
 	if in.Amount > refundable {
-		return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("환불금액이 환불가능금액(%d원)보다 큽니다.", refundable),
-			English: fmt.Sprintf("amount exceeds the refundable %d won", refundable),
-			Fields:  []apperr.FieldError{{Location: "amount", Message: fmt.Sprintf("환불가능금액은 %d원입니다.", refundable), English: fmt.Sprintf("at most %d", refundable)}}}
+		return overRefundable(refundable)
 	}
 	itemsLeft := int64(0)
 	for _, v := range left {
