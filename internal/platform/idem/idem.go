@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
@@ -16,8 +17,9 @@ import (
 
 // Saved is a stored answer.
 type Saved struct {
-	Status int
-	Body   string
+	Status      int
+	ContentType string // "" for answers stored before it was kept: application/json
+	Body        string
 }
 
 // Store keeps keys per staff account.
@@ -55,10 +57,10 @@ func (s *Store) Begin(ctx context.Context, staffID int64, key, method, path, has
 		if n, _ := res.RowsAffected(); n == 1 {
 			return nil
 		}
-		var gotHash, body string
+		var gotHash, ctype, body string
 		var status int
-		if err := tx.QueryRowContext(ctx, `SELECT body_hash, status_code, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
-			staffID, key).Scan(&gotHash, &status, &body); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT body_hash, status_code, content_type, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
+			staffID, key).Scan(&gotHash, &status, &ctype, &body); err != nil {
 			return err
 		}
 		switch {
@@ -67,7 +69,7 @@ func (s *Store) Begin(ctx context.Context, staffID int64, key, method, path, has
 		case status == 0:
 			return ErrInProgress
 		}
-		saved = &Saved{Status: status, Body: body}
+		saved = &Saved{Status: status, ContentType: ctype, Body: body}
 		return nil
 	})
 	return saved, err
@@ -75,17 +77,56 @@ func (s *Store) Begin(ctx context.Context, staffID int64, key, method, path, has
 
 // Finish stores the answer of the request that reserved the key. Answers of
 // 5xx release the key instead, so that the client may retry.
-func (s *Store) Finish(ctx context.Context, staffID int64, key string, status int, body string) error {
+func (s *Store) Finish(ctx context.Context, staffID int64, key string, status int, contentType, body string) error {
+	if status >= 500 {
+		return s.Release(ctx, staffID, key)
+	}
 	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		var err error
-		if status >= 500 {
-			_, err = tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`, staffID, key)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET status_code = $1, response = $2 WHERE staff_id = $3 AND idem_key = $4`, status, body, staffID, key)
-		}
+		_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status_code = $1, content_type = $2, response = $3 WHERE staff_id = $4 AND idem_key = $5`,
+			status, contentType, body, staffID, key)
+		return err
+	})
+}
+
+// Release frees a key whose request did nothing (it failed inside, or its
+// client went away before any work committed): the client may send it again.
+func (s *Store) Release(ctx context.Context, staffID int64, key string) error {
+	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`, staffID, key)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		return err
 	})
+}
+
+// Guard returns the context to run a keyed request's work under, and a
+// report of whether any of its transactions committed. Until one commits,
+// the context is cancelled with the request's (the client went away and
+// nothing was done, so the key can be released); once one has committed the
+// work goes on to its end whatever the client does, so that its answer is
+// stored under the key instead of a half-done request. stop frees the
+// context's resources.
+func Guard(request context.Context) (ctx context.Context, committed func() bool, stop func()) {
+	var mu sync.Mutex
+	done := false
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(request))
+	stopWatch := context.AfterFunc(request, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			cancel(context.Cause(request))
+		}
+	})
+	ctx = sqldb.OnCommit(ctx, func() {
+		mu.Lock()
+		done = true
+		mu.Unlock()
+	})
+	committed = func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return done
+	}
+	return ctx, committed, func() { stopWatch(); cancel(nil) }
 }
