@@ -194,7 +194,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	saved, err := s.Idem.Begin(r.Context(), a.StaffID, key, r.Method, r.URL.Path, idem.Hash(r.Method, r.URL.Path, body))
+	saved, err := s.Idem.Begin(r.Context(), a.StaffID, key, r.Method, r.URL.Path, s.Idem.Hash(r.Method, r.URL.Path, body))
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)
 		return

@@ -2,7 +2,10 @@ package app_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -131,8 +134,8 @@ func TestNoPersonalNumberInClear(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		tok, memberID, productID := demoEnv(t, e)
 		// Member create and PATCH with the number, each sent with a key.
-		r := e.do("POST", "/api/v1/members", tok, map[string]string{"site": "malgn", "login": "plant1", "name": "심은이", "rrn": plantRRN},
-			"Idempotency-Key", "plant-create")
+		createBody := map[string]string{"site": "malgn", "login": "plant1", "name": "심은이", "rrn": plantRRN}
+		r := e.do("POST", "/api/v1/members", tok, createBody, "Idempotency-Key", "plant-create")
 		if r.Status != 201 {
 			t.Fatalf("create = %d %s", r.Status, r.Body)
 		}
@@ -170,8 +173,16 @@ func TestNoPersonalNumberInClear(t *testing.T) {
 		if r := e.do("POST", "/api/v1/settlement/recompute", tok, map[string]string{"from": "2025-10-13", "to": "2025-10-13"}); r.Status != 200 {
 			t.Fatalf("recompute = %d %s", r.Status, r.Body)
 		}
-		if found := secretsIn(e.dumpDatabase(t)); len(found) > 0 {
+		dump := e.dumpDatabase(t)
+		if found := secretsIn(dump); len(found) > 0 {
 			t.Fatalf("the database holds in clear: %q", found)
+		}
+		// The fingerprint of a keyed body must not be a plain hash: the few
+		// million resident numbers of a birth date are quickly tried.
+		sent, _ := json.Marshal(createBody)
+		plain := sha256.Sum256(append([]byte("POST /api/v1/members\n"), sent...))
+		if bytes.Contains(dump, []byte(hex.EncodeToString(plain[:]))) {
+			t.Fatal("the database holds an unkeyed SHA-256 of a body with a resident number")
 		}
 	})
 }

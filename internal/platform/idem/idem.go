@@ -4,6 +4,7 @@ package idem
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -26,6 +27,10 @@ type Saved struct {
 type Store struct {
 	DB  *sqldb.DB
 	Now func() time.Time
+	// HashKey keys the fingerprint of request bodies (HMAC-SHA256): a body
+	// may hold a resident registration number, and a plain hash of it is
+	// quickly reversed by trying the numbers of a birth date.
+	HashKey []byte
 }
 
 var (
@@ -35,9 +40,9 @@ var (
 	ErrInProgress = apperr.New(apperr.Conflict, "같은 Idempotency-Key의 요청을 처리하는 중입니다. 잠시 후 다시 시도해 주세요.", "A request with this Idempotency-Key is still being processed.")
 )
 
-// Hash fingerprints a request.
-func Hash(method, path string, body []byte) string {
-	h := sha256.New()
+// Hash fingerprints a request, keyed with HashKey.
+func (s *Store) Hash(method, path string, body []byte) string {
+	h := hmac.New(sha256.New, s.HashKey)
 	h.Write([]byte(method + " " + path + "\n"))
 	h.Write(body)
 	return hex.EncodeToString(h.Sum(nil))
