@@ -5,8 +5,10 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -61,7 +63,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "POST /api/v1/members", s.createMember)
 	s.route(mux, "GET /api/v1/members/{id}", s.getMember)
 	s.route(mux, "PATCH /api/v1/members/{id}", s.patchMember)
-	s.route(mux, "POST /api/v1/members/{id}/reveal-rrn", s.revealRRN)
+	s.revealRoute(mux, "POST /api/v1/members/{id}/reveal-rrn", s.revealRRN)
 	s.route(mux, "GET /api/v1/products", s.listProducts)
 	s.route(mux, "POST /api/v1/products", s.createProduct)
 	s.route(mux, "GET /api/v1/products/{id}", s.getProduct)
@@ -113,6 +115,17 @@ type handlerFunc func(r *http.Request, a access.Actor) (int, any, error)
 
 // route wraps h with bearer authentication and Idempotency-Key handling.
 func (s *Server) route(mux *http.ServeMux, pattern string, h handlerFunc) {
+	s.handle(mux, pattern, h, true)
+}
+
+// revealRoute is route for a handler whose answer shows personal data in
+// clear (a resident registration number): its answer is never stored, so an
+// Idempotency-Key is not used; calling it again reveals again (audited).
+func (s *Server) revealRoute(mux *http.ServeMux, pattern string, h handlerFunc) {
+	s.handle(mux, pattern, h, false)
+}
+
+func (s *Server) handle(mux *http.ServeMux, pattern string, h handlerFunc, storable bool) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.authenticate(r)
 		if err != nil {
@@ -120,7 +133,7 @@ func (s *Server) route(mux *http.ServeMux, pattern string, h handlerFunc) {
 			web.WriteProblem(w, r, s.Log, err)
 			return
 		}
-		if r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
+		if storable && r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
 			s.idempotent(w, r, a, h)
 			return
 		}
@@ -173,33 +186,56 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 		web.WriteProblem(w, r, s.Log, apperr.New(apperr.Invalid, "Idempotency-Key는 200자 이하입니다.", "Idempotency-Key is longer than 200 characters."))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, web.MaxJSONBody))
+	// As large as the largest body a route takes (an upload); each handler
+	// applies its own limit again.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUpload))
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	saved, err := s.Idem.Begin(r.Context(), a.StaffID, key, r.Method, r.URL.Path, idem.Hash(r.Method, r.URL.Path, body))
+	saved, err := s.Idem.Begin(r.Context(), a.StaffID, key, r.Method, r.URL.Path, s.Idem.Hash(r.Method, r.URL.Path, body))
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)
 		return
 	}
 	if saved != nil {
 		w.Header().Set("Idempotent-Replayed", "true")
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Type", cmp.Or(saved.ContentType, "application/json; charset=utf-8"))
 		w.WriteHeader(saved.Status)
 		_, _ = io.WriteString(w, saved.Body)
 		return
 	}
 	rec := &recorder{ResponseWriter: w}
-	defer func() {
-		// Store the answer even if the client has gone away.
-		if err := s.Idem.Finish(context.WithoutCancel(r.Context()), a.StaffID, key, rec.status, rec.buf.String()); err != nil {
-			s.Log.ErrorContext(r.Context(), "idempotency finish", "err", err)
-		}
-	}()
-	s.answer(rec, r, a, h)
+	// The work runs under a context that the client's going away cancels
+	// only until a transaction commits: work that committed finishes, and
+	// its answer is what the key keeps.
+	ctx, committed, stop := idem.Guard(r.Context())
+	defer stop()
+	s.answer(rec, r.WithContext(ctx), a, h)
+	bg := context.WithoutCancel(r.Context())
+	abandoned := rec.status == 499 || r.Context().Err() != nil
+	switch {
+	case rec.status >= 500 || abandoned && !committed():
+		// Nothing was done: the key is free for the retry.
+		err = s.Idem.Release(bg, a.StaffID, key)
+	case rec.status == 499:
+		// Done, but the answer was lost with the client (it left just as the
+		// work committed): keep the key, saying so, rather than do it twice.
+		p := web.ProblemOf(errAnswerLost, web.Lang(r))
+		p.Instance = r.URL.Path
+		b, _ := json.Marshal(p)
+		err = s.Idem.Finish(bg, a.StaffID, key, p.Status, "application/problem+json", string(b))
+	default:
+		err = s.Idem.Finish(bg, a.StaffID, key, rec.status, rec.Header().Get("Content-Type"), rec.buf.String())
+	}
+	if err != nil {
+		s.Log.ErrorContext(r.Context(), "idempotency finish", "err", err)
+	}
 }
+
+var errAnswerLost = apperr.New(apperr.Conflict, "이 요청은 처리되었지만 답을 보내기 전에 연결이 끊겼습니다. 결과를 조회해 확인해 주세요.",
+	"This request was carried out, but the connection closed before its answer was sent; look the result up.")
 
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)

@@ -93,7 +93,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Members = &member.Service{DB: db, Box: box, Now: now}
 	a.Catalog = &catalog.Service{DB: db, Now: now}
 	a.Audit = &audit.Service{DB: db}
-	a.Idem = &idem.Store{DB: db, Now: now}
+	a.Idem = &idem.Store{DB: db, Now: now, HashKey: box.Derive("idempotency body fingerprint")}
 	// The sandbox signs its webhooks with a key derived from the data key, so
 	// that callbacks stay valid across restarts without another secret.
 	a.Sandbox = payment.NewSandbox(db, box.Derive("sandbox-webhook"), now)

@@ -138,7 +138,8 @@ func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func
 	return rows.Err()
 }
 
-// Raw returns the cells of one stored order line as the marketplace sent them.
+// Raw returns the kept cells of one stored order line (those of the columns
+// its sheet format maps) as the marketplace sent them.
 func (s *Service) Raw(ctx context.Context, id int64) (map[string]string, error) {
 	var raw string
 	if err := s.DB.Read().QueryRowContext(ctx, `SELECT raw FROM market_orders WHERE id = $1`, id).Scan(&raw); err != nil {

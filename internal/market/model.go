@@ -98,7 +98,7 @@ type Order struct {
 	CancelledDay string            `json:"cancelled_day"`
 	Codes        map[string]string `json:"codes"`
 	Raw          map[string]string `json:"raw,omitempty"`
-	rawJSON      string            // the row\'s cells by header, as stored
+	rawJSON      string            // the cells of the mapped columns by header, as stored
 	BundleID     int64             `json:"bundle_id"`
 	Matched      bool              `json:"matched"`
 	Settlement   *Settlement       `json:"settlement"`
@@ -129,7 +129,7 @@ type Preview struct {
 // Landing says where one header of the sheet is stored.
 type Landing struct {
 	Header string `json:"header"`
-	Target string `json:"target"` // field code, codeN, or "" (kept raw only)
+	Target string `json:"target"` // field code, codeN, or "" (not stored)
 }
 
 // Import is an import session.
@@ -148,6 +148,7 @@ type Import struct {
 	Errors      []RowError `json:"errors,omitempty"`
 	StartedAt   time.Time  `json:"started_at"`
 	FinishedAt  *time.Time `json:"finished_at"`
+	Note        string     `json:"note,omitempty"` // why a failed session ended (cancelled, taken over, an error)
 }
 
 // Filter narrows the marketplace order list.

@@ -156,7 +156,7 @@ func phone(s string) string {
 }
 
 // rawJSON writes the non-empty cells of a row as a JSON object keyed by
-// header, in the sheet's column order.
+// header, in the sheet's column order; a column whose header is "" is left out.
 func rawJSON(row []string, headers []string) string {
 	var b strings.Builder
 	b.WriteByte('{')
@@ -178,6 +178,7 @@ func rawJSON(row []string, headers []string) string {
 }
 
 // parseRow turns one sheet row into an order line, or the reasons it cannot.
+// headers names the columns whose cells are kept raw ("" for the others).
 func parseRow(row []string, rowNo int, idx map[string]int, headers []string, f Format) (Order, []RowError) {
 	cell := func(header string) string {
 		j, ok := idx[strings.TrimSpace(header)]

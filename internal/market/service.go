@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -31,6 +32,9 @@ type Service struct {
 	// Settle, when set, settles the lines of the order numbers in the
 	// import's own transaction (the settlement package provides it).
 	Settle func(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string) error
+	// Lease is how long a running import session stays this process's
+	// without renewal (0: DefaultLease); see session.go.
+	Lease time.Duration
 }
 
 func canWrite(a access.Actor) error {
@@ -289,9 +293,21 @@ func (s *Service) parse(ctx context.Context, m Marketplace, in ImportInput) (par
 		return p, apperr.Wrap(apperr.Invalid, herr, herr.Error(), "the sheet does not match the format: "+herr.Error())
 	}
 	p.preview.HeaderRow = hr + 1
-	headers := make([]string, len(rows[hr]))
+	// The raw cells kept of a line are those of the columns the format maps
+	// (to a field or a code): a column it does not name may hold anything,
+	// a resident or customs number among them, and is not stored.
+	mapped := map[string]bool{}
+	for _, h := range f.Fields {
+		mapped[h] = true
+	}
+	for _, h := range f.Codes {
+		mapped[h] = true
+	}
+	kept := make([]string, len(rows[hr]))
 	for j, h := range rows[hr] {
-		headers[j] = strings.TrimSpace(h)
+		if h = strings.TrimSpace(h); mapped[h] {
+			kept[j] = h
+		}
 	}
 	for _, h := range rows[hr] {
 		h = strings.TrimSpace(h)
@@ -317,7 +333,7 @@ func (s *Service) parse(ctx context.Context, m Marketplace, in ImportInput) (par
 			continue
 		}
 		p.preview.Rows++
-		o, errs := parseRow(rows[i], i+1, idx, headers, f)
+		o, errs := parseRow(rows[i], i+1, idx, kept, f)
 		key := o.OrderNo + "\x00" + o.SubNo
 		if prev, dup := seen[key]; dup && len(errs) == 0 {
 			errs = append(errs, RowError{Row: i + 1, Column: f.Fields["order_no"], Value: o.OrderNo,
@@ -417,17 +433,16 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 		OK: p.preview.OK, ErrorRows: p.preview.ErrorRows, Errors: p.preview.Errors, StartedAt: now}
 	errJSON, _ := json.Marshal(p.preview.Errors)
 	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		var running int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM market_imports WHERE marketplace_id = $1 AND status = 'running' AND started_at > $2`,
-			m.ID, now.Add(-30*time.Minute)).Scan(&running); err != nil {
+		if err := s.claimSession(ctx, tx, a, m.ID, now); err != nil {
 			return err
 		}
-		if running > 0 {
-			return apperr.New(apperr.Conflict, "이 판매처의 다른 가져오기가 진행 중입니다. 끝난 뒤에 다시 해 주세요.", "another import of this marketplace is running")
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO market_imports (marketplace_id, filename, kind, status, rows_total, rows_ok, rows_error, errors, created_by, started_at)
-			VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9) RETURNING id`, m.ID, in.Filename, imp.Kind, imp.Rows, imp.OK, imp.ErrorRows,
-			string(errJSON), a.Login, now).Scan(&imp.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO market_imports (marketplace_id, filename, kind, status, rows_total, rows_ok, rows_error, errors, created_by,
+			started_at, lease_until, owner_host, owner_pid, owner_start)
+			VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`, m.ID, in.Filename, imp.Kind, imp.Rows, imp.OK, imp.ErrorRows,
+			string(errJSON), a.Login, now, sqldb.Instant(now.Add(s.lease())), self.host, self.pid, self.start).Scan(&imp.ID); err != nil {
+			if sqldb.IsUniqueViolation(err) {
+				return errRunning // another process began one at the same moment
+			}
 			return err
 		}
 		return audit.Record(ctx, tx, now, a, audit.Change{Action: "market.import", Entity: "market_import", EntityID: imp.ID,
@@ -436,16 +451,30 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 	if err != nil {
 		return p.preview, nil, err
 	}
-	runErr := s.commit(ctx, m, imp, p.good)
+	runCtx, stop := context.WithCancelCause(ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		s.renewLease(runCtx, imp.ID, stop)
+	}()
+	runErr := s.commit(runCtx, m, imp, p.good)
+	if errors.Is(context.Cause(runCtx), errTakenOver) {
+		runErr = errTakenOver
+	}
+	stop(nil)
+	<-renewed
 	status := "done"
 	if runErr != nil {
 		status = "failed"
 	}
 	fin := sqldb.Instant(s.Now())
-	imp.Status, imp.FinishedAt = status, &fin
-	if err := s.DB.InTx(context.WithoutCancel(ctx), func(tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE market_imports SET status = $1, inserted = $2, updated = $3, unchanged = $4, finished_at = $5 WHERE id = $6`,
-			status, imp.Inserted, imp.Updated, imp.Unchanged, fin, imp.ID)
+	imp.Status, imp.FinishedAt, imp.Note = status, &fin, endNote(runErr)
+	// The session ends even when the caller has gone away (a browser that
+	// disconnected cancels ctx): the cleanup does not use its cancellation.
+	bg := context.WithoutCancel(ctx)
+	if err := s.DB.InTx(bg, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(bg, `UPDATE market_imports SET status = $1, note = $2, finished_at = $3, lease_until = NULL WHERE id = $4 AND status = 'running'`,
+			status, imp.Note, fin, imp.ID)
 		return err
 	}); err != nil && runErr == nil {
 		runErr = err
@@ -555,7 +584,9 @@ func (s *Service) commit(ctx context.Context, m Marketplace, imp *Import, orders
 					return fmt.Errorf("settle: %w", err)
 				}
 			}
-			return nil
+			// The batch commits only while the session is still this
+			// process's; its counts are kept with it.
+			return s.holdLease(ctx, tx, imp.ID, ins, upd, same)
 		})
 		if err != nil {
 			return err
@@ -578,9 +609,9 @@ func (s *Service) GetImport(ctx context.Context, id int64) (Import, error) {
 	var errs string
 	var fin sql.NullTime
 	err := s.DB.Read().QueryRowContext(ctx, `SELECT i.id, m.code, i.filename, i.kind, i.status, i.rows_total, i.rows_ok, i.rows_error,
-		i.inserted, i.updated, i.unchanged, i.errors, i.started_at, i.finished_at FROM market_imports i JOIN marketplaces m ON m.id = i.marketplace_id
+		i.inserted, i.updated, i.unchanged, i.errors, i.started_at, i.finished_at, i.note FROM market_imports i JOIN marketplaces m ON m.id = i.marketplace_id
 		WHERE i.id = $1`, id).Scan(&imp.ID, &imp.Marketplace, &imp.Filename, &imp.Kind, &imp.Status, &imp.Rows, &imp.OK, &imp.ErrorRows,
-		&imp.Inserted, &imp.Updated, &imp.Unchanged, &errs, &imp.StartedAt, &fin)
+		&imp.Inserted, &imp.Updated, &imp.Unchanged, &errs, &imp.StartedAt, &fin, &imp.Note)
 	if err != nil {
 		return imp, sqldb.NotFound(err, "가져오기", "import")
 	}

@@ -4,10 +4,12 @@ package idem
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
@@ -16,14 +18,19 @@ import (
 
 // Saved is a stored answer.
 type Saved struct {
-	Status int
-	Body   string
+	Status      int
+	ContentType string // "" for answers stored before it was kept: application/json
+	Body        string
 }
 
 // Store keeps keys per staff account.
 type Store struct {
 	DB  *sqldb.DB
 	Now func() time.Time
+	// HashKey keys the fingerprint of request bodies (HMAC-SHA256): a body
+	// may hold a resident registration number, and a plain hash of it is
+	// quickly reversed by trying the numbers of a birth date.
+	HashKey []byte
 }
 
 var (
@@ -33,9 +40,9 @@ var (
 	ErrInProgress = apperr.New(apperr.Conflict, "같은 Idempotency-Key의 요청을 처리하는 중입니다. 잠시 후 다시 시도해 주세요.", "A request with this Idempotency-Key is still being processed.")
 )
 
-// Hash fingerprints a request.
-func Hash(method, path string, body []byte) string {
-	h := sha256.New()
+// Hash fingerprints a request, keyed with HashKey.
+func (s *Store) Hash(method, path string, body []byte) string {
+	h := hmac.New(sha256.New, s.HashKey)
 	h.Write([]byte(method + " " + path + "\n"))
 	h.Write(body)
 	return hex.EncodeToString(h.Sum(nil))
@@ -55,10 +62,10 @@ func (s *Store) Begin(ctx context.Context, staffID int64, key, method, path, has
 		if n, _ := res.RowsAffected(); n == 1 {
 			return nil
 		}
-		var gotHash, body string
+		var gotHash, ctype, body string
 		var status int
-		if err := tx.QueryRowContext(ctx, `SELECT body_hash, status_code, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
-			staffID, key).Scan(&gotHash, &status, &body); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT body_hash, status_code, content_type, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
+			staffID, key).Scan(&gotHash, &status, &ctype, &body); err != nil {
 			return err
 		}
 		switch {
@@ -67,7 +74,7 @@ func (s *Store) Begin(ctx context.Context, staffID int64, key, method, path, has
 		case status == 0:
 			return ErrInProgress
 		}
-		saved = &Saved{Status: status, Body: body}
+		saved = &Saved{Status: status, ContentType: ctype, Body: body}
 		return nil
 	})
 	return saved, err
@@ -75,17 +82,56 @@ func (s *Store) Begin(ctx context.Context, staffID int64, key, method, path, has
 
 // Finish stores the answer of the request that reserved the key. Answers of
 // 5xx release the key instead, so that the client may retry.
-func (s *Store) Finish(ctx context.Context, staffID int64, key string, status int, body string) error {
+func (s *Store) Finish(ctx context.Context, staffID int64, key string, status int, contentType, body string) error {
+	if status >= 500 {
+		return s.Release(ctx, staffID, key)
+	}
 	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		var err error
-		if status >= 500 {
-			_, err = tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`, staffID, key)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET status_code = $1, response = $2 WHERE staff_id = $3 AND idem_key = $4`, status, body, staffID, key)
-		}
+		_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status_code = $1, content_type = $2, response = $3 WHERE staff_id = $4 AND idem_key = $5`,
+			status, contentType, body, staffID, key)
+		return err
+	})
+}
+
+// Release frees a key whose request did nothing (it failed inside, or its
+// client went away before any work committed): the client may send it again.
+func (s *Store) Release(ctx context.Context, staffID int64, key string) error {
+	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`, staffID, key)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		return err
 	})
+}
+
+// Guard returns the context to run a keyed request's work under, and a
+// report of whether any of its transactions committed. Until one commits,
+// the context is cancelled with the request's (the client went away and
+// nothing was done, so the key can be released); once one has committed the
+// work goes on to its end whatever the client does, so that its answer is
+// stored under the key instead of a half-done request. stop frees the
+// context's resources.
+func Guard(request context.Context) (ctx context.Context, committed func() bool, stop func()) {
+	var mu sync.Mutex
+	done := false
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(request))
+	stopWatch := context.AfterFunc(request, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			cancel(context.Cause(request))
+		}
+	})
+	ctx = sqldb.OnCommit(ctx, func() {
+		mu.Lock()
+		done = true
+		mu.Unlock()
+	})
+	committed = func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return done
+	}
+	return ctx, committed, func() { stopWatch(); cancel(nil) }
 }

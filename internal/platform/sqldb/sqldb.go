@@ -211,6 +211,9 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	if f, ok := ctx.Value(commitHookKey{}).(func()); ok {
+		f()
+	}
 	for _, f := range tx.after {
 		f()
 	}
@@ -265,6 +268,16 @@ func NotFound(err error, whatKO, whatEN string) error {
 func Instant(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 type txKey struct{}
+
+type commitHookKey struct{}
+
+// OnCommit returns a ctx under which every transaction that commits calls f
+// right after its commit, so that a caller learns whether work it started
+// was done (e.g. an abandoned request whose key may be released only if
+// nothing committed).
+func OnCommit(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, commitHookKey{}, f)
+}
 
 // WithTx marks ctx as running inside tx, for a component that must join the
 // caller's transaction instead of opening its own (SQLite has one writer).

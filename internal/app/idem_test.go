@@ -1,0 +1,193 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
+// TestIdempotentReplayKeepsProblemJSON: an error answered under a key is
+// replayed as the same problem document, content type included.
+func TestIdempotentReplayKeepsProblemJSON(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		body := map[string]string{"site": "malgn", "login": "x y", "name": ""}
+		first := e.do("POST", "/api/v1/members", tok, body, "Idempotency-Key", "bad-1")
+		again := e.do("POST", "/api/v1/members", tok, body, "Idempotency-Key", "bad-1")
+		if first.Status != 422 || again.Status != 422 || string(first.Body) != string(again.Body) {
+			t.Fatalf("replay: %d %s / %d %s", first.Status, first.Body, again.Status, again.Body)
+		}
+		if again.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatal("replay not marked")
+		}
+		for _, r := range []response{first, again} {
+			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("content type %q, want application/problem+json", ct)
+			}
+		}
+	})
+}
+
+// upload is a multipart import form of an 11번가 sheet, built once so that
+// a retry sends the very same bytes.
+type upload struct {
+	body  []byte
+	ctype string
+}
+
+func newUpload(data []byte) upload {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("marketplace", "11st")
+	fw, _ := mw.CreateFormFile("file", "11st.csv")
+	_, _ = fw.Write(data)
+	mw.Close()
+	return upload{body.Bytes(), mw.FormDataContentType()}
+}
+
+// postImport sends the upload with an Idempotency-Key under ctx and
+// reports the answer (or the client's error, as status -1) on the channel.
+func (e *env) postImport(ctx context.Context, token, key string, up upload) <-chan response {
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/api/v1/marketplace-orders/import", bytes.NewReader(up.body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", up.ctype)
+	req.Header.Set("Idempotency-Key", key)
+	out := make(chan response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			out <- response{Status: -1, Body: []byte(err.Error())}
+			return
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		out <- response{Status: resp.StatusCode, Header: resp.Header, Body: b.Bytes()}
+	}()
+	return out
+}
+
+// keyState returns whether the key's row exists and its stored status.
+func (e *env) keyState(t *testing.T, key string) (exists bool, status int) {
+	t.Helper()
+	var n int
+	err := e.app.DB.Read().QueryRowContext(context.Background(), `SELECT COUNT(*), COALESCE(MAX(status_code), 0) FROM idempotency_keys WHERE idem_key = $1`, key).Scan(&n, &status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n > 0, status
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// TestAbandonedRequestReleasesKey: a client that gives up before the work
+// committed leaves its key free, and the retry with the key does the work.
+func TestAbandonedRequestReleasesKey(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		const n = 4000 // under 1 MiB, and long enough to parse that the test can block the import behind it
+		data := newUpload(sheet11st(0, n))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		answer := e.postImport(ctx, tok, "abandon-1", data)
+		// Once the key is reserved (the sheet is being parsed), hold what the
+		// import's first transaction needs.
+		waitFor(t, "the key reserved", func() bool { ok, _ := e.keyState(t, "abandon-1"); return ok })
+		locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			held <- e.app.DB.InTx(context.Background(), func(tx *sqldb.Tx) error {
+				if tx.Engine == sqldb.Postgres {
+					if _, err := tx.ExecContext(context.Background(), `LOCK TABLE market_imports IN EXCLUSIVE MODE`); err != nil {
+						return err
+					}
+				}
+				var sessions int
+				if err := tx.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM market_imports`).Scan(&sessions); err != nil {
+					return err
+				}
+				if sessions != 0 {
+					t.Errorf("the import began before the test could block it")
+				}
+				close(locked)
+				<-release
+				return nil
+			})
+		}()
+		<-locked
+		cancel()
+		if r := <-answer; r.Status != -1 {
+			t.Fatalf("the cancelled client got %d %s", r.Status, r.Body)
+		}
+		time.Sleep(300 * time.Millisecond) // the server notices the client is gone
+		close(release)
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the abandoned request to end", func() bool { ok, status := e.keyState(t, "abandon-1"); return !ok || status != 0 })
+		if ok, status := e.keyState(t, "abandon-1"); ok {
+			t.Fatalf("the abandoned request left its key with status %d", status)
+		}
+		r := <-e.postImport(context.Background(), tok, "abandon-1", data)
+		if r.Status != 200 || r.Header.Get("Idempotent-Replayed") != "" || !strings.Contains(string(r.Body), `"inserted":4000`) {
+			t.Fatalf("retry = %d replayed=%q %.300s", r.Status, r.Header.Get("Idempotent-Replayed"), r.Body)
+		}
+	})
+}
+
+// TestAbandonedAfterCommitKeepsAnswer: a client that gives up after the work
+// began committing does not stop it half-way; the key keeps the real answer.
+func TestAbandonedAfterCommitKeepsAnswer(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		const n = 2500 // three batches
+		data := newUpload(sheet11st(0, n))
+		firstBatch, gone := make(chan struct{}), make(chan struct{})
+		e.app.Market.AfterBatch = func(batch int) error {
+			if batch == 0 {
+				close(firstBatch)
+				<-gone
+				time.Sleep(300 * time.Millisecond) // the server notices the client is gone
+			}
+			return nil
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		answer := e.postImport(ctx, tok, "abandon-2", data)
+		<-firstBatch
+		cancel()
+		if r := <-answer; r.Status != -1 {
+			t.Fatalf("the cancelled client got %d %s", r.Status, r.Body)
+		}
+		close(gone)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ok, status := e.keyState(t, "abandon-2")
+			if !ok || status != 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		r := <-e.postImport(context.Background(), tok, "abandon-2", data)
+		if r.Status != 200 || r.Header.Get("Idempotent-Replayed") != "true" || !strings.Contains(string(r.Body), `"inserted":2500`) {
+			t.Fatalf("retry = %d replayed=%q %.300s", r.Status, r.Header.Get("Idempotent-Replayed"), r.Body)
+		}
+		var count int
+		if err := e.app.DB.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM market_orders`).Scan(&count); err != nil || count != n {
+			t.Fatalf("stored lines = %d, %v; want %d", count, err, n)
+		}
+	})
+}
