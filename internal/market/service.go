@@ -11,6 +11,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -31,6 +32,9 @@ type Service struct {
 	// Settle, when set, settles the lines of the order numbers in the
 	// import's own transaction (the settlement package provides it).
 	Settle func(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string) error
+	// Catalog answers whether the actor may see a product (a match may name
+	// only those); when nil, one over DB is used.
+	Catalog *catalog.Service
 }
 
 func canWrite(a access.Actor) error {
