@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/staff"
 )
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -31,6 +33,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	tok, _, err := s.Staff.Login(r.Context(), r.PostFormValue("login"), r.PostFormValue("password"), clientIP(r), r.UserAgent())
 	if err != nil {
+		switch {
+		case errors.Is(err, staff.ErrBusy):
+			w.Header().Set("Retry-After", "2")
+		case errors.Is(err, staff.ErrThrottled):
+			w.Header().Set("Retry-After", "900")
+		}
 		s.render(w, r, web.Status(err), "login", "로그인", map[string]string{"Next": next, "Login": r.PostFormValue("login")}, err)
 		return
 	}
