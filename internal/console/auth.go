@@ -3,7 +3,9 @@ package console
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/member"
@@ -16,10 +18,35 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", "로그인", map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}, nil)
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: an absolute path that
+// starts with one "/" (not "//" or "/\\", before or after decoding), parses
+// to no scheme or host, and has no control character or space in its
+// decoded path (no control character in its decoded query). Anything else
+// is "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	bad := func(p string) bool {
+		return !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\")
+	}
+	if bad(next) {
 		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || bad(u.Path) {
+		return "/"
+	}
+	for _, r := range u.Path {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '\\' {
+			return "/"
+		}
+	}
+	q, err := url.QueryUnescape(u.RawQuery)
+	if err != nil {
+		return "/"
+	}
+	for _, r := range q + u.Fragment {
+		if unicode.IsControl(r) {
+			return "/"
+		}
 	}
 	return next
 }
