@@ -25,7 +25,9 @@ const usage = `orderdesk: the back office of an online-education business.
 Usage: orderdesk COMMAND [flags]
 
 Commands:
-  serve [--addr 127.0.0.1:8080]    migrate, then serve the console at / and the API at /api/v1
+  serve [--addr 127.0.0.1:8080] [--trusted-proxies CIDR,...]
+                                   migrate, then serve the console at / and the API at /api/v1;
+                                   X-Forwarded-For is read only from the trusted proxies
   migrate                          apply pending migrations and exit
   demo                             load the manual's sample sites, members and products
   admin create --login L --password P --role R [--site S]...
@@ -186,6 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch name {
 	case "serve":
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (ORDERDESK_ADDR)")
+		fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, config.TrustedProxiesHelp)
 	case "admin create":
 		fs.StringVar(&login, "login", "", "login of the new account")
 		fs.StringVar(&password, "password", "", "its password (at least 10 characters)")

@@ -58,7 +58,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
-	tok, _, err := s.Staff.Login(r.Context(), r.PostFormValue("login"), r.PostFormValue("password"), clientIP(r), r.UserAgent())
+	tok, _, err := s.Staff.Login(r.Context(), r.PostFormValue("login"), r.PostFormValue("password"), s.clientIP(r), r.UserAgent())
 	if err != nil {
 		switch {
 		case errors.Is(err, staff.ErrBusy):

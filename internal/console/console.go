@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -51,6 +52,9 @@ type Server struct {
 	Refunds *refund.Service
 	Market  *market.Service
 	Settle  *settlement.Service
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client (for the login limit); none by default.
+	TrustedProxies []netip.Prefix
 
 	pages map[string]*template.Template
 }
@@ -411,10 +415,4 @@ func secure(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return host
-}
+func (s *Server) clientIP(r *http.Request) string { return web.ClientIP(r, s.TrustedProxies) }
