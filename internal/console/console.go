@@ -92,6 +92,8 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /staff", s.staffCreate)
 	s.page(mux, "POST /staff/{id}/disabled", s.staffDisable)
 	s.page(mux, "GET /audit", s.auditLog)
+	s.page(mux, "GET /tokens", s.tokens)
+	s.page(mux, "POST /tokens/{id}/revoke", s.tokenRevoke)
 	s.page(mux, "GET /orders", s.orders)
 	s.page(mux, "GET /orders/export.xlsx", s.ordersExport)
 	s.page(mux, "GET /orders/{no}", s.orderDetail)
