@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/market"
@@ -48,7 +49,7 @@ func (s *Server) putMatch(r *http.Request, a access.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := market.Match{Marketplace: in.Marketplace, ProductCode: in.ProductCode, Option: in.Option, Items: []market.MatchItem{}}
+	out := market.Match{Marketplace: in.Marketplace, ProductCode: strings.TrimSpace(in.ProductCode), Option: strings.TrimSpace(in.Option), Items: []market.MatchItem{}}
 	for _, m := range list {
 		if m.ProductCode == out.ProductCode && m.Option == out.Option {
 			out = m
