@@ -82,8 +82,10 @@ func (s *Service) SetMatch(ctx context.Context, a access.Actor, m Match) error {
 			return err
 		}
 		for _, id := range old {
-			if err := s.checkProduct(ctx, a, id); err != nil {
+			if err := s.checkProduct(ctx, a, id); apperr.CodeOf(err) == apperr.NotFound {
 				return apperr.New(apperr.Forbidden, "다른 사이트의 상품이 들어 있는 매칭은 바꿀 수 없습니다.", "The match holds a product of a site you do not have; you cannot change it.")
+			} else if err != nil {
+				return err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM product_matches WHERE marketplace_id = $1 AND product_code = $2 AND option_text = $3`,
