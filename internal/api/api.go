@@ -104,6 +104,10 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "GET /api/v1/marketplace-orders", s.listMarketOrders)
 	mux.HandleFunc("GET /api/v1/marketplace-orders/export.xlsx", s.exportMarketOrders)
 	mux.HandleFunc("GET /api/v1/marketplace-orders/imports/{id}/errors.xlsx", s.importErrors)
+	s.route(mux, "GET /api/v1/product-matches", s.listMatches)
+	s.route(mux, "PUT /api/v1/product-matches", s.putMatch)
+	s.route(mux, "GET /api/v1/tokens", s.listTokens)
+	s.route(mux, "DELETE /api/v1/tokens/{id}", s.revokeToken)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteProblem(w, r, s.Log, apperr.New(apperr.NotFound, "없는 API 경로입니다.", "No such API path."))
 	})

@@ -25,13 +25,16 @@ const usage = `orderdesk: the back office of an online-education business.
 Usage: orderdesk COMMAND [flags]
 
 Commands:
-  serve [--addr 127.0.0.1:8080]    migrate, then serve the console at / and the API at /api/v1
+  serve [--addr 127.0.0.1:8080] [--trusted-proxies CIDR,...]
+                                   migrate, then serve the console at / and the API at /api/v1;
+                                   X-Forwarded-For is read only from the trusted proxies
   migrate                          apply pending migrations and exit
   demo                             load the manual's sample sites, members and products
   admin create --login L --password P --role R [--site S]...
                                    create a staff account (super_admin, site_admin, viewer)
   token create --login L [--name N]
                                    print a new API token of that account
+  token revoke --id N              revoke an API token at once; exit 2 if there is no such live token
   verify                           check the stored data's invariants; exit 1 if any is broken
   marketplace import --marketplace M FILE [--dry-run] [--encoding utf-8|cp949] [--password P]
                                    import a marketplace order sheet (xlsx, xls, csv); exit 2 if refused
@@ -162,6 +165,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		name += " create"
 		rest = rest[1:]
 	}
+	if name == "token" && len(rest) > 0 && rest[0] == "revoke" {
+		name += " revoke"
+		rest = rest[1:]
+	}
 	if name == "settlement" && len(rest) > 0 && rest[0] == "recompute" {
 		name += " recompute"
 		rest = rest[1:]
@@ -181,11 +188,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	cfg.Register(fs)
 	var login, password, role, tokenName, marketplace, encoding string
 	var dryRun bool
+	var tokenID int64
 	var from, to string
 	var sites multi
 	switch name {
 	case "serve":
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (ORDERDESK_ADDR)")
+		fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, config.TrustedProxiesHelp)
 	case "admin create":
 		fs.StringVar(&login, "login", "", "login of the new account")
 		fs.StringVar(&password, "password", "", "its password (at least 10 characters)")
@@ -194,6 +203,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "token create":
 		fs.StringVar(&login, "login", "", "login of the account the token acts as")
 		fs.StringVar(&tokenName, "name", "api", "a name to recognise the token by")
+	case "token revoke":
+		fs.Int64Var(&tokenID, "id", 0, "id of the token to revoke (as GET /api/v1/tokens lists it)")
 	case "marketplace import":
 		fs.StringVar(&marketplace, "marketplace", "", "marketplace code (e.g. smartstore, coupang, esm, 11st)")
 		fs.BoolVar(&dryRun, "dry-run", false, "print the preview and store nothing")
@@ -280,6 +291,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return err
 		}
 		fmt.Fprintln(stdout, tok)
+		return nil
+	case "token revoke":
+		if tokenID < 1 {
+			return usageError{"token revoke needs --id N"}
+		}
+		if err := a.Staff.RevokeToken(ctx, access.System(), tokenID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked token %d\n", tokenID)
 		return nil
 	case "verify":
 		return a.Verify(ctx, stdout)

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
 // Config is every setting of one run.
@@ -30,6 +32,9 @@ type Config struct {
 	SMSUser       string
 	SMSSender     string
 	SMSURL        string // ORDERDESK_SMS_URL: provider API base, for testing
+	// TrustedProxies (ORDERDESK_TRUSTED_PROXIES, --trusted-proxies): comma-separated
+	// CIDRs of the reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies string
 }
 
 // Default is the configuration with nothing set.
@@ -46,6 +51,7 @@ func (c Config) FromEnv(getenv func(string) string) Config {
 		"ORDERDESK_TOSS_SECRET_KEY": &c.TossSecretKey, "ORDERDESK_TOSS_URL": &c.TossURL,
 		"ORDERDESK_SMS_PROVIDER": &c.SMSProvider, "ORDERDESK_SMS_KEY": &c.SMSKey, "ORDERDESK_SMS_USER": &c.SMSUser,
 		"ORDERDESK_SMS_SENDER": &c.SMSSender, "ORDERDESK_SMS_URL": &c.SMSURL,
+		"ORDERDESK_TRUSTED_PROXIES": &c.TrustedProxies,
 	} {
 		if v := getenv(name); v != "" {
 			*dst = v
@@ -86,6 +92,9 @@ func (c Config) Validate() error {
 		return invalid("ORDERDESK_SECRET_KEY", "on PostgreSQL set ORDERDESK_SECRET_KEY or --secret-key-file (a key beside the database file exists only for SQLite)")
 	}
 	_ = path
+	if _, err := c.Proxies(); err != nil {
+		return err
+	}
 	switch c.SMSProvider {
 	case "", "log":
 	case "aligo":
@@ -96,6 +105,18 @@ func (c Config) Validate() error {
 		return invalid("ORDERDESK_SMS_PROVIDER", fmt.Sprintf("SMS provider %q must be log or aligo", c.SMSProvider))
 	}
 	return nil
+}
+
+// TrustedProxiesHelp describes --trusted-proxies.
+const TrustedProxiesHelp = "comma-separated CIDRs of reverse proxies (e.g. 10.0.0.0/8,::1); only behind them is X-Forwarded-For read for the client address of the login limit (ORDERDESK_TRUSTED_PROXIES; default none)"
+
+// Proxies parses TrustedProxies.
+func (c Config) Proxies() ([]netip.Prefix, error) {
+	p, err := web.ParseProxies(c.TrustedProxies)
+	if err != nil {
+		return nil, invalid("--trusted-proxies", fmt.Sprintf("%q must be comma-separated CIDRs such as 10.0.0.0/8 or addresses (%v)", c.TrustedProxies, err))
+	}
+	return p, nil
 }
 
 // KeyFile is where the encryption key lives when no key is given.

@@ -25,6 +25,7 @@ func TestValidate(t *testing.T) {
 		{"bad level", func(c *Config) { c.LogLevel = "loud" }},
 		{"bad format", func(c *Config) { c.LogFormat = "xml" }},
 		{"postgres without key", func(c *Config) { c.SecretKey = "" }},
+		{"bad trusted proxies", func(c *Config) { c.TrustedProxies = "10.0.0.0/33" }},
 	}
 	for _, tt := range tests {
 		c := c

@@ -1,23 +1,52 @@
 package console
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/staff"
 )
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", "로그인", map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}, nil)
 }
 
-// safeNext keeps a redirect target on this site.
+// safeNext keeps a redirect target on this site: an absolute path that
+// starts with one "/" (not "//" or "/\\", before or after decoding), parses
+// to no scheme or host, and has no control character or space in its
+// decoded path (no control character in its decoded query). Anything else
+// is "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	bad := func(p string) bool {
+		return !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\")
+	}
+	if bad(next) {
 		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || bad(u.Path) {
+		return "/"
+	}
+	for _, r := range u.Path {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '\\' {
+			return "/"
+		}
+	}
+	q, err := url.QueryUnescape(u.RawQuery)
+	if err != nil {
+		return "/"
+	}
+	for _, r := range q + u.Fragment {
+		if unicode.IsControl(r) {
+			return "/"
+		}
 	}
 	return next
 }
@@ -29,8 +58,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostFormValue("next"))
-	tok, _, err := s.Staff.Login(r.Context(), r.PostFormValue("login"), r.PostFormValue("password"), clientIP(r), r.UserAgent())
+	tok, _, err := s.Staff.Login(r.Context(), r.PostFormValue("login"), r.PostFormValue("password"), s.clientIP(r), r.UserAgent())
 	if err != nil {
+		switch {
+		case errors.Is(err, staff.ErrBusy):
+			w.Header().Set("Retry-After", "2")
+		case errors.Is(err, staff.ErrThrottled):
+			w.Header().Set("Retry-After", "900")
+		}
 		s.render(w, r, web.Status(err), "login", "로그인", map[string]string{"Next": next, "Login": r.PostFormValue("login")}, err)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -51,6 +52,9 @@ type Server struct {
 	Refunds *refund.Service
 	Market  *market.Service
 	Settle  *settlement.Service
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client (for the login limit); none by default.
+	TrustedProxies []netip.Prefix
 
 	pages map[string]*template.Template
 }
@@ -88,6 +92,8 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /staff", s.staffCreate)
 	s.page(mux, "POST /staff/{id}/disabled", s.staffDisable)
 	s.page(mux, "GET /audit", s.auditLog)
+	s.page(mux, "GET /tokens", s.tokens)
+	s.page(mux, "POST /tokens/{id}/revoke", s.tokenRevoke)
 	s.page(mux, "GET /orders", s.orders)
 	s.page(mux, "GET /orders/export.xlsx", s.ordersExport)
 	s.page(mux, "GET /orders/{no}", s.orderDetail)
@@ -411,10 +417,4 @@ func secure(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }
 
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return host
-}
+func (s *Server) clientIP(r *http.Request) string { return web.ClientIP(r, s.TrustedProxies) }

@@ -23,6 +23,9 @@ var messages = map[string]string{
 	"언어": "Language", "홈": "Home", "입력값을 확인해 주세요.": "Please check the input.", "저장했습니다.": "Saved.",
 	"판매처 주문": "Marketplace orders", "상품매칭": "Product matching", "주문출력": "Print order", "결제내역": "Payment log",
 	"입금확인": "Confirm deposit", "주문취소": "Cancel order", "환불신청": "Refund request",
+	"내 API 토큰": "My API tokens", "폐기": "Revoke", "마지막 사용": "Last used", "폐기했습니다.": "Revoked.",
+	"API 토큰이 없습니다.": "No API tokens.",
+	"폐기한 토큰은 즉시 쓸 수 없습니다. 새 토큰은 orderdesk token create --login 아이디 로 만듭니다.": "A revoked token stops working at once. Make a new one with orderdesk token create --login LOGIN.",
 	"- 전체 -": "- All -", "이전": "Prev", "다음": "Next", "없음": "None", "English": "English", "한국어": "한국어",
 }
 

@@ -273,7 +273,7 @@ func (s *Server) matchingPage(w http.ResponseWriter, r *http.Request, status int
 	}
 	var matches []market.Match
 	if mp != "" {
-		if matches, err = s.Market.Matches(r.Context(), mp); err != nil {
+		if matches, err = s.Market.Matches(r.Context(), actorOf(r), mp); err != nil {
 			s.fail(w, r, err)
 			return
 		}

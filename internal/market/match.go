@@ -2,10 +2,12 @@ package market
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 )
@@ -64,8 +66,28 @@ func (s *Service) SetMatch(ctx context.Context, a access.Actor, m Match) error {
 	if err := fe.Err(); err != nil {
 		return err
 	}
+	// A product of a site the actor cannot see does not exist for them. A
+	// product's site never changes, so checking before the transaction holds.
+	for _, it := range m.Items {
+		if err := s.checkProduct(ctx, a, it.ProductID); err != nil {
+			return err
+		}
+	}
 	now := sqldb.Instant(s.Now())
 	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		// Replacing a match removes its products: refuse when one of them is
+		// of a site the actor cannot see.
+		old, err := matchedProducts(ctx, tx, mp.ID, m.ProductCode, m.Option)
+		if err != nil {
+			return err
+		}
+		for _, id := range old {
+			if err := s.checkProduct(ctx, a, id); apperr.CodeOf(err) == apperr.NotFound {
+				return apperr.New(apperr.Forbidden, "다른 사이트의 상품이 들어 있는 매칭은 바꿀 수 없습니다.", "The match holds a product of a site you do not have; you cannot change it.")
+			} else if err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM product_matches WHERE marketplace_id = $1 AND product_code = $2 AND option_text = $3`,
 			mp.ID, m.ProductCode, m.Option); err != nil {
 			return err
@@ -74,7 +96,7 @@ func (s *Service) SetMatch(ctx context.Context, a access.Actor, m Match) error {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO product_matches (marketplace_id, product_code, option_text, product_id, count) VALUES ($1, $2, $3, $4, $5)`,
 				mp.ID, m.ProductCode, m.Option, it.ProductID, it.Count); err != nil {
 				if sqldb.IsForeignKeyViolation(err) {
-					return apperr.New(apperr.Invalid, "없는 상품입니다.", "no such product")
+					return noProduct(it.ProductID)
 				}
 				return err
 			}
@@ -83,9 +105,52 @@ func (s *Service) SetMatch(ctx context.Context, a access.Actor, m Match) error {
 	})
 }
 
-// Matches lists the matches of a marketplace.
-func (s *Service) Matches(ctx context.Context, marketplace string) ([]Match, error) {
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT pm.product_code, pm.option_text, pm.product_id, p.name, pm.count
+func noProduct(id int64) error {
+	msg, en := fmt.Sprintf("없는 상품입니다: %d", id), fmt.Sprintf("no such product: %d", id)
+	return &apperr.Error{Code: apperr.NotFound, Message: msg, English: en, Fields: []apperr.FieldError{{Location: "items", Message: msg, English: en}}}
+}
+
+// checkProduct answers "없는 상품입니다" for a product that does not exist or
+// whose site the actor cannot see: to them, both are the same.
+func (s *Service) checkProduct(ctx context.Context, a access.Actor, id int64) error {
+	cat := s.Catalog
+	if cat == nil {
+		cat = &catalog.Service{DB: s.DB, Now: s.Now}
+	}
+	if _, err := cat.Get(ctx, a, id); err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return noProduct(id)
+		}
+		return err
+	}
+	return nil
+}
+
+func matchedProducts(ctx context.Context, q sqldb.Querier, marketplaceID int64, code, option string) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT product_id FROM product_matches WHERE marketplace_id = $1 AND product_code = $2 AND option_text = $3`,
+		marketplaceID, code, option)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// Matches lists the matches of a marketplace. Products of sites the actor
+// cannot see are left out (a match of only such products is left out whole).
+func (s *Service) Matches(ctx context.Context, a access.Actor, marketplace string) ([]Match, error) {
+	if _, err := s.Marketplace(ctx, marketplace); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT pm.product_code, pm.option_text, pm.product_id, p.name, p.site, pm.count
 		FROM product_matches pm JOIN marketplaces m ON m.id = pm.marketplace_id JOIN products p ON p.id = pm.product_id
 		WHERE m.code = $1 ORDER BY pm.product_code, pm.option_text, pm.product_id`, marketplace)
 	if err != nil {
@@ -94,10 +159,13 @@ func (s *Service) Matches(ctx context.Context, marketplace string) ([]Match, err
 	defer rows.Close()
 	out := []Match{}
 	for rows.Next() {
-		var code, opt string
+		var code, opt, site string
 		var it MatchItem
-		if err := rows.Scan(&code, &opt, &it.ProductID, &it.Name, &it.Count); err != nil {
+		if err := rows.Scan(&code, &opt, &it.ProductID, &it.Name, &site, &it.Count); err != nil {
 			return nil, err
+		}
+		if !a.CanRead(site) {
+			continue
 		}
 		if n := len(out); n > 0 && out[n-1].ProductCode == code && out[n-1].Option == opt {
 			out[n-1].Items = append(out[n-1].Items, it)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -35,6 +36,9 @@ type Service struct {
 	// Lease is how long a running import session stays this process's
 	// without renewal (0: DefaultLease); see session.go.
 	Lease time.Duration
+	// Catalog answers whether the actor may see a product (a match may name
+	// only those); when nil, one over DB is used.
+	Catalog *catalog.Service
 }
 
 func canWrite(a access.Actor) error {

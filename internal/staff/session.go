@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"runtime"
 	"strings"
 	"time"
 
@@ -44,36 +45,84 @@ func hashToken(tok string) string {
 // password, so that timing does not tell which logins exist.
 var dummyHash, _ = HashPassword("orderdesk-dummy-password")
 
+// ErrBusy answers a login that waited too long for a free password check.
+var ErrBusy = apperr.New(apperr.TooMany, "로그인 요청이 몰려 있습니다. 잠시 후 다시 시도해 주세요.", "Too many logins at once; try again in a moment.")
+
+// normalizeLogin is the login as accounts are created with it: the lookup and
+// the throttle see " kim" and "kim\t" as "kim".
+func normalizeLogin(login string) string { return strings.TrimSpace(login) }
+
+// checkPassword runs one password check when one of MaxPasswordChecks is
+// free: each holds 19 MiB, so a burst of logins must not run them all at
+// once. A login waits at most PasswordCheckWait (then ErrBusy) or until its
+// request ends.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	s.gateOnce.Do(func() {
+		n := s.MaxPasswordChecks
+		if n < 1 {
+			n = 2 * runtime.GOMAXPROCS(0)
+		}
+		s.gate = make(chan struct{}, n)
+	})
+	wait := s.PasswordCheckWait
+	if wait <= 0 {
+		wait = 5 * time.Second
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case s.gate <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-timer.C:
+		return false, ErrBusy
+	}
+	defer func() { <-s.gate }()
+	check := s.PasswordCheck
+	if check == nil {
+		check = CheckPassword
+	}
+	return check(hash, password)
+}
+
 // Login checks a login and password and opens a console session. It returns
-// the session token to put in the cookie.
+// the session token to put in the cookie. The attempt is counted by the
+// throttle before the password is checked and forgotten when it succeeds.
 func (s *Service) Login(ctx context.Context, login, password, ip, userAgent string) (string, Staff, error) {
+	login = normalizeLogin(login)
 	now := s.Now()
-	if s.Throttle != nil && s.Throttle.Blocked(login, ip, now) {
-		return "", Staff{}, ErrThrottled
+	var res *Reservation
+	if s.Throttle != nil {
+		r, ok := s.Throttle.Reserve(login, ip, now)
+		if !ok {
+			return "", Staff{}, ErrThrottled
+		}
+		res = r
 	}
 	var hash string
 	var disabled bool
 	var id int64
-	err := s.DB.Read().QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM staff WHERE login = $1`, strings.TrimSpace(login)).Scan(&id, &hash, &disabled)
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM staff WHERE login = $1`, login).Scan(&id, &hash, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
-		_, _ = CheckPassword(dummyHash, password)
-		s.fail(login, ip, now)
+		if _, err := s.checkPassword(ctx, dummyHash, password); err != nil {
+			res.Cancel()
+			return "", Staff{}, err
+		}
 		return "", Staff{}, ErrBadCredentials
 	}
 	if err != nil {
+		res.Cancel()
 		return "", Staff{}, err
 	}
-	ok, err := CheckPassword(hash, password)
+	ok, err := s.checkPassword(ctx, hash, password)
 	if err != nil {
+		res.Cancel()
 		return "", Staff{}, err
 	}
 	if !ok || disabled {
-		s.fail(login, ip, now)
 		return "", Staff{}, ErrBadCredentials
 	}
-	if s.Throttle != nil {
-		s.Throttle.Succeed(login)
-	}
+	res.Succeed()
 	st, err := s.ByID(ctx, id)
 	if err != nil {
 		return "", Staff{}, err
@@ -91,12 +140,6 @@ func (s *Service) Login(ctx context.Context, login, password, ip, userAgent stri
 		return "", Staff{}, err
 	}
 	return tok, st, nil
-}
-
-func (s *Service) fail(login, ip string, now time.Time) {
-	if s.Throttle != nil {
-		s.Throttle.Fail(login, ip, now)
-	}
 }
 
 func (s *Service) ttl() time.Duration {
@@ -147,7 +190,7 @@ func (s *Service) Logout(ctx context.Context, a access.Actor, token string) erro
 // returns it; only its hash is stored. A staff member may make tokens for
 // itself; a super_admin for anyone.
 func (s *Service) CreateToken(ctx context.Context, a access.Actor, login, name string) (string, error) {
-	st, err := s.ByLogin(ctx, strings.TrimSpace(login))
+	st, err := s.ByLogin(ctx, normalizeLogin(login))
 	if err != nil {
 		return "", err
 	}

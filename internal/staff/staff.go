@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -50,6 +51,17 @@ type Service struct {
 	Throttle *Throttle
 	// SessionTTL is how long a console session lasts without use (default 12h).
 	SessionTTL time.Duration
+	// MaxPasswordChecks bounds the password checks running at once (each
+	// argon2id check holds 19 MiB); default 2 × GOMAXPROCS.
+	MaxPasswordChecks int
+	// PasswordCheckWait is how long a login waits for a free check before it
+	// is answered ErrBusy (default 5s).
+	PasswordCheckWait time.Duration
+	// PasswordCheck checks a password against its hash; nil is CheckPassword.
+	PasswordCheck func(hash, password string) (bool, error)
+
+	gateOnce sync.Once
+	gate     chan struct{}
 }
 
 var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$`)
@@ -63,7 +75,7 @@ func (s *Service) Create(ctx context.Context, a access.Actor, in NewStaff) (Staf
 	if err := a.RequireSuper(); err != nil {
 		return Staff{}, err
 	}
-	in.Login = strings.TrimSpace(in.Login)
+	in.Login = normalizeLogin(in.Login)
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
 		in.Name = in.Login

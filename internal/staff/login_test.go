@@ -1,0 +1,168 @@
+package staff_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
+	"github.com/orderdesk/orderdesk/internal/staff"
+)
+
+const goodPassword = "correct horse battery"
+
+func viewer(t *testing.T, svc *staff.Service, login string) {
+	t.Helper()
+	if _, err := svc.Create(context.Background(), access.System(), staff.NewStaff{Login: login, Password: goodPassword, Role: access.Viewer, Sites: []string{"malgn"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countChecks makes svc count its password checks.
+func countChecks(svc *staff.Service) *atomic.Int64 {
+	var n atomic.Int64
+	svc.PasswordCheck = func(hash, pw string) (bool, error) {
+		n.Add(1)
+		return staff.CheckPassword(hash, pw)
+	}
+	return &n
+}
+
+// 30 wrong logins at once: the attempt is counted before the check, so at
+// most five passwords are checked and the rest are refused.
+func TestConcurrentWrongLoginsCheckAtMostFive(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		svc, _ := setup(t, db)
+		svc.MaxPasswordChecks = 64
+		viewer(t, svc, "aview")
+		checks := countChecks(svc)
+		var wg sync.WaitGroup
+		var throttled, bad atomic.Int64
+		for i := 0; i < 30; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				_, _, err := svc.Login(context.Background(), "aview", "wrong password", fmt.Sprintf("10.0.1.%d", i), "t")
+				switch err {
+				case staff.ErrThrottled:
+					throttled.Add(1)
+				case staff.ErrBadCredentials:
+					bad.Add(1)
+				default:
+					t.Errorf("login: %v", err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if checks.Load() > 5 || bad.Load() > 5 || throttled.Load() < 25 {
+			t.Fatalf("30 concurrent wrong logins: %d password checks, %d wrong, %d throttled; want ≤ 5 checks, the rest throttled",
+				checks.Load(), bad.Load(), throttled.Load())
+		}
+	})
+}
+
+// Leading or trailing whitespace is the same login: once "aview" is locked,
+// " aview" and "aview\t" are refused without a password check.
+func TestWhitespaceLoginsShareTheLock(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		svc, _ := setup(t, db)
+		viewer(t, svc, "aview")
+		ctx := context.Background()
+		if _, _, err := svc.Login(ctx, " aview\t", goodPassword, "10.0.2.1", "t"); err != nil {
+			t.Fatalf("login with surrounding whitespace and the right password: %v", err)
+		}
+		for i := 0; i < 5; i++ {
+			if _, _, err := svc.Login(ctx, "aview", "wrong password", fmt.Sprintf("10.0.2.%d", 10+i), "t"); err != staff.ErrBadCredentials {
+				t.Fatalf("wrong password %d: %v", i, err)
+			}
+		}
+		checks := countChecks(svc)
+		for i, login := range []string{" aview", "aview\t", "\u00a0aview ", "aview\n"} {
+			if _, _, err := svc.Login(ctx, login, goodPassword, fmt.Sprintf("10.0.2.%d", 50+i), "t"); err != staff.ErrThrottled {
+				t.Errorf("login %q on a locked account: %v, want throttled", login, err)
+			}
+		}
+		if checks.Load() != 0 {
+			t.Fatalf("%d passwords checked on a locked account", checks.Load())
+		}
+	})
+}
+
+// No more than MaxPasswordChecks checks run at once; a login that waits too
+// long is answered ErrBusy and does not count as a failure.
+func TestPasswordChecksAreBounded(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		svc, _ := setup(t, db)
+		svc.MaxPasswordChecks = 2
+		svc.PasswordCheckWait = time.Minute
+		var running, most, total atomic.Int64
+		svc.PasswordCheck = func(hash, pw string) (bool, error) {
+			n := running.Add(1)
+			for {
+				m := most.Load()
+				if n <= m || most.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			total.Add(1)
+			time.Sleep(20 * time.Millisecond)
+			running.Add(-1)
+			return false, nil
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 12; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				// Different logins and addresses: the throttle lets all in.
+				_, _, err := svc.Login(context.Background(), fmt.Sprintf("user%d", i), "pw", fmt.Sprintf("10.0.3.%d", i), "t")
+				if err != staff.ErrBadCredentials {
+					t.Errorf("login %d: %v", i, err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if total.Load() != 12 || most.Load() > 2 {
+			t.Fatalf("%d checks, at most %d at once; want 12, at most 2", total.Load(), most.Load())
+		}
+
+		// One check holds the only slot: the next login waits, then is busy.
+		svc2 := &staff.Service{DB: db, Now: time.Now, Throttle: staff.NewThrottle(), MaxPasswordChecks: 1, PasswordCheckWait: 200 * time.Millisecond}
+		viewer(t, svc2, "bview")
+		release := make(chan struct{})
+		entered := make(chan struct{}, 1)
+		svc2.PasswordCheck = func(hash, pw string) (bool, error) {
+			entered <- struct{}{}
+			<-release
+			return false, nil
+		}
+		done := make(chan error, 1)
+		go func() { _, _, err := svc2.Login(context.Background(), "someone", "pw", "10.0.4.1", "t"); done <- err }()
+		<-entered
+		if _, _, err := svc2.Login(context.Background(), "bview", goodPassword, "10.0.4.2", "t"); !errors.Is(err, staff.ErrBusy) {
+			t.Fatalf("login while the only check is taken: %v, want busy", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		if _, _, err := svc2.Login(ctx, "bview", goodPassword, "10.0.4.2", "t"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("login of a cancelled request: %v", err)
+		}
+		close(release)
+		<-done
+		svc2.PasswordCheck = nil
+		// The busy and cancelled attempts were not counted: four wrong
+		// passwords still leave the fifth try to the right one.
+		for i := 0; i < 4; i++ {
+			_, _, _ = svc2.Login(context.Background(), "bview", "wrong password", "10.0.4.3", "t")
+		}
+		if _, _, err := svc2.Login(context.Background(), "bview", goodPassword, "10.0.4.2", "t"); err != nil {
+			t.Fatalf("right password after 4 wrong and 2 unchecked tries: %v", err)
+		}
+	})
+}
