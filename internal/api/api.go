@@ -76,6 +76,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "POST /api/v1/orders/{order_no}/confirm-deposit", s.confirmDeposit)
 	s.route(mux, "POST /api/v1/orders/{order_no}/cancel", s.cancelOrder)
 	s.route(mux, "GET /api/v1/orders/{order_no}/transactions", s.orderTransactions)
+	s.route(mux, "PUT /api/v1/enrollments/{id}/progress", s.putProgress)
 	mux.HandleFunc("POST /api/v1/webhooks/{gateway}", s.webhook)
 	s.route(mux, "POST /api/v1/refunds", s.requestRefund)
 	s.route(mux, "GET /api/v1/refunds", s.listRefunds)

@@ -166,3 +166,18 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
+
+// putProgress records a learner's study of one enrollment:
+// {"hours": 7.5} or {"sessions": 3}.
+func (s *Server) putProgress(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, nil, apperr.New(apperr.NotFound, "없는 수강정보입니다.", "No such enrollment.")
+	}
+	var in order.ProgressInput
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.Orders.SetProgress(r.Context(), a, id, in)
+	return http.StatusOK, out, err
+}

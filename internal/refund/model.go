@@ -3,6 +3,7 @@ package refund
 import (
 	"time"
 
+	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 )
 
@@ -110,6 +111,10 @@ type Estimate struct {
 	ByDays     *Quote `json:"by_days,omitempty"`
 	ByProgress *Quote `json:"by_progress,omitempty"`
 	ByPolicy   *Quote `json:"by_policy,omitempty"`
+	// Progress is what the learner's enrollment has recorded; ProgressNote
+	// says why there is no 학습시간 기준 figure when there is none.
+	Progress     *order.Progress `json:"progress,omitempty"`
+	ProgressNote string          `json:"progress_note,omitempty"`
 }
 
 // Filter is 환불관리's search form.
