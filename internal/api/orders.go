@@ -10,6 +10,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
@@ -140,7 +141,8 @@ func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request) {
 		var f order.Filter
 		if f, err = order.ParseFilter(r.URL.Query()); err == nil {
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			w.Header().Set("Content-Disposition", `attachment; filename="orders.xlsx"`)
+			n := export.OrderListName(f, kst.Day(s.Orders.Now()))
+			web.Attachment(w, n.Korean, n.ASCII)
 			err = export.OrderList(r.Context(), s.Orders, a, f, w)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
@@ -100,7 +101,8 @@ func (s *Server) exportRefunds(w http.ResponseWriter, r *http.Request) {
 		var f refund.Filter
 		if f, err = refundFilter(r); err == nil {
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			w.Header().Set("Content-Disposition", `attachment; filename="refunds.xlsx"`)
+			n := export.RefundListName(f, kst.Day(s.Refunds.Now()))
+			web.Attachment(w, n.Korean, n.ASCII)
 			err = export.RefundList(r.Context(), s.Refunds, a, f, w)
 		}
 	}

@@ -92,6 +92,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /orders/export.xlsx", s.ordersExport)
 	s.page(mux, "GET /orders/{no}", s.orderDetail)
 	s.page(mux, "GET /orders/{no}/print", s.orderPrint)
+	s.page(mux, "GET /orders/{no}/export.xlsx", s.orderExport)
 	s.page(mux, "GET /orders/{no}/transactions", s.orderTransactions)
 	s.page(mux, "GET /orders/{no}/confirm-deposit", s.orderConfirmDepositAsk)
 	s.page(mux, "POST /orders/{no}/confirm-deposit", s.orderConfirmDeposit)

@@ -9,6 +9,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
@@ -205,7 +206,8 @@ func (s *Server) marketExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="marketplace-orders.xlsx"`)
+	n := export.MarketOrdersName(f, kst.Day(s.Orders.Now()))
+	web.Attachment(w, n.Korean, n.ASCII)
 	if err := export.MarketOrders(r.Context(), s.Market, actorOf(r), f, w); err != nil {
 		s.Log.ErrorContext(r.Context(), "export", "err", err)
 	}
@@ -223,7 +225,8 @@ func (s *Server) marketImportErrors(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="import-errors.xlsx"`)
+	n := export.ImportErrorsName(id, kst.Day(s.Orders.Now()))
+	web.Attachment(w, n.Korean, n.ASCII)
 	if err := export.ImportErrors(imp.Errors, w); err != nil {
 		s.Log.ErrorContext(r.Context(), "export", "err", err)
 	}
