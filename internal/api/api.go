@@ -83,6 +83,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/refunds/export.xlsx", s.exportRefunds)
 	s.route(mux, "POST /api/v1/refunds/quote", s.quoteRefund)
 	s.route(mux, "GET /api/v1/refunds/{id}", s.getRefund)
+	s.route(mux, "PATCH /api/v1/refunds/{id}", s.patchRefund)
 	s.route(mux, "POST /api/v1/refunds/{id}/complete", s.completeRefund)
 	s.route(mux, "POST /api/v1/refunds/{id}/deny", s.denyRefund)
 	s.route(mux, "POST /api/v1/settlement/evaluate", s.evaluateFormula)

@@ -126,6 +126,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /refunds/{id}", s.refundDetail)
 	s.page(mux, "POST /refunds/{id}/complete", s.refundComplete)
 	s.page(mux, "POST /refunds/{id}/deny", s.refundDeny)
+	s.page(mux, "POST /refunds/{id}/edit", s.refundEdit)
 	for _, m := range menu {
 		for _, it := range m.Items {
 			if it.Pending {

@@ -156,6 +156,9 @@ func (s *Server) marketOrders(w http.ResponseWriter, r *http.Request) {
 func (s *Server) marketOrdersPage(w http.ResponseWriter, r *http.Request, status int, prev *market.Preview, imp *market.Import, cause error) {
 	a := actorOf(r)
 	f, ferr := market.ParseFilter(r.URL.Query().Get)
+	if err := checkDates(r.URL.Query(), periodDates...); err != nil {
+		ferr = err
+	}
 	f.Params = pageOf(r)
 	if ferr != nil && cause == nil {
 		cause, status = ferr, http.StatusUnprocessableEntity
@@ -200,7 +203,11 @@ func (s *Server) marketImport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) marketExport(w http.ResponseWriter, r *http.Request) {
-	f, err := market.ParseFilter(r.URL.Query().Get)
+	err := checkDates(r.URL.Query(), periodDates...)
+	var f market.Filter
+	if err == nil {
+		f, err = market.ParseFilter(r.URL.Query().Get)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

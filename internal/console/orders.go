@@ -30,7 +30,11 @@ func orderNoOf(r *http.Request) (int64, error) {
 }
 
 func (s *Server) orders(w http.ResponseWriter, r *http.Request) {
-	f, err := order.ParseFilter(r.URL.Query())
+	err := checkDates(r.URL.Query(), orderDates...)
+	var f order.Filter
+	if err == nil {
+		f, err = order.ParseFilter(r.URL.Query())
+	}
 	if err != nil {
 		s.render(w, r, http.StatusUnprocessableEntity, "orders", "주문목록", map[string]any{"Page": nil}, err)
 		return
@@ -47,7 +51,11 @@ func (s *Server) orders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ordersExport(w http.ResponseWriter, r *http.Request) {
-	f, err := order.ParseFilter(r.URL.Query())
+	err := checkDates(r.URL.Query(), orderDates...)
+	var f order.Filter
+	if err == nil {
+		f, err = order.ParseFilter(r.URL.Query())
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/export"
@@ -46,6 +47,11 @@ func reportParams(r *http.Request) (kind, from, to string) {
 func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 	kind, from, to := reportParams(r)
 	data := map[string]any{"Kind": kind, "From": from, "To": to, "Shortcuts": shortcuts(time.Now()), "Marketplace": r.URL.Query().Get("marketplace")}
+	if err := checkDates(url.Values{"from": {from}, "to": {to}}, periodDates...); err != nil {
+		data["Marketplaces"], _ = s.Market.Marketplaces(r.Context())
+		s.render(w, r, http.StatusUnprocessableEntity, "reports", "정산통계", data, err)
+		return
+	}
 	var err error
 	switch kind {
 	case "product":
@@ -68,6 +74,10 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) reportExport(w http.ResponseWriter, r *http.Request) {
 	kind, from, to := reportParams(r)
+	if err := checkDates(url.Values{"from": {from}, "to": {to}}, periodDates...); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	title, en := "판매처별정산통계", "by-marketplace"
 	switch kind {
 	case "daily":

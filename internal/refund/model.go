@@ -99,7 +99,9 @@ type Refund struct {
 	RequestedAt  time.Time  `json:"requested_at"`
 	CompletedAt  *time.Time `json:"completed_at"`
 	NotifySMS    bool       `json:"notify_sms"`
-	ItemKind     string     `json:"item_kind"` // 상품구분 of the first item
+	SMSNote      string     `json:"sms_note,omitempty"` // why no SMS was sent, e.g. a landline
+	RefundAt     *time.Time `json:"refund_at"`          // 환불일시 as staff set it; completed_at when not set
+	ItemKind     string     `json:"item_kind"`          // 상품구분 of the first item
 	Refundable   int64      `json:"refundable"`
 	Items        []Item     `json:"items,omitempty"`
 	Estimate     *Estimate  `json:"estimate,omitempty"`

@@ -20,22 +20,25 @@ import (
 
 const columns = `r.id, o.order_no, r.site, o.title, o.buyer_login, o.buyer_name, o.total, o.method, r.status, r.reason, r.method,
 	r.bank_name, r.bank_account, r.bank_holder, r.kind, r.amount, r.memo, r.deny_reason, r.gateway_error, r.handled_by, r.requested_by,
-	r.requested_at, r.completed_at, r.notify_sms,
+	r.requested_at, r.completed_at, r.notify_sms, r.refund_at, r.sms_note,
 	COALESCE((SELECT MIN(i.kind) FROM refund_items ri JOIN order_items i ON i.id = ri.item_id WHERE ri.refund_id = r.id), '')`
 
 func (s *Service) scan(row interface{ Scan(...any) error }) (Refund, int64, error) {
 	var r Refund
 	var orderID int64
-	var completed sql.NullTime
+	var completed, refundAt sql.NullTime
 	var acct string
 	err := row.Scan(&r.ID, &r.OrderNo, &r.Site, &r.Title, &r.MemberLogin, &r.BuyerName, &r.OrderTotal, &r.PayMethod, &r.Status, &r.Reason,
 		&r.Method, &r.Bank.Name, &acct, &r.Bank.Holder, &r.Kind, &r.Amount, &r.Memo, &r.DenyReason, &r.GatewayError, &r.HandledBy,
-		&r.RequestedBy, &r.RequestedAt, &completed, &r.NotifySMS, &r.ItemKind, &orderID)
+		&r.RequestedBy, &r.RequestedAt, &completed, &r.NotifySMS, &refundAt, &r.SMSNote, &r.ItemKind, &orderID)
 	if err != nil {
 		return r, 0, err
 	}
 	if completed.Valid {
 		r.CompletedAt = &completed.Time
+	}
+	if refundAt.Valid {
+		r.RefundAt = &refundAt.Time
 	}
 	if acct != "" {
 		plain, err := s.Box.Open(acct)
