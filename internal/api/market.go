@@ -8,6 +8,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
@@ -118,7 +119,8 @@ func (s *Server) exportMarketOrders(w http.ResponseWriter, r *http.Request) {
 		var f market.Filter
 		if f, err = market.ParseFilter(r.URL.Query().Get); err == nil {
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			w.Header().Set("Content-Disposition", `attachment; filename="marketplace-orders.xlsx"`)
+			n := export.MarketOrdersName(f, kst.Day(s.Orders.Now()))
+			web.Attachment(w, n.Korean, n.ASCII)
 			err = export.MarketOrders(r.Context(), s.Market, a, f, w)
 		}
 	}
@@ -135,7 +137,8 @@ func (s *Server) importErrors(w http.ResponseWriter, r *http.Request) {
 			var imp market.Import
 			if imp, err = s.Market.GetImport(r.Context(), id); err == nil {
 				w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-				w.Header().Set("Content-Disposition", `attachment; filename="import-errors.xlsx"`)
+				n := export.ImportErrorsName(id, kst.Day(s.Orders.Now()))
+				web.Attachment(w, n.Korean, n.ASCII)
 				err = export.ImportErrors(imp.Errors, w)
 			}
 		} else {

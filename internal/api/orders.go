@@ -10,6 +10,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
@@ -140,7 +141,8 @@ func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request) {
 		var f order.Filter
 		if f, err = order.ParseFilter(r.URL.Query()); err == nil {
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			w.Header().Set("Content-Disposition", `attachment; filename="orders.xlsx"`)
+			n := export.OrderListName(f, kst.Day(s.Orders.Now()))
+			web.Attachment(w, n.Korean, n.ASCII)
 			err = export.OrderList(r.Context(), s.Orders, a, f, w)
 		}
 	}
@@ -165,4 +167,19 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// putProgress records a learner's study of one enrollment:
+// {"hours": 7.5} or {"sessions": 3}.
+func (s *Server) putProgress(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, nil, apperr.New(apperr.NotFound, "없는 수강정보입니다.", "No such enrollment.")
+	}
+	var in order.ProgressInput
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.Orders.SetProgress(r.Context(), a, id, in)
+	return http.StatusOK, out, err
 }

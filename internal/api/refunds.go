@@ -8,6 +8,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
@@ -84,13 +85,27 @@ func (s *Server) denyRefund(r *http.Request, a access.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var in struct {
-		Reason string `json:"reason"`
-	}
+	var in refund.DenyInput
 	if err := web.DecodeJSON(nil, r, &in); err != nil {
 		return 0, nil, err
 	}
-	out, err := s.Refunds.Deny(r.Context(), a, id, in.Reason)
+	out, err := s.Refunds.Deny(r.Context(), a, id, in)
+	return http.StatusOK, out, err
+}
+
+// patchRefund corrects 환불방법, bank details and 환불일시 of a request that is
+// not completed: a JSON merge patch of method, bank {name, account, holder}
+// and refund_at.
+func (s *Server) patchRefund(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := refundID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in refund.Correction
+	if err := web.DecodeJSON(nil, r, &in); err != nil {
+		return 0, nil, err
+	}
+	out, err := s.Refunds.Correct(r.Context(), a, id, in)
 	return http.StatusOK, out, err
 }
 
@@ -100,7 +115,8 @@ func (s *Server) exportRefunds(w http.ResponseWriter, r *http.Request) {
 		var f refund.Filter
 		if f, err = refundFilter(r); err == nil {
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			w.Header().Set("Content-Disposition", `attachment; filename="refunds.xlsx"`)
+			n := export.RefundListName(f, kst.Day(s.Refunds.Now()))
+			web.Attachment(w, n.Korean, n.ASCII)
 			err = export.RefundList(r.Context(), s.Refunds, a, f, w)
 		}
 	}

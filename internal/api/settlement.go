@@ -8,6 +8,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/settlement"
 )
@@ -112,6 +113,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	}
 	var v any
 	var err error
+	title := map[string]string{"daily-summary": "당일판매분요약표", "by-marketplace": "판매처별정산통계", "by-product": "판매처상품매출통계"}[name]
 	write := func() error { return nil }
 	switch name {
 	case "daily-summary", "by-marketplace":
@@ -122,7 +124,6 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		var rep settlement.Report[settlement.MarketRow]
 		rep, err = s.Settle.ByMarketplace(r.Context(), from, to)
 		v = rep
-		title := map[string]string{"daily-summary": "당일판매분요약표", "by-marketplace": "판매처별정산통계"}[name]
 		write = func() error { return export.MarketReport(rep, title, w) }
 	case "by-product":
 		var rep settlement.Report[settlement.ProductRow]
@@ -138,7 +139,8 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	}
 	if xlsx {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.xlsx"`)
+		n := export.ReportName(title, name, from, to, q.Get("marketplace"), kst.Day(s.Orders.Now()))
+		web.Attachment(w, n.Korean, n.ASCII)
 		if err := write(); err != nil {
 			s.Log.ErrorContext(r.Context(), "report export", "err", err)
 		}

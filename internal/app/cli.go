@@ -43,7 +43,7 @@ Commands:
   settlement eval --formula F --vars JSON
                                    print the value of a settlement formula for those variables
   refund quote --policy P --amount A [--total-days N --elapsed-days E] [--total-units U --used-units V]
-               [--months M --current-month K]
+               [--unit hours|sessions] [--months M --current-month K]
                                    print, as JSON, the refund and deduction the policy gives
 
 Every command takes --db DSN (ORDERDESK_DB): sqlite:PATH (default sqlite:orderdesk.db)
@@ -61,8 +61,9 @@ func refundQuote(args []string, stdout io.Writer) error {
 	fs.Int64Var(&in.Amount, "amount", 0, "paid amount in won")
 	fs.IntVar(&in.TotalDays, "total-days", 0, "days of the period (with --months over 1: of the current month)")
 	fs.IntVar(&in.ElapsedDays, "elapsed-days", 0, "days passed")
-	fs.IntVar(&in.TotalUnits, "total-units", 0, "hours or sessions in all")
-	fs.IntVar(&in.UsedUnits, "used-units", 0, "hours studied or sessions opened")
+	fs.Var(&in.TotalUnits, "total-units", "hours or sessions in all (fractions allowed, e.g. 30 or 22.5)")
+	fs.Var(&in.UsedUnits, "used-units", "hours studied or sessions opened (fractions allowed, e.g. 7.5)")
+	fs.StringVar(&in.Unit, "unit", "", "hours or sessions: how the line names the units")
 	fs.IntVar(&in.Months, "months", 0, "billing period in months")
 	fs.IntVar(&in.CurrentMonth, "current-month", 0, "the month now running, from 1")
 	if err := fs.Parse(args); err != nil {

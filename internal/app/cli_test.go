@@ -65,6 +65,15 @@ func TestCLIRefundQuote(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"refund":220865`) || !strings.Contains(out, `"deduction":59135`) {
 		t.Fatalf("quote = %d %q %q", code, out, errs)
 	}
+	// Fractional study hours: 7.5 of 30 hours.
+	code, out, errs = runCLI(t, nil, "refund", "quote", "--policy", "by_progress", "--amount", "280000", "--used-units", "7.5", "--total-units", "30", "--unit", "hours")
+	if code != 0 || !strings.Contains(out, `"deduction":70000`) || !strings.Contains(out, "30시간 중 7.5시간 (25.00%)") {
+		t.Fatalf("fractional quote = %d %q %q", code, out, errs)
+	}
+	code, _, errs = runCLI(t, nil, "refund", "quote", "--policy", "by_progress", "--amount", "1", "--used-units", "7.5555", "--total-units", "30")
+	if code != 2 || !strings.Contains(errs, "used-units") {
+		t.Fatalf("four decimals = %d %q", code, errs)
+	}
 	code, _, errs = runCLI(t, nil, "refund", "quote", "--policy", "kind", "--amount", "1")
 	if code != 2 || !strings.Contains(errs, "policy") {
 		t.Fatalf("bad policy = %d %q", code, errs)

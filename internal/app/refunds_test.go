@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -73,6 +74,61 @@ func TestRefundAPIAndVerify(t *testing.T) {
 		var out bytes.Buffer
 		if err := e.app.Verify(context.Background(), &out); err != nil {
 			t.Fatalf("verify: %v\n%s", err, out.String())
+		}
+	})
+}
+
+// Fractional study hours through the API: the quote and the recorded progress.
+func TestStudyProgressAPI(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, memberID, _ := demoEnv(t, e)
+		q := e.do("POST", "/api/v1/refunds/quote", tok, `{"policy":"by_progress","amount":280000,"total_units":30,"used_units":7.5,"unit":"hours"}`)
+		if q.Status != 200 || q.json(t)["deduction"].(float64) != 70000 || !strings.Contains(q.json(t)["line"].(string), "30시간 중 7.5시간") {
+			t.Fatalf("fractional quote = %d %s", q.Status, q.Body)
+		}
+		if r := e.do("POST", "/api/v1/refunds/quote", tok, `{"policy":"by_progress","amount":1,"total_units":30,"used_units":7.12345}`); r.Status != 422 {
+			t.Fatalf("five decimals = %d %s", r.Status, r.Body)
+		}
+		course := e.do("POST", "/api/v1/products", tok, map[string]any{"site": "malgn", "kind": "course", "name": "30시간 과정", "sale_price": 90000,
+			"delivery": "online", "schedule": "always_open", "access_days": 90, "study_hours": 30})
+		if course.Status != 201 {
+			t.Fatalf("course = %d %s", course.Status, course.Body)
+		}
+		placed := e.do("POST", "/api/v1/orders", tok, map[string]any{"site": "malgn", "member_id": memberID, "payment_method": "bank_deposit",
+			"items": []map[string]any{{"product_id": course.json(t)["id"], "qty": 1}}}).json(t)
+		no := strconv.FormatInt(int64(placed["order_no"].(float64)), 10)
+		if r := e.do("POST", "/api/v1/orders/"+no+"/confirm-deposit", tok, nil); r.Status != 200 {
+			t.Fatalf("confirm = %d %s", r.Status, r.Body)
+		}
+		item := e.do("GET", "/api/v1/orders/"+no, tok, nil).json(t)["items"].([]any)[0].(map[string]any)
+		enr := fmt.Sprintf("/api/v1/enrollments/%v/progress", item["enrollment_id"])
+		for body, want := range map[string]int{`{"hours": 30.5}`: 422, `{"hours": 1, "sessions": 1}`: 422, `{}`: 422, `{"hours": "7.5"}`: 422, `{"minutes": 5}`: 422} {
+			if r := e.do("PUT", enr, tok, body); r.Status != want {
+				t.Errorf("%s = %d %s, want %d", body, r.Status, r.Body, want)
+			}
+		}
+		if r := e.do("PUT", "/api/v1/enrollments/999999/progress", tok, `{"hours": 1}`); r.Status != 404 {
+			t.Fatalf("unknown enrollment = %d", r.Status)
+		}
+		if r := e.do("POST", "/api/v1/sites", tok, map[string]any{"code": "other", "name": "다른 사이트"}); r.Status != 201 {
+			t.Fatalf("site = %d %s", r.Status, r.Body)
+		}
+		other := e.staffToken("ba", access.SiteAdmin, "other")
+		if r := e.do("PUT", enr, other, `{"hours": 1}`); r.Status != 404 && r.Status != 403 {
+			t.Fatalf("another site's admin = %d %s", r.Status, r.Body)
+		}
+		r := e.do("PUT", enr, tok, `{"hours": 7.5}`)
+		if r.Status != 200 {
+			t.Fatalf("progress = %d %s", r.Status, r.Body)
+		}
+		if p := r.json(t)["progress"].(map[string]any); p["studied"].(float64) != 7.5 || p["unit"] != "hours" || p["total_hours"].(float64) != 30 {
+			t.Fatalf("progress = %s", r.Body)
+		}
+		req := e.do("POST", "/api/v1/refunds", tok, map[string]any{"order_no": placed["order_no"], "item_ids": []any{item["item_id"]},
+			"method": "bank_transfer", "bank": map[string]string{"name": "국민은행", "account": "123-45-678901", "holder": "홍길금2"}})
+		est := req.json(t)["estimate"].(map[string]any)["by_progress"].(map[string]any)
+		if est["deduction"].(float64) != 22500 || !strings.Contains(est["line"].(string), "30시간 중 7.5시간 (25.00%)") {
+			t.Fatalf("estimate = %v", est)
 		}
 	})
 }

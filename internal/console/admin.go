@@ -5,6 +5,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
@@ -89,6 +90,11 @@ func (s *Server) staffDisable(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if err := checkDates(q, periodDates...); err != nil {
+		empty := paging.Page[audit.Entry]{Page: 1, PerPage: paging.DefaultPerPage}
+		s.render(w, r, http.StatusUnprocessableEntity, "audit", "감사 로그", map[string]any{"Page": empty, "Pager": pagerOf(empty, q)}, err)
+		return
+	}
 	page, err := s.Audit.List(r.Context(), actorOf(r), audit.Filter{From: q.Get("from"), To: q.Get("to"), Entity: q.Get("entity"),
 		EntityID: q.Get("entity_id"), Actor: q.Get("actor"), Action: q.Get("action"), Params: pageOf(r)})
 	if err != nil {

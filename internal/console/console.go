@@ -98,6 +98,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /orders/export.xlsx", s.ordersExport)
 	s.page(mux, "GET /orders/{no}", s.orderDetail)
 	s.page(mux, "GET /orders/{no}/print", s.orderPrint)
+	s.page(mux, "GET /orders/{no}/export.xlsx", s.orderExport)
 	s.page(mux, "GET /orders/{no}/transactions", s.orderTransactions)
 	s.page(mux, "GET /orders/{no}/confirm-deposit", s.orderConfirmDepositAsk)
 	s.page(mux, "POST /orders/{no}/confirm-deposit", s.orderConfirmDeposit)
@@ -131,6 +132,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /refunds/{id}", s.refundDetail)
 	s.page(mux, "POST /refunds/{id}/complete", s.refundComplete)
 	s.page(mux, "POST /refunds/{id}/deny", s.refundDeny)
+	s.page(mux, "POST /refunds/{id}/edit", s.refundEdit)
 	for _, m := range menu {
 		for _, it := range m.Items {
 			if it.Pending {

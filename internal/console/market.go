@@ -9,6 +9,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
@@ -155,6 +156,9 @@ func (s *Server) marketOrders(w http.ResponseWriter, r *http.Request) {
 func (s *Server) marketOrdersPage(w http.ResponseWriter, r *http.Request, status int, prev *market.Preview, imp *market.Import, cause error) {
 	a := actorOf(r)
 	f, ferr := market.ParseFilter(r.URL.Query().Get)
+	if err := checkDates(r.URL.Query(), periodDates...); err != nil {
+		ferr = err
+	}
 	f.Params = pageOf(r)
 	if ferr != nil && cause == nil {
 		cause, status = ferr, http.StatusUnprocessableEntity
@@ -199,13 +203,18 @@ func (s *Server) marketImport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) marketExport(w http.ResponseWriter, r *http.Request) {
-	f, err := market.ParseFilter(r.URL.Query().Get)
+	err := checkDates(r.URL.Query(), periodDates...)
+	var f market.Filter
+	if err == nil {
+		f, err = market.ParseFilter(r.URL.Query().Get)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="marketplace-orders.xlsx"`)
+	n := export.MarketOrdersName(f, kst.Day(s.Orders.Now()))
+	web.Attachment(w, n.Korean, n.ASCII)
 	if err := export.MarketOrders(r.Context(), s.Market, actorOf(r), f, w); err != nil {
 		s.Log.ErrorContext(r.Context(), "export", "err", err)
 	}
@@ -223,7 +232,8 @@ func (s *Server) marketImportErrors(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="import-errors.xlsx"`)
+	n := export.ImportErrorsName(id, kst.Day(s.Orders.Now()))
+	web.Attachment(w, n.Korean, n.ASCII)
 	if err := export.ImportErrors(imp.Errors, w); err != nil {
 		s.Log.ErrorContext(r.Context(), "export", "err", err)
 	}

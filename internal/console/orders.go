@@ -9,6 +9,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
@@ -29,7 +30,11 @@ func orderNoOf(r *http.Request) (int64, error) {
 }
 
 func (s *Server) orders(w http.ResponseWriter, r *http.Request) {
-	f, err := order.ParseFilter(r.URL.Query())
+	err := checkDates(r.URL.Query(), orderDates...)
+	var f order.Filter
+	if err == nil {
+		f, err = order.ParseFilter(r.URL.Query())
+	}
 	if err != nil {
 		s.render(w, r, http.StatusUnprocessableEntity, "orders", "주문목록", map[string]any{"Page": nil}, err)
 		return
@@ -46,13 +51,18 @@ func (s *Server) orders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ordersExport(w http.ResponseWriter, r *http.Request) {
-	f, err := order.ParseFilter(r.URL.Query())
+	err := checkDates(r.URL.Query(), orderDates...)
+	var f order.Filter
+	if err == nil {
+		f, err = order.ParseFilter(r.URL.Query())
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="orders.xlsx"`)
+	n := export.OrderListName(f, kst.Day(s.Orders.Now()))
+	web.Attachment(w, n.Korean, n.ASCII)
 	if err := export.OrderList(r.Context(), s.Orders, actorOf(r), f, w); err != nil {
 		s.Log.ErrorContext(r.Context(), "export", "err", err)
 	}
@@ -99,6 +109,22 @@ func (s *Server) orderPrint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "order_print", "주문출력", v, nil)
+}
+
+// orderExport is the order page's EXCEL: the order, its items, 결제내역 and
+// shipping in one workbook.
+func (s *Server) orderExport(w http.ResponseWriter, r *http.Request) {
+	v, err := s.loadOrderView(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", web.XLSX)
+	n := export.OrderName(v.O.OrderNo, kst.Day(s.Orders.Now()))
+	web.Attachment(w, n.Korean, n.ASCII)
+	if err := export.Order(v.O, v.Txs, w); err != nil {
+		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	}
 }
 
 func (s *Server) orderTransactions(w http.ResponseWriter, r *http.Request) {

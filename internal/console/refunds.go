@@ -5,12 +5,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 	"github.com/orderdesk/orderdesk/internal/refund"
 )
 
@@ -22,6 +25,9 @@ func (s *Server) refunds(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, ferr := refund.ParseFilter(r.URL.Query().Get)
+	if err := checkDates(r.URL.Query(), refundDates...); err != nil {
+		ferr = err
+	}
 	f.Params = pageOf(r)
 	data := map[string]any{"Courses": courses.Items}
 	if ferr != nil {
@@ -40,13 +46,18 @@ func (s *Server) refunds(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) refundsExport(w http.ResponseWriter, r *http.Request) {
-	f, err := refund.ParseFilter(r.URL.Query().Get)
+	err := checkDates(r.URL.Query(), refundDates...)
+	var f refund.Filter
+	if err == nil {
+		f, err = refund.ParseFilter(r.URL.Query().Get)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="refunds.xlsx"`)
+	n := export.RefundListName(f, kst.Day(s.Refunds.Now()))
+	web.Attachment(w, n.Korean, n.ASCII)
 	if err := export.RefundList(r.Context(), s.Refunds, actorOf(r), f, w); err != nil {
 		s.Log.ErrorContext(r.Context(), "export", "err", err)
 	}
@@ -73,8 +84,10 @@ func (s *Server) refundForm(w http.ResponseWriter, r *http.Request, status int, 
 	if o.Gateway == "" {
 		method = refund.MethodBankTransfer
 	}
+	// After a refused submission the form keeps what was typed, except the
+	// account number, which is not sent back to the browser.
 	s.render(w, r, status, "refund_new", "환불신청", map[string]any{"O": o, "Selected": selected, "Method": cmp.Or(r.PostFormValue("method"), method),
-		"Reason": cmp.Or(r.PostFormValue("reason"), q.Get("reason"))}, cause)
+		"Reason": cmp.Or(r.PostFormValue("reason"), q.Get("reason")), "BankName": r.PostFormValue("bank_name"), "BankHolder": r.PostFormValue("bank_holder")}, cause)
 }
 
 func (s *Server) refundCreate(w http.ResponseWriter, r *http.Request) {
@@ -124,9 +137,58 @@ func (s *Server) refundPage(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	amount := r.PostFormValue("amount")
 	if amount == "" {
-		amount = strconv.FormatInt(rf.Refundable, 10)
+		amount = won.Number(rf.Refundable)
 	}
-	s.render(w, r, status, "refund", "환불관리", map[string]any{"R": rf, "O": o, "CanWrite": a.CanWrite(rf.Site), "Amount": amount}, cause)
+	// The correction form shows what is stored, or what was typed when it was refused.
+	edit := map[string]string{"method": rf.Method, "bank_name": rf.Bank.Name, "bank_holder": rf.Bank.Holder, "refund_at": ""}
+	if rf.RefundAt != nil {
+		edit["refund_at"] = rf.RefundAt.In(kst.Seoul).Format(localMinute)
+	}
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/edit") {
+		for k := range edit {
+			edit[k] = r.PostFormValue(k)
+		}
+	}
+	s.render(w, r, status, "refund", "환불관리", map[string]any{"R": rf, "O": o, "CanWrite": a.CanWrite(rf.Site), "Amount": amount, "Edit": edit,
+		"DenyReason": r.PostFormValue("deny_reason")}, cause)
+}
+
+// localMinute is the value of an <input type="datetime-local">.
+const localMinute = "2006-01-02T15:04"
+
+// refundEdit corrects 환불방법, 환불정보 and 환불일시 of a request that is not
+// completed. An empty account number keeps the stored one; an empty 환불일시
+// clears it.
+func (s *Server) refundEdit(w http.ResponseWriter, r *http.Request) {
+	id, err := idOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c := refund.Correction{Method: refund.Opt[string]{Set: true, Value: r.PostFormValue("method")}}
+	bank := refund.BankPatch{Name: refund.Opt[string]{Set: true, Value: r.PostFormValue("bank_name")},
+		Holder: refund.Opt[string]{Set: true, Value: r.PostFormValue("bank_holder")}}
+	if v := strings.TrimSpace(r.PostFormValue("bank_account")); v != "" {
+		bank.Account = refund.Opt[string]{Set: true, Value: v}
+	}
+	if c.Method.Value == refund.MethodBankTransfer {
+		c.Bank = refund.Opt[refund.BankPatch]{Set: true, Value: bank}
+	}
+	c.RefundAt.Set = true
+	if v := strings.TrimSpace(r.PostFormValue("refund_at")); v == "" {
+		c.RefundAt.Null = true
+	} else if t, perr := time.ParseInLocation(localMinute, v, kst.Seoul); perr == nil {
+		c.RefundAt.Value = t
+	} else {
+		s.refundPage(w, r, http.StatusUnprocessableEntity, &apperr.Error{Code: apperr.Invalid, Message: "환불일시를 2026-11-29 14:30처럼 적어 주세요.", English: "refund_at must be a date and time",
+			Fields: []apperr.FieldError{{Location: "refund_at", Message: "날짜와 시각을 적어 주세요.", English: "a date and time"}}})
+		return
+	}
+	if _, err := s.Refunds.Correct(r.Context(), actorOf(r), id, c); err != nil {
+		s.refundPage(w, r, web.Status(err), err)
+		return
+	}
+	redirect(w, r, "/refunds/"+strconv.FormatInt(id, 10), "환불정보를 고쳤습니다.")
 }
 
 func (s *Server) refundComplete(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +217,8 @@ func (s *Server) refundDeny(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.Refunds.Deny(r.Context(), actorOf(r), id, r.PostFormValue("deny_reason")); err != nil {
+	in := refund.DenyInput{Reason: r.PostFormValue("deny_reason"), NotifySMS: r.PostFormValue("deny_notify_sms") == "1"}
+	if _, err := s.Refunds.Deny(r.Context(), actorOf(r), id, in); err != nil {
 		s.refundPage(w, r, web.Status(err), err)
 		return
 	}

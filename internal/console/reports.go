@@ -47,6 +47,11 @@ func reportParams(r *http.Request) (kind, from, to string) {
 func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 	kind, from, to := reportParams(r)
 	data := map[string]any{"Kind": kind, "From": from, "To": to, "Shortcuts": shortcuts(time.Now()), "Marketplace": r.URL.Query().Get("marketplace")}
+	if err := checkDates(url.Values{"from": {from}, "to": {to}}, periodDates...); err != nil {
+		data["Marketplaces"], _ = s.Market.Marketplaces(r.Context())
+		s.render(w, r, http.StatusUnprocessableEntity, "reports", "정산통계", data, err)
+		return
+	}
 	var err error
 	switch kind {
 	case "product":
@@ -69,8 +74,20 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) reportExport(w http.ResponseWriter, r *http.Request) {
 	kind, from, to := reportParams(r)
+	if err := checkDates(url.Values{"from": {from}, "to": {to}}, periodDates...); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	title, en := "판매처별정산통계", "by-marketplace"
+	switch kind {
+	case "daily":
+		title, en = "당일판매분요약표", "daily-summary"
+	case "product":
+		title, en = "판매처상품매출통계", "by-product"
+	}
+	n := export.ReportName(title, en, from, to, r.URL.Query().Get("marketplace"), kst.Day(s.Orders.Now()))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="settlement-`+url.PathEscape(kind)+`.xlsx"`)
+	web.Attachment(w, n.Korean, n.ASCII)
 	var err error
 	switch kind {
 	case "product":
@@ -80,10 +97,6 @@ func (s *Server) reportExport(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		rep, e := s.Settle.ByMarketplace(r.Context(), from, to)
-		title := "판매처별정산통계"
-		if kind == "daily" {
-			title = "당일판매분요약표"
-		}
 		if err = e; err == nil {
 			err = export.MarketReport(rep, title, w)
 		}

@@ -5,6 +5,8 @@ package export
 import (
 	"context"
 	"io"
+	"strings"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/market"
@@ -29,12 +31,8 @@ func OrderList(ctx context.Context, svc *order.Service, a access.Actor, f order.
 	n := 0
 	err = svc.Each(ctx, a, f, func(r order.ListRow) error {
 		n++
-		paid := r.PaidDay
-		if paid == "" {
-			paid = "-"
-		}
 		return w.Row(int64(n), r.OrderNo, r.Site, r.Title, order.Label(order.Methods, r.Method), r.Total, r.BuyerName, r.BuyerLogin,
-			dotted(r.OrderedDay), dotted(paid), order.Label(order.Statuses, r.Status), r.Refunded, r.Method, r.Status)
+			dotted(r.OrderedDay), dotted(r.PaidDay), order.Label(order.Statuses, r.Status), r.Refunded, r.Method, r.Status)
 	})
 	if err != nil {
 		return err
@@ -50,6 +48,83 @@ func dotted(day string) string {
 	return day
 }
 
+// OrderSheets are the sheets of one order's workbook and their columns.
+var OrderSheets = []struct {
+	Name    string
+	Headers []string
+}{
+	{"주문", []string{"항목", "값"}},
+	{"주문항목", []string{"항목번호", "구분", "주문항목명", "수량", "단가", "정가", "환급금액", "할인액", "실결제금액", "환불액", "상태", "배송상태", "kind", "status"}},
+	{"결제내역", []string{"번호", "결제대행사", "구분", "결제키", "결과코드", "결과메시지", "결제수단", "카드사/은행", "번호(마스킹)", "할부", "금액", "승인일시", "기록일시"}},
+	{"배송", []string{"항목번호", "주문항목명", "수령인", "연락처", "우편번호", "주소", "요청사항", "배송상태", "delivery_status"}},
+}
+
+// Order writes one order's workbook: the order, every item, its payment
+// transactions (결제내역) and its shipping, one sheet each.
+func Order(o order.Order, txs []order.Transaction, out io.Writer) error {
+	w, err := sheet.NewWriter(OrderSheets[0].Name, OrderSheets[0].Headers)
+	if err != nil {
+		return err
+	}
+	when := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return kst.DisplayTime(*t)
+	}
+	for _, kv := range [][2]any{
+		{"주문번호", o.OrderNo}, {"사이트", o.Site}, {"주문명", o.Title}, {"구매자명", o.BuyerName}, {"회원아이디", o.BuyerLogin},
+		{"결제수단", order.Label(order.Methods, o.Method)}, {"상태", order.Label(order.Statuses, o.Status)},
+		{"정가 합계", o.ListTotal}, {"환급금액", o.SubsidyTotal}, {"할인액", o.DiscountTotal}, {"배송비", o.ShippingFee},
+		{"결제금액", o.Total}, {"입금액", o.Collected}, {"환불액", o.Refunded},
+		{"가상계좌", o.VBankAccount}, {"내일배움카드", strings.TrimSpace(o.VoucherCompany + " " + o.VoucherCard)},
+		{"주문일시", kst.DisplayTime(o.OrderedAt)}, {"결제일시", when(o.PaidAt)}, {"취소일시", when(o.CancelledAt)}, {"취소사유", o.CancelReason},
+		{"method", o.Method}, {"status", o.Status},
+	} {
+		if err := w.Row(kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	if err := w.Sheet(OrderSheets[1].Name, OrderSheets[1].Headers); err != nil {
+		return err
+	}
+	for _, it := range o.Items {
+		if err := w.Row(it.ID, order.Label(order.KindLabels, it.Kind), it.Name, int64(it.Qty), it.UnitPrice, it.ListPrice, it.Subsidy, it.Discount,
+			it.Paid, it.Refunded, order.Label(order.ItemStatuses, it.Status), deliveryLabel(it.DeliveryStatus), it.Kind, it.Status); err != nil {
+			return err
+		}
+	}
+	if err := w.Sheet(OrderSheets[2].Name, OrderSheets[2].Headers); err != nil {
+		return err
+	}
+	for _, t := range txs {
+		if err := w.Row(t.ID, t.Gateway, t.Kind, t.PaymentKey, t.Code, t.Message, t.Method, t.Company, t.MaskedNumber, int64(t.Installment), t.Amount,
+			when(t.ApprovedAt), kst.DisplayTime(t.CreatedAt)); err != nil {
+			return err
+		}
+	}
+	if err := w.Sheet(OrderSheets[3].Name, OrderSheets[3].Headers); err != nil {
+		return err
+	}
+	sh := o.Shipping
+	for _, it := range o.Items {
+		if it.Kind != "textbook" {
+			continue
+		}
+		if err := w.Row(it.ID, it.Name, sh.Recipient, sh.Phone, sh.Zipcode, sh.Address, sh.Request, deliveryLabel(it.DeliveryStatus), it.DeliveryStatus); err != nil {
+			return err
+		}
+	}
+	return w.Finish(out)
+}
+
+func deliveryLabel(code string) string {
+	if code == "" {
+		return ""
+	}
+	return order.Label(order.DeliveryStatuses, code)
+}
+
 // RefundListHeaders are the columns of the 환불관리 export.
 var RefundListHeaders = []string{"No", "주문번호", "회원아이디", "구매자명", "상품구분", "주문명", "결제금액", "환불금액", "구분", "요청일", "상태", "환불방법", "kind", "status"}
 
@@ -62,10 +137,7 @@ func RefundList(ctx context.Context, svc *refund.Service, a access.Actor, f refu
 	n := 0
 	err = svc.Each(ctx, a, f, func(r refund.Refund) error {
 		n++
-		kind := refund.Label(refund.Kinds, r.Kind)
-		if kind == "" {
-			kind = "-"
-		}
+		kind := refund.Label(refund.Kinds, r.Kind) // empty until completed: an empty cell
 		return w.Row(int64(n), r.OrderNo, r.MemberLogin, r.BuyerName, order.Label(order.KindLabels, r.ItemKind), r.Title, r.OrderTotal, r.Amount,
 			kind, kst.DisplayDate(r.RequestedAt), refund.Label(refund.Statuses, r.Status), refund.Label(refund.Methods, r.Method), r.Kind, r.Status)
 	})

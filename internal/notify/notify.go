@@ -92,9 +92,55 @@ type Outbox struct {
 
 func (o *Outbox) init() { o.once.Do(func() { o.kick = make(chan struct{}, 1) }) }
 
+// NotMobileNote is what a record says when its SMS was not sent because the
+// number is not a mobile phone's.
+const NotMobileNote = "휴대전화 번호가 아니어서 문자를 보내지 않았습니다"
+
+// Mobile reports whether phone is a Korean mobile number (010, 011, 016,
+// 017, 018, 019; written with or without hyphens, or as +82 10 …), the
+// only numbers an SMS can reach; a landline (02-…, 031-…) or an internet
+// phone (070-…) is not one.
+func Mobile(phone string) bool {
+	var d []byte
+	for _, r := range phone {
+		switch {
+		case r >= '0' && r <= '9':
+			d = append(d, byte(r))
+		case r == '-' || r == ' ' || r == '.' || r == '(' || r == ')' || r == '+':
+		default:
+			return false
+		}
+	}
+	s := string(d)
+	if strings.HasPrefix(strings.TrimSpace(phone), "+") {
+		rest, ok := strings.CutPrefix(s, "82")
+		if !ok {
+			return false
+		}
+		s = "0" + strings.TrimPrefix(rest, "0")
+	}
+	if len(s) < 10 || len(s) > 11 || s[:2] != "01" {
+		return false
+	}
+	switch s[2] {
+	case '0':
+		return len(s) == 11
+	case '1', '6', '7', '8', '9':
+		return true
+	}
+	return false
+}
+
 // Enqueue writes a message in the caller's transaction and wakes the sender
-// once that transaction commits.
+// once that transaction commits. A number that is not a mobile phone's is
+// skipped (nothing is queued); callers that must say so check Mobile first.
 func (o *Outbox) Enqueue(ctx context.Context, tx *sqldb.Tx, phone, body, ref string) error {
+	if !Mobile(phone) {
+		if o.Log != nil {
+			o.Log.InfoContext(ctx, "sms skipped: not a mobile number", "ref", ref)
+		}
+		return nil
+	}
 	now := sqldb.Instant(o.Now())
 	if _, err := tx.ExecContext(ctx, `INSERT INTO sms_outbox (phone, body, next_at, ref, created_at) VALUES ($1, $2, $3, $4, $3)`,
 		phone, body, now, ref); err != nil {

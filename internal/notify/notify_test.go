@@ -70,3 +70,36 @@ func TestOutboxSendsAfterCommitAndRetries(t *testing.T) {
 		}
 	})
 }
+
+func TestMobile(t *testing.T) {
+	for phone, want := range map[string]bool{
+		"010-0000-2122": true, "01012345678": true, "011-123-4567": true, "016-1234-5678": true, "017 123 4567": true,
+		"018-123-4567": true, "019-1234-5678": true, "+82 10-1234-5678": true, "+821012345678": true,
+		"02-123-4567": false, "031-123-4567": false, "070-1234-5678": false, "1588-1234": false, "010-123-456": false,
+		"": false, "010-1234-5678 ext": false, "012-345-6789": false, "+1 010 1234 5678": false, "010-12345-67890": false,
+	} {
+		if got := Mobile(phone); got != want {
+			t.Errorf("Mobile(%q) = %v, want %v", phone, got, want)
+		}
+	}
+}
+
+func TestEnqueueSkipsLandlines(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		o := &Outbox{DB: db, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Provider: LogProvider{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+		ctx := context.Background()
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			if err := o.Enqueue(ctx, tx, "02-123-4567", "유선", "a"); err != nil {
+				return err
+			}
+			return o.Enqueue(ctx, tx, "010-1234-5678", "휴대", "b")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		var phone string
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*), MIN(phone) FROM sms_outbox`).Scan(&n, &phone); err != nil || n != 1 || phone != "010-1234-5678" {
+			t.Fatalf("queued %d (%s) %v, want only the mobile", n, phone, err)
+		}
+	})
+}

@@ -166,6 +166,7 @@ type Item struct {
 	Status         string `json:"status"`
 	DeliveryStatus string `json:"delivery_status,omitempty"`
 	GovRefundable  bool   `json:"gov_refundable"`
+	EnrollmentID   int64  `json:"enrollment_id,omitempty"` // a course's enrollment (PUT /enrollments/{id}/progress)
 }
 
 // ItemInput is one line of a new order.

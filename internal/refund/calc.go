@@ -6,8 +6,11 @@ package refund
 import (
 	"fmt"
 	"math/big"
+	"strconv"
+	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/units"
 	"github.com/orderdesk/orderdesk/internal/platform/won"
 )
 
@@ -23,14 +26,15 @@ const (
 // QuoteInput is what the calculator needs. Days and units it does not use
 // may be zero.
 type QuoteInput struct {
-	Policy       string `json:"policy"`
-	Amount       int64  `json:"amount"`        // what was paid (for hrd_self_pay: the learner's own share)
-	TotalDays    int    `json:"total_days"`    // the period (with months > 1: the current month's days)
-	ElapsedDays  int    `json:"elapsed_days"`  // days passed since the start; 0 = not started
-	TotalUnits   int    `json:"total_units"`   // hours or sessions
-	UsedUnits    int    `json:"used_units"`    // studied (a session counts once opened)
-	Months       int    `json:"months"`        // billing period in months; 0 or 1 = one month or less
-	CurrentMonth int    `json:"current_month"` // 1-based month of the period now running
+	Policy       string      `json:"policy"`
+	Amount       int64       `json:"amount"`         // what was paid (for hrd_self_pay: the learner's own share)
+	TotalDays    int         `json:"total_days"`     // the period (with months > 1: the current month's days)
+	ElapsedDays  int         `json:"elapsed_days"`   // days passed since the start; 0 = not started
+	TotalUnits   units.Value `json:"total_units"`    // hours or sessions; fractions allowed (7.5), three decimals at most
+	UsedUnits    units.Value `json:"used_units"`     // studied (a session counts once opened)
+	Unit         string      `json:"unit,omitempty"` // hours or sessions: only how the line names them
+	Months       int         `json:"months"`         // billing period in months; 0 or 1 = one month or less
+	CurrentMonth int         `json:"current_month"`  // 1-based month of the period now running
 }
 
 // Quote is the calculator's answer.
@@ -62,7 +66,39 @@ func Percent2(used, total int64) string {
 	return fmt.Sprintf("%d.%02d", bp/100, bp%100)
 }
 
-func clamp(v, lo, hi int) int { return max(lo, min(v, hi)) }
+func clamp[T int | units.Value](v, lo, hi T) T { return max(lo, min(v, hi)) }
+
+// Unit names.
+const (
+	UnitHours    = "hours"
+	UnitSessions = "sessions"
+)
+
+// unitText writes an amount of study with its unit: 7.5시간, 3회, or 7.5
+// when the unit is not known.
+func unitText(v units.Value, unit string) string {
+	s := unitNumber(v)
+	switch unit {
+	case UnitHours:
+		return s + "시간"
+	case UnitSessions:
+		return s + "회"
+	}
+	return s
+}
+
+// unitNumber writes v with thousands separators: 1,234.5.
+func unitNumber(v units.Value) string {
+	s := v.String()
+	if whole, frac, ok := strings.Cut(s, "."); ok {
+		s = won.Number(mustInt(whole)) + "." + frac
+	} else {
+		s = won.Number(mustInt(s))
+	}
+	return s
+}
+
+func mustInt(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
 // Calculate applies the policy. Ratios are exact; money is floored to the
 // won once, at the end.
@@ -71,13 +107,17 @@ func Calculate(in QuoteInput) (Quote, error) {
 	if in.Amount < 0 {
 		fe.Add("amount", "금액은 0원 이상입니다.", "amount must not be negative")
 	}
-	if in.TotalDays < 0 || in.ElapsedDays < 0 || in.TotalUnits < 0 || in.UsedUnits < 0 || in.Months < 0 || in.CurrentMonth < 0 {
+	if in.TotalDays < 0 || in.ElapsedDays < 0 || in.TotalUnits < 0 || in.UsedUnits < 0 || in.Months < 0 || in.CurrentMonth < 0 ||
+		in.TotalUnits > units.Of(units.Max) || in.UsedUnits > units.Of(units.Max) {
 		fe.Add("days", "일수와 단위는 0 이상입니다.", "days, units and months must not be negative")
 	}
 	needDays := func() {
 		if in.TotalDays <= 0 {
 			fe.Add("total_days", "전체 일수(total_days)가 필요합니다.", "total_days is required")
 		}
+	}
+	if in.Unit != "" && in.Unit != UnitHours && in.Unit != UnitSessions {
+		fe.Add("unit", "단위(unit)는 hours 또는 sessions입니다.", "unit must be hours or sessions")
 	}
 	q := Quote{Policy: in.Policy}
 	switch in.Policy {
@@ -115,7 +155,7 @@ func Calculate(in QuoteInput) (Quote, error) {
 		q.Refund = a - q.Deduction
 		q.Percent = Percent2(int64(u), int64(in.TotalUnits))
 		q.Rule = "학습진도 기준: 결제금액 × 학습량 ÷ 전체 학습량"
-		q.Line = fmt.Sprintf("%s원 X %s%% = %s원 (현재 %s 중 %s (%s%%) 학습)", won.Number(a), q.Percent, won.Number(q.Deduction), won.Number(int64(in.TotalUnits)), won.Number(int64(u)), q.Percent)
+		q.Line = fmt.Sprintf("%s원 X %s%% = %s원 (현재 %s 중 %s (%s%%) 학습)", won.Number(a), q.Percent, won.Number(q.Deduction), unitText(in.TotalUnits, in.Unit), unitText(u, in.Unit), q.Percent)
 	case LifelongEducation, Hagwon:
 		law := "평생교육법 시행령 제23조 별표3"
 		if in.Policy == Hagwon {
@@ -127,7 +167,7 @@ func Calculate(in QuoteInput) (Quote, error) {
 			q.Refund = a - q.Deduction
 			q.Percent = Percent2(int64(u), int64(in.TotalUnits))
 			q.Rule = law + " (원격 비실시간): 결제금액 - 실제 학습한 부분"
-			q.Line = fmt.Sprintf("%s원 - %s원 (전체 %s 중 %s 학습, %s%%)", won.Number(a), won.Number(q.Deduction), won.Number(int64(in.TotalUnits)), won.Number(int64(u)), q.Percent)
+			q.Line = fmt.Sprintf("%s원 - %s원 (전체 %s 중 %s 학습, %s%%)", won.Number(a), won.Number(q.Deduction), unitText(in.TotalUnits, in.Unit), unitText(u, in.Unit), q.Percent)
 			break
 		}
 		months, current := max(in.Months, 1), max(in.CurrentMonth, 1)

@@ -1,9 +1,11 @@
 package refund
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/units"
 )
 
 func TestCalculate(t *testing.T) {
@@ -19,8 +21,8 @@ func TestCalculate(t *testing.T) {
 		{"by days none elapsed", QuoteInput{Policy: ByDays, Amount: 280000, TotalDays: 30}, 280000, 0, "0.00"},
 		{"by days all elapsed", QuoteInput{Policy: ByDays, Amount: 280000, TotalDays: 30, ElapsedDays: 45}, 0, 280000, "100.00"},
 		{"by days floors the deduction", QuoteInput{Policy: ByDays, Amount: 10000, TotalDays: 3, ElapsedDays: 1}, 6667, 3333, "33.33"},
-		{"manual by progress", QuoteInput{Policy: ByProgress, Amount: 280000, TotalUnits: 0 + 10, UsedUnits: 0}, 280000, 0, "0.00"},
-		{"by progress", QuoteInput{Policy: ByProgress, Amount: 90000, TotalUnits: 30, UsedUnits: 7}, 69000, 21000, "23.33"},
+		{"manual by progress", QuoteInput{Policy: ByProgress, Amount: 280000, TotalUnits: units.Of(10)}, 280000, 0, "0.00"},
+		{"by progress", QuoteInput{Policy: ByProgress, Amount: 90000, TotalUnits: units.Of(30), UsedUnits: units.Of(7)}, 69000, 21000, "23.33"},
 		// One month or less: before start, < 1/3, < 1/2, after; both sides of each threshold (30 days: 10 is 1/3, 15 is 1/2).
 		{"lifelong before start", QuoteInput{Policy: LifelongEducation, Amount: 300000, TotalDays: 30}, 300000, 0, "0.00"},
 		{"lifelong day 9 (<1/3)", QuoteInput{Policy: LifelongEducation, Amount: 300000, TotalDays: 30, ElapsedDays: 9}, 200000, 100000, "30.00"},
@@ -34,7 +36,12 @@ func TestCalculate(t *testing.T) {
 		{"lifelong 3 months, month 3 day 1", QuoteInput{Policy: LifelongEducation, Amount: 300000, TotalDays: 30, ElapsedDays: 1, Months: 3, CurrentMonth: 3}, 66666, 233334, "3.33"},
 		{"lifelong 6 months not started", QuoteInput{Policy: LifelongEducation, Amount: 600000, TotalDays: 30, Months: 6}, 600000, 0, "0.00"},
 		// Non-real-time online: paid minus the part studied.
-		{"lifelong online 4 of 20 sessions", QuoteInput{Policy: LifelongEducation, Amount: 200000, TotalUnits: 20, UsedUnits: 4}, 160000, 40000, "20.00"},
+		{"lifelong online 4 of 20 sessions", QuoteInput{Policy: LifelongEducation, Amount: 200000, TotalUnits: units.Of(20), UsedUnits: units.Of(4)}, 160000, 40000, "20.00"},
+		// Fractional study hours: 7.5 of 30 hours, exactly.
+		{"by progress 7.5 of 30 hours", QuoteInput{Policy: ByProgress, Amount: 90000, TotalUnits: units.Of(30), UsedUnits: 7500, Unit: UnitHours}, 67500, 22500, "25.00"},
+		{"by progress 7.333 of 30 floors once", QuoteInput{Policy: ByProgress, Amount: 100000, TotalUnits: units.Of(30), UsedUnits: 7333}, 75557, 24443, "24.44"},
+		{"by progress 0.5 of 1.5 hours", QuoteInput{Policy: ByProgress, Amount: 10000, TotalUnits: 1500, UsedUnits: 500}, 6667, 3333, "33.33"},
+		{"lifelong online 2.5 of 20 hours", QuoteInput{Policy: LifelongEducation, Amount: 200000, TotalUnits: units.Of(20), UsedUnits: 2500}, 175000, 25000, "12.50"},
 		{"hrd before start", QuoteInput{Policy: HRDSelfPay, Amount: 54000, TotalDays: 30}, 54000, 0, "0.00"},
 		{"hrd pro rata", QuoteInput{Policy: HRDSelfPay, Amount: 54000, TotalDays: 30, ElapsedDays: 7}, 41400, 12600, "23.33"},
 		{"hrd floors", QuoteInput{Policy: HRDSelfPay, Amount: 10000, TotalDays: 3, ElapsedDays: 1}, 6666, 3334, "33.33"},
@@ -56,9 +63,17 @@ func TestCalculate(t *testing.T) {
 	if want := "280,000원 X 21.11% = 59,135원 (현재 2,197일 중 464일 (21.11%) 경과)"; q.Line != want {
 		t.Errorf("line = %q, want %q", q.Line, want)
 	}
-	q, _ = Calculate(QuoteInput{Policy: ByProgress, Amount: 280000, TotalUnits: 30})
+	q, _ = Calculate(QuoteInput{Policy: ByProgress, Amount: 280000, TotalUnits: units.Of(30)})
 	if want := "280,000원 X 0.00% = 0원 (현재 30 중 0 (0.00%) 학습)"; q.Line != want {
 		t.Errorf("progress line = %q", q.Line)
+	}
+	q, _ = Calculate(QuoteInput{Policy: ByProgress, Amount: 280000, TotalUnits: units.Of(30), UsedUnits: 7500, Unit: UnitHours})
+	if want := "280,000원 X 25.00% = 70,000원 (현재 30시간 중 7.5시간 (25.00%) 학습)"; q.Line != want {
+		t.Errorf("progress line = %q, want %q", q.Line, want)
+	}
+	q, _ = Calculate(QuoteInput{Policy: ByProgress, Amount: 280000, TotalUnits: units.Of(1200), UsedUnits: units.Of(1000) + 250, Unit: UnitSessions})
+	if want := "(현재 1,200회 중 1,000.25회 (83.35%) 학습)"; !strings.HasSuffix(q.Line, want) {
+		t.Errorf("sessions line = %q, want suffix %q", q.Line, want)
 	}
 }
 
@@ -69,6 +84,8 @@ func TestCalculateRefusesBadInput(t *testing.T) {
 		{Policy: ByDays, Amount: -1, TotalDays: 3},
 		{Policy: ByProgress, Amount: 1},
 		{Policy: Hagwon, Amount: 1, TotalDays: 30, Months: 3, CurrentMonth: 4},
+		{Policy: ByProgress, Amount: 1, TotalUnits: units.Of(30), Unit: "minutes"},
+		{Policy: ByProgress, Amount: 1, TotalUnits: units.Of(units.Max + 1)},
 	} {
 		if _, err := Calculate(in); apperr.CodeOf(err) != apperr.Invalid {
 			t.Errorf("%+v: %v, want invalid", in, err)

@@ -119,7 +119,7 @@ func TestGatewayCallBlocksNoOtherWrites(t *testing.T) {
 		}()
 		<-g.entered
 		f.otherOrderGoesThrough(t)
-		if _, err := f.refunds.Deny(ctx, sys, r.ID, "규정"); !errorIs(err, order.ErrGatewayBusy) {
+		if _, err := f.refunds.Deny(ctx, sys, r.ID, refund.DenyInput{Reason: "규정"}); !errorIs(err, order.ErrGatewayBusy) {
 			t.Fatalf("denial during the gateway refund: %v", err)
 		}
 		if _, err := f.refunds.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 100000}); apperr.CodeOf(err) != apperr.Conflict {
@@ -262,7 +262,7 @@ func TestCancelWithOpenRefundRequest(t *testing.T) {
 			if method == "card" && f.balance(t, o.OrderNo) != 292500 {
 				t.Fatalf("the refused cancel reached the gateway: balance %d", f.balance(t, o.OrderNo))
 			}
-			if _, err := f.refunds.Deny(ctx, sys, r.ID, "취소로 처리"); err != nil {
+			if _, err := f.refunds.Deny(ctx, sys, r.ID, refund.DenyInput{Reason: "취소로 처리"}); err != nil {
 				t.Fatal(err)
 			}
 			if got, err = f.orders.Cancel(ctx, sys, o.OrderNo, "취소"); err != nil || got.Status != order.StatusCancelled || got.Refunded != 292500 {
@@ -340,7 +340,7 @@ func TestRefundCancelRaces(t *testing.T) {
 				}()
 				go func() {
 					defer wg.Done()
-					if _, err := f.refunds.Deny(ctx, sys, r.ID, "규정"); err == nil {
+					if _, err := f.refunds.Deny(ctx, sys, r.ID, refund.DenyInput{Reason: "규정"}); err == nil {
 						mu.Lock()
 						denied++
 						mu.Unlock()

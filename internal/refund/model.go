@@ -3,6 +3,7 @@ package refund
 import (
 	"time"
 
+	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 )
 
@@ -98,7 +99,9 @@ type Refund struct {
 	RequestedAt  time.Time  `json:"requested_at"`
 	CompletedAt  *time.Time `json:"completed_at"`
 	NotifySMS    bool       `json:"notify_sms"`
-	ItemKind     string     `json:"item_kind"` // 상품구분 of the first item
+	SMSNote      string     `json:"sms_note,omitempty"` // why no SMS was sent, e.g. a landline
+	RefundAt     *time.Time `json:"refund_at"`          // 환불일시 as staff set it; completed_at when not set
+	ItemKind     string     `json:"item_kind"`          // 상품구분 of the first item
 	Refundable   int64      `json:"refundable"`
 	Items        []Item     `json:"items,omitempty"`
 	Estimate     *Estimate  `json:"estimate,omitempty"`
@@ -110,6 +113,10 @@ type Estimate struct {
 	ByDays     *Quote `json:"by_days,omitempty"`
 	ByProgress *Quote `json:"by_progress,omitempty"`
 	ByPolicy   *Quote `json:"by_policy,omitempty"`
+	// Progress is what the learner's enrollment has recorded; ProgressNote
+	// says why there is no 학습시간 기준 figure when there is none.
+	Progress     *order.Progress `json:"progress,omitempty"`
+	ProgressNote string          `json:"progress_note,omitempty"`
 }
 
 // Filter is 환불관리's search form.

@@ -15,27 +15,30 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
-	"github.com/orderdesk/orderdesk/internal/platform/won"
+	"github.com/orderdesk/orderdesk/internal/platform/units"
 )
 
 const columns = `r.id, o.order_no, r.site, o.title, o.buyer_login, o.buyer_name, o.total, o.method, r.status, r.reason, r.method,
 	r.bank_name, r.bank_account, r.bank_holder, r.kind, r.amount, r.memo, r.deny_reason, r.gateway_error, r.handled_by, r.requested_by,
-	r.requested_at, r.completed_at, r.notify_sms,
+	r.requested_at, r.completed_at, r.notify_sms, r.refund_at, r.sms_note,
 	COALESCE((SELECT MIN(i.kind) FROM refund_items ri JOIN order_items i ON i.id = ri.item_id WHERE ri.refund_id = r.id), '')`
 
 func (s *Service) scan(row interface{ Scan(...any) error }) (Refund, int64, error) {
 	var r Refund
 	var orderID int64
-	var completed sql.NullTime
+	var completed, refundAt sql.NullTime
 	var acct string
 	err := row.Scan(&r.ID, &r.OrderNo, &r.Site, &r.Title, &r.MemberLogin, &r.BuyerName, &r.OrderTotal, &r.PayMethod, &r.Status, &r.Reason,
 		&r.Method, &r.Bank.Name, &acct, &r.Bank.Holder, &r.Kind, &r.Amount, &r.Memo, &r.DenyReason, &r.GatewayError, &r.HandledBy,
-		&r.RequestedBy, &r.RequestedAt, &completed, &r.NotifySMS, &r.ItemKind, &orderID)
+		&r.RequestedBy, &r.RequestedAt, &completed, &r.NotifySMS, &refundAt, &r.SMSNote, &r.ItemKind, &orderID)
 	if err != nil {
 		return r, 0, err
 	}
 	if completed.Valid {
 		r.CompletedAt = &completed.Time
+	}
+	if refundAt.Valid {
+		r.RefundAt = &refundAt.Time
 	}
 	if acct != "" {
 		plain, err := s.Box.Open(acct)
@@ -137,15 +140,29 @@ func (s *Service) estimate(ctx context.Context, q sqldb.Querier, orderID int64, 
 			est.ByDays = &q
 		}
 	}
-	if q, err := Calculate(QuoteInput{Policy: ByProgress, Amount: amount, TotalUnits: max(hours, 0), UsedUnits: 0}); err == nil {
-		est.ByProgress = &q
-	} else {
-		q := Quote{Policy: ByProgress, Refund: amount, Percent: "0.00", Rule: "학습진도 기준",
-			Line: fmt.Sprintf("%s원 X 0.00%% = 0원 (현재 0시간 중 0시간 (0.00%%) 학습)", won.Number(amount))}
-		est.ByProgress = &q
+	prog, err := order.ItemProgress(ctx, q, course.ItemID)
+	if err != nil {
+		return nil, err
+	}
+	est.Progress = &prog
+	// 학습시간 기준: the hours recorded against the course's 총 학습시간.
+	var progress *QuoteInput
+	switch {
+	case prog.Unit == order.ProgressSessions:
+		est.ProgressNote = fmt.Sprintf("학습 %s회 기록됨: 과정의 전체 회차를 알 수 없어 학습시간 기준으로 계산하지 않습니다.", unitNumber(prog.Studied))
+	case hours <= 0:
+		est.ProgressNote = "과정의 총 학습시간이 등록되지 않아 학습시간 기준으로 계산할 수 없습니다."
+	default:
+		progress = &QuoteInput{Policy: ByProgress, Amount: amount, TotalUnits: units.Of(int64(hours)), UsedUnits: prog.Studied, Unit: UnitHours}
+		if q, err := Calculate(*progress); err == nil {
+			est.ByProgress = &q
+		}
 	}
 	if policy != "" && total > 0 {
 		in := QuoteInput{Policy: policy, Amount: amount, TotalDays: total, ElapsedDays: elapsed}
+		if policy == ByProgress && progress != nil {
+			in = *progress
+		}
 		if total > 31 && (policy == LifelongEducation || policy == Hagwon) {
 			in.Months = (total + 29) / 30
 			in.TotalDays = 30

@@ -313,14 +313,10 @@ func (s *Service) completeTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, 
 			return err
 		}
 	}
-	if in.NotifySMS && s.Outbox != nil {
-		var phone string
-		_ = tx.QueryRowContext(ctx, `SELECT m.phone FROM orders o JOIN members m ON m.id = o.member_id WHERE o.id = $1`, orderID).Scan(&phone)
-		if phone != "" {
-			body := fmt.Sprintf("[환불완료] 주문 %d의 %s원이 환불되었습니다.", ref.OrderNo, won.Number(in.Amount))
-			if err := s.Outbox.Enqueue(ctx, tx, phone, body, fmt.Sprintf("refund:%d", id)); err != nil {
-				return err
-			}
+	if in.NotifySMS {
+		body := fmt.Sprintf("[환불완료] 주문 %d의 %s원이 환불되었습니다.", ref.OrderNo, won.Number(in.Amount))
+		if err := s.notify(ctx, tx, orderID, id, body); err != nil {
+			return err
 		}
 	}
 	return audit.Record(ctx, tx, now, a, audit.Change{Site: r.Site, Action: "refund.complete", Entity: "refund", EntityID: id,
@@ -454,9 +450,16 @@ func (s *Service) refundable(ref order.Refundable, items []Item) (map[int64]int6
 	return left, total
 }
 
-// Deny is 환불불가: the request ends with a reason and its items are paid again.
-func (s *Service) Deny(ctx context.Context, a access.Actor, id int64, reason string) (Refund, error) {
-	reason = strings.TrimSpace(reason)
+// DenyInput is 환불불가: why, and whether to tell the member by SMS.
+type DenyInput struct {
+	Reason    string `json:"reason"`
+	NotifySMS bool   `json:"notify_sms"`
+}
+
+// Deny is 환불불가: the request ends with a reason and its items are paid
+// again; with NotifySMS the member's mobile gets the reason.
+func (s *Service) Deny(ctx context.Context, a access.Actor, id int64, in DenyInput) (Refund, error) {
+	reason := strings.TrimSpace(in.Reason)
 	if reason == "" {
 		return Refund{}, &apperr.Error{Code: apperr.Invalid, Message: "환불불가 사유를 적어 주세요.", English: "reason is required",
 			Fields: []apperr.FieldError{{Location: "reason", Message: "사유를 적어 주세요.", English: "required"}}}
@@ -470,8 +473,8 @@ func (s *Service) Deny(ctx context.Context, a access.Actor, id int64, reason str
 		if err := a.CheckWrite(r.Site, "환불", "refund"); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE refunds SET status = 'denied', deny_reason = $1, handled_by = $2, completed_at = $3 WHERE id = $4 AND status = 'requested'`,
-			reason, a.Login, now, id)
+		res, err := tx.ExecContext(ctx, `UPDATE refunds SET status = 'denied', deny_reason = $1, handled_by = $2, completed_at = $3, notify_sms = $4
+			WHERE id = $5 AND status = 'requested'`, reason, a.Login, now, in.NotifySMS, id)
 		if err != nil {
 			return err
 		}
@@ -491,8 +494,14 @@ func (s *Service) Deny(ctx context.Context, a access.Actor, id int64, reason str
 		if err := order.SetItemsRequested(ctx, tx, orderID, ids, true); err != nil {
 			return err
 		}
+		if in.NotifySMS {
+			body := fmt.Sprintf("[환불불가] 주문 %d의 환불 요청을 처리하지 못했습니다. 사유: %s", r.OrderNo, cutRunes(reason, 60))
+			if err := s.notify(ctx, tx, orderID, id, body); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, now, a, audit.Change{Site: r.Site, Action: "refund.deny", Entity: "refund", EntityID: id,
-			Before: map[string]any{"status": StatusRequested}, After: map[string]any{"status": StatusDenied, "reason": reason}})
+			Before: map[string]any{"status": StatusRequested}, After: map[string]any{"status": StatusDenied, "reason": reason, "notify_sms": in.NotifySMS}})
 	})
 	if err != nil {
 		return Refund{}, err

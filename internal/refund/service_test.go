@@ -295,10 +295,10 @@ func TestBadRefundInputChangesNothing(t *testing.T) {
 		if page.Total != 1 || got.Refunded != 0 || got.Items[0].Status != order.ItemRefundRequested {
 			t.Fatalf("after refused input: %d refunds, refunded %d, item %s", page.Total, got.Refunded, got.Items[0].Status)
 		}
-		if _, err := f.refunds.Deny(ctx, sys, r.ID, ""); apperr.CodeOf(err) != apperr.Invalid {
+		if _, err := f.refunds.Deny(ctx, sys, r.ID, refund.DenyInput{}); apperr.CodeOf(err) != apperr.Invalid {
 			t.Fatalf("deny without reason: %v", err)
 		}
-		d, err := f.refunds.Deny(ctx, sys, r.ID, "수강 완료 후 환불 불가")
+		d, err := f.refunds.Deny(ctx, sys, r.ID, refund.DenyInput{Reason: "수강 완료 후 환불 불가"})
 		if err != nil || d.Status != refund.StatusDenied {
 			t.Fatalf("deny = %v", err)
 		}

@@ -11,12 +11,13 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// Writer streams one sheet of an xlsx workbook.
+// Writer streams the sheets of an xlsx workbook, one after another.
 type Writer struct {
 	f    *excelize.File
 	sw   *excelize.StreamWriter
 	row  int
 	name string
+	bold int
 }
 
 // NewWriter starts a workbook whose first sheet is called name, with a bold
@@ -26,40 +27,67 @@ func NewWriter(name string, headers []string) (*Writer, error) {
 	if err := f.SetSheetName("Sheet1", name); err != nil {
 		return nil, err
 	}
-	sw, err := f.NewStreamWriter(name)
-	if err != nil {
-		return nil, err
-	}
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Color: []string{"EEF1F6"}, Pattern: 1}})
 	if err != nil {
 		return nil, err
 	}
+	w := &Writer{f: f, bold: bold}
+	if err := w.start(name, headers); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Sheet ends the current sheet and starts another called name, with its
+// own bold header row; rows then go to it.
+func (w *Writer) Sheet(name string, headers []string) error {
+	if err := w.sw.Flush(); err != nil {
+		return err
+	}
+	if _, err := w.f.NewSheet(name); err != nil {
+		return err
+	}
+	return w.start(name, headers)
+}
+
+func (w *Writer) start(name string, headers []string) error {
+	sw, err := w.f.NewStreamWriter(name)
+	if err != nil {
+		return err
+	}
 	cells := make([]any, len(headers))
 	for i, h := range headers {
-		cells[i] = excelize.Cell{StyleID: bold, Value: h}
+		cells[i] = excelize.Cell{StyleID: w.bold, Value: h}
 		_ = sw.SetColWidth(i+1, i+1, float64(max(10, min(40, 2*len([]rune(h))+4))))
 	}
 	if err := sw.SetRow("A1", cells); err != nil {
-		return nil, err
+		return err
 	}
-	return &Writer{f: f, sw: sw, row: 1, name: name}, nil
+	w.sw, w.row, w.name = sw, 1, name
+	return nil
 }
 
 // Safe neutralises text that starts like a formula (= + - @, tab, CR) by
-// prefixing an apostrophe, as spreadsheet-injection advice recommends.
+// prefixing an apostrophe, as spreadsheet-injection advice recommends. An
+// empty text stays empty, and a lone "-" stays as it is: it cannot be a
+// formula, and a prefixed '- reads as a stray mark in the cell.
 func Safe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s != "" && s != "-" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}
 	return s
 }
 
-// Row appends one row: strings are made safe, numbers stay numbers.
+// Row appends one row: strings are made safe, numbers stay numbers, and an
+// empty string leaves the cell empty (no cell at all).
 func (w *Writer) Row(values ...any) error {
 	w.row++
 	cells := make([]any, len(values))
 	for i, v := range values {
 		if s, ok := v.(string); ok {
+			if s == "" {
+				continue
+			}
 			v = Safe(s)
 		}
 		cells[i] = v

@@ -40,3 +40,65 @@ func TestWriterRoundTripAndSafety(t *testing.T) {
 		t.Fatalf("rows = %v, %v", rows, err)
 	}
 }
+
+// An empty text is an empty cell and a lone "-" stays "-"; formulas are
+// still neutralised.
+func TestEmptyCellsAndSheets(t *testing.T) {
+	w, err := NewWriter("주문", []string{"항목", "값", "비고"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Row("결제일", "", "-"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Row("메모", "-1+2", "@SUM(A1)"); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := w.Finish(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cell, want := range map[string]string{"B2": "", "C2": "-", "B3": "'-1+2", "C3": "'@SUM(A1)"} {
+		if v, _ := f.GetCellValue("주문", cell); v != want {
+			t.Errorf("%s = %q, want %q", cell, v, want)
+		}
+	}
+	if typ, _ := f.GetCellType("주문", "B2"); typ != excelize.CellTypeUnset {
+		t.Errorf("empty cell has type %v", typ)
+	}
+}
+
+// A second sheet streams after the first, with its own header row.
+func TestSecondSheet(t *testing.T) {
+	w, err := NewWriter("주문", []string{"항목"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Row("결제일"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sheet("결제내역", []string{"금액"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Row(int64(8000)); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := w.Finish(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.GetCellValue("결제내역", "A2"); v != "8000" {
+		t.Errorf("second sheet A2 = %q", v)
+	}
+	if v, _ := f.GetCellValue("주문", "A2"); v != "결제일" {
+		t.Errorf("first sheet A2 = %q", v)
+	}
+}
