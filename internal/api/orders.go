@@ -10,6 +10,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
@@ -129,20 +130,21 @@ func (s *Server) orderTransactions(r *http.Request, a access.Actor) (int, any, e
 	if err != nil {
 		return 0, nil, err
 	}
+	p, err := pageParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	txs, err := s.Orders.Transactions(r.Context(), a, no)
-	return http.StatusOK, map[string]any{"items": txs, "total": len(txs), "page": 1, "per_page": len(txs)}, err
+	return http.StatusOK, paging.Slice(txs, p), err
 }
 
 // exportOrders streams the filtered orders as xlsx.
-func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request) {
-	a, err := s.authenticate(r)
+func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request, a access.Actor) {
+	f, err := order.ParseFilter(r.URL.Query())
 	if err == nil {
-		var f order.Filter
-		if f, err = order.ParseFilter(r.URL.Query()); err == nil {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			w.Header().Set("Content-Disposition", `attachment; filename="orders.xlsx"`)
-			err = export.OrderList(r.Context(), s.Orders, a, f, w)
-		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", `attachment; filename="orders.xlsx"`)
+		err = export.OrderList(r.Context(), s.Orders, a, f, w)
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)
