@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
@@ -83,13 +84,27 @@ func (s *Server) patchMember(r *http.Request, a access.Actor) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
+	// id and site are not in member.Patch; the same values as stored are
+	// no change (a client may send back what it read), others are refused.
 	var fixed struct {
-		ID   json.RawMessage `json:"id"`
-		Site json.RawMessage `json:"site"`
+		ID   *json.Number `json:"id"`
+		Site *string      `json:"site"`
 	}
-	_ = json.Unmarshal(body, &fixed)
-	if err := fixedFields(map[string]bool{"id": fixed.ID != nil, "site": fixed.Site != nil}); err != nil {
-		return 0, nil, err
+	if json.Unmarshal(body, &fixed) == nil && (fixed.ID != nil || fixed.Site != nil) {
+		cur, err := s.Members.Get(r.Context(), a, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := fixedFields(map[string]bool{"id": fixed.ID != nil && fixed.ID.String() != strconv.FormatInt(cur.ID, 10),
+			"site": fixed.Site != nil && *fixed.Site != cur.Site}); err != nil {
+			return 0, nil, err
+		}
+		var rest map[string]json.RawMessage
+		if err := json.Unmarshal(body, &rest); err == nil {
+			delete(rest, "id")
+			delete(rest, "site")
+			body, _ = json.Marshal(rest)
+		}
 	}
 	var p member.Patch
 	if err := web.DecodeJSONBytes(body, &p); err != nil {

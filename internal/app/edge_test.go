@@ -528,6 +528,9 @@ func TestPatchRefusesFixedFields(t *testing.T) {
 		m := fmt.Sprintf("/api/v1/members/%d", memberID)
 		problemAt(t, "member site", e.raw("PATCH", m, tok, "application/json", []byte(`{"site":"other"}`)), 422, "site")
 		problemAt(t, "member id", e.raw("PATCH", m, tok, "application/json", []byte(`{"id":1}`)), 422, "id")
+		if r := e.raw("PATCH", m, tok, "application/json", []byte(fmt.Sprintf(`{"id":%d,"site":"malgn","affiliation":"소속"}`, memberID))); r.Status != 200 || r.json(t)["affiliation"] != "소속" {
+			t.Errorf("member patch with unchanged id and site = %d %s", r.Status, r.Body)
+		}
 		problemAt(t, "member unknown", e.raw("PATCH", m, tok, "application/json", []byte(`{"nmae":"x"}`)), 422, "nmae")
 		problemAt(t, "site code", e.raw("PATCH", "/api/v1/sites/malgn", tok, "application/json", []byte(`{"code":"x","name":"y"}`)), 422, "code")
 	})
