@@ -49,97 +49,216 @@ type Server struct {
 	Settle  *settlement.Service
 }
 
-// Handler returns the API's routes, to be mounted at /api/v1/.
+// body is what a route takes as its request body.
+type body int
+
+const (
+	jsonBody  body = iota // application/json (or none), else 415
+	multipart             // multipart/form-data upload
+)
+
+// routeDef is one API route. Exactly one of h (a JSON answer), raw (writes
+// its own answer, e.g. a workbook) or public (no token) is set.
+type routeDef struct {
+	pattern string
+	h       handlerFunc
+	raw     rawFunc
+	public  http.HandlerFunc
+	body    body
+	noStore bool // the answer shows personal data: never stored for an Idempotency-Key
+}
+
+// rawFunc is an authenticated handler that writes its own answer.
+type rawFunc func(w http.ResponseWriter, r *http.Request, a access.Actor)
+
+// routes is the API's one route table: Handler registers it and the tests
+// walk it, so a new route is served and fuzzed alike.
+func (s *Server) routes() []routeDef {
+	return []routeDef{
+		{pattern: "GET /api/v1/openapi.json", public: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(openAPI)
+		}},
+		{pattern: "GET /api/v1/sites", h: s.listSites},
+		{pattern: "POST /api/v1/sites", h: s.createSite},
+		{pattern: "PATCH /api/v1/sites/{code}", h: s.patchSite},
+		{pattern: "GET /api/v1/members", h: s.listMembers},
+		{pattern: "POST /api/v1/members", h: s.createMember},
+		{pattern: "GET /api/v1/members/{id}", h: s.getMember},
+		{pattern: "PATCH /api/v1/members/{id}", h: s.patchMember},
+		{pattern: "POST /api/v1/members/{id}/reveal-rrn", h: s.revealRRN, noStore: true},
+		{pattern: "GET /api/v1/products", h: s.listProducts},
+		{pattern: "POST /api/v1/products", h: s.createProduct},
+		{pattern: "GET /api/v1/products/{id}", h: s.getProduct},
+		{pattern: "PATCH /api/v1/products/{id}", h: s.patchProduct},
+		{pattern: "GET /api/v1/audit", h: s.listAudit},
+		{pattern: "POST /api/v1/orders", h: s.placeOrder},
+		{pattern: "GET /api/v1/orders", h: s.listOrders},
+		{pattern: "GET /api/v1/orders/export.xlsx", raw: s.exportOrders},
+		{pattern: "GET /api/v1/orders/{order_no}", h: s.getOrder},
+		{pattern: "POST /api/v1/orders/{order_no}/payments/prepare", h: s.preparePayment},
+		{pattern: "POST /api/v1/orders/{order_no}/payments/confirm", h: s.confirmPayment},
+		{pattern: "POST /api/v1/orders/{order_no}/confirm-deposit", h: s.confirmDeposit},
+		{pattern: "POST /api/v1/orders/{order_no}/cancel", h: s.cancelOrder},
+		{pattern: "GET /api/v1/orders/{order_no}/transactions", h: s.orderTransactions},
+		{pattern: "PUT /api/v1/enrollments/{id}/progress", h: s.putProgress},
+		{pattern: "POST /api/v1/webhooks/{gateway}", public: s.webhook},
+		{pattern: "POST /api/v1/refunds", h: s.requestRefund},
+		{pattern: "GET /api/v1/refunds", h: s.listRefunds},
+		{pattern: "GET /api/v1/refunds/export.xlsx", raw: s.exportRefunds},
+		{pattern: "POST /api/v1/refunds/quote", h: s.quoteRefund},
+		{pattern: "GET /api/v1/refunds/{id}", h: s.getRefund},
+		{pattern: "PATCH /api/v1/refunds/{id}", h: s.patchRefund},
+		{pattern: "POST /api/v1/refunds/{id}/complete", h: s.completeRefund},
+		{pattern: "POST /api/v1/refunds/{id}/deny", h: s.denyRefund},
+		{pattern: "POST /api/v1/settlement/evaluate", h: s.evaluateFormula},
+		{pattern: "POST /api/v1/settlement/recompute", h: s.recompute},
+		{pattern: "GET /api/v1/settlement/reports/{name}", raw: s.report},
+		{pattern: "GET /api/v1/settlement-rules", h: s.listRules},
+		{pattern: "POST /api/v1/settlement-rules", h: s.createRule},
+		{pattern: "GET /api/v1/settlement-rules/{id}", h: s.getRule},
+		{pattern: "PUT /api/v1/settlement-rules/{id}", h: s.putRule},
+		{pattern: "DELETE /api/v1/settlement-rules/{id}", h: s.deleteRule},
+		{pattern: "GET /api/v1/marketplaces", h: s.listMarketplaces},
+		{pattern: "POST /api/v1/marketplaces", h: s.createMarketplace},
+		{pattern: "GET /api/v1/suppliers", h: s.listSuppliers},
+		{pattern: "POST /api/v1/suppliers", h: s.createSupplier},
+		{pattern: "GET /api/v1/sheet-formats", h: s.listFormats},
+		{pattern: "POST /api/v1/sheet-formats", h: s.saveFormat},
+		{pattern: "POST /api/v1/marketplace-orders/import", h: s.importOrders, body: multipart},
+		{pattern: "GET /api/v1/marketplace-orders", h: s.listMarketOrders},
+		{pattern: "GET /api/v1/marketplace-orders/export.xlsx", raw: s.exportMarketOrders},
+		{pattern: "GET /api/v1/marketplace-orders/imports/{id}/errors.xlsx", raw: s.importErrors},
+		{pattern: "GET /api/v1/product-matches", h: s.listMatches},
+		{pattern: "PUT /api/v1/product-matches", h: s.putMatch},
+		{pattern: "GET /api/v1/tokens", h: s.listTokens},
+		{pattern: "DELETE /api/v1/tokens/{id}", h: s.revokeToken},
+	}
+}
+
+// Route is one API route as the tests see it.
+type Route struct {
+	Pattern   string // "METHOD /api/v1/path/{param}"
+	Public    bool   // answers without a token
+	Multipart bool   // takes a multipart upload instead of JSON
+}
+
+// Routes lists every API route of the route table.
+func Routes() []Route {
+	var out []Route
+	for _, rt := range (&Server{}).routes() {
+		out = append(out, Route{Pattern: rt.pattern, Public: rt.public != nil, Multipart: rt.body == multipart})
+	}
+	return out
+}
+
+// Handler returns the API's routes, to be mounted at /api/v1/. Every answer
+// is Cache-Control: no-store; a known path with a method it lacks is a 405
+// with Allow.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openAPI)
-	})
-	s.route(mux, "GET /api/v1/sites", s.listSites)
-	s.route(mux, "POST /api/v1/sites", s.createSite)
-	s.route(mux, "PATCH /api/v1/sites/{code}", s.patchSite)
-	s.route(mux, "GET /api/v1/members", s.listMembers)
-	s.route(mux, "POST /api/v1/members", s.createMember)
-	s.route(mux, "GET /api/v1/members/{id}", s.getMember)
-	s.route(mux, "PATCH /api/v1/members/{id}", s.patchMember)
-	s.revealRoute(mux, "POST /api/v1/members/{id}/reveal-rrn", s.revealRRN)
-	s.route(mux, "GET /api/v1/products", s.listProducts)
-	s.route(mux, "POST /api/v1/products", s.createProduct)
-	s.route(mux, "GET /api/v1/products/{id}", s.getProduct)
-	s.route(mux, "PATCH /api/v1/products/{id}", s.patchProduct)
-	s.route(mux, "GET /api/v1/audit", s.listAudit)
-	s.route(mux, "POST /api/v1/orders", s.placeOrder)
-	s.route(mux, "GET /api/v1/orders", s.listOrders)
-	mux.HandleFunc("GET /api/v1/orders/export.xlsx", s.exportOrders)
-	s.route(mux, "GET /api/v1/orders/{order_no}", s.getOrder)
-	s.route(mux, "POST /api/v1/orders/{order_no}/payments/prepare", s.preparePayment)
-	s.route(mux, "POST /api/v1/orders/{order_no}/payments/confirm", s.confirmPayment)
-	s.route(mux, "POST /api/v1/orders/{order_no}/confirm-deposit", s.confirmDeposit)
-	s.route(mux, "POST /api/v1/orders/{order_no}/cancel", s.cancelOrder)
-	s.route(mux, "GET /api/v1/orders/{order_no}/transactions", s.orderTransactions)
-	s.route(mux, "PUT /api/v1/enrollments/{id}/progress", s.putProgress)
-	mux.HandleFunc("POST /api/v1/webhooks/{gateway}", s.webhook)
-	s.route(mux, "POST /api/v1/refunds", s.requestRefund)
-	s.route(mux, "GET /api/v1/refunds", s.listRefunds)
-	mux.HandleFunc("GET /api/v1/refunds/export.xlsx", s.exportRefunds)
-	s.route(mux, "POST /api/v1/refunds/quote", s.quoteRefund)
-	s.route(mux, "GET /api/v1/refunds/{id}", s.getRefund)
-	s.route(mux, "PATCH /api/v1/refunds/{id}", s.patchRefund)
-	s.route(mux, "POST /api/v1/refunds/{id}/complete", s.completeRefund)
-	s.route(mux, "POST /api/v1/refunds/{id}/deny", s.denyRefund)
-	s.route(mux, "POST /api/v1/settlement/evaluate", s.evaluateFormula)
-	s.route(mux, "POST /api/v1/settlement/recompute", s.recompute)
-	mux.HandleFunc("GET /api/v1/settlement/reports/{name}", s.report)
-	s.route(mux, "GET /api/v1/settlement-rules", s.listRules)
-	s.route(mux, "POST /api/v1/settlement-rules", s.createRule)
-	s.route(mux, "GET /api/v1/settlement-rules/{id}", s.getRule)
-	s.route(mux, "PUT /api/v1/settlement-rules/{id}", s.putRule)
-	s.route(mux, "DELETE /api/v1/settlement-rules/{id}", s.deleteRule)
-	s.route(mux, "GET /api/v1/marketplaces", s.listMarketplaces)
-	s.route(mux, "POST /api/v1/marketplaces", s.createMarketplace)
-	s.route(mux, "GET /api/v1/suppliers", s.listSuppliers)
-	s.route(mux, "POST /api/v1/suppliers", s.createSupplier)
-	s.route(mux, "GET /api/v1/sheet-formats", s.listFormats)
-	s.route(mux, "POST /api/v1/sheet-formats", s.saveFormat)
-	s.route(mux, "POST /api/v1/marketplace-orders/import", s.importOrders)
-	s.route(mux, "GET /api/v1/marketplace-orders", s.listMarketOrders)
-	mux.HandleFunc("GET /api/v1/marketplace-orders/export.xlsx", s.exportMarketOrders)
-	mux.HandleFunc("GET /api/v1/marketplace-orders/imports/{id}/errors.xlsx", s.importErrors)
-	s.route(mux, "GET /api/v1/product-matches", s.listMatches)
-	s.route(mux, "PUT /api/v1/product-matches", s.putMatch)
-	s.route(mux, "GET /api/v1/tokens", s.listTokens)
-	s.route(mux, "DELETE /api/v1/tokens/{id}", s.revokeToken)
-	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+	for _, rt := range s.routes() {
+		switch {
+		case rt.public != nil:
+			mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
+				if err := web.CheckQuery(r); err != nil {
+					web.WriteProblem(w, r, s.Log, err)
+					return
+				}
+				rt.public(w, r)
+			})
+		case rt.raw != nil:
+			s.rawRoute(mux, rt.pattern, rt.raw)
+		default:
+			s.route(mux, rt.pattern, rt.h, rt.body, rt.noStore)
+		}
+	}
+	const catchAll = "/api/v1/"
+	mux.HandleFunc(catchAll, func(w http.ResponseWriter, r *http.Request) {
+		// The catch-all hides the mux's own 405: ask it which methods the
+		// path has.
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			r2 := r.Clone(r.Context())
+			r2.Method = m
+			if _, p := mux.Handler(r2); p != catchAll && p != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			web.WriteProblem(w, r, s.Log, apperr.New(apperr.MethodNotAllowed, "이 경로는 "+r.Method+" 요청을 받지 않습니다. 허용: "+strings.Join(allow, ", "),
+				"This path does not take "+r.Method+". Allowed: "+strings.Join(allow, ", ")))
+			return
+		}
 		web.WriteProblem(w, r, s.Log, apperr.New(apperr.NotFound, "없는 API 경로입니다.", "No such API path."))
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if err := web.CheckPath(r); err != nil {
+			web.WriteProblem(w, r, s.Log, err)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // handlerFunc is an API handler: it returns the status and value to answer, or an error.
 type handlerFunc func(r *http.Request, a access.Actor) (int, any, error)
 
-// route wraps h with bearer authentication and Idempotency-Key handling.
-func (s *Server) route(mux *http.ServeMux, pattern string, h handlerFunc) {
-	s.handle(mux, pattern, h, true)
+// unauthorized answers a failed authentication with its challenge.
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
+	if web.Status(err) == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="orderdesk"`)
+	}
+	web.WriteProblem(w, r, s.Log, err)
 }
 
-// revealRoute is route for a handler whose answer shows personal data in
-// clear (a resident registration number): its answer is never stored, so an
-// Idempotency-Key is not used; calling it again reveals again (audited).
-func (s *Server) revealRoute(mux *http.ServeMux, pattern string, h handlerFunc) {
-	s.handle(mux, pattern, h, false)
-}
-
-func (s *Server) handle(mux *http.ServeMux, pattern string, h handlerFunc, storable bool) {
+// rawRoute wraps h with bearer authentication and the query check.
+func (s *Server) rawRoute(mux *http.ServeMux, pattern string, h rawFunc) {
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.authenticate(r)
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="orderdesk"`)
+			s.unauthorized(w, r, err)
+			return
+		}
+		if err := web.CheckQuery(r); err != nil {
 			web.WriteProblem(w, r, s.Log, err)
 			return
 		}
-		if storable && r.Method == http.MethodPost && r.Header.Get("Idempotency-Key") != "" {
+		h(w, r, a)
+	})
+}
+
+// route wraps h with bearer authentication, the checks of the query, the
+// body's type and the Idempotency-Key, and Idempotency-Key handling.
+//
+// A route marked noStore answers personal data in clear (a resident
+// registration number): its answer is never stored, so an Idempotency-Key is
+// not used; calling it again reveals again (audited).
+func (s *Server) route(mux *http.ServeMux, pattern string, h handlerFunc, b body, noStore bool) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.authenticate(r)
+		if err != nil {
+			s.unauthorized(w, r, err)
+			return
+		}
+		if err := web.CheckQuery(r); err != nil {
+			web.WriteProblem(w, r, s.Log, err)
+			return
+		}
+		if b == jsonBody && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := web.JSONType(r); err != nil {
+				web.WriteProblem(w, r, s.Log, err)
+				return
+			}
+		}
+		key, err := web.IdempotencyKey(r)
+		if err != nil {
+			web.WriteProblem(w, r, s.Log, err)
+			return
+		}
+		if r.Method == http.MethodPost && key != "" && !noStore {
 			s.idempotent(w, r, a, h)
 			return
 		}

@@ -9,12 +9,17 @@ import (
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
 func (s *Server) listMarketplaces(r *http.Request, _ access.Actor) (int, any, error) {
+	p, err := pageParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	list, err := s.Market.Marketplaces(r.Context())
-	return http.StatusOK, map[string]any{"items": list, "total": len(list), "page": 1, "per_page": len(list)}, err
+	return http.StatusOK, paging.Slice(list, p), err
 }
 
 func (s *Server) createMarketplace(r *http.Request, a access.Actor) (int, any, error) {
@@ -27,8 +32,12 @@ func (s *Server) createMarketplace(r *http.Request, a access.Actor) (int, any, e
 }
 
 func (s *Server) listSuppliers(r *http.Request, _ access.Actor) (int, any, error) {
+	p, err := pageParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	list, err := s.Market.Suppliers(r.Context())
-	return http.StatusOK, map[string]any{"items": list, "total": len(list), "page": 1, "per_page": len(list)}, err
+	return http.StatusOK, paging.Slice(list, p), err
 }
 
 func (s *Server) createSupplier(r *http.Request, a access.Actor) (int, any, error) {
@@ -47,6 +56,10 @@ type formatDoc struct {
 }
 
 func (s *Server) listFormats(r *http.Request, _ access.Actor) (int, any, error) {
+	p, err := pageParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	list, err := s.Market.Marketplaces(r.Context())
 	if err != nil {
 		return 0, nil, err
@@ -62,7 +75,7 @@ func (s *Server) listFormats(r *http.Request, _ access.Actor) (int, any, error) 
 		}
 		out = append(out, formatDoc{Marketplace: m.Code, Format: f})
 	}
-	return http.StatusOK, map[string]any{"items": out, "total": len(out), "page": 1, "per_page": len(out)}, nil
+	return http.StatusOK, paging.Slice(out, p), nil
 }
 
 func (s *Server) saveFormat(r *http.Request, a access.Actor) (int, any, error) {
@@ -113,37 +126,31 @@ func (s *Server) listMarketOrders(r *http.Request, a access.Actor) (int, any, er
 	return http.StatusOK, page, err
 }
 
-func (s *Server) exportMarketOrders(w http.ResponseWriter, r *http.Request) {
-	a, err := s.authenticate(r)
+func (s *Server) exportMarketOrders(w http.ResponseWriter, r *http.Request, a access.Actor) {
+	f, err := market.ParseFilter(r.URL.Query().Get)
 	if err == nil {
-		var f market.Filter
-		if f, err = market.ParseFilter(r.URL.Query().Get); err == nil {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			n := export.MarketOrdersName(f, kst.Day(s.Orders.Now()))
-			web.Attachment(w, n.Korean, n.ASCII)
-			err = export.MarketOrders(r.Context(), s.Market, a, f, w)
-		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		n := export.MarketOrdersName(f, kst.Day(s.Orders.Now()))
+		web.Attachment(w, n.Korean, n.ASCII)
+		err = export.MarketOrders(r.Context(), s.Market, a, f, w)
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)
 	}
 }
 
-func (s *Server) importErrors(w http.ResponseWriter, r *http.Request) {
-	_, err := s.authenticate(r)
+func (s *Server) importErrors(w http.ResponseWriter, r *http.Request, _ access.Actor) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
-		var id int64
-		if id, err = strconv.ParseInt(r.PathValue("id"), 10, 64); err == nil {
-			var imp market.Import
-			if imp, err = s.Market.GetImport(r.Context(), id); err == nil {
-				w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-				n := export.ImportErrorsName(id, kst.Day(s.Orders.Now()))
-				web.Attachment(w, n.Korean, n.ASCII)
-				err = export.ImportErrors(imp.Errors, w)
-			}
-		} else {
-			err = apperr.New(apperr.NotFound, "없는 가져오기입니다.", "no such import")
+		var imp market.Import
+		if imp, err = s.Market.GetImport(r.Context(), id); err == nil {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			n := export.ImportErrorsName(id, kst.Day(s.Orders.Now()))
+			web.Attachment(w, n.Korean, n.ASCII)
+			err = export.ImportErrors(imp.Errors, w)
 		}
+	} else {
+		err = apperr.New(apperr.NotFound, "없는 가져오기입니다.", "no such import")
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)

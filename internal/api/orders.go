@@ -11,6 +11,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
@@ -130,21 +131,22 @@ func (s *Server) orderTransactions(r *http.Request, a access.Actor) (int, any, e
 	if err != nil {
 		return 0, nil, err
 	}
+	p, err := pageParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	txs, err := s.Orders.Transactions(r.Context(), a, no)
-	return http.StatusOK, map[string]any{"items": txs, "total": len(txs), "page": 1, "per_page": len(txs)}, err
+	return http.StatusOK, paging.Slice(txs, p), err
 }
 
 // exportOrders streams the filtered orders as xlsx.
-func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request) {
-	a, err := s.authenticate(r)
+func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request, a access.Actor) {
+	f, err := order.ParseFilter(r.URL.Query())
 	if err == nil {
-		var f order.Filter
-		if f, err = order.ParseFilter(r.URL.Query()); err == nil {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			n := export.OrderListName(f, kst.Day(s.Orders.Now()))
-			web.Attachment(w, n.Korean, n.ASCII)
-			err = export.OrderList(r.Context(), s.Orders, a, f, w)
-		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		n := export.OrderListName(f, kst.Day(s.Orders.Now()))
+		web.Attachment(w, n.Korean, n.ASCII)
+		err = export.OrderList(r.Context(), s.Orders, a, f, w)
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)

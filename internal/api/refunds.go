@@ -109,16 +109,13 @@ func (s *Server) patchRefund(r *http.Request, a access.Actor) (int, any, error) 
 	return http.StatusOK, out, err
 }
 
-func (s *Server) exportRefunds(w http.ResponseWriter, r *http.Request) {
-	a, err := s.authenticate(r)
+func (s *Server) exportRefunds(w http.ResponseWriter, r *http.Request, a access.Actor) {
+	f, err := refundFilter(r)
 	if err == nil {
-		var f refund.Filter
-		if f, err = refundFilter(r); err == nil {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			n := export.RefundListName(f, kst.Day(s.Refunds.Now()))
-			web.Attachment(w, n.Korean, n.ASCII)
-			err = export.RefundList(r.Context(), s.Refunds, a, f, w)
-		}
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		n := export.RefundListName(f, kst.Day(s.Refunds.Now()))
+		web.Attachment(w, n.Korean, n.ASCII)
+		err = export.RefundList(r.Context(), s.Refunds, a, f, w)
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)

@@ -1,23 +1,27 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/site"
 )
 
 func (s *Server) listSites(r *http.Request, a access.Actor) (int, any, error) {
+	p, err := pageParams(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	sites, err := s.Sites.List(r.Context(), a)
-	return http.StatusOK, map[string]any{"items": sites, "total": len(sites), "page": 1, "per_page": len(sites)}, err
+	return http.StatusOK, paging.Slice(sites, p), err
 }
 
 func (s *Server) createSite(r *http.Request, a access.Actor) (int, any, error) {
@@ -76,12 +80,49 @@ func (s *Server) patchMember(r *http.Request, a access.Actor) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
+	body, err := web.ReadBody(nil, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	// id and site are not in member.Patch; the same values as stored are
+	// no change (a client may send back what it read), others are refused.
+	var fixed struct {
+		ID   *json.Number `json:"id"`
+		Site *string      `json:"site"`
+	}
+	if json.Unmarshal(body, &fixed) == nil && (fixed.ID != nil || fixed.Site != nil) {
+		cur, err := s.Members.Get(r.Context(), a, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		if err := fixedFields(map[string]bool{"id": fixed.ID != nil && fixed.ID.String() != strconv.FormatInt(cur.ID, 10),
+			"site": fixed.Site != nil && *fixed.Site != cur.Site}); err != nil {
+			return 0, nil, err
+		}
+		var rest map[string]json.RawMessage
+		if err := json.Unmarshal(body, &rest); err == nil {
+			delete(rest, "id")
+			delete(rest, "site")
+			body, _ = json.Marshal(rest)
+		}
+	}
 	var p member.Patch
-	if err := web.DecodeJSON(nil, r, &p); err != nil {
+	if err := web.DecodeJSONBytes(body, &p); err != nil {
 		return 0, nil, err
 	}
 	m, err := s.Members.Update(r.Context(), a, id, p)
 	return http.StatusOK, m, err
+}
+
+// fixedFields refuses a patch that changes a field that cannot change.
+func fixedFields(changed map[string]bool) error {
+	var fe apperr.Fields
+	for _, name := range []string{"id", "site", "kind"} {
+		if changed[name] {
+			fe.Add(name, name+" 항목은 바꿀 수 없습니다.", name+" cannot be changed")
+		}
+	}
+	return fe.Err()
 }
 
 func (s *Server) revealRRN(r *http.Request, a access.Actor) (int, any, error) {
@@ -129,17 +170,16 @@ func (s *Server) patchProduct(r *http.Request, a access.Actor) (int, any, error)
 	if err != nil {
 		return 0, nil, err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, web.MaxJSONBody))
+	body, err := web.ReadBody(nil, r)
 	if err != nil {
-		return 0, nil, apperr.Wrap(apperr.TooLarge, err, "요청 본문이 너무 큽니다.", "Request body too large.")
+		return 0, nil, err
 	}
 	p, err := s.Catalog.Update(r.Context(), a, id, func(p *catalog.Product) error {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(p); err != nil {
-			return apperr.Wrap(apperr.Invalid, err, "JSON 본문을 읽을 수 없습니다: "+err.Error(), "Cannot read the JSON body: "+err.Error())
+		was := *p
+		if err := web.DecodeJSONBytes(body, p); err != nil {
+			return err
 		}
-		return nil
+		return fixedFields(map[string]bool{"id": p.ID != was.ID, "site": p.Site != was.Site, "kind": p.Kind != was.Kind})
 	})
 	return http.StatusOK, p, err
 }

@@ -28,13 +28,15 @@ type ruleAnswer struct {
 }
 
 func (s *Server) listRules(r *http.Request, _ access.Actor) (int, any, error) {
-	q := r.URL.Query()
-	f := settlement.Filter{PeriodBy: q.Get("period_by"), From: q.Get("from"), To: q.Get("to"), Field: q.Get("field"), Q: q.Get("q"), Marketplace: q.Get("marketplace")}
-	if v := q.Get("supplier_id"); v != "" {
-		f.SupplierID, _ = strconv.ParseInt(v, 10, 64)
+	f, err := settlement.ParseFilter(r.URL.Query().Get)
+	if err != nil {
+		return 0, nil, err
 	}
-	list, err := s.Settle.List(r.Context(), f)
-	return http.StatusOK, map[string]any{"items": list, "total": len(list), "page": 1, "per_page": len(list)}, err
+	if f.Params, err = pageParams(r); err != nil {
+		return 0, nil, err
+	}
+	page, err := s.Settle.List(r.Context(), f)
+	return http.StatusOK, page, err
 }
 
 func (s *Server) saveRule(r *http.Request, a access.Actor, id int64) (int, any, error) {
@@ -98,11 +100,7 @@ func (s *Server) recompute(r *http.Request, a access.Actor) (int, any, error) {
 }
 
 // report answers a settlement report as JSON, or as xlsx when the path ends in .xlsx.
-func (s *Server) report(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.authenticate(r); err != nil {
-		web.WriteProblem(w, r, s.Log, err)
-		return
-	}
+func (s *Server) report(w http.ResponseWriter, r *http.Request, _ access.Actor) {
 	name := r.PathValue("name")
 	xlsx := strings.HasSuffix(name, ".xlsx")
 	name = strings.TrimSuffix(name, ".xlsx")
@@ -122,7 +120,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		var rep settlement.Report[settlement.MarketRow]
-		rep, err = s.Settle.ByMarketplace(r.Context(), from, to)
+		rep, err = s.Settle.ByMarketplace(r.Context(), from, to, q.Get("marketplace"))
 		v = rep
 		write = func() error { return export.MarketReport(rep, title, w) }
 	case "by-product":

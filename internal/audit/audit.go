@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -88,6 +89,20 @@ type Service struct{ DB *sqldb.DB }
 // entries of its sites only; entries without a site (staff accounts, sites)
 // only a super_admin sees.
 func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Page[Entry], error) {
+	var fe apperr.Fields
+	for _, d := range []struct{ name, v string }{{"from", f.From}, {"to", f.To}} {
+		if d.v != "" {
+			if _, err := kst.ParseDay(d.v); err != nil {
+				fe.Add(d.name, "날짜는 실제 있는 날짜(YYYY-MM-DD)여야 합니다.", "dates are real days as YYYY-MM-DD")
+			}
+		}
+	}
+	if fe == nil && f.From != "" && f.To != "" && f.To < f.From {
+		fe.Add("to", "끝 날짜가 시작 날짜보다 앞섭니다.", "to is before from")
+	}
+	if fe != nil {
+		return paging.Page[Entry]{Items: []Entry{}}, fe.Err()
+	}
 	var w sqldb.Where
 	if !a.AllSites() {
 		w.In("site", a.ReadScope())

@@ -140,7 +140,24 @@ func (s *Server) Handler() (http.Handler, error) {
 			}
 		}
 	}
-	return http.NewCrossOriginProtection().Handler(web.SecurityHeaders(mux)), nil
+	return http.NewCrossOriginProtection().Handler(web.SecurityHeaders(s.checkInput(mux))), nil
+}
+
+// checkInput refuses a query or form that is not valid UTF-8, holds NUL or
+// has an overlong keyword, before any screen reads it.
+func (s *Server) checkInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := web.CheckInput(r); err != nil {
+			p := web.ProblemOf(err, "ko")
+			text := p.Detail
+			for _, f := range p.Errors {
+				text += "\n" + f.Location + ": " + f.Message
+			}
+			http.Error(w, text, p.Status)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // MenuItem is one link of the left menu.

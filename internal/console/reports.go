@@ -57,7 +57,7 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 	case "product":
 		data["Product"], err = s.Settle.ByProduct(r.Context(), from, to, r.URL.Query().Get("marketplace"))
 	default:
-		data["Market"], err = s.Settle.ByMarketplace(r.Context(), from, to)
+		data["Market"], err = s.Settle.ByMarketplace(r.Context(), from, to, r.URL.Query().Get("marketplace"))
 	}
 	q := r.URL.Query()
 	q.Set("from", from)
@@ -96,7 +96,11 @@ func (s *Server) reportExport(w http.ResponseWriter, r *http.Request) {
 			err = export.ProductReport(rep, w)
 		}
 	default:
-		rep, e := s.Settle.ByMarketplace(r.Context(), from, to)
+		rep, e := s.Settle.ByMarketplace(r.Context(), from, to, r.URL.Query().Get("marketplace"))
+		title := "판매처별정산통계"
+		if kind == "daily" {
+			title = "당일판매분요약표"
+		}
 		if err = e; err == nil {
 			err = export.MarketReport(rep, title, w)
 		}

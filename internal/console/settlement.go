@@ -19,16 +19,23 @@ import (
 
 func (s *Server) rules(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := settlement.Filter{PeriodBy: q.Get("period_by"), From: q.Get("from"), To: q.Get("to"), Field: q.Get("field"), Q: q.Get("q"), Marketplace: q.Get("marketplace")}
-	f.SupplierID, _ = strconv.ParseInt(q.Get("supplier_id"), 10, 64)
-	list, err := s.Settle.List(r.Context(), f)
-	if err != nil {
+	f, err := settlement.ParseFilter(q.Get)
+	var page paging.Page[settlement.Rule]
+	if err == nil {
+		f.Params = pageOf(r)
+		page, err = s.Settle.List(r.Context(), f)
+	}
+	if err != nil && web.Status(err) >= 500 {
 		s.fail(w, r, err)
 		return
 	}
 	mps, _ := s.Market.Marketplaces(r.Context())
 	sups, _ := s.Market.Suppliers(r.Context())
-	s.render(w, r, http.StatusOK, "rules", "정산룰", map[string]any{"Rules": list, "Marketplaces": mps, "Suppliers": sups}, nil)
+	status := http.StatusOK
+	if err != nil {
+		status = web.Status(err)
+	}
+	s.render(w, r, status, "rules", "정산룰", map[string]any{"Rules": page.Items, "Total": page.Total, "Pager": pagerOf(page, q), "Marketplaces": mps, "Suppliers": sups}, err)
 }
 
 func (s *Server) ruleDelete(w http.ResponseWriter, r *http.Request) {

@@ -59,8 +59,9 @@ func checkRange(from, to string) error {
 
 // ByMarketplace is 판매처별 정산통계 over Seoul business days from..to;
 // with from == to it is 당일판매분요약표. Cancelled lines count in
-// Cancelled only; their amounts are not sales.
-func (s *Service) ByMarketplace(ctx context.Context, from, to string) (Report[MarketRow], error) {
+// Cancelled only; their amounts are not sales. A marketplace code narrows
+// the report to that marketplace.
+func (s *Service) ByMarketplace(ctx context.Context, from, to, marketplace string) (Report[MarketRow], error) {
 	rep := Report[MarketRow]{From: from, To: to, Rows: []MarketRow{}}
 	if err := checkRange(from, to); err != nil {
 		return rep, err
@@ -76,7 +77,7 @@ func (s *Service) ByMarketplace(ctx context.Context, from, to string) (Report[Ma
 		SUM(CASE WHEN o.cancelled = TRUE THEN 1 ELSE 0 END),
 		SUM(CASE WHEN st.rule_version_id IS NULL THEN 1 ELSE 0 END)
 		FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id LEFT JOIN market_settlements st ON st.market_order_id = o.id
-		WHERE o.order_day >= $1 AND o.order_day <= $2 GROUP BY m.code, m.name ORDER BY m.name`, from, to)
+		WHERE o.order_day >= $1 AND o.order_day <= $2 AND ($3 = '' OR m.code = $3) GROUP BY m.code, m.name ORDER BY m.name`, from, to, marketplace)
 	if err != nil {
 		return rep, err
 	}

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 )
@@ -125,7 +127,7 @@ func (s *Service) Warnings(ctx context.Context, r Rule) ([]string, error) {
 			out = append(out, "정산요율이 0~100% 밖입니다: "+r.Rate)
 		}
 	}
-	rules, err := s.List(ctx, Filter{Marketplace: r.Marketplace})
+	rules, err := s.all(ctx, Filter{Marketplace: r.Marketplace})
 	if err != nil {
 		return nil, err
 	}
@@ -256,10 +258,70 @@ type Filter struct {
 	Field, Q    string // id, title, product_code, sale
 	Marketplace string
 	SupplierID  int64
+	paging.Params
 }
 
-// List returns the rules matching the filter, highest priority first.
-func (s *Service) List(ctx context.Context, f Filter) ([]Rule, error) {
+// ParseFilter reads the rule search of a query: dates are real YYYY-MM-DD
+// days and supplier_id a number, else an input error naming the field.
+func ParseFilter(get func(string) string) (Filter, error) {
+	f := Filter{PeriodBy: get("period_by"), From: get("from"), To: get("to"), Field: get("field"), Q: get("q"), Marketplace: get("marketplace")}
+	var fe apperr.Fields
+	if v := get("supplier_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			fe.Add("supplier_id", "공급처 번호는 1 이상의 정수입니다.", "supplier_id must be a whole number from 1")
+		}
+		f.SupplierID = n
+	}
+	checkFilter(&fe, f)
+	return f, fe.Err()
+}
+
+// checkFilter refuses dates that are not days (2026-02-30) and a reversed range.
+func checkFilter(fe *apperr.Fields, f Filter) {
+	n := len(*fe)
+	for _, d := range []struct{ name, v string }{{"from", f.From}, {"to", f.To}} {
+		if d.v != "" {
+			if _, err := kst.ParseDay(d.v); err != nil {
+				fe.Add(d.name, "날짜는 실제 있는 날짜(YYYY-MM-DD)여야 합니다.", "dates are real days as YYYY-MM-DD")
+			}
+		}
+	}
+	if len(*fe) == n && f.From != "" && f.To != "" && f.To < f.From {
+		fe.Add("to", "끝 날짜가 시작 날짜보다 앞섭니다.", "to is before from")
+	}
+}
+
+// List returns one page of the rules matching the filter, highest priority first.
+func (s *Service) List(ctx context.Context, f Filter) (paging.Page[Rule], error) {
+	var fe apperr.Fields
+	if checkFilter(&fe, f); fe != nil {
+		return paging.Page[Rule]{Items: []Rule{}}, fe.Err()
+	}
+	return sqldb.ListPage(ctx, s.DB.Read(), strings.TrimPrefix(ruleFrom, " FROM "), ruleWhere(f), ruleColumns, "v.priority DESC, r.id DESC", f.Params,
+		func(row sqldb.Scanner) (Rule, error) { return scanRule(row) })
+}
+
+// all returns every rule matching the filter, highest priority first.
+func (s *Service) all(ctx context.Context, f Filter) ([]Rule, error) {
+	w := ruleWhere(f)
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+ruleColumns+ruleFrom+w.SQL()+` ORDER BY v.priority DESC, r.id DESC`, w.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Rule{}
+	for rows.Next() {
+		r, err := scanRule(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func ruleWhere(f Filter) sqldb.Where {
 	var w sqldb.Where
 	w.Add("r.deleted = FALSE")
 	if f.Marketplace != "" {
@@ -290,8 +352,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Rule, error) {
 	if q := strings.TrimSpace(f.Q); q != "" {
 		switch f.Field {
 		case "id":
-			var n int64
-			fmt.Sscan(q, &n)
+			n, _ := strconv.ParseInt(q, 10, 64)
 			w.Add("r.id = ?", n)
 		case "product_code":
 			w.Add("(',' || v.product_codes || ',') LIKE ? ESCAPE '\\'", "%,"+strings.Trim(sqldb.Like(q), "%")+",%")
@@ -301,20 +362,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Rule, error) {
 			w.Add("LOWER(v.title) LIKE ? ESCAPE '\\'", sqldb.Like(q))
 		}
 	}
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+ruleColumns+ruleFrom+w.SQL()+` ORDER BY v.priority DESC, r.id DESC`, w.Args()...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Rule{}
-	for rows.Next() {
-		r, err := scanRule(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return w
 }
 
 func dayStart(day string) time.Time {

@@ -150,7 +150,7 @@ func TestReportTotalsAreSums(t *testing.T) {
 		}
 		importSample(t, mk)
 		for _, day := range [][2]string{{"2025-10-13", "2025-10-13"}, {"2025-10-01", "2025-10-31"}, {"2024-01-01", "2024-01-31"}} {
-			rep, err := st.ByMarketplace(ctx, day[0], day[1])
+			rep, err := st.ByMarketplace(ctx, day[0], day[1], "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,6 +21,10 @@ const (
 	Unauthorized Code = "unauthorized" // 401
 	TooMany      Code = "too_many"     // 429
 	TooLarge     Code = "too_large"    // 413
+	BadRequest   Code = "bad_request"  // 400: a malformed header
+	MediaType    Code = "media_type"   // 415: a body that is not the expected type
+	// MethodNotAllowed is a known path asked with a method it lacks: 405.
+	MethodNotAllowed Code = "method_not_allowed"
 )
 
 // FieldError names one invalid field (or a file's row and column) and why.

@@ -3,6 +3,7 @@
 package paging
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 
@@ -12,6 +13,9 @@ import (
 const (
 	DefaultPerPage = 20
 	MaxPerPage     = 500
+	// MaxPage bounds page so that the offset, (page-1)*per_page, stays far
+	// inside int64 (and int32 row counts) on every engine.
+	MaxPage = 1_000_000
 )
 
 // Params asks for one page of a list.
@@ -31,11 +35,28 @@ func (p Params) Normalize() Params {
 	if p.PerPage > MaxPerPage {
 		p.PerPage = MaxPerPage
 	}
+	if p.Page > MaxPage {
+		p.Page = MaxPage
+	}
 	return p
 }
 
-// Offset is the number of rows before the page.
-func (p Params) Offset() int { return (p.Page - 1) * p.PerPage }
+// Offset is the number of rows before the page (of the normalized params).
+func (p Params) Offset() int {
+	p = p.Normalize()
+	return (p.Page - 1) * p.PerPage
+}
+
+// Slice cuts the page p of a list that is already whole in memory (a few
+// master-data rows) and answers it as a Page.
+func Slice[T any](all []T, p Params) Page[T] {
+	p = p.Normalize()
+	out := Page[T]{Items: []T{}, Total: len(all), Page: p.Page, PerPage: p.PerPage}
+	if off := p.Offset(); off < len(all) {
+		out.Items = all[off:min(off+p.PerPage, len(all))]
+	}
+	return out
+}
 
 // Page is one page of a list and the total it is cut from.
 type Page[T any] struct {
@@ -67,8 +88,12 @@ func FromQuery(q url.Values) (Params, error) {
 			continue
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
+		switch {
+		case err != nil || n < 1:
 			fe.Add(name, name+"는 1 이상의 정수입니다.", name+" must be a whole number from 1.")
+			n = 0
+		case name == "page" && n > MaxPage:
+			fe.Add("page", fmt.Sprintf("page는 %d 이하입니다.", MaxPage), fmt.Sprintf("page must be at most %d.", MaxPage))
 		}
 		if name == "page" {
 			p.Page = n

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 )
@@ -46,6 +48,12 @@ func Status(err error) int {
 		return http.StatusTooManyRequests
 	case apperr.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case apperr.BadRequest:
+		return http.StatusBadRequest
+	case apperr.MediaType:
+		return http.StatusUnsupportedMediaType
+	case apperr.MethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
@@ -118,20 +126,45 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // DecodeJSON reads one JSON value of at most MaxJSONBody bytes into v,
-// refusing unknown fields so that a misspelt field is an error, not a no-op.
+// refusing unknown fields so that a misspelt field is an error, not a no-op,
+// and text that is not valid UTF-8 or holds NUL, naming the field.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	body := http.MaxBytesReader(w, r.Body, MaxJSONBody)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := ReadBody(w, r)
+	if err != nil {
+		return err
+	}
+	return DecodeJSONBytes(body, v)
+}
+
+// ReadBody reads a request body of at most MaxJSONBody bytes.
+func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return apperr.New(apperr.TooLarge, fmt.Sprintf("요청 본문이 너무 큽니다 (최대 %d바이트).", MaxJSONBody), fmt.Sprintf("Request body over %d bytes.", MaxJSONBody))
+			return nil, apperr.New(apperr.TooLarge, fmt.Sprintf("요청 본문이 너무 큽니다 (최대 %d바이트).", MaxJSONBody), fmt.Sprintf("Request body over %d bytes.", MaxJSONBody))
 		}
+		return nil, err
+	}
+	return body, nil
+}
+
+// DecodeJSONBytes is DecodeJSON over a body already read.
+func DecodeJSONBytes(body []byte, v any) error {
+	if err := checkJSONText(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			return &apperr.Error{Code: apperr.Invalid, Message: "입력값의 형식이 틀렸습니다.", English: "A field has the wrong type.",
 				Fields: []apperr.FieldError{{Location: ute.Field, Message: ute.Value + " 값은 이 항목에 맞지 않습니다.", English: "expected " + ute.Type.String()}}}
+		}
+		if name, ok := unknownField(err); ok {
+			return &apperr.Error{Code: apperr.Invalid, Message: "알 수 없는 항목입니다: " + name, English: "Unknown field: " + name, Err: err,
+				Fields: []apperr.FieldError{{Location: name, Message: "이 요청에 없는 항목입니다.", English: "unknown field"}}}
 		}
 		msg := err.Error()
 		if errors.Is(err, io.EOF) {
@@ -207,8 +240,16 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
-		if len(id) == 0 || len(id) > 64 || strings.ContainsAny(id, " \t\r\n") {
+		if len(id) == 0 || len(id) > 64 || !visibleASCII(id) {
 			id = newRequestID()
+		}
+		// The User-Agent is logged and stored with sessions: keep it valid text.
+		if ua := r.UserAgent(); !utf8.ValidString(ua) || strings.IndexByte(ua, 0) >= 0 || len(ua) > 512 {
+			ua = strings.ToValidUTF8(strings.ReplaceAll(ua, "\x00", ""), "\uFFFD")
+			if len(ua) > 512 {
+				ua = strings.ToValidUTF8(ua[:512], "")
+			}
+			r.Header.Set("User-Agent", ua)
 		}
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		r = r.WithContext(ctx)
@@ -249,12 +290,20 @@ func FormFile(r *http.Request, field string, max int64) (string, []byte, error) 
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		return "", nil, apperr.Wrap(apperr.Invalid, err, "파일 업로드 형식(multipart/form-data)이 아닙니다.", "expected multipart/form-data with a file")
 	}
+	var fe apperr.Fields
+	checkValues(&fe, r.MultipartForm.Value)
+	if err := fe.Err(); err != nil {
+		return "", nil, err
+	}
 	f, hdr, err := r.FormFile(field)
 	if err != nil {
 		return "", nil, &apperr.Error{Code: apperr.Invalid, Message: "파일을 선택해 주세요.", English: field + " is required",
 			Fields: []apperr.FieldError{{Location: field, Message: "파일을 선택해 주세요.", English: "required"}}}
 	}
 	defer f.Close()
+	if checkText(&fe, field, hdr.Filename); fe != nil {
+		return "", nil, fe.Err()
+	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return "", nil, err

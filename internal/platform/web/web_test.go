@@ -26,3 +26,57 @@ func TestDecodeJSONRefusesOversizedAndUnknown(t *testing.T) {
 		t.Fatalf("problem = %+v", p)
 	}
 }
+
+func TestDecodeJSONRefusesNULAndInvalidUTF8WithTheirLocation(t *testing.T) {
+	type item struct {
+		Name string `json:"name"`
+	}
+	var v struct {
+		Title string            `json:"title"`
+		Items []item            `json:"items"`
+		Tags  map[string]string `json:"tags"`
+		N     int               `json:"n"`
+	}
+	tests := []struct{ body, location string }{
+		{`{"title":"a\u0000b"}`, "title"},
+		{"{\"title\":\"a\xffb\"}", "title"},
+		{`{"n":1,"items":[{"name":"x"},{"name":"\u0000"}]}`, "items[1].name"},
+		{"{\"tags\":{\"k\xfe\":\"v\"}}", "tags.k\uFFFD"},
+		{`{"tags":{"k":"v\u0000"}}`, "tags.k"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
+		err := DecodeJSON(httptest.NewRecorder(), r, &v)
+		e, ok := apperr.As(err)
+		if !ok || e.Code != apperr.Invalid || len(e.Fields) != 1 || e.Fields[0].Location != tt.location {
+			t.Errorf("%q: %v, want an invalid field at %q", tt.body, err, tt.location)
+		}
+	}
+	r := httptest.NewRequest("POST", "/", strings.NewReader(`{"title":"가\u00e9","items":[{"name":"ok"}],"n":2}`))
+	if err := DecodeJSON(httptest.NewRecorder(), r, &v); err != nil || v.Title != "가é" {
+		t.Fatalf("valid body: %v %+v", err, v)
+	}
+	r = httptest.NewRequest("POST", "/", strings.NewReader(`{"items":[{"nmae":"x"}]}`))
+	if e, ok := apperr.As(DecodeJSON(httptest.NewRecorder(), r, &v)); !ok || len(e.Fields) != 1 || e.Fields[0].Location != "nmae" {
+		t.Fatalf("unknown field: %+v", e)
+	}
+}
+
+func TestCheckQueryAndIdempotencyKey(t *testing.T) {
+	for q, loc := range map[string]string{"q=a%00": "q", "site=%FF": "site", "q=" + strings.Repeat("%EA%B0%80", MaxKeyword+1): "q"} {
+		e, ok := apperr.As(CheckQuery(httptest.NewRequest("GET", "/?"+q, nil)))
+		if !ok || e.Fields[0].Location != loc {
+			t.Errorf("%.40s: %v, want an error at %s", q, e, loc)
+		}
+	}
+	if err := CheckQuery(httptest.NewRequest("GET", "/?q="+strings.Repeat("%EA%B0%80", MaxKeyword), nil)); err != nil {
+		t.Errorf("a keyword of %d characters: %v", MaxKeyword, err)
+	}
+	for _, key := range []string{"a b", "ké", strings.Repeat("k", MaxIdempotencyKey+1), "k\x00"} {
+		r := httptest.NewRequest("POST", "/", nil)
+		r.Header.Set("Idempotency-Key", key)
+		if _, err := IdempotencyKey(r); Status(err) != http.StatusBadRequest {
+			t.Errorf("key %q: %v", key, err)
+		}
+	}
+}
