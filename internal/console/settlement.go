@@ -54,8 +54,8 @@ type ruleView struct {
 	Warnings     []string
 	Orders       []market.Order // latest orders for the playground
 	Play         *playResult
-	Dry          *dryRun
-	DryCurrent   *dryRun // the saved version on the same orders, to compare
+	Dry          *settlement.Preview
+	DryCurrent   *settlement.Preview // the saved version on the same lines, to compare
 	Roundings    []struct{ Code, Label string }
 }
 
@@ -67,14 +67,6 @@ type playResult struct {
 	Value   string
 	Error   string
 	Vars    []string
-}
-
-// dryRun is what the rule would give on the latest orders of its marketplace.
-type dryRun struct {
-	Orders             int
-	Sale, Settle       int64
-	Negative, OverSale int
-	Errors             int
 }
 
 func (s *Server) ruleEdit(w http.ResponseWriter, r *http.Request) {
@@ -110,58 +102,28 @@ func (s *Server) rulePage(w http.ResponseWriter, r *http.Request, status int, ru
 		v.Orders = page.Items
 	}
 	if v.R.Sale != "" {
-		v.Dry = s.dryRun(r, v.R, v.Orders)
+		v.Dry = s.dryRun(r, v.R)
 		if cause == nil {
 			v.Warnings, _ = s.Settle.Warnings(r.Context(), v.R)
 		}
 	}
 	if v.R.ID != 0 {
 		if cur, err := s.Settle.Get(r.Context(), v.R.ID); err == nil {
-			v.DryCurrent = s.dryRun(r, cur, v.Orders)
+			v.DryCurrent = s.dryRun(r, cur)
 		}
 	}
 	s.render(w, r, status, "rule_edit", "정산룰", v, cause)
 }
 
-// dryRun evaluates the rule's formulas on the latest orders: the totals it
-// would give, negative amounts and settlements above the sale.
-func (s *Server) dryRun(r *http.Request, rule settlement.Rule, orders []market.Order) *dryRun {
-	sale, err1 := formula.Compile(rule.Sale)
-	if err1 != nil {
+// dryRun is the domain's preview of the rule on the latest lines of its
+// marketplace (nil when the rule cannot be previewed yet): the console shows
+// it and computes nothing.
+func (s *Server) dryRun(r *http.Request, rule settlement.Rule) *settlement.Preview {
+	p, err := s.Settle.Preview(r.Context(), rule)
+	if err != nil {
 		return nil
 	}
-	settle, _ := formula.Compile(rule.Settle)
-	d := &dryRun{}
-	for _, o := range orders {
-		vars, err := s.Settle.LineVars(r.Context(), o.ID)
-		if err != nil {
-			continue
-		}
-		d.Orders++
-		sv, err := sale.Eval(vars)
-		if err != nil {
-			d.Errors++
-			continue
-		}
-		a := formula.Floor(sv)
-		b := a
-		if settle != nil {
-			if st, err := settle.Eval(vars); err == nil {
-				b = formula.Floor(st)
-			} else {
-				d.Errors++
-			}
-		}
-		d.Sale += a
-		d.Settle += b
-		if a < 0 || b < 0 {
-			d.Negative++
-		}
-		if b > a {
-			d.OverSale++
-		}
-	}
-	return d
+	return &p
 }
 
 func readRule(r *http.Request) settlement.Rule {

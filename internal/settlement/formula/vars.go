@@ -57,16 +57,11 @@ func VarsFromJSON(data []byte) (Vars, error) {
 	return v, nil
 }
 
-// Result is a formula's value for display: exact, and floored to the won.
+// Result is a formula's value for display: exact, and cut to the won (절사,
+// toward zero).
 type Result struct {
 	Exact string `json:"exact"` // e.g. "10000/3"
-	Value int64  `json:"value"` // floored to the won
-}
-
-// Floor returns r rounded down to the won.
-func Floor(r *big.Rat) int64 {
-	q := new(big.Int).Div(r.Num(), r.Denom())
-	return q.Int64()
+	Value int64  `json:"value"` // cut to the won
 }
 
 // Evaluate compiles and evaluates src once (the playground).
@@ -79,5 +74,9 @@ func Evaluate(src string, v Vars) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Exact: r.RatString(), Value: Floor(r)}, nil
+	w, err := Won(r, Floor)
+	if err != nil {
+		return Result{}, &Error{Pos: 1, Message: err.Error(), English: err.Error()}
+	}
+	return Result{Exact: r.RatString(), Value: w}, nil
 }
