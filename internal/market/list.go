@@ -40,8 +40,17 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 
 // ParseFilter reads the marketplace order list's filters.
 func ParseFilter(get func(string) string) (Filter, error) {
-	f := Filter{Marketplace: get("marketplace"), From: get("from"), To: get("to"), Status: get("status"), Matched: get("matched"), Q: get("q")}
+	f := Filter{Marketplace: get("marketplace"), From: get("from"), To: get("to"), Status: get("status"), Matched: get("matched"), Settled: get("settled"), Q: get("q")}
 	var fe apperr.Fields
+	for name, v := range map[string]string{"status": f.Status, "matched": f.Matched, "settled": f.Settled} {
+		ok := v == "" || v == "yes" || v == "no"
+		if name == "status" {
+			ok = v == "" || v == "cancelled" || v == "active"
+		}
+		if !ok {
+			fe.Add(name, fmt.Sprintf("알 수 없는 값입니다: %q", v), fmt.Sprintf("unknown value %q", v))
+		}
+	}
 	for name, v := range map[string]string{"from": f.From, "to": f.To} {
 		if v != "" {
 			if _, err := kst.ParseDay(v); err != nil {
@@ -76,6 +85,12 @@ func where(f Filter) sqldb.Where {
 	case "active":
 		w.Add("o.cancelled = FALSE")
 	}
+	switch f.Settled {
+	case "yes":
+		w.Add("s.rule_version_id IS NOT NULL")
+	case "no":
+		w.Add("o.cancelled = FALSE AND s.rule_version_id IS NULL")
+	}
 	matched := `EXISTS (SELECT 1 FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text)`
 	switch f.Matched {
 	case "yes":
@@ -104,6 +119,9 @@ func (s *Service) List(ctx context.Context, _ access.Actor, f Filter) (paging.Pa
 	page := paging.Page[Order]{Page: f.Page, PerPage: f.PerPage, Items: []Order{}}
 	w := where(f)
 	from := ` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id`
+	if f.Settled != "" {
+		from += ` LEFT JOIN market_settlements s ON s.market_order_id = o.id`
+	}
 	if err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*)`+from+w.SQL(), w.Args()...).Scan(&page.Total); err != nil {
 		return page, err
 	}

@@ -158,6 +158,7 @@ type Filter struct {
 	ProductID   int64
 	Status      string // "cancelled", "active"
 	Matched     string // "yes", "no"
+	Settled     string // "yes": settled by a rule; "no": 미정산, a live line no rule settled (a cancelled line never is)
 	Q           string
 	paging.Params
 }

@@ -178,3 +178,45 @@ func TestBundleAmountsOnFirstLiveLine(t *testing.T) {
 		}
 	})
 }
+
+// A cancelled line is never 미정산: the report's count and the list's
+// 미정산 filter agree.
+func TestCancelledIsNeverUnsettled(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, st := setup(t, db)
+		ctx := context.Background()
+		importSample(t, mk) // no rule: every line unsettled
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE market_orders SET cancelled = TRUE WHERE id IN (1, 2)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var all, live int64
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN cancelled THEN 0 ELSE 1 END) FROM market_orders`).Scan(&all, &live); err != nil {
+			t.Fatal(err)
+		}
+		if live >= all {
+			t.Fatal("no cancelled line")
+		}
+		rep, err := st.ByMarketplace(ctx, "2025-10-01", "2025-10-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := mk.List(ctx, sys, market.Filter{Settled: "no"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Total.Unsettled != live || int64(page.Total) != live || int64(len(page.Items)) != live {
+			t.Fatalf("미정산: report %d, list %d (%d items), want the %d live of %d lines", rep.Total.Unsettled, page.Total, len(page.Items), live, all)
+		}
+		for _, o := range page.Items {
+			if o.Cancelled {
+				t.Fatalf("cancelled line %d listed as 미정산", o.ID)
+			}
+		}
+		if _, err := market.ParseFilter(func(k string) string { return map[string]string{"settled": "maybe"}[k] }); err == nil {
+			t.Fatal("settled=maybe accepted")
+		}
+	})
+}

@@ -21,7 +21,7 @@ type MarketRow struct {
 	Prepaid     int64  `json:"prepaid"`    // 선결제 배송비
 	Margin      int64  `json:"margin"`     // 배송마진
 	Cancelled   int64  `json:"cancelled"`  // cancelled lines
-	Unsettled   int64  `json:"unsettled"`  // lines no rule settled
+	Unsettled   int64  `json:"unsettled"`  // live lines no rule settled (미정산; a cancelled line never is)
 }
 
 // ProductRow is one marketplace product's line of 판매처상품매출통계.
@@ -74,7 +74,7 @@ func (s *Service) ByMarketplace(ctx context.Context, from, to string) (Report[Ma
 		SUM(CASE WHEN o.cancelled = FALSE THEN COALESCE(st.prepaid, 0) ELSE 0 END),
 		SUM(CASE WHEN o.cancelled = FALSE THEN COALESCE(st.margin, 0) ELSE 0 END),
 		SUM(CASE WHEN o.cancelled = TRUE THEN 1 ELSE 0 END),
-		SUM(CASE WHEN st.rule_version_id IS NULL THEN 1 ELSE 0 END)
+		SUM(CASE WHEN o.cancelled = FALSE AND st.rule_version_id IS NULL THEN 1 ELSE 0 END)
 		FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id LEFT JOIN market_settlements st ON st.market_order_id = o.id
 		WHERE o.order_day >= $1 AND o.order_day <= $2 GROUP BY m.code, m.name ORDER BY m.name`, from, to)
 	if err != nil {
