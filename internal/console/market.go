@@ -126,6 +126,11 @@ func (s *Server) sheetFormatSave(w http.ResponseWriter, r *http.Request) {
 			f.CancelWords = append(f.CancelWords, wd)
 		}
 	}
+	for _, wd := range strings.Split(r.FormValue("prepaid_words"), ",") {
+		if wd = strings.TrimSpace(wd); wd != "" {
+			f.PrepaidWords = append(f.PrepaidWords, wd)
+		}
+	}
 	saved, err := s.Market.SaveFormat(r.Context(), actorOf(r), mp, f)
 	if err != nil {
 		s.sheetFormatPage(w, r, web.Status(err), mp, &f, nil, err)

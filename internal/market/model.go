@@ -66,6 +66,21 @@ type Format struct {
 	Codes  map[int]string    `json:"codes"`  // N of codeN → header
 	// CancelWords mark a row as cancelled when its status contains one.
 	CancelWords []string `json:"cancel_words,omitempty"`
+	// PrepaidWords mark a row's shipping as paid by the buyer with the order
+	// (usertrans_cnt) when its org_trans_who contains one; none set means
+	// DefaultPrepaidWords.
+	PrepaidWords []string `json:"prepaid_words,omitempty"`
+}
+
+// DefaultPrepaidWords are the prepaid words of a format that names none.
+var DefaultPrepaidWords = []string{"선결제"}
+
+// Prepaid returns the format's prepaid words, or the default ones.
+func (f Format) Prepaid() []string {
+	if len(f.PrepaidWords) == 0 {
+		return DefaultPrepaidWords
+	}
+	return f.PrepaidWords
 }
 
 // CodeName is "code11" for 11.

@@ -159,49 +159,56 @@ func (s *Service) Save(ctx context.Context, a access.Actor, id int64, r Rule) (R
 	if err := Check(&r); err != nil {
 		return r, err
 	}
-	now := sqldb.Instant(s.Now())
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		var mp int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM marketplaces WHERE code = $1`, r.Marketplace).Scan(&mp); err != nil {
-			return &apperr.Error{Code: apperr.Invalid, Message: "판매처를 선택해 주세요.", English: "no such marketplace",
-				Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
-		}
-		var before any
-		if id == 0 {
-			if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rules (marketplace_id, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id`, mp, now).Scan(&id); err != nil {
-				return err
-			}
-		} else {
-			var cur int
-			var deleted bool
-			if err := tx.QueryRowContext(ctx, `SELECT current_version, deleted FROM settlement_rules WHERE id = $1`, id).Scan(&cur, &deleted); err != nil || deleted {
-				return apperr.NotFoundf("정산룰", "settlement rule")
-			}
-			old, err := s.get(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			before = old
-		}
-		r.ID = id
-		var ver int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM settlement_rule_versions WHERE rule_id = $1`, id).Scan(&ver); err != nil {
-			return err
-		}
-		r.Version, r.CreatedBy, r.CreatedAt = ver, a.Login, now
-		if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rule_versions (rule_id, version, title, supplier_id, product_codes, period_from, period_to,
-			priority, enabled, rounding, f_sale, f_settle, rate, f_prepaid, f_margin, f_payment, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
-			id, ver, r.Title, r.SupplierID, strings.Join(codes(r.ProductCodes), ","), r.PeriodFrom, r.PeriodTo, r.Priority, r.Enabled, r.Rounding,
-			r.Sale, r.Settle, r.Rate, r.Prepaid, r.Margin, r.Payment, a.Login, now).Scan(&r.VersionID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE settlement_rules SET current_version = $1, marketplace_id = $2, updated_at = $3 WHERE id = $4`, r.VersionID, mp, now, id); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, now, a, audit.Change{Action: "settlement_rule.save", Entity: "settlement_rule", EntityID: id, Before: before, After: r})
+		var err error
+		r, err = s.save(ctx, tx, a, id, r)
+		return err
 	})
 	return r, err
+}
+
+// save stores a checked rule as a new version in the caller's transaction.
+func (s *Service) save(ctx context.Context, tx *sqldb.Tx, a access.Actor, id int64, r Rule) (Rule, error) {
+	now := sqldb.Instant(s.Now())
+	var mp int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM marketplaces WHERE code = $1`, r.Marketplace).Scan(&mp); err != nil {
+		return r, &apperr.Error{Code: apperr.Invalid, Message: "판매처를 선택해 주세요.", English: "no such marketplace",
+			Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
+	}
+	var before any
+	if id == 0 {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rules (marketplace_id, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id`, mp, now).Scan(&id); err != nil {
+			return r, err
+		}
+	} else {
+		var cur int
+		var deleted bool
+		if err := tx.QueryRowContext(ctx, `SELECT current_version, deleted FROM settlement_rules WHERE id = $1`, id).Scan(&cur, &deleted); err != nil || deleted {
+			return r, apperr.NotFoundf("정산룰", "settlement rule")
+		}
+		old, err := s.get(ctx, tx, id)
+		if err != nil {
+			return r, err
+		}
+		before = old
+	}
+	r.ID = id
+	var ver int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM settlement_rule_versions WHERE rule_id = $1`, id).Scan(&ver); err != nil {
+		return r, err
+	}
+	r.Version, r.CreatedBy, r.CreatedAt = ver, a.Login, now
+	if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rule_versions (rule_id, version, title, supplier_id, product_codes, period_from, period_to,
+		priority, enabled, rounding, f_sale, f_settle, rate, f_prepaid, f_margin, f_payment, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
+		id, ver, r.Title, r.SupplierID, strings.Join(codes(r.ProductCodes), ","), r.PeriodFrom, r.PeriodTo, r.Priority, r.Enabled, r.Rounding,
+		r.Sale, r.Settle, r.Rate, r.Prepaid, r.Margin, r.Payment, a.Login, now).Scan(&r.VersionID); err != nil {
+		return r, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE settlement_rules SET current_version = $1, marketplace_id = $2, updated_at = $3 WHERE id = $4`, r.VersionID, mp, now, id); err != nil {
+		return r, err
+	}
+	return r, audit.Record(ctx, tx, now, a, audit.Change{Action: "settlement_rule.save", Entity: "settlement_rule", EntityID: id, Before: before, After: r})
 }
 
 // Delete removes a rule from use; its versions stay for the lines they settled.

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 )
@@ -582,14 +583,23 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 }
 
 // prepaidBundles counts, per order day, the bundles of a marketplace whose
-// shipping was prepaid (usertrans_cnt); with no days, every day.
+// shipping was prepaid (usertrans_cnt: org_trans_who holds one of the sheet
+// format's prepaid words); with no days, every day.
 func prepaidBundles(ctx context.Context, q sqldb.Querier, marketplaceID int64, days ...string) (map[string]int64, error) {
 	var w sqldb.Where
 	w.Add("marketplace_id = ?", marketplaceID)
 	if len(days) > 0 {
 		w.In("order_day", days)
 	}
-	w.Add("org_trans_who LIKE ?", "%선결제%")
+	words, err := market.PrepaidWords(ctx, q, marketplaceID)
+	if err != nil {
+		return nil, err
+	}
+	likes := make([]string, len(words))
+	for i, wd := range words {
+		likes[i] = "LOWER(org_trans_who) LIKE " + w.Arg(sqldb.Like(wd)) + ` ESCAPE '\'`
+	}
+	w.Add("(" + strings.Join(likes, " OR ") + ")")
 	rows, err := q.QueryContext(ctx, `SELECT order_day, COUNT(DISTINCT bundle_id) FROM market_orders`+w.SQL()+` GROUP BY order_day`, w.Args()...)
 	if err != nil {
 		return nil, err
