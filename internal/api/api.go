@@ -100,6 +100,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "POST /api/v1/sheet-formats", s.saveFormat)
 	s.route(mux, "POST /api/v1/marketplace-orders/import", s.importOrders)
 	s.route(mux, "GET /api/v1/marketplace-orders", s.listMarketOrders)
+	s.route(mux, "GET /api/v1/marketplace-orders/{id}", s.getMarketOrder)
 	mux.HandleFunc("GET /api/v1/marketplace-orders/export.xlsx", s.exportMarketOrders)
 	mux.HandleFunc("GET /api/v1/marketplace-orders/imports/{id}/errors.xlsx", s.importErrors)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

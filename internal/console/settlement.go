@@ -57,6 +57,8 @@ type ruleView struct {
 	Dry          *settlement.Preview
 	DryCurrent   *settlement.Preview // the saved version on the same lines, to compare
 	Roundings    []struct{ Code, Label string }
+	Versions     []settlement.Version // newest first, with who saved each and what it changed
+	Mappings     map[string][]mapRow  // every marketplace's headers: the table follows the chosen 판매처
 }
 
 type mapRow struct{ Target, Header string }
@@ -89,15 +91,23 @@ func (s *Server) rulePage(w http.ResponseWriter, r *http.Request, status int, ru
 	if rule.Marketplace == "" && len(v.Marketplaces) > 0 {
 		v.R.Marketplace = v.Marketplaces[0].Code
 	}
-	if f, err := s.Market.Format(r.Context(), v.R.Marketplace); err == nil {
+	v.Mappings = map[string][]mapRow{}
+	for _, m := range v.Marketplaces {
+		f, err := s.Market.Format(r.Context(), m.Code)
+		if err != nil {
+			continue
+		}
+		var rows []mapRow
 		for code, h := range f.Fields {
-			v.Mapping = append(v.Mapping, mapRow{Target: code, Header: h})
+			rows = append(rows, mapRow{Target: code, Header: h})
 		}
 		for n, h := range f.Codes {
-			v.Mapping = append(v.Mapping, mapRow{Target: market.CodeName(n), Header: h})
+			rows = append(rows, mapRow{Target: market.CodeName(n), Header: h})
 		}
-		sort.Slice(v.Mapping, func(i, j int) bool { return v.Mapping[i].Target < v.Mapping[j].Target })
+		sort.Slice(rows, func(i, j int) bool { return rows[i].Target < rows[j].Target })
+		v.Mappings[m.Code] = rows
 	}
+	v.Mapping = v.Mappings[v.R.Marketplace]
 	if page, err := s.Market.List(r.Context(), actorOf(r), market.Filter{Marketplace: v.R.Marketplace, Params: paging.Params{PerPage: 20}}); err == nil {
 		v.Orders = page.Items
 	}
@@ -111,6 +121,7 @@ func (s *Server) rulePage(w http.ResponseWriter, r *http.Request, status int, ru
 		if cur, err := s.Settle.Get(r.Context(), v.R.ID); err == nil {
 			v.DryCurrent = s.dryRun(r, cur)
 		}
+		v.Versions, _ = s.Settle.Versions(r.Context(), v.R.ID)
 	}
 	s.render(w, r, status, "rule_edit", "정산룰", v, cause)
 }

@@ -187,4 +187,8 @@ type Settlement struct {
 	Payment     int64  `json:"payment"`      // 결제금액
 	RuleVersion *int64 `json:"rule_version"` // nil: unsettled
 	Unsettled   string `json:"unsettled,omitempty"`
+	// The rule that settled the line: its id, name and version number.
+	RuleID        int64  `json:"rule_id,omitempty"`
+	RuleTitle     string `json:"rule_title,omitempty"`
+	RuleVersionNo int    `json:"rule_version_no,omitempty"`
 }

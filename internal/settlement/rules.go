@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -330,4 +331,80 @@ func dayStart(day string) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// Change is one field that a rule version changed.
+type Change struct {
+	Field, Before, After string
+}
+
+// Version is a saved version of a rule: who saved it, when, and what it
+// changed from the version before.
+type Version struct {
+	Rule
+	Changes []Change
+}
+
+// Versions lists a rule's versions, newest first, each with its changes.
+func (s *Service) Versions(ctx context.Context, id int64) ([]Version, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+ruleColumns+` FROM settlement_rules r JOIN settlement_rule_versions v ON v.rule_id = r.id
+		JOIN marketplaces m ON m.id = r.marketplace_id WHERE r.id = $1 ORDER BY v.version`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Version
+	var prev *Rule
+	for rows.Next() {
+		r, err := scanRule(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Version{Rule: r, Changes: diff(prev, r)})
+		prev = &out[len(out)-1].Rule
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, apperr.NotFoundf("정산룰", "settlement rule")
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// diff lists the fields of b that differ from a (all set fields when a is nil).
+func diff(a *Rule, b Rule) []Change {
+	str := func(r Rule) []string {
+		sup := ""
+		if r.SupplierID != nil {
+			sup = fmt.Sprint(*r.SupplierID)
+		}
+		enabled := "사용 안 함"
+		if r.Enabled {
+			enabled = "사용"
+		}
+		rounding := r.Rounding
+		for _, x := range Roundings {
+			if x.Code == r.Rounding {
+				rounding = x.Label
+			}
+		}
+		return []string{r.Title, sup, r.ProductCodes, r.PeriodFrom, r.PeriodTo, fmt.Sprint(r.Priority), enabled, rounding,
+			r.Sale, r.Settle, r.Rate, r.Prepaid, r.Margin, r.Payment}
+	}
+	labels := []string{"타이틀", "공급처", "판매처 상품코드", "정산 시작일", "정산 종료일", "우선순위", "룰 사용", "반올림",
+		"총판매금액", "정산예정금액", "정산요율", "선결제처리", "배송마진", "결제금액"}
+	after := str(b)
+	before := make([]string, len(after))
+	if a != nil {
+		before = str(*a)
+	}
+	var out []Change
+	for i := range after {
+		if before[i] != after[i] {
+			out = append(out, Change{Field: labels[i], Before: before[i], After: after[i]})
+		}
+	}
+	return out
 }
