@@ -36,11 +36,19 @@ func (s *Server) listRules(r *http.Request, _ access.Actor) (int, any, error) {
 	return http.StatusOK, map[string]any{"items": list, "total": len(list), "page": 1, "per_page": len(list)}, err
 }
 
+// ruleIn is a rule as sent: a rule sent without "enabled" is enabled.
+type ruleIn struct {
+	settlement.Rule
+	Enabled *bool `json:"enabled"`
+}
+
 func (s *Server) saveRule(r *http.Request, a access.Actor, id int64) (int, any, error) {
-	var in settlement.Rule
-	if err := web.DecodeJSON(nil, r, &in); err != nil {
+	var body ruleIn
+	if err := web.DecodeJSON(nil, r, &body); err != nil {
 		return 0, nil, err
 	}
+	in := body.Rule
+	in.Enabled = body.Enabled == nil || *body.Enabled
 	in.ID = id
 	out, err := s.Settle.Save(r.Context(), a, id, in)
 	if err != nil {

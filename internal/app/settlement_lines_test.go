@@ -12,6 +12,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/market"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 	"github.com/orderdesk/orderdesk/internal/settlement"
 )
 
@@ -103,4 +104,39 @@ func TestLinesShowTheirRuleAndVersion(t *testing.T) {
 			t.Fatalf("versions %+v, %v", vs, err)
 		}
 	})
+}
+
+// A rule sent without "enabled" is enabled; recompute refuses a reversed
+// range or an unknown marketplace (422, CLI exit 2) instead of "settled 0".
+func TestRuleAPIDefaultsAndRecomputeRefusals(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		r := e.do("POST", "/api/v1/settlement-rules", tok, map[string]any{"marketplace": "esm", "title": "요율", "sale": "code11", "rate": "90"})
+		if r.Status != 201 || r.json(t)["enabled"] != true {
+			t.Fatalf("rule without enabled: %d %s", r.Status, r.Body)
+		}
+		r = e.do("POST", "/api/v1/settlement-rules", tok, map[string]any{"marketplace": "esm", "title": "꺼짐", "sale": "code11", "rate": "90", "enabled": false})
+		if r.Status != 201 || r.json(t)["enabled"] != false {
+			t.Fatalf("rule with enabled false: %d %s", r.Status, r.Body)
+		}
+		for _, body := range []map[string]any{{"from": "2025-10-31", "to": "2025-10-01"}, {"from": "2025-10-01", "to": "2025-10-31", "marketplace": "nowhere"}} {
+			if r := e.do("POST", "/api/v1/settlement/recompute", tok, body); r.Status != 422 {
+				t.Fatalf("recompute %v: %d %s", body, r.Status, r.Body)
+			}
+		}
+	})
+}
+
+func TestCLIRecomputeRefusals(t *testing.T) {
+	env := map[string]string{"ORDERDESK_DB": sqldbtest.DSN(t, "sqlite"), "ORDERDESK_SECRET_KEY": testKey, "ORDERDESK_LOG_LEVEL": "warn"}
+	if code, _, errs := runCLI(t, env, "migrate"); code != 0 {
+		t.Fatal(errs)
+	}
+	for _, args := range [][]string{{"--from", "2025-10-31", "--to", "2025-10-01"}, {"--from", "2025-10-01", "--to", "2025-10-31", "--marketplace", "nowhere"},
+		{"--from", "2025-02-30", "--to", "2025-03-01"}} {
+		code, out, errs := runCLI(t, env, append([]string{"settlement", "recompute"}, args...)...)
+		if code != 2 || errs == "" || strings.Contains(out, "settled 0") {
+			t.Fatalf("CLI recompute %v: exit %d, %q %q", args, code, out, errs)
+		}
+	}
 }

@@ -94,8 +94,12 @@ func Check(r *Rule) error {
 	if strings.TrimSpace(r.Sale) == "" {
 		fe.Add("sale", "총판매금액 수식을 입력해 주세요.", "the sale formula is required")
 	}
-	if strings.TrimSpace(r.Settle) == "" && strings.TrimSpace(r.Rate) == "" {
+	switch hasSettle, hasRate := strings.TrimSpace(r.Settle) != "", strings.TrimSpace(r.Rate) != ""; {
+	case !hasSettle && !hasRate:
 		fe.Add("settle", "정산예정금액 수식이나 정산요율을 입력해 주세요.", "a settlement formula or a rate is required")
+	case hasSettle && hasRate:
+		fe.Add("rate", "정산예정금액 수식과 정산요율은 함께 쓸 수 없습니다. 수식을 쓰면 요율을 비워 주세요 (요율은 수식 안에 쓸 수 있습니다: code11*88/100).",
+			"give either a settlement formula or a rate, not both (a rate can be written in the formula)")
 	}
 	if r.Rate = strings.TrimSpace(r.Rate); r.Rate != "" {
 		if _, ok := new(big.Rat).SetString(r.Rate); !ok {
@@ -131,15 +135,36 @@ func (s *Service) Warnings(ctx context.Context, r Rule) ([]string, error) {
 		return nil, err
 	}
 	for _, o := range rules {
-		if o.ID == r.ID || !o.Enabled || o.Priority != r.Priority {
+		if o.ID == r.ID || !o.Enabled || !r.Enabled || o.Priority != r.Priority {
 			continue
 		}
-		sameScope := (o.SupplierID == nil) == (r.SupplierID == nil) && (len(codes(o.ProductCodes)) == 0) == (len(codes(r.ProductCodes)) == 0)
-		if sameScope && overlaps(o.PeriodFrom, o.PeriodTo, r.PeriodFrom, r.PeriodTo) {
+		if canMeet(o, r) {
 			out = append(out, fmt.Sprintf("같은 우선순위(%d)의 다른 정산룰 %q이(가) 같은 주문에 걸릴 수 있습니다 (최신 룰이 적용됩니다).", r.Priority, o.Title))
 		}
 	}
 	return out, nil
+}
+
+// canMeet says whether two rules of the same priority and specificity can
+// both match one line: their periods overlap, their suppliers (if both set)
+// are the same, and their product codes (if both set) share one. Rules of
+// different specificity (product codes, supplier, neither) do not tie: the
+// more specific wins.
+func canMeet(a, b Rule) bool {
+	ca, cb := codes(a.ProductCodes), codes(b.ProductCodes)
+	if (len(ca) == 0) != (len(cb) == 0) || (a.SupplierID == nil) != (b.SupplierID == nil) && len(ca) == 0 {
+		return false
+	}
+	if !overlaps(a.PeriodFrom, a.PeriodTo, b.PeriodFrom, b.PeriodTo) {
+		return false
+	}
+	if a.SupplierID != nil && b.SupplierID != nil && *a.SupplierID != *b.SupplierID {
+		return false
+	}
+	if len(ca) > 0 && !slices.ContainsFunc(ca, func(c string) bool { return slices.Contains(cb, c) }) {
+		return false
+	}
+	return true
 }
 
 func overlaps(af, at, bf, bt string) bool {
@@ -175,6 +200,13 @@ func (s *Service) save(ctx context.Context, tx *sqldb.Tx, a access.Actor, id int
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM marketplaces WHERE code = $1`, r.Marketplace).Scan(&mp); err != nil {
 		return r, &apperr.Error{Code: apperr.Invalid, Message: "판매처를 선택해 주세요.", English: "no such marketplace",
 			Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
+	}
+	if r.SupplierID != nil {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM suppliers WHERE id = $1`, *r.SupplierID).Scan(&one); err != nil {
+			return r, &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("없는 공급처입니다: %d", *r.SupplierID), English: "no such supplier",
+				Fields: []apperr.FieldError{{Location: "supplier_id", Message: "없는 공급처입니다.", English: "no such supplier"}}}
+		}
 	}
 	var before any
 	if id == 0 {
