@@ -114,29 +114,41 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	xlsx := strings.HasSuffix(name, ".xlsx")
 	name = strings.TrimSuffix(name, ".xlsx")
 	q := r.URL.Query()
-	from, to := q.Get("from"), q.Get("to")
+	f := settlement.ReportFilter{From: q.Get("from"), To: q.Get("to"), Marketplace: q.Get("marketplace")}
 	if day := q.Get("day"); day != "" {
-		from, to = day, day
+		f.From, f.To = day, day
 	}
 	var v any
 	var err error
+	if sid := q.Get("supplier_id"); sid != "" {
+		if f.SupplierID, err = strconv.ParseInt(sid, 10, 64); err != nil || f.SupplierID <= 0 {
+			err = &apperr.Error{Code: apperr.Invalid, Message: "공급처 번호가 숫자가 아닙니다.", English: "supplier_id must be a number",
+				Fields: []apperr.FieldError{{Location: "supplier_id", Message: "공급처 번호는 숫자입니다.", English: "must be a number"}}}
+		}
+	}
 	write := func() error { return nil }
-	switch name {
-	case "daily-summary", "by-marketplace":
-		if name == "daily-summary" && from != to {
+	switch {
+	case err != nil:
+	case name == "daily-summary" || name == "by-marketplace":
+		if name == "daily-summary" && f.From != f.To {
 			err = apperr.New(apperr.Invalid, "당일판매분요약표는 하루(day=YYYY-MM-DD)를 봅니다.", "daily-summary takes one day (day=YYYY-MM-DD)")
 			break
 		}
 		var rep settlement.Report[settlement.MarketRow]
-		rep, err = s.Settle.ByMarketplace(r.Context(), from, to)
+		rep, err = s.Settle.ByMarketplace(r.Context(), f)
 		v = rep
 		title := map[string]string{"daily-summary": "당일판매분요약표", "by-marketplace": "판매처별정산통계"}[name]
 		write = func() error { return export.MarketReport(rep, title, w) }
-	case "by-product":
+	case name == "by-product":
 		var rep settlement.Report[settlement.ProductRow]
-		rep, err = s.Settle.ByProduct(r.Context(), from, to, q.Get("marketplace"))
+		rep, err = s.Settle.ByProduct(r.Context(), f)
 		v = rep
 		write = func() error { return export.ProductReport(rep, w) }
+	case name == "by-supplier":
+		var rep settlement.Report[settlement.SupplierRow]
+		rep, err = s.Settle.BySupplier(r.Context(), f)
+		v = rep
+		write = func() error { return export.SupplierReport(rep, w) }
 	default:
 		err = apperr.New(apperr.NotFound, "없는 보고서입니다.", "no such report")
 	}

@@ -137,14 +137,35 @@ func MarketReport(rep settlement.Report[settlement.MarketRow], title string, out
 	return w.Finish(out)
 }
 
-// ProductReport writes 판매처상품매출통계 with its totals row.
-func ProductReport(rep settlement.Report[settlement.ProductRow], out io.Writer) error {
-	w, err := sheet.NewWriter("판매처상품매출통계", []string{"판매처", "판매처 상품코드", "상품명", "수량", "총판매금액", "정산예정금액", "원가", "마진"})
+// SupplierReport writes 공급처별 정산통계 with its totals row.
+func SupplierReport(rep settlement.Report[settlement.SupplierRow], out io.Writer) error {
+	w, err := sheet.NewWriter("공급처별정산통계", []string{"공급처", "주문행", "수량", "총판매금액", "정산예정금액", "수수료", "원가", "마진", "supplier_id"})
 	if err != nil {
 		return err
 	}
 	for _, r := range append(rep.Rows, rep.Total) {
-		if err := w.Row(r.Marketplace, r.ProductCode, r.ProductName, r.Qty, r.Sale, r.Settle, r.Cost, r.Margin); err != nil {
+		if err := w.Row(r.Name, r.Lines, r.Qty, r.Sale, r.Settle, r.Commission, r.Cost, r.Margin, r.SupplierID); err != nil {
+			return err
+		}
+	}
+	return w.Finish(out)
+}
+
+// ProductReport writes 판매처상품매출통계 with its totals row.
+func ProductReport(rep settlement.Report[settlement.ProductRow], out io.Writer) error {
+	w, err := sheet.NewWriter("판매처상품매출통계", []string{"판매처", "판매처 상품코드", "상품명", "상품매칭", "수량", "총판매금액", "정산예정금액", "수수료", "원가", "마진", "marketplace"})
+	if err != nil {
+		return err
+	}
+	for i, r := range append(rep.Rows, rep.Total) {
+		matched, cost, margin := "Y", any(r.Cost), any(r.Margin)
+		switch {
+		case i == len(rep.Rows):
+			matched = ""
+		case !r.Matched:
+			matched, cost, margin = "미매칭", "", ""
+		}
+		if err := w.Row(r.Name, r.ProductCode, r.ProductName, matched, r.Qty, r.Sale, r.Settle, r.Commission, cost, margin, r.Marketplace); err != nil {
 			return err
 		}
 	}

@@ -110,3 +110,86 @@ func TestPlaygroundVariableErrorsInKorean(t *testing.T) {
 		}
 	}
 }
+
+// The reports take a marketplace and a supplier; 판매처상품매출통계 flags
+// unmatched products (no cost, no margin) and names the marketplace; 공급처별
+// 정산통계 groups by the matched products' supplier.
+func TestReportFilters(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, st := setup(t, db)
+		ctx := context.Background()
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "r", Sale: "code11", Rate: "90", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		importSample(t, mk)
+		sup, err := mk.CreateSupplier(ctx, sys, market.Supplier{Code: "books", Name: "도서공급"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pid int64
+		err = db.InTx(ctx, func(tx *sqldb.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sites (code, name, created_at) VALUES ('malgn', 'm', $1)`, sqldb.Instant(st.Now())); err != nil {
+				return err
+			}
+			return tx.QueryRowContext(ctx, `INSERT INTO products (site, kind, name, created_at, updated_at, supply_price, cost, supplier_id)
+				VALUES ('malgn', 'textbook', 'book', $1, $1, 5000, 2000, $2) RETURNING id`, sqldb.Instant(st.Now()), sup.ID).Scan(&pid)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mk.SetMatch(ctx, sys, market.Match{Marketplace: "11st", ProductCode: "BK-EM-03", Items: []market.MatchItem{{ProductID: pid, Count: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		all := settlement.ReportFilter{From: "2025-10-01", To: "2025-10-31"}
+		only := all
+		only.SupplierID = sup.ID
+		prod, err := st.ByProduct(ctx, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var matchedQty int64
+		for _, r := range prod.Rows {
+			if r.Name != "11번가" || r.Marketplace != "11st" || r.Commission != r.Sale-r.Settle {
+				t.Fatalf("product row %+v", r)
+			}
+			if r.ProductCode == "BK-EM-03" {
+				if !r.Matched || r.Cost != 2000*r.Qty || r.Margin != r.Settle-r.Cost {
+					t.Fatalf("matched row %+v", r)
+				}
+				matchedQty = r.Qty
+			} else if r.Matched || r.Cost != 0 || r.Margin != 0 {
+				t.Fatalf("an unmatched product shows a margin: %+v", r)
+			}
+		}
+		fp, err := st.ByProduct(ctx, only)
+		if err != nil || len(fp.Rows) != 1 || fp.Rows[0].ProductCode != "BK-EM-03" {
+			t.Fatalf("by product of the supplier: %+v %v", fp.Rows, err)
+		}
+		fm, err := st.ByMarketplace(ctx, only)
+		if err != nil || fm.Total.Qty != matchedQty || fm.Total.Sale != fp.Total.Sale {
+			t.Fatalf("by marketplace of the supplier: %+v %v", fm.Total, err)
+		}
+		bs, err := st.BySupplier(ctx, all)
+		if err != nil || len(bs.Rows) != 2 {
+			t.Fatalf("by supplier: %+v %v", bs.Rows, err)
+		}
+		for _, r := range bs.Rows {
+			if r.SupplierID == sup.ID && (r.Name != "도서공급" || r.Qty != matchedQty || r.Sale != fp.Total.Sale || r.Cost != 2000*matchedQty) {
+				t.Fatalf("supplier row %+v", r)
+			}
+			if r.SupplierID == 0 && (r.Name != "미매칭" || r.Margin != 0) {
+				t.Fatalf("unmatched row %+v", r)
+			}
+		}
+		if bs.Total.Sale != prod.Total.Sale {
+			t.Fatalf("by supplier total %d, by product %d", bs.Total.Sale, prod.Total.Sale)
+		}
+		for _, f := range []settlement.ReportFilter{{From: "2025-10-01", To: "2025-10-31", SupplierID: 999}, {From: "2025-10-01", To: "2025-10-31", Marketplace: "nowhere"}} {
+			if _, err := st.ByProduct(ctx, f); err == nil {
+				t.Fatalf("%+v accepted", f)
+			} else {
+				fieldOf(t, err)
+			}
+		}
+	})
+}

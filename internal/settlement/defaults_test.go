@@ -189,7 +189,7 @@ func TestReportsEqualTheStoredLines(t *testing.T) {
 			}
 		}
 		for day, want := range days {
-			rep, err := st.ByMarketplace(ctx, day, day) // 당일판매분요약표
+			rep, err := st.ByMarketplace(ctx, settlement.ReportFilter{From: day, To: day}) // 당일판매분요약표
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,12 +198,12 @@ func TestReportsEqualTheStoredLines(t *testing.T) {
 			}
 			check("당일판매분요약표 "+day, rep.Rows[0], want)
 		}
-		rep, err := st.ByMarketplace(ctx, "2025-10-01", "2025-10-31")
+		rep, err := st.ByMarketplace(ctx, settlement.ReportFilter{From: "2025-10-01", To: "2025-10-31"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		check("판매처별 정산통계", rep.Total, all)
-		prod, err := st.ByProduct(ctx, "2025-10-01", "2025-10-31", "")
+		prod, err := st.ByProduct(ctx, settlement.ReportFilter{From: "2025-10-01", To: "2025-10-31"})
 		if err != nil {
 			t.Fatal(err)
 		}

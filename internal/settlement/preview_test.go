@@ -164,7 +164,7 @@ func TestBundleAmountsOnFirstLiveLine(t *testing.T) {
 				t.Fatalf("next live line %d: %+v, want prepaid 3000 and margin 1300", lines[1].id, s)
 			}
 			// The day's report counts the bundle's shipping once.
-			rep, err := st.ByMarketplace(ctx, "2025-10-01", "2025-10-31")
+			rep, err := st.ByMarketplace(ctx, settlement.ReportFilter{From: "2025-10-01", To: "2025-10-31"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +199,7 @@ func TestCancelledIsNeverUnsettled(t *testing.T) {
 		if live >= all {
 			t.Fatal("no cancelled line")
 		}
-		rep, err := st.ByMarketplace(ctx, "2025-10-01", "2025-10-31")
+		rep, err := st.ByMarketplace(ctx, settlement.ReportFilter{From: "2025-10-01", To: "2025-10-31"})
 		if err != nil {
 			t.Fatal(err)
 		}
