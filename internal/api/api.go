@@ -128,6 +128,7 @@ func (s *Server) routes() []routeDef {
 		{pattern: "POST /api/v1/marketplace-orders/import", h: s.importOrders, body: multipart},
 		{pattern: "GET /api/v1/marketplace-orders", h: s.listMarketOrders},
 		{pattern: "GET /api/v1/marketplace-orders/export.xlsx", raw: s.exportMarketOrders},
+		{pattern: "GET /api/v1/marketplace-orders/{id}", h: s.getMarketOrder},
 		{pattern: "GET /api/v1/marketplace-orders/imports/{id}/errors.xlsx", raw: s.importErrors},
 		{pattern: "GET /api/v1/product-matches", h: s.listMatches},
 		{pattern: "PUT /api/v1/product-matches", h: s.putMatch},

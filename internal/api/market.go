@@ -126,6 +126,15 @@ func (s *Server) listMarketOrders(r *http.Request, a access.Actor) (int, any, er
 	return http.StatusOK, page, err
 }
 
+func (s *Server) getMarketOrder(r *http.Request, a access.Actor) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	o, err := s.Market.Order(r.Context(), a, id)
+	return http.StatusOK, o, err
+}
+
 func (s *Server) exportMarketOrders(w http.ResponseWriter, r *http.Request, a access.Actor) {
 	f, err := market.ParseFilter(r.URL.Query().Get)
 	if err == nil {

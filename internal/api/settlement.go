@@ -39,11 +39,19 @@ func (s *Server) listRules(r *http.Request, _ access.Actor) (int, any, error) {
 	return http.StatusOK, page, err
 }
 
+// ruleIn is a rule as sent: a rule sent without "enabled" is enabled.
+type ruleIn struct {
+	settlement.Rule
+	Enabled *bool `json:"enabled"`
+}
+
 func (s *Server) saveRule(r *http.Request, a access.Actor, id int64) (int, any, error) {
-	var in settlement.Rule
-	if err := web.DecodeJSON(nil, r, &in); err != nil {
+	var body ruleIn
+	if err := web.DecodeJSON(nil, r, &body); err != nil {
 		return 0, nil, err
 	}
+	in := body.Rule
+	in.Enabled = body.Enabled == nil || *body.Enabled
 	in.ID = id
 	out, err := s.Settle.Save(r.Context(), a, id, in)
 	if err != nil {
@@ -105,29 +113,42 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, _ access.Actor) 
 	xlsx := strings.HasSuffix(name, ".xlsx")
 	name = strings.TrimSuffix(name, ".xlsx")
 	q := r.URL.Query()
-	from, to := q.Get("from"), q.Get("to")
+	f := settlement.ReportFilter{From: q.Get("from"), To: q.Get("to"), Marketplace: q.Get("marketplace")}
 	if day := q.Get("day"); day != "" {
-		from, to = day, day
+		f.From, f.To = day, day
 	}
 	var v any
 	var err error
-	title := map[string]string{"daily-summary": "당일판매분요약표", "by-marketplace": "판매처별정산통계", "by-product": "판매처상품매출통계"}[name]
+	title := map[string]string{"daily-summary": "당일판매분요약표", "by-marketplace": "판매처별정산통계", "by-product": "판매처상품매출통계",
+		"by-supplier": "공급처별정산통계"}[name]
+	if sid := q.Get("supplier_id"); sid != "" {
+		if f.SupplierID, err = strconv.ParseInt(sid, 10, 64); err != nil || f.SupplierID <= 0 {
+			err = &apperr.Error{Code: apperr.Invalid, Message: "공급처 번호가 숫자가 아닙니다.", English: "supplier_id must be a number",
+				Fields: []apperr.FieldError{{Location: "supplier_id", Message: "공급처 번호는 숫자입니다.", English: "must be a number"}}}
+		}
+	}
 	write := func() error { return nil }
-	switch name {
-	case "daily-summary", "by-marketplace":
-		if name == "daily-summary" && from != to {
+	switch {
+	case err != nil:
+	case name == "daily-summary" || name == "by-marketplace":
+		if name == "daily-summary" && f.From != f.To {
 			err = apperr.New(apperr.Invalid, "당일판매분요약표는 하루(day=YYYY-MM-DD)를 봅니다.", "daily-summary takes one day (day=YYYY-MM-DD)")
 			break
 		}
 		var rep settlement.Report[settlement.MarketRow]
-		rep, err = s.Settle.ByMarketplace(r.Context(), from, to, q.Get("marketplace"))
+		rep, err = s.Settle.ByMarketplace(r.Context(), f)
 		v = rep
 		write = func() error { return export.MarketReport(rep, title, w) }
-	case "by-product":
+	case name == "by-product":
 		var rep settlement.Report[settlement.ProductRow]
-		rep, err = s.Settle.ByProduct(r.Context(), from, to, q.Get("marketplace"))
+		rep, err = s.Settle.ByProduct(r.Context(), f)
 		v = rep
 		write = func() error { return export.ProductReport(rep, w) }
+	case name == "by-supplier":
+		var rep settlement.Report[settlement.SupplierRow]
+		rep, err = s.Settle.BySupplier(r.Context(), f)
+		v = rep
+		write = func() error { return export.SupplierReport(rep, w) }
 	default:
 		err = apperr.New(apperr.NotFound, "없는 보고서입니다.", "no such report")
 	}
@@ -137,7 +158,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, _ access.Actor) 
 	}
 	if xlsx {
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		n := export.ReportName(title, name, from, to, q.Get("marketplace"), kst.Day(s.Orders.Now()))
+		n := export.ReportName(title, name, f.From, f.To, f.Marketplace, kst.Day(s.Orders.Now()))
 		web.Attachment(w, n.Korean, n.ASCII)
 		if err := write(); err != nil {
 			s.Log.ErrorContext(r.Context(), "report export", "err", err)

@@ -89,7 +89,7 @@ func TestCLIMarketplaceImport(t *testing.T) {
 func TestSettlementRulesAndReportsAPI(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		tok, _, _ := demoEnv(t, e)
-		r := e.do("POST", "/api/v1/settlement-rules", tok, map[string]any{"marketplace": "11st", "title": "11번가", "sale": "code11", "settle": "code14", "rate": "120", "enabled": true})
+		r := e.do("POST", "/api/v1/settlement-rules", tok, map[string]any{"marketplace": "11st", "title": "11번가", "sale": "code11", "rate": "120", "priority": -1, "enabled": true})
 		if r.Status != 201 || !strings.Contains(string(r.Body), "0~100%") {
 			t.Fatalf("create rule = %d %s (want a rate warning)", r.Status, r.Body)
 		}
@@ -108,6 +108,16 @@ func TestSettlementRulesAndReportsAPI(t *testing.T) {
 		}
 		if r := e.do("GET", "/api/v1/settlement/reports/by-product.xlsx?from=2025-10-01&to=2025-10-31", tok, nil); r.Status != 200 || len(r.Body) < 1000 {
 			t.Fatalf("by-product xlsx = %d", r.Status)
+		}
+		sup := e.do("GET", "/api/v1/settlement/reports/by-supplier?from=2025-10-01&to=2025-10-31&marketplace=11st", tok, nil).json(t)
+		if st := sup["total"].(map[string]any); st["sale"] != total["sale"] {
+			t.Fatalf("by-supplier total %v, daily summary %v", st, total)
+		}
+		if r := e.do("GET", "/api/v1/settlement/reports/by-supplier.xlsx?from=2025-10-01&to=2025-10-31", tok, nil); r.Status != 200 || len(r.Body) < 1000 {
+			t.Fatalf("by-supplier xlsx = %d", r.Status)
+		}
+		if r := e.do("GET", "/api/v1/settlement/reports/by-product?from=2025-10-01&to=2025-10-31&supplier_id=abc", tok, nil); r.Status != 422 {
+			t.Fatalf("supplier_id=abc = %d", r.Status)
 		}
 		if r := e.do("POST", "/api/v1/settlement/recompute", tok, map[string]string{"from": "2025-10-01", "to": "2025-10-31"}); r.Status != 200 {
 			t.Fatalf("recompute = %d %s", r.Status, r.Body)

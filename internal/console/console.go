@@ -112,6 +112,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /marketplace-orders", s.marketOrders)
 	s.page(mux, "POST /marketplace-orders/import", s.marketImport)
 	s.page(mux, "GET /marketplace-orders/export.xlsx", s.marketExport)
+	s.page(mux, "GET /marketplace-orders/{id}", s.marketOrder)
 	s.page(mux, "GET /marketplace-orders/imports/{id}/errors.xlsx", s.marketImportErrors)
 	s.page(mux, "POST /marketplace-orders/{id}/split", s.marketSplit)
 	s.page(mux, "POST /marketplace-orders/join", s.marketJoin)

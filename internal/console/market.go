@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -127,6 +128,11 @@ func (s *Server) sheetFormatSave(w http.ResponseWriter, r *http.Request) {
 			f.CancelWords = append(f.CancelWords, wd)
 		}
 	}
+	for _, wd := range strings.Split(r.FormValue("prepaid_words"), ",") {
+		if wd = strings.TrimSpace(wd); wd != "" {
+			f.PrepaidWords = append(f.PrepaidWords, wd)
+		}
+	}
 	saved, err := s.Market.SaveFormat(r.Context(), actorOf(r), mp, f)
 	if err != nil {
 		s.sheetFormatPage(w, r, web.Status(err), mp, &f, nil, err)
@@ -184,6 +190,31 @@ func (s *Server) marketOrdersPage(w http.ResponseWriter, r *http.Request, status
 	s.render(w, r, status, "market_orders", "판매처 주문", map[string]any{"Page": page, "Pager": pagerOf(page, r.URL.Query()), "Marketplaces": mps,
 		"Suppliers": sups, "Imports": imports, "Preview": prev, "Import": imp, "Export": "/marketplace-orders/export.xlsx?" + export.Encode(),
 		"Form": map[string]string{"marketplace": r.FormValue("marketplace"), "encoding": r.FormValue("encoding")}}, cause)
+}
+
+// marketOrder is one marketplace line: every field and code as imported,
+// its bundle, and its settlement with the rule and version that made it.
+func (s *Server) marketOrder(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, apperr.NotFoundf("판매처 주문", "marketplace order"))
+		return
+	}
+	o, err := s.Market.Order(r.Context(), actorOf(r), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	codes := make([]mapRow, 0, len(o.Codes))
+	for k, v := range o.Codes {
+		codes = append(codes, mapRow{Target: k, Header: v})
+	}
+	sort.Slice(codes, func(i, j int) bool {
+		a, _ := strconv.Atoi(strings.TrimPrefix(codes[i].Target, "code"))
+		b, _ := strconv.Atoi(strings.TrimPrefix(codes[j].Target, "code"))
+		return a < b
+	})
+	s.render(w, r, http.StatusOK, "market_order", "판매처 주문 "+o.OrderNo, map[string]any{"O": o, "Codes": codes}, nil)
 }
 
 // marketImport previews an uploaded sheet, or imports it when 가져오기 was pressed.

@@ -61,9 +61,11 @@ type ruleView struct {
 	Warnings     []string
 	Orders       []market.Order // latest orders for the playground
 	Play         *playResult
-	Dry          *dryRun
-	DryCurrent   *dryRun // the saved version on the same orders, to compare
+	Dry          *settlement.Preview
+	DryCurrent   *settlement.Preview // the saved version on the same lines, to compare
 	Roundings    []struct{ Code, Label string }
+	Versions     []settlement.Version // newest first, with who saved each and what it changed
+	Mappings     map[string][]mapRow  // every marketplace's headers: the table follows the chosen 판매처
 }
 
 type mapRow struct{ Target, Header string }
@@ -74,14 +76,6 @@ type playResult struct {
 	Value   string
 	Error   string
 	Vars    []string
-}
-
-// dryRun is what the rule would give on the latest orders of its marketplace.
-type dryRun struct {
-	Orders             int
-	Sale, Settle       int64
-	Negative, OverSale int
-	Errors             int
 }
 
 func (s *Server) ruleEdit(w http.ResponseWriter, r *http.Request) {
@@ -104,71 +98,50 @@ func (s *Server) rulePage(w http.ResponseWriter, r *http.Request, status int, ru
 	if rule.Marketplace == "" && len(v.Marketplaces) > 0 {
 		v.R.Marketplace = v.Marketplaces[0].Code
 	}
-	if f, err := s.Market.Format(r.Context(), v.R.Marketplace); err == nil {
+	v.Mappings = map[string][]mapRow{}
+	for _, m := range v.Marketplaces {
+		f, err := s.Market.Format(r.Context(), m.Code)
+		if err != nil {
+			continue
+		}
+		var rows []mapRow
 		for code, h := range f.Fields {
-			v.Mapping = append(v.Mapping, mapRow{Target: code, Header: h})
+			rows = append(rows, mapRow{Target: code, Header: h})
 		}
 		for n, h := range f.Codes {
-			v.Mapping = append(v.Mapping, mapRow{Target: market.CodeName(n), Header: h})
+			rows = append(rows, mapRow{Target: market.CodeName(n), Header: h})
 		}
-		sort.Slice(v.Mapping, func(i, j int) bool { return v.Mapping[i].Target < v.Mapping[j].Target })
+		sort.Slice(rows, func(i, j int) bool { return rows[i].Target < rows[j].Target })
+		v.Mappings[m.Code] = rows
 	}
+	v.Mapping = v.Mappings[v.R.Marketplace]
 	if page, err := s.Market.List(r.Context(), actorOf(r), market.Filter{Marketplace: v.R.Marketplace, Params: paging.Params{PerPage: 20}}); err == nil {
 		v.Orders = page.Items
 	}
 	if v.R.Sale != "" {
-		v.Dry = s.dryRun(r, v.R, v.Orders)
+		v.Dry = s.dryRun(r, v.R)
 		if cause == nil {
 			v.Warnings, _ = s.Settle.Warnings(r.Context(), v.R)
 		}
 	}
 	if v.R.ID != 0 {
 		if cur, err := s.Settle.Get(r.Context(), v.R.ID); err == nil {
-			v.DryCurrent = s.dryRun(r, cur, v.Orders)
+			v.DryCurrent = s.dryRun(r, cur)
 		}
+		v.Versions, _ = s.Settle.Versions(r.Context(), v.R.ID)
 	}
 	s.render(w, r, status, "rule_edit", "정산룰", v, cause)
 }
 
-// dryRun evaluates the rule's formulas on the latest orders: the totals it
-// would give, negative amounts and settlements above the sale.
-func (s *Server) dryRun(r *http.Request, rule settlement.Rule, orders []market.Order) *dryRun {
-	sale, err1 := formula.Compile(rule.Sale)
-	if err1 != nil {
+// dryRun is the domain's preview of the rule on the latest lines of its
+// marketplace (nil when the rule cannot be previewed yet): the console shows
+// it and computes nothing.
+func (s *Server) dryRun(r *http.Request, rule settlement.Rule) *settlement.Preview {
+	p, err := s.Settle.Preview(r.Context(), rule)
+	if err != nil {
 		return nil
 	}
-	settle, _ := formula.Compile(rule.Settle)
-	d := &dryRun{}
-	for _, o := range orders {
-		vars, err := s.Settle.LineVars(r.Context(), o.ID)
-		if err != nil {
-			continue
-		}
-		d.Orders++
-		sv, err := sale.Eval(vars)
-		if err != nil {
-			d.Errors++
-			continue
-		}
-		a := formula.Floor(sv)
-		b := a
-		if settle != nil {
-			if st, err := settle.Eval(vars); err == nil {
-				b = formula.Floor(st)
-			} else {
-				d.Errors++
-			}
-		}
-		d.Sale += a
-		d.Settle += b
-		if a < 0 || b < 0 {
-			d.Negative++
-		}
-		if b > a {
-			d.OverSale++
-		}
-	}
-	return d
+	return &p
 }
 
 func readRule(r *http.Request) settlement.Rule {

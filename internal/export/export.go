@@ -149,7 +149,7 @@ func RefundList(ctx context.Context, svc *refund.Service, a access.Actor, f refu
 
 // MarketOrderHeaders are the columns of the marketplace order export.
 var MarketOrderHeaders = []string{"판매처", "주문일", "주문번호", "부주문번호", "판매처 상품코드", "상품명", "옵션", "수량", "판매가", "결제방식",
-	"배송비 구분", "구매자", "수령인", "전화", "우편번호", "주소", "주문상태", "취소일", "합포번호", "매칭", "총판매금액", "정산예정금액"}
+	"배송비 구분", "구매자", "수령인", "전화", "우편번호", "주소", "주문상태", "취소일", "합포번호", "매칭", "총판매금액", "정산예정금액", "수수료", "선결제처리", "배송마진", "결제금액(CS 조회용)", "정산룰", "정산룰 버전", "미정산 사유"}
 
 // MarketOrders writes the marketplace orders of the filter as xlsx; the
 // settlement columns stay empty until orders are settled.
@@ -163,12 +163,17 @@ func MarketOrders(ctx context.Context, svc *market.Service, a access.Actor, f ma
 		if o.Matched {
 			matched = "Y"
 		}
-		var sale, settle any = "", ""
-		if o.Settlement != nil && o.Settlement.RuleVersion != nil {
-			sale, settle = o.Settlement.Sale, o.Settlement.Settle
+		var sale, settle, fee, prepaid, margin, payment, rule, version any = "", "", "", "", "", "", "", ""
+		reason := ""
+		if st := o.Settlement; st != nil && st.RuleVersion != nil {
+			sale, settle, fee, prepaid, margin, payment = st.Sale, st.Settle, st.Sale-st.Settle, st.Prepaid, st.Margin, st.Payment
+			rule, version = st.RuleTitle, int64(st.RuleVersionNo)
+		} else if st != nil && !o.Cancelled {
+			reason = st.Unsettled
 		}
 		return w.Row(o.Marketplace, o.OrderDay, o.OrderNo, o.SubNo, o.ProductCode, o.ProductName, o.Option, int64(o.Qty), o.ShopPrice, o.PayType,
-			o.OrgTransWho, o.Buyer, o.Recipient, o.Phone, o.Zipcode, o.Address, o.Status, o.CancelledDay, o.BundleID, matched, sale, settle)
+			o.OrgTransWho, o.Buyer, o.Recipient, o.Phone, o.Zipcode, o.Address, o.Status, o.CancelledDay, o.BundleID, matched, sale, settle,
+			fee, prepaid, margin, payment, rule, version, reason)
 	})
 	if err != nil {
 		return err
@@ -204,14 +209,35 @@ func MarketReport(rep settlement.Report[settlement.MarketRow], title string, out
 	return w.Finish(out)
 }
 
-// ProductReport writes 판매처상품매출통계 with its totals row.
-func ProductReport(rep settlement.Report[settlement.ProductRow], out io.Writer) error {
-	w, err := sheet.NewWriter("판매처상품매출통계", []string{"판매처", "판매처 상품코드", "상품명", "수량", "총판매금액", "정산예정금액", "원가", "마진"})
+// SupplierReport writes 공급처별 정산통계 with its totals row.
+func SupplierReport(rep settlement.Report[settlement.SupplierRow], out io.Writer) error {
+	w, err := sheet.NewWriter("공급처별정산통계", []string{"공급처", "주문행", "수량", "총판매금액", "정산예정금액", "수수료", "원가", "마진", "supplier_id"})
 	if err != nil {
 		return err
 	}
 	for _, r := range append(rep.Rows, rep.Total) {
-		if err := w.Row(r.Marketplace, r.ProductCode, r.ProductName, r.Qty, r.Sale, r.Settle, r.Cost, r.Margin); err != nil {
+		if err := w.Row(r.Name, r.Lines, r.Qty, r.Sale, r.Settle, r.Commission, r.Cost, r.Margin, r.SupplierID); err != nil {
+			return err
+		}
+	}
+	return w.Finish(out)
+}
+
+// ProductReport writes 판매처상품매출통계 with its totals row.
+func ProductReport(rep settlement.Report[settlement.ProductRow], out io.Writer) error {
+	w, err := sheet.NewWriter("판매처상품매출통계", []string{"판매처", "판매처 상품코드", "상품명", "상품매칭", "수량", "총판매금액", "정산예정금액", "수수료", "원가", "마진", "marketplace"})
+	if err != nil {
+		return err
+	}
+	for i, r := range append(rep.Rows, rep.Total) {
+		matched, cost, margin := "Y", any(r.Cost), any(r.Margin)
+		switch {
+		case i == len(rep.Rows):
+			matched = ""
+		case !r.Matched:
+			matched, cost, margin = "미매칭", "", ""
+		}
+		if err := w.Row(r.Name, r.ProductCode, r.ProductName, matched, r.Qty, r.Sale, r.Settle, r.Commission, cost, margin, r.Marketplace); err != nil {
 			return err
 		}
 	}

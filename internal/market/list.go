@@ -18,7 +18,11 @@ const orderColumns = `o.id, m.code, o.order_no, o.sub_no, o.order_day, o.ordered
 	o.cancelled, o.cancelled_day, o.codes, o.bundle_id,
 	EXISTS (SELECT 1 FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text),
 	s.market_order_id IS NOT NULL, COALESCE(s.sale, 0), COALESCE(s.settle, 0), COALESCE(s.prepaid, 0), COALESCE(s.margin, 0), COALESCE(s.payment, 0),
-	s.rule_version_id, COALESCE(s.unsettled, '')`
+	s.rule_version_id, COALESCE(s.unsettled, ''), COALESCE(rv.rule_id, 0), COALESCE(rv.title, ''), COALESCE(rv.version, 0)`
+
+// orderFrom joins a line with its settlement and the rule version that made it.
+const orderFrom = ` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id
+	LEFT JOIN market_settlements s ON s.market_order_id = o.id LEFT JOIN settlement_rule_versions rv ON rv.id = s.rule_version_id`
 
 func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	var o Order
@@ -28,7 +32,7 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 	err := row.Scan(&o.ID, &o.Marketplace, &o.OrderNo, &o.SubNo, &o.OrderDay, &o.OrderedAt, &o.ProductCode, &o.ProductName, &o.Option, &o.Qty,
 		&o.ShopPrice, &o.PayType, &o.OrgTransWho, &o.Buyer, &o.Recipient, &o.Phone, &o.Phone2, &o.Zipcode, &o.Address, &o.Request, &o.Status,
 		&o.Cancelled, &o.CancelledDay, &codes, &o.BundleID, &o.Matched, &settled, &st.Sale, &st.Settle, &st.Prepaid, &st.Margin, &st.Payment,
-		&st.RuleVersion, &st.Unsettled)
+		&st.RuleVersion, &st.Unsettled, &st.RuleID, &st.RuleTitle, &st.RuleVersionNo)
 	if settled {
 		o.Settlement = &st
 	}
@@ -40,8 +44,17 @@ func scanOrder(row interface{ Scan(...any) error }) (Order, error) {
 
 // ParseFilter reads the marketplace order list's filters.
 func ParseFilter(get func(string) string) (Filter, error) {
-	f := Filter{Marketplace: get("marketplace"), From: get("from"), To: get("to"), Status: get("status"), Matched: get("matched"), Q: get("q")}
+	f := Filter{Marketplace: get("marketplace"), From: get("from"), To: get("to"), Status: get("status"), Matched: get("matched"), Settled: get("settled"), Q: get("q")}
 	var fe apperr.Fields
+	for name, v := range map[string]string{"status": f.Status, "matched": f.Matched, "settled": f.Settled} {
+		ok := v == "" || v == "yes" || v == "no"
+		if name == "status" {
+			ok = v == "" || v == "cancelled" || v == "active"
+		}
+		if !ok {
+			fe.Add(name, fmt.Sprintf("알 수 없는 값입니다: %q", v), fmt.Sprintf("unknown value %q", v))
+		}
+	}
 	for name, v := range map[string]string{"from": f.From, "to": f.To} {
 		if v != "" {
 			if _, err := kst.ParseDay(v); err != nil {
@@ -76,6 +89,12 @@ func where(f Filter) sqldb.Where {
 	case "active":
 		w.Add("o.cancelled = FALSE")
 	}
+	switch f.Settled {
+	case "yes":
+		w.Add("s.rule_version_id IS NOT NULL")
+	case "no":
+		w.Add("o.cancelled = FALSE AND s.rule_version_id IS NULL")
+	}
 	matched := `EXISTS (SELECT 1 FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text)`
 	switch f.Matched {
 	case "yes":
@@ -104,6 +123,9 @@ func (s *Service) List(ctx context.Context, _ access.Actor, f Filter) (paging.Pa
 	page := paging.Page[Order]{Page: f.Page, PerPage: f.PerPage, Items: []Order{}}
 	w := where(f)
 	from := ` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id`
+	if f.Settled != "" {
+		from += ` LEFT JOIN market_settlements s ON s.market_order_id = o.id`
+	}
 	if err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*)`+from+w.SQL(), w.Args()...).Scan(&page.Total); err != nil {
 		return page, err
 	}
@@ -114,14 +136,19 @@ func (s *Service) List(ctx context.Context, _ access.Actor, f Filter) (paging.Pa
 	return page, err
 }
 
+// Order returns one marketplace order line with its settlement.
+func (s *Service) Order(ctx context.Context, _ access.Actor, id int64) (Order, error) {
+	o, err := scanOrder(s.DB.Read().QueryRowContext(ctx, `SELECT `+orderColumns+orderFrom+` WHERE o.id = $1`, id))
+	return o, sqldb.NotFound(err, "판매처 주문", "marketplace order")
+}
+
 // Each streams the orders of the filter.
 func (s *Service) Each(ctx context.Context, _ access.Actor, f Filter, fn func(Order) error) error {
 	return s.each(ctx, where(f), "", fn)
 }
 
 func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func(Order) error) error {
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+orderColumns+` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id
-		LEFT JOIN market_settlements s ON s.market_order_id = o.id`+w.SQL()+` ORDER BY o.order_day DESC, o.id DESC`+limit, w.Args()...)
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+orderColumns+orderFrom+w.SQL()+` ORDER BY o.order_day DESC, o.id DESC`+limit, w.Args()...)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,21 @@ type Format struct {
 	Codes  map[int]string    `json:"codes"`  // N of codeN → header
 	// CancelWords mark a row as cancelled when its status contains one.
 	CancelWords []string `json:"cancel_words,omitempty"`
+	// PrepaidWords mark a row's shipping as paid by the buyer with the order
+	// (usertrans_cnt) when its org_trans_who contains one; none set means
+	// DefaultPrepaidWords.
+	PrepaidWords []string `json:"prepaid_words,omitempty"`
+}
+
+// DefaultPrepaidWords are the prepaid words of a format that names none.
+var DefaultPrepaidWords = []string{"선결제"}
+
+// Prepaid returns the format's prepaid words, or the default ones.
+func (f Format) Prepaid() []string {
+	if len(f.PrepaidWords) == 0 {
+		return DefaultPrepaidWords
+	}
+	return f.PrepaidWords
 }
 
 // CodeName is "code11" for 11.
@@ -159,6 +174,7 @@ type Filter struct {
 	ProductID   int64
 	Status      string // "cancelled", "active"
 	Matched     string // "yes", "no"
+	Settled     string // "yes": settled by a rule; "no": 미정산, a live line no rule settled (a cancelled line never is)
 	Q           string
 	paging.Params
 }
@@ -172,4 +188,8 @@ type Settlement struct {
 	Payment     int64  `json:"payment"`      // 결제금액
 	RuleVersion *int64 `json:"rule_version"` // nil: unsettled
 	Unsettled   string `json:"unsettled,omitempty"`
+	// The rule that settled the line: its id, name and version number.
+	RuleID        int64  `json:"rule_id,omitempty"`
+	RuleTitle     string `json:"rule_title,omitempty"`
+	RuleVersionNo int    `json:"rule_version_no,omitempty"`
 }

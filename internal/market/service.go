@@ -39,6 +39,9 @@ type Service struct {
 	// Catalog answers whether the actor may see a product (a match may name
 	// only those); when nil, one over DB is used.
 	Catalog *catalog.Service
+	// Preset, when set, runs in the transaction that creates a marketplace
+	// from a preset sheet format (the settlement package adds its default rule).
+	Preset func(ctx context.Context, tx *sqldb.Tx, a access.Actor, code string, f Format) error
 }
 
 func canWrite(a access.Actor) error {
@@ -77,7 +80,7 @@ func (s *Service) Marketplace(ctx context.Context, code string) (Marketplace, er
 }
 
 // CreateMarketplace adds a 판매처; a code with a preset (smartstore, coupang,
-// esm, 11st) starts with that sheet format.
+// esm, 11st) starts with that sheet format and its default settlement rule.
 func (s *Service) CreateMarketplace(ctx context.Context, a access.Actor, m Marketplace) (Marketplace, error) {
 	if err := canWrite(a); err != nil {
 		return m, err
@@ -107,6 +110,11 @@ func (s *Service) CreateMarketplace(ctx context.Context, a access.Actor, m Marke
 		if preset, ok := Presets[m.Code]; ok {
 			if err := saveFormat(ctx, tx, m.ID, preset, now); err != nil {
 				return err
+			}
+			if s.Preset != nil {
+				if err := s.Preset(ctx, tx, a, m.Code, preset); err != nil {
+					return err
+				}
 			}
 		}
 		return audit.Record(ctx, tx, now, a, audit.Change{Action: "marketplace.create", Entity: "marketplace", EntityID: m.Code, After: m})
@@ -183,6 +191,16 @@ func loadFormat(ctx context.Context, q sqldb.Querier, marketplaceID int64) (Form
 		return f, err
 	}
 	return f, json.Unmarshal([]byte(raw), &f)
+}
+
+// PrepaidWords are the words of a marketplace's sheet format that mark a
+// line's shipping as prepaid (the settlement's usertrans_cnt).
+func PrepaidWords(ctx context.Context, q sqldb.Querier, marketplaceID int64) ([]string, error) {
+	f, err := loadFormat(ctx, q, marketplaceID)
+	if err != nil {
+		return nil, err
+	}
+	return f.Prepaid(), nil
 }
 
 // ValidateFormat checks a format: the required fields are mapped, code

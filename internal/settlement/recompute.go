@@ -20,6 +20,13 @@ func (s *Service) Recompute(ctx context.Context, a access.Actor, from, to, marke
 	if err := CheckRecompute(a, from, to); err != nil {
 		return 0, err
 	}
+	if marketplace != "" {
+		var one int
+		if err := s.DB.Read().QueryRowContext(ctx, `SELECT 1 FROM marketplaces WHERE code = $1`, marketplace).Scan(&one); err != nil {
+			return 0, &apperr.Error{Code: apperr.Invalid, Message: "없는 판매처입니다: " + marketplace, English: "no such marketplace: " + marketplace,
+				Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
+		}
+	}
 	var w sqldb.Where
 	w.Add("o.order_day >= ? AND o.order_day <= ?", from, to)
 	if marketplace != "" {
@@ -87,8 +94,11 @@ func CheckRecompute(a access.Actor, from, to string) error {
 	var fe apperr.Fields
 	for name, v := range map[string]string{"from": from, "to": to} {
 		if _, err := kst.ParseDay(v); err != nil {
-			fe.Add(name, "날짜는 YYYY-MM-DD 형식입니다.", "dates are YYYY-MM-DD")
+			fe.Add(name, "날짜는 YYYY-MM-DD 형식의 있는 날짜입니다.", "dates are real days as YYYY-MM-DD")
 		}
+	}
+	if fe == nil && to < from {
+		fe.Add("to", "끝 날짜가 시작 날짜보다 앞섭니다.", "to is before from")
 	}
 	return fe.Err()
 }

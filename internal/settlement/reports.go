@@ -2,6 +2,7 @@ package settlement
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
@@ -21,19 +22,36 @@ type MarketRow struct {
 	Prepaid     int64  `json:"prepaid"`    // 선결제 배송비
 	Margin      int64  `json:"margin"`     // 배송마진
 	Cancelled   int64  `json:"cancelled"`  // cancelled lines
-	Unsettled   int64  `json:"unsettled"`  // lines no rule settled
+	Unsettled   int64  `json:"unsettled"`  // live lines no rule settled (미정산; a cancelled line never is)
 }
 
 // ProductRow is one marketplace product's line of 판매처상품매출통계.
 type ProductRow struct {
 	Marketplace string `json:"marketplace"`
+	Name        string `json:"name"` // the marketplace's name
 	ProductCode string `json:"product_code"`
 	ProductName string `json:"product_name"`
+	Matched     bool   `json:"matched"` // matched to catalogue products: cost and margin are known
 	Qty         int64  `json:"qty"`
 	Sale        int64  `json:"sale"`
 	Settle      int64  `json:"settle"`
-	Cost        int64  `json:"cost"`   // 원가 of the matched products × quantity
-	Margin      int64  `json:"margin"` // settle - cost
+	Commission  int64  `json:"commission"` // sale - settle
+	Cost        int64  `json:"cost"`       // 원가 of the matched products × quantity
+	Margin      int64  `json:"margin"`     // settle - cost; 0 for an unmatched product (unknown)
+}
+
+// SupplierRow is one supplier's line of 공급처별 정산통계 (unmatched lines
+// have no supplier: SupplierID 0, "미매칭").
+type SupplierRow struct {
+	SupplierID int64  `json:"supplier_id"`
+	Name       string `json:"name"`
+	Lines      int64  `json:"lines"`
+	Qty        int64  `json:"qty"`
+	Sale       int64  `json:"sale"`
+	Settle     int64  `json:"settle"`
+	Commission int64  `json:"commission"`
+	Cost       int64  `json:"cost"`
+	Margin     int64  `json:"margin"` // settle - cost, of matched lines only
 }
 
 // Report is a report's rows and their totals row.
@@ -44,11 +62,19 @@ type Report[T any] struct {
 	Total T      `json:"total"`
 }
 
+// ReportFilter narrows a report: Seoul business days from..to, a
+// marketplace (code), a supplier (of the line's matched products).
+type ReportFilter struct {
+	From, To    string
+	Marketplace string
+	SupplierID  int64
+}
+
 func checkRange(from, to string) error {
 	var fe apperr.Fields
 	for name, v := range map[string]string{"from": from, "to": to} {
 		if _, err := kst.ParseDay(v); err != nil {
-			fe.Add(name, "날짜는 YYYY-MM-DD 형식입니다.", "dates are YYYY-MM-DD")
+			fe.Add(name, "날짜는 YYYY-MM-DD 형식의 있는 날짜입니다.", "dates are real days as YYYY-MM-DD")
 		}
 	}
 	if fe == nil && to < from {
@@ -57,13 +83,60 @@ func checkRange(from, to string) error {
 	return fe.Err()
 }
 
+// matchSQL is, per marketplace product code and option, its matched
+// catalogue products' supplier and 원가 of one marketplace unit.
+const matchSQL = `(SELECT pm.marketplace_id, pm.product_code, pm.option_text, MIN(p.supplier_id) AS supplier_id, SUM(pm.count * p.cost) AS cost
+	FROM product_matches pm JOIN products p ON p.id = pm.product_id GROUP BY pm.marketplace_id, pm.product_code, pm.option_text) mt
+	ON mt.marketplace_id = o.marketplace_id AND mt.product_code = o.product_code AND mt.option_text = o.option_text`
+
+const reportFrom = ` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id LEFT JOIN market_settlements st ON st.market_order_id = o.id
+	LEFT JOIN ` + matchSQL
+
+// where checks the filter and makes its conditions.
+func (f ReportFilter) where() (sqldb.Where, error) {
+	var w sqldb.Where
+	if err := checkRange(f.From, f.To); err != nil {
+		return w, err
+	}
+	w.Add("o.order_day >= ? AND o.order_day <= ?", f.From, f.To)
+	if f.Marketplace != "" {
+		w.Add("m.code = ?", f.Marketplace)
+	}
+	if f.SupplierID != 0 {
+		w.Add("mt.supplier_id = ?", f.SupplierID)
+	}
+	return w, nil
+}
+
+// knownMarketplace refuses a filter's marketplace or supplier that does not exist.
+func (s *Service) checkFilter(ctx context.Context, f ReportFilter) error {
+	q := s.DB.Read()
+	var one int
+	if f.Marketplace != "" {
+		if err := q.QueryRowContext(ctx, `SELECT 1 FROM marketplaces WHERE code = $1`, f.Marketplace).Scan(&one); err != nil {
+			return &apperr.Error{Code: apperr.Invalid, Message: "없는 판매처입니다: " + f.Marketplace, English: "no such marketplace",
+				Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
+		}
+	}
+	if f.SupplierID != 0 {
+		if err := q.QueryRowContext(ctx, `SELECT 1 FROM suppliers WHERE id = $1`, f.SupplierID).Scan(&one); err != nil {
+			return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("없는 공급처입니다: %d", f.SupplierID), English: "no such supplier",
+				Fields: []apperr.FieldError{{Location: "supplier_id", Message: "없는 공급처입니다.", English: "no such supplier"}}}
+		}
+	}
+	return nil
+}
+
 // ByMarketplace is 판매처별 정산통계 over Seoul business days from..to;
 // with from == to it is 당일판매분요약표. Cancelled lines count in
-// Cancelled only; their amounts are not sales. A marketplace code narrows
-// the report to that marketplace.
-func (s *Service) ByMarketplace(ctx context.Context, from, to, marketplace string) (Report[MarketRow], error) {
-	rep := Report[MarketRow]{From: from, To: to, Rows: []MarketRow{}}
-	if err := checkRange(from, to); err != nil {
+// Cancelled only; their amounts are not sales.
+func (s *Service) ByMarketplace(ctx context.Context, f ReportFilter) (Report[MarketRow], error) {
+	rep := Report[MarketRow]{From: f.From, To: f.To, Rows: []MarketRow{}}
+	w, err := f.where()
+	if err == nil {
+		err = s.checkFilter(ctx, f)
+	}
+	if err != nil {
 		return rep, err
 	}
 	rows, err := s.DB.Read().QueryContext(ctx, `SELECT m.code, m.name,
@@ -75,9 +148,8 @@ func (s *Service) ByMarketplace(ctx context.Context, from, to, marketplace strin
 		SUM(CASE WHEN o.cancelled = FALSE THEN COALESCE(st.prepaid, 0) ELSE 0 END),
 		SUM(CASE WHEN o.cancelled = FALSE THEN COALESCE(st.margin, 0) ELSE 0 END),
 		SUM(CASE WHEN o.cancelled = TRUE THEN 1 ELSE 0 END),
-		SUM(CASE WHEN st.rule_version_id IS NULL THEN 1 ELSE 0 END)
-		FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id LEFT JOIN market_settlements st ON st.market_order_id = o.id
-		WHERE o.order_day >= $1 AND o.order_day <= $2 AND ($3 = '' OR m.code = $3) GROUP BY m.code, m.name ORDER BY m.name`, from, to, marketplace)
+		SUM(CASE WHEN o.cancelled = FALSE AND st.rule_version_id IS NULL THEN 1 ELSE 0 END)`+reportFrom+w.SQL()+`
+		GROUP BY m.code, m.name ORDER BY m.name`, w.Args()...)
 	if err != nil {
 		return rep, err
 	}
@@ -106,42 +178,93 @@ func (s *Service) ByMarketplace(ctx context.Context, from, to, marketplace strin
 }
 
 // ByProduct is 판매처상품매출통계: per marketplace product code, with the
-// cost of its matched catalogue products (원가 × count × quantity).
-func (s *Service) ByProduct(ctx context.Context, from, to, marketplace string) (Report[ProductRow], error) {
-	rep := Report[ProductRow]{From: from, To: to, Rows: []ProductRow{}}
-	if err := checkRange(from, to); err != nil {
+// cost of its matched catalogue products (원가 × count × quantity). An
+// unmatched product is flagged: its cost is unknown, so it has no margin.
+func (s *Service) ByProduct(ctx context.Context, f ReportFilter) (Report[ProductRow], error) {
+	rep := Report[ProductRow]{From: f.From, To: f.To, Rows: []ProductRow{}}
+	w, err := f.where()
+	if err == nil {
+		err = s.checkFilter(ctx, f)
+	}
+	if err != nil {
 		return rep, err
 	}
-	var w sqldb.Where
-	w.Add("o.order_day >= ? AND o.order_day <= ?", from, to)
 	w.Add("o.cancelled = FALSE")
-	if marketplace != "" {
-		w.Add("m.code = ?", marketplace)
-	}
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT m.code, o.product_code, MIN(o.product_name), SUM(o.qty), SUM(COALESCE(st.sale, 0)),
-		SUM(COALESCE(st.settle, 0)),
-		SUM(o.qty * COALESCE((SELECT SUM(pm.count * p.cost) FROM product_matches pm JOIN products p ON p.id = pm.product_id
-			WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text), 0))
-		FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id LEFT JOIN market_settlements st ON st.market_order_id = o.id`+w.SQL()+`
-		GROUP BY m.code, o.product_code ORDER BY SUM(COALESCE(st.sale, 0)) DESC, m.code, o.product_code`, w.Args()...)
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT m.code, m.name, o.product_code, MIN(o.product_name), MIN(CASE WHEN mt.product_code IS NULL THEN 0 ELSE 1 END),
+		SUM(o.qty), SUM(COALESCE(st.sale, 0)), SUM(COALESCE(st.settle, 0)), SUM(o.qty * COALESCE(mt.cost, 0))`+reportFrom+w.SQL()+`
+		GROUP BY m.code, m.name, o.product_code ORDER BY SUM(COALESCE(st.sale, 0)) DESC, m.code, o.product_code`, w.Args()...)
 	if err != nil {
 		return rep, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r ProductRow
-		if err := rows.Scan(&r.Marketplace, &r.ProductCode, &r.ProductName, &r.Qty, &r.Sale, &r.Settle, &r.Cost); err != nil {
+		var matched int
+		if err := rows.Scan(&r.Marketplace, &r.Name, &r.ProductCode, &r.ProductName, &matched, &r.Qty, &r.Sale, &r.Settle, &r.Cost); err != nil {
 			return rep, err
 		}
-		r.Margin = r.Settle - r.Cost
+		r.Matched = matched == 1 // every option of the code is matched
+		r.Commission = r.Sale - r.Settle
+		if r.Matched {
+			r.Margin = r.Settle - r.Cost
+		}
 		rep.Rows = append(rep.Rows, r)
 		t := &rep.Total
 		t.Qty += r.Qty
 		t.Sale += r.Sale
 		t.Settle += r.Settle
+		t.Commission += r.Commission
 		t.Cost += r.Cost
 		t.Margin += r.Margin
 	}
 	rep.Total.ProductName = "합계"
+	return rep, rows.Err()
+}
+
+// BySupplier is 공급처별 정산통계: the live lines by the supplier of their
+// matched catalogue products; unmatched lines form one row, 미매칭.
+func (s *Service) BySupplier(ctx context.Context, f ReportFilter) (Report[SupplierRow], error) {
+	rep := Report[SupplierRow]{From: f.From, To: f.To, Rows: []SupplierRow{}}
+	w, err := f.where()
+	if err == nil {
+		err = s.checkFilter(ctx, f)
+	}
+	if err != nil {
+		return rep, err
+	}
+	w.Add("o.cancelled = FALSE")
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT COALESCE(mt.supplier_id, 0), COALESCE(sp.name, ''), COUNT(*), SUM(o.qty), SUM(COALESCE(st.sale, 0)),
+		SUM(COALESCE(st.settle, 0)), SUM(o.qty * COALESCE(mt.cost, 0)), SUM(CASE WHEN mt.product_code IS NULL THEN 0 ELSE COALESCE(st.settle, 0) END)`+
+		reportFrom+` LEFT JOIN suppliers sp ON sp.id = mt.supplier_id`+w.SQL()+`
+		GROUP BY COALESCE(mt.supplier_id, 0), COALESCE(sp.name, '') ORDER BY SUM(COALESCE(st.sale, 0)) DESC, COALESCE(mt.supplier_id, 0)`, w.Args()...)
+	if err != nil {
+		return rep, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r SupplierRow
+		var matchedSettle int64
+		if err := rows.Scan(&r.SupplierID, &r.Name, &r.Lines, &r.Qty, &r.Sale, &r.Settle, &r.Cost, &matchedSettle); err != nil {
+			return rep, err
+		}
+		switch {
+		case r.Name == "" && r.SupplierID == 0:
+			r.Name = "미매칭"
+		case r.Name == "":
+			r.Name = "(공급처 없음)"
+		}
+		r.Commission = r.Sale - r.Settle
+		r.Margin = matchedSettle - r.Cost
+		rep.Rows = append(rep.Rows, r)
+		t := &rep.Total
+		t.Lines += r.Lines
+		t.Qty += r.Qty
+		t.Sale += r.Sale
+		t.Settle += r.Settle
+		t.Commission += r.Commission
+		t.Cost += r.Cost
+		t.Margin += r.Margin
+	}
+	rep.Total.Name = "합계"
 	return rep, rows.Err()
 }

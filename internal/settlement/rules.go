@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -95,8 +96,12 @@ func Check(r *Rule) error {
 	if strings.TrimSpace(r.Sale) == "" {
 		fe.Add("sale", "총판매금액 수식을 입력해 주세요.", "the sale formula is required")
 	}
-	if strings.TrimSpace(r.Settle) == "" && strings.TrimSpace(r.Rate) == "" {
+	switch hasSettle, hasRate := strings.TrimSpace(r.Settle) != "", strings.TrimSpace(r.Rate) != ""; {
+	case !hasSettle && !hasRate:
 		fe.Add("settle", "정산예정금액 수식이나 정산요율을 입력해 주세요.", "a settlement formula or a rate is required")
+	case hasSettle && hasRate:
+		fe.Add("rate", "정산예정금액 수식과 정산요율은 함께 쓸 수 없습니다. 수식을 쓰면 요율을 비워 주세요 (요율은 수식 안에 쓸 수 있습니다: code11*88/100).",
+			"give either a settlement formula or a rate, not both (a rate can be written in the formula)")
 	}
 	if r.Rate = strings.TrimSpace(r.Rate); r.Rate != "" {
 		if _, ok := new(big.Rat).SetString(r.Rate); !ok {
@@ -132,15 +137,36 @@ func (s *Service) Warnings(ctx context.Context, r Rule) ([]string, error) {
 		return nil, err
 	}
 	for _, o := range rules {
-		if o.ID == r.ID || !o.Enabled || o.Priority != r.Priority {
+		if o.ID == r.ID || !o.Enabled || !r.Enabled || o.Priority != r.Priority {
 			continue
 		}
-		sameScope := (o.SupplierID == nil) == (r.SupplierID == nil) && (len(codes(o.ProductCodes)) == 0) == (len(codes(r.ProductCodes)) == 0)
-		if sameScope && overlaps(o.PeriodFrom, o.PeriodTo, r.PeriodFrom, r.PeriodTo) {
+		if canMeet(o, r) {
 			out = append(out, fmt.Sprintf("같은 우선순위(%d)의 다른 정산룰 %q이(가) 같은 주문에 걸릴 수 있습니다 (최신 룰이 적용됩니다).", r.Priority, o.Title))
 		}
 	}
 	return out, nil
+}
+
+// canMeet says whether two rules of the same priority and specificity can
+// both match one line: their periods overlap, their suppliers (if both set)
+// are the same, and their product codes (if both set) share one. Rules of
+// different specificity (product codes, supplier, neither) do not tie: the
+// more specific wins.
+func canMeet(a, b Rule) bool {
+	ca, cb := codes(a.ProductCodes), codes(b.ProductCodes)
+	if (len(ca) == 0) != (len(cb) == 0) || (a.SupplierID == nil) != (b.SupplierID == nil) && len(ca) == 0 {
+		return false
+	}
+	if !overlaps(a.PeriodFrom, a.PeriodTo, b.PeriodFrom, b.PeriodTo) {
+		return false
+	}
+	if a.SupplierID != nil && b.SupplierID != nil && *a.SupplierID != *b.SupplierID {
+		return false
+	}
+	if len(ca) > 0 && !slices.ContainsFunc(ca, func(c string) bool { return slices.Contains(cb, c) }) {
+		return false
+	}
+	return true
 }
 
 func overlaps(af, at, bf, bt string) bool {
@@ -161,49 +187,63 @@ func (s *Service) Save(ctx context.Context, a access.Actor, id int64, r Rule) (R
 	if err := Check(&r); err != nil {
 		return r, err
 	}
-	now := sqldb.Instant(s.Now())
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		var mp int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM marketplaces WHERE code = $1`, r.Marketplace).Scan(&mp); err != nil {
-			return &apperr.Error{Code: apperr.Invalid, Message: "판매처를 선택해 주세요.", English: "no such marketplace",
-				Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
-		}
-		var before any
-		if id == 0 {
-			if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rules (marketplace_id, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id`, mp, now).Scan(&id); err != nil {
-				return err
-			}
-		} else {
-			var cur int
-			var deleted bool
-			if err := tx.QueryRowContext(ctx, `SELECT current_version, deleted FROM settlement_rules WHERE id = $1`, id).Scan(&cur, &deleted); err != nil || deleted {
-				return apperr.NotFoundf("정산룰", "settlement rule")
-			}
-			old, err := s.get(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			before = old
-		}
-		r.ID = id
-		var ver int
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM settlement_rule_versions WHERE rule_id = $1`, id).Scan(&ver); err != nil {
-			return err
-		}
-		r.Version, r.CreatedBy, r.CreatedAt = ver, a.Login, now
-		if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rule_versions (rule_id, version, title, supplier_id, product_codes, period_from, period_to,
-			priority, enabled, rounding, f_sale, f_settle, rate, f_prepaid, f_margin, f_payment, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
-			id, ver, r.Title, r.SupplierID, strings.Join(codes(r.ProductCodes), ","), r.PeriodFrom, r.PeriodTo, r.Priority, r.Enabled, r.Rounding,
-			r.Sale, r.Settle, r.Rate, r.Prepaid, r.Margin, r.Payment, a.Login, now).Scan(&r.VersionID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE settlement_rules SET current_version = $1, marketplace_id = $2, updated_at = $3 WHERE id = $4`, r.VersionID, mp, now, id); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, now, a, audit.Change{Action: "settlement_rule.save", Entity: "settlement_rule", EntityID: id, Before: before, After: r})
+		var err error
+		r, err = s.save(ctx, tx, a, id, r)
+		return err
 	})
 	return r, err
+}
+
+// save stores a checked rule as a new version in the caller's transaction.
+func (s *Service) save(ctx context.Context, tx *sqldb.Tx, a access.Actor, id int64, r Rule) (Rule, error) {
+	now := sqldb.Instant(s.Now())
+	var mp int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM marketplaces WHERE code = $1`, r.Marketplace).Scan(&mp); err != nil {
+		return r, &apperr.Error{Code: apperr.Invalid, Message: "판매처를 선택해 주세요.", English: "no such marketplace",
+			Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
+	}
+	if r.SupplierID != nil {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM suppliers WHERE id = $1`, *r.SupplierID).Scan(&one); err != nil {
+			return r, &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("없는 공급처입니다: %d", *r.SupplierID), English: "no such supplier",
+				Fields: []apperr.FieldError{{Location: "supplier_id", Message: "없는 공급처입니다.", English: "no such supplier"}}}
+		}
+	}
+	var before any
+	if id == 0 {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rules (marketplace_id, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id`, mp, now).Scan(&id); err != nil {
+			return r, err
+		}
+	} else {
+		var cur int
+		var deleted bool
+		if err := tx.QueryRowContext(ctx, `SELECT current_version, deleted FROM settlement_rules WHERE id = $1`, id).Scan(&cur, &deleted); err != nil || deleted {
+			return r, apperr.NotFoundf("정산룰", "settlement rule")
+		}
+		old, err := s.get(ctx, tx, id)
+		if err != nil {
+			return r, err
+		}
+		before = old
+	}
+	r.ID = id
+	var ver int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM settlement_rule_versions WHERE rule_id = $1`, id).Scan(&ver); err != nil {
+		return r, err
+	}
+	r.Version, r.CreatedBy, r.CreatedAt = ver, a.Login, now
+	if err := tx.QueryRowContext(ctx, `INSERT INTO settlement_rule_versions (rule_id, version, title, supplier_id, product_codes, period_from, period_to,
+		priority, enabled, rounding, f_sale, f_settle, rate, f_prepaid, f_margin, f_payment, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
+		id, ver, r.Title, r.SupplierID, strings.Join(codes(r.ProductCodes), ","), r.PeriodFrom, r.PeriodTo, r.Priority, r.Enabled, r.Rounding,
+		r.Sale, r.Settle, r.Rate, r.Prepaid, r.Margin, r.Payment, a.Login, now).Scan(&r.VersionID); err != nil {
+		return r, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE settlement_rules SET current_version = $1, marketplace_id = $2, updated_at = $3 WHERE id = $4`, r.VersionID, mp, now, id); err != nil {
+		return r, err
+	}
+	return r, audit.Record(ctx, tx, now, a, audit.Change{Action: "settlement_rule.save", Entity: "settlement_rule", EntityID: id, Before: before, After: r})
 }
 
 // Delete removes a rule from use; its versions stay for the lines they settled.
@@ -371,4 +411,80 @@ func dayStart(day string) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// Change is one field that a rule version changed.
+type Change struct {
+	Field, Before, After string
+}
+
+// Version is a saved version of a rule: who saved it, when, and what it
+// changed from the version before.
+type Version struct {
+	Rule
+	Changes []Change
+}
+
+// Versions lists a rule's versions, newest first, each with its changes.
+func (s *Service) Versions(ctx context.Context, id int64) ([]Version, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+ruleColumns+` FROM settlement_rules r JOIN settlement_rule_versions v ON v.rule_id = r.id
+		JOIN marketplaces m ON m.id = r.marketplace_id WHERE r.id = $1 ORDER BY v.version`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Version
+	var prev *Rule
+	for rows.Next() {
+		r, err := scanRule(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Version{Rule: r, Changes: diff(prev, r)})
+		prev = &out[len(out)-1].Rule
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, apperr.NotFoundf("정산룰", "settlement rule")
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// diff lists the fields of b that differ from a (all set fields when a is nil).
+func diff(a *Rule, b Rule) []Change {
+	str := func(r Rule) []string {
+		sup := ""
+		if r.SupplierID != nil {
+			sup = fmt.Sprint(*r.SupplierID)
+		}
+		enabled := "사용 안 함"
+		if r.Enabled {
+			enabled = "사용"
+		}
+		rounding := r.Rounding
+		for _, x := range Roundings {
+			if x.Code == r.Rounding {
+				rounding = x.Label
+			}
+		}
+		return []string{r.Title, sup, r.ProductCodes, r.PeriodFrom, r.PeriodTo, fmt.Sprint(r.Priority), enabled, rounding,
+			r.Sale, r.Settle, r.Rate, r.Prepaid, r.Margin, r.Payment}
+	}
+	labels := []string{"타이틀", "공급처", "판매처 상품코드", "정산 시작일", "정산 종료일", "우선순위", "룰 사용", "반올림",
+		"총판매금액", "정산예정금액", "정산요율", "선결제처리", "배송마진", "결제금액"}
+	after := str(b)
+	before := make([]string, len(after))
+	if a != nil {
+		before = str(*a)
+	}
+	var out []Change
+	for i := range after {
+		if before[i] != after[i] {
+			out = append(out, Change{Field: labels[i], Before: before[i], After: after[i]})
+		}
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 )
@@ -28,6 +29,16 @@ func (s *Service) compile(r Rule) (*compiled, error) {
 	if c, ok := s.cache.Load(r.VersionID); ok {
 		return c.(*compiled), nil
 	}
+	c, err := compileRule(r)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.Store(r.VersionID, c)
+	return c, nil
+}
+
+// compileRule compiles a rule's formulas (a draft is compiled without the cache).
+func compileRule(r Rule) (*compiled, error) {
 	c := &compiled{Rule: r, codes: codes(r.ProductCodes)}
 	var err error
 	for _, f := range []struct {
@@ -41,10 +52,12 @@ func (s *Service) compile(r Rule) (*compiled, error) {
 			return nil, err
 		}
 	}
+	c.rate = new(big.Rat)
 	if r.Rate != "" {
-		c.rate, _ = new(big.Rat).SetString(r.Rate)
+		if _, ok := c.rate.SetString(r.Rate); !ok {
+			return nil, fmt.Errorf("정산요율을 읽을 수 없습니다: %q", r.Rate)
+		}
 	}
-	s.cache.Store(r.VersionID, c)
 	return c, nil
 }
 
@@ -100,6 +113,7 @@ func choose(rules []*compiled, l line) (*compiled, string) {
 type result struct {
 	l                                      line
 	rule                                   *compiled
+	failed                                 *compiled // the rule whose formula failed on this line
 	sale, settle, prepaid, margin, payment *big.Rat
 	reason                                 string
 }
@@ -108,7 +122,52 @@ type result struct {
 // marketplace in the caller's transaction. The same inputs always give the
 // same rows.
 func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string) error {
+	orderNos, err := bundleOrderNos(ctx, tx, marketplaceID, orderNos)
+	if err != nil {
+		return err
+	}
 	return s.settleOrderNos(ctx, tx, marketplaceID, orderNos, nil)
+}
+
+// bundleOrderNos adds to orderNos the other order numbers that share a
+// bundle with them: a bundle's shipping sits on its first live line, which
+// may belong to another order number (a cancelled line moves it).
+func bundleOrderNos(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderNos []string) ([]string, error) {
+	seen := make(map[string]bool, len(orderNos))
+	out := make([]string, 0, len(orderNos))
+	for _, n := range orderNos {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for start := 0; start < len(orderNos); start += 500 {
+		var w sqldb.Where
+		w.Add("marketplace_id = ?", marketplaceID)
+		w.In("order_no", orderNos[start:min(start+500, len(orderNos))])
+		mp := w.Arg(marketplaceID)
+		rows, err := q.QueryContext(ctx, `SELECT DISTINCT order_no FROM market_orders WHERE marketplace_id = `+mp+` AND bundle_id IN (SELECT bundle_id FROM market_orders`+
+			w.SQL()+`)`, w.Args()...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // settleOrderNos settles with the prepaid-bundle counts per day given (a
@@ -125,19 +184,26 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return err
 	}
-	var results []result
+	return writeResults(ctx, tx, marketplaceID, finalRows(settleLines(rules, lines)))
+}
+
+// settleLines is the one settlement calculation: each line's rule, its
+// formulas' exact values, and the shares of an order number's lines. Settling,
+// recompute and the rule screen's preview all go through it.
+func settleLines(rules []*compiled, lines []line) []result {
+	results := make([]result, 0, len(lines))
 	for _, l := range lines {
 		r := result{l: l}
 		r.rule, r.reason = choose(rules, l)
 		if r.rule != nil {
 			if err := evalLine(&r); err != nil {
-				r.rule, r.reason = nil, "수식 오류: "+err.Error()
+				r.failed, r.rule, r.reason = r.rule, nil, "수식 오류: "+err.Error()
 			}
 		}
 		results = append(results, r)
 	}
 	shareOrderTotals(results)
-	return writeResults(ctx, tx, marketplaceID, results)
+	return results
 }
 
 type row struct {
@@ -152,9 +218,11 @@ const upsertTail = ` ON CONFLICT (market_order_id) DO UPDATE SET rule_version_id
 	sale = excluded.sale, settle = excluded.settle, prepaid = excluded.prepaid, margin = excluded.margin, payment = excluded.payment,
 	unsettled = excluded.unsettled, order_day = excluded.order_day`
 
-// writeResults stores the settlement rows: one prepared statement reused on
-// SQLite, multi-row statements on PostgreSQL (a round trip each).
-func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, results []result) error {
+// finalRows rounds the results to the won by each rule's mode, as stored. The
+// bundle-level amounts (선결제처리, 배송마진) count once per bundle, on its
+// first line that is not cancelled; a bundle whose lines are all cancelled
+// has none.
+func finalRows(results []result) []row {
 	rows := make([]row, 0, len(results))
 	for _, r := range results {
 		w := row{id: r.l.id, day: r.l.day, reason: r.reason}
@@ -162,12 +230,18 @@ func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, result
 			w.ver = r.rule.VersionID
 			mode := r.rule.Rounding
 			w.sale, w.settle, w.payment = roundWon(r.sale, mode), roundWon(r.settle, mode), roundWon(r.payment, mode)
-			if r.l.firstInBundle == r.l.id { // shipping counts once per bundle and marketplace
+			if r.l.firstInBundle == r.l.id {
 				w.prepaid, w.margin = roundWon(r.prepaid, mode), roundWon(r.margin, mode)
 			}
 		}
 		rows = append(rows, w)
 	}
+	return rows
+}
+
+// writeResults stores the settlement rows: one prepared statement reused on
+// SQLite, multi-row statements on PostgreSQL (a round trip each).
+func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows []row) error {
 	if tx.Engine == sqldb.Postgres {
 		const per = 500
 		for start := 0; start < len(rows); start += per {
@@ -206,60 +280,60 @@ func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, result
 
 func zero() *big.Rat { return new(big.Rat) }
 
+// evalLine computes the line's amounts by its rule. An error names the rule,
+// its version and the formula (the line is stored unsettled with it).
 func evalLine(r *result) error {
-	run := func(p *formula.Program) (*big.Rat, error) {
+	run := func(label string, p *formula.Program) (*big.Rat, error) {
 		if p == nil {
 			return zero(), nil
 		}
-		return p.Eval(r.l.vars)
+		v, err := p.Eval(r.l.vars)
+		if err == nil {
+			_, err = formula.Won(v, r.rule.Rounding)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("정산룰 %q(v%d) %s: %w", r.rule.Title, r.rule.Version, label, err)
+		}
+		return v, nil
 	}
 	var err error
-	if r.sale, err = run(r.rule.sale); err != nil {
+	if r.sale, err = run("총판매금액", r.rule.sale); err != nil {
 		return err
 	}
 	if r.rule.settle != nil {
-		if r.settle, err = run(r.rule.settle); err != nil {
+		if r.settle, err = run("정산예정금액", r.rule.settle); err != nil {
 			return err
 		}
 	} else {
 		r.settle = new(big.Rat).Mul(r.sale, r.rule.rate)
 		r.settle.Quo(r.settle, big.NewRat(100, 1))
+		if _, err := formula.Won(r.settle, r.rule.Rounding); err != nil {
+			return fmt.Errorf("정산룰 %q(v%d) 정산예정금액: %w", r.rule.Title, r.rule.Version, err)
+		}
 	}
-	if r.prepaid, err = run(r.rule.prepaid); err != nil {
+	if r.prepaid, err = run("선결제처리", r.rule.prepaid); err != nil {
 		return err
 	}
-	if r.margin, err = run(r.rule.margin); err != nil {
+	if r.margin, err = run("배송마진", r.rule.margin); err != nil {
 		return err
 	}
-	r.payment, err = run(r.rule.payment)
+	r.payment, err = run("결제금액", r.rule.payment)
 	return err
 }
 
-// roundWon rounds an exact amount to the won: floor (절사), round (반올림,
-// halves away from zero) or ceil (절상).
+// roundWon rounds an exact amount to the won by the rule's mode. evalLine
+// has refused amounts beyond formula.MaxAmount, so the sums of an order's
+// lines fit in int64.
 func roundWon(r *big.Rat, mode string) int64 {
 	if r == nil {
 		return 0
 	}
-	num, den := r.Num(), r.Denom()
-	q, m := new(big.Int).DivMod(num, den, new(big.Int)) // floor for positive den
-	switch mode {
-	case "ceil":
-		if m.Sign() != 0 {
-			q.Add(q, big.NewInt(1))
-		}
-	case "round":
-		twice := new(big.Int).Mul(m, big.NewInt(2))
-		if c := twice.Cmp(den); c > 0 || (c == 0 && num.Sign() >= 0) {
-			q.Add(q, big.NewInt(1))
-		}
-	}
-	return q.Int64()
+	return formula.RoundInt(r, mode).Int64()
 }
 
 // shareOrderTotals makes the lines of one order number (and rule) add up to
 // their rounded total: an amount shared by several rows (shop_price /
-// cnt_order) is split by largest remainder, never 9,999 of 10,000.
+// cnt_order) is never 9,999 of 10,000.
 func shareOrderTotals(results []result) {
 	groups := map[string][]int{}
 	for i, r := range results {
@@ -278,6 +352,14 @@ func shareOrderTotals(results []result) {
 	}
 }
 
+// distribute is the sharing rule, the same for every rounding mode: the
+// order's exact total is rounded by the rule's mode; each line starts at its
+// own value rounded by that mode; the difference (at most one won a line) is
+// taken from or given to the lines that rounding moved furthest: a won more
+// to the lines rounded furthest down, a won less to those rounded furthest
+// up; on a tie the earlier line ends further from zero. So the lines add up to the rounded total and
+// each is within one won of its own rounded value: under 절상 three lines of
+// 3,333⅓ (total 10,000) become 3,334 / 3,333 / 3,333.
 func distribute(results []result, idx []int, field func(*result) **big.Rat) {
 	mode := results[idx[0]].rule.Rounding
 	total := new(big.Rat)
@@ -288,25 +370,31 @@ func distribute(results []result, idx []int, field func(*result) **big.Rat) {
 	type part struct {
 		i    int
 		base int64
-		frac *big.Rat
+		frac *big.Rat // exact − rounded: > 0 when rounded down
 	}
 	parts := make([]part, len(idx))
 	var sum int64
 	for k, i := range idx {
 		v := *field(&results[i])
-		b := roundWon(v, "floor")
+		b := roundWon(v, mode)
 		parts[k] = part{i: i, base: b, frac: new(big.Rat).Sub(v, new(big.Rat).SetInt64(b))}
 		sum += b
 	}
+	step := int64(1)
+	if sum > want {
+		step = -1
+	}
+	away := (step > 0) == (total.Sign() >= 0) // the adjustment moves lines away from zero
+
 	sort.SliceStable(parts, func(a, b int) bool {
 		if c := parts[a].frac.Cmp(parts[b].frac); c != 0 {
-			return c > 0
+			return c*int(step) > 0
 		}
-		return results[parts[a].i].l.id < results[parts[b].i].l.id
+		return (results[parts[a].i].l.id < results[parts[b].i].l.id) == away
 	})
-	for k := 0; sum < want && k < len(parts)*4; k++ {
-		parts[k%len(parts)].base++
-		sum++
+	for k := 0; sum != want; k++ {
+		parts[k%len(parts)].base += step
+		sum += step
 	}
 	for _, p := range parts {
 		*field(&results[p.i]) = new(big.Rat).SetInt64(p.base)
@@ -423,13 +511,14 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 	for start := 0; start < len(ids); start += 500 {
 		var bw sqldb.Where
 		bw.In("bundle_id", ids[start:min(start+500, len(ids))])
-		rows, err := q.QueryContext(ctx, `SELECT bundle_id, product_code, option_text, COUNT(*), MIN(id), SUM(qty) FROM market_orders`+bw.SQL()+
-			` GROUP BY bundle_id, product_code, option_text`, bw.Args()...)
+		rows, err := q.QueryContext(ctx, `SELECT bundle_id, product_code, option_text, COUNT(*), MIN(CASE WHEN cancelled THEN NULL ELSE id END), SUM(qty)
+			FROM market_orders`+bw.SQL()+` GROUP BY bundle_id, product_code, option_text`, bw.Args()...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
-			var b, n, first, qty int64
+			var b, n, qty int64
+			var first sql.NullInt64 // the first live line; none when all are cancelled
 			var code, opt string
 			if err := rows.Scan(&b, &code, &opt, &n, &first, &qty); err != nil {
 				rows.Close()
@@ -437,11 +526,13 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 			}
 			agg := bundles[b]
 			if agg == nil {
-				agg = &bundleAgg{first: first}
+				agg = &bundleAgg{}
 				bundles[b] = agg
 			}
 			agg.lines += n
-			agg.first = min(agg.first, first)
+			if first.Valid && (agg.first == 0 || first.Int64 < agg.first) {
+				agg.first = first.Int64
+			}
 			if m, ok := matches[code+"\x00"+opt]; ok {
 				agg.products += m.count * qty
 			}
@@ -492,14 +583,23 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 }
 
 // prepaidBundles counts, per order day, the bundles of a marketplace whose
-// shipping was prepaid (usertrans_cnt); with no days, every day.
+// shipping was prepaid (usertrans_cnt: org_trans_who holds one of the sheet
+// format's prepaid words); with no days, every day.
 func prepaidBundles(ctx context.Context, q sqldb.Querier, marketplaceID int64, days ...string) (map[string]int64, error) {
 	var w sqldb.Where
 	w.Add("marketplace_id = ?", marketplaceID)
 	if len(days) > 0 {
 		w.In("order_day", days)
 	}
-	w.Add("org_trans_who LIKE ?", "%선결제%")
+	words, err := market.PrepaidWords(ctx, q, marketplaceID)
+	if err != nil {
+		return nil, err
+	}
+	likes := make([]string, len(words))
+	for i, wd := range words {
+		likes[i] = "LOWER(org_trans_who) LIKE " + w.Arg(sqldb.Like(wd)) + ` ESCAPE '\'`
+	}
+	w.Add("(" + strings.Join(likes, " OR ") + ")")
 	rows, err := q.QueryContext(ctx, `SELECT order_day, COUNT(DISTINCT bundle_id) FROM market_orders`+w.SQL()+` GROUP BY order_day`, w.Args()...)
 	if err != nil {
 		return nil, err

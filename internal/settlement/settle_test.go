@@ -150,7 +150,7 @@ func TestReportTotalsAreSums(t *testing.T) {
 		}
 		importSample(t, mk)
 		for _, day := range [][2]string{{"2025-10-13", "2025-10-13"}, {"2025-10-01", "2025-10-31"}, {"2024-01-01", "2024-01-31"}} {
-			rep, err := st.ByMarketplace(ctx, day[0], day[1], "")
+			rep, err := st.ByMarketplace(ctx, settlement.ReportFilter{From: day[0], To: day[1]})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,7 @@ func TestReportTotalsAreSums(t *testing.T) {
 			if sum != rep.Total {
 				t.Errorf("%v: total %+v, sum of rows %+v", day, rep.Total, sum)
 			}
-			prod, err := st.ByProduct(ctx, day[0], day[1], "")
+			prod, err := st.ByProduct(ctx, settlement.ReportFilter{From: day[0], To: day[1]})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,6 +183,7 @@ func TestReportTotalsAreSums(t *testing.T) {
 				ps.Qty += r.Qty
 				ps.Sale += r.Sale
 				ps.Settle += r.Settle
+				ps.Commission += r.Commission
 				ps.Cost += r.Cost
 				ps.Margin += r.Margin
 			}

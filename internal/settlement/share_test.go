@@ -1,6 +1,7 @@
 package settlement
 
 import (
+	"fmt"
 	"math/big"
 	"math/rand"
 	"testing"
@@ -18,7 +19,7 @@ func TestSharesAddUp(t *testing.T) {
 
 		total := new(big.Rat)
 		for i := 0; i < n; i++ {
-			v := big.NewRat(int64(r.Intn(2000000)), int64(1+r.Intn(7)))
+			v := big.NewRat(int64(r.Intn(2000000)-500000), int64(1+r.Intn(7)))
 			total.Add(total, v)
 			results = append(results, result{l: line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: v, settle: new(big.Rat).Set(v)})
 
@@ -31,8 +32,8 @@ func TestSharesAddUp(t *testing.T) {
 		var sum int64
 		for i, res := range results {
 			got := roundWon(res.sale, "floor")
-			if got < roundWon(exact[i], "floor") || got > roundWon(exact[i], "ceil") {
-				t.Fatalf("share %d = %d outside floor/ceil of %s", i, got, exact[i].RatString())
+			if own := roundWon(exact[i], mode); got < own-1 || got > own+1 {
+				t.Fatalf("share %d = %d, more than one won from its own %s %d of %s", i, got, mode, own, exact[i].RatString())
 			}
 			sum += got
 		}
@@ -49,10 +50,33 @@ func TestRoundWon(t *testing.T) {
 		want     int64
 	}{
 		{12695, 10, "floor", 1269}, {12695, 10, "round", 1270}, {12694, 10, "round", 1269}, {12691, 10, "ceil", 1270},
-		{-12695, 10, "floor", -1270}, {-12695, 10, "round", -1270}, {-12694, 10, "round", -1269}, {10000, 3, "floor", 3333}, {10000, 3, "ceil", 3334},
+		{10000, 3, "floor", 3333}, {10000, 3, "ceil", 3334}, {10000, 3, "round", 3333}, {5, 2, "round", 3}, {7, 1, "ceil", 7},
+		// Negative amounts as a spreadsheet's ROUNDDOWN, ROUNDUP and ROUND do them.
+		{-10000, 3, "floor", -3333}, {-1033333, 100, "floor", -10333}, {-10000, 3, "ceil", -3334}, {-10000, 3, "round", -3333},
+		{-12695, 10, "floor", -1269}, {-12695, 10, "ceil", -1270}, {-12695, 10, "round", -1270}, {-12694, 10, "round", -1269},
+		{-5, 2, "round", -3}, {-7, 1, "floor", -7}, {-7, 1, "ceil", -7}, {0, 1, "ceil", 0},
 	} {
 		if got := roundWon(big.NewRat(tc.num, tc.den), tc.mode); got != tc.want {
 			t.Errorf("roundWon(%d/%d, %s) = %d, want %d", tc.num, tc.den, tc.mode, got, tc.want)
 		}
+	}
+}
+
+// Under 절상 three lines of 10,000/3 add up to the rounded 10,000, each within
+// a won of its own 3,334 (README: the sharing rule).
+func TestSharesUnderCeil(t *testing.T) {
+	rule := &compiled{Rule: Rule{Rounding: "ceil", VersionID: 1}}
+	var results []result
+	for i := range 3 {
+		results = append(results, result{l: line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: big.NewRat(10000, 3), settle: big.NewRat(-10000, 3)})
+	}
+	shareOrderTotals(results)
+	var sales, settles []int64
+	for _, r := range results {
+		sales = append(sales, roundWon(r.sale, "floor"))
+		settles = append(settles, roundWon(r.settle, "floor"))
+	}
+	if fmt.Sprint(sales) != "[3334 3333 3333]" || fmt.Sprint(settles) != "[-3334 -3333 -3333]" {
+		t.Fatalf("shares %v and %v, want [3334 3333 3333] and [-3334 -3333 -3333]", sales, settles)
 	}
 }

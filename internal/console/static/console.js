@@ -8,3 +8,10 @@ document.addEventListener("submit", function (e) {
 document.addEventListener("click", function (e) {
   if (e.target.matches("[data-print]")) { window.print(); }
 });
+// The rule screen's header table follows the chosen 판매처.
+document.addEventListener("change", function (e) {
+  if (e.target.id !== "rule-marketplace") { return; }
+  document.querySelectorAll("#rule-mapping tbody[data-marketplace]").forEach(function (tb) {
+    tb.hidden = tb.dataset.marketplace !== e.target.value;
+  });
+});

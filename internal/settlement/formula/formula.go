@@ -141,43 +141,69 @@ func fold(n node, inputs ...node) node {
 // products:xxx is not expr syntax: it becomes an identifier of the same length.
 var productsRef = regexp.MustCompile(`products:(supply_price|shop_price|org_price|trans_fee)`)
 
-// normalize turns curly quotes into straight ones and products:x into
-// products_x, keeping every character's position.
+// normalize turns curly quotes into straight ones, full-width ASCII
+// outside quotes (＊, （, ３ typed on a Korean keyboard) into its ASCII form,
+// and products:x into products_x, keeping every character's position: each
+// character becomes exactly one character.
 func normalize(src string) string {
-	r := strings.NewReplacer("“", "\"", "”", "\"", "‘", "'", "’", "'", "″", "\"")
-	out := r.Replace(src)
-	return productsRef.ReplaceAllStringFunc(out, func(s string) string { return strings.Replace(s, ":", "_", 1) })
+	var b strings.Builder
+	b.Grow(len(src))
+	var quote rune
+	for _, r := range src {
+		switch r {
+		case '“', '”', '″':
+			r = '"'
+		case '‘', '’':
+			r = '\''
+		}
+		if quote == 0 {
+			switch {
+			case r >= '！' && r <= '～': // U+FF01-FF5E: full-width forms of ASCII
+				r -= '！' - '!'
+			case r == '\u3000': // ideographic space
+				r = ' '
+			}
+		}
+		switch {
+		case quote == 0 && (r == '"' || r == '\''):
+			quote = r
+		case quote != 0 && r == quote:
+			quote = 0
+		}
+		b.WriteRune(r)
+	}
+	return productsRef.ReplaceAllStringFunc(b.String(), func(s string) string { return strings.Replace(s, ":", "_", 1) })
 }
 
-// runeCol turns a byte offset of s into a 1-based character position.
-func runeCol(s string, byteOff int) int {
-	if byteOff > len(s) {
-		byteOff = len(s)
-	}
-	return utf8.RuneCountInString(s[:byteOff]) + 1
-}
+// charPos turns a parser location (expr-lang counts characters from 0)
+// into the 1-based character position shown to people.
+func charPos(from int) int { return max(from, 0) + 1 }
+
+// MaxLength is the longest formula accepted, in characters.
+const MaxLength = 4000
 
 // Compile parses and checks a formula. A formula must give a number.
 func Compile(src string) (*Program, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &Error{Pos: 1, Message: "수식이 비어 있습니다", English: "empty formula"}
 	}
-	if len(src) > 4000 {
-		return nil, &Error{Pos: 4001, Message: "수식이 너무 깁니다 (4000자까지)", English: "formula over 4000 characters"}
+	if n := utf8.RuneCountInString(src); n > MaxLength {
+		return nil, &Error{Pos: MaxLength + 1, Message: fmt.Sprintf("수식이 너무 깁니다 (%d자까지, 지금 %d자)", MaxLength, n),
+			English: fmt.Sprintf("formula over %d characters (%d)", MaxLength, n)}
+	}
+	if !utf8.ValidString(src) {
+		return nil, &Error{Pos: 1, Message: "수식에 읽을 수 없는 문자가 있습니다", English: "the formula is not valid UTF-8"}
 	}
 	norm := normalize(src)
 	tree, err := parser.Parse(norm)
 	if err != nil {
 		if fe, ok := err.(*file.Error); ok {
-			pos := fe.Column + 1
-			if fe.Location.From > 0 || fe.Column == 0 {
-				pos = runeCol(norm, fe.Location.From)
-			}
-			return nil, &Error{Pos: max(pos, 1), Message: "수식을 읽을 수 없습니다: " + fe.Message, English: "syntax: " + fe.Message}
+			ko, en := syntaxMessage(norm, fe.Message)
+			return nil, &Error{Pos: charPos(fe.Location.From), Message: ko, English: en}
 		}
 		return nil, &Error{Pos: 1, Message: "수식을 읽을 수 없습니다", English: err.Error()}
 	}
-	c := &compiler{src: norm, names: map[string]bool{}}
+	c := &compiler{src: []rune(norm), names: map[string]bool{}}
 	root, err := c.compile(tree.Node)
 	if err != nil {
 		return nil, err
@@ -207,11 +233,11 @@ func (p *Program) Eval(v Vars) (*big.Rat, error) {
 }
 
 type compiler struct {
-	src   string
+	src   []rune
 	names map[string]bool
 }
 
-func (c *compiler) pos(n ast.Node) int { return runeCol(c.src, n.Location().From) }
+func (c *compiler) pos(n ast.Node) int { return charPos(n.Location().From) }
 
 func (c *compiler) compile(n ast.Node) (node, error) {
 	pos := c.pos(n)
@@ -346,13 +372,16 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 
 func numeric(k Kind) bool { return k == Number || k == Dynamic }
 
-// literalAt returns the number literal starting at byte offset from.
-func literalAt(s string, from int) string {
+// literalAt returns the number literal starting at character from.
+func literalAt(s []rune, from int) string {
+	if from < 0 || from > len(s) {
+		return ""
+	}
 	end := from
 	for end < len(s) && (s[end] >= '0' && s[end] <= '9' || s[end] == '.' || s[end] == '_' || s[end] == 'e' || s[end] == 'E') {
 		end++
 	}
-	return strings.ReplaceAll(s[from:end], "_", "")
+	return strings.ReplaceAll(string(s[from:end]), "_", "")
 }
 
 func (c *compiler) binary(t *ast.BinaryNode, pos int) (node, error) {

@@ -69,7 +69,15 @@ func TestRefusalsCarryThePosition(t *testing.T) {
 		{"shop_prise / 2", nil, 1, "shop_price"},
 		{"org_trans_who", nil, 1, "숫자가 아닙니다"},
 		{`code11 + "원"`, nil, 10, "문자"},
-		{"code11 * (2 + ", nil, 0, "읽을 수 없습니다"},
+		{"code11 * (2 + ", nil, 0, "괄호가 닫히지 않았습니다"},
+		{"code11 * 2)", nil, 0, "닫는 괄호"},
+		{`code11 == "선결제`, nil, 0, "따옴표"},
+		{"code11 × 2", nil, 8, "* 로"},
+		{"code11 *", nil, 0, "끝나지 않았습니다"},
+		// Positions count characters, not bytes, after Korean text.
+		{`org_trans_who=="결제완료"?cod18:0`, nil, 23, "code18"},
+		{`org_trans_who=="선결제" ? code11/code15 : 0`, Vars{"org_trans_who": Str("선결제"), "code11": Code("1"), "code15": Code("0")}, 31, "0으로"},
+		{`org_trans_who=="선결제" ? "가" : 선결제`, nil, 30, "알 수 없는 이름"},
 		{"shop_price / cnt_order", Vars{"shop_price": Int(1), "cnt_order": Int(0)}, 14, "0으로"},
 		{"code11 * 2", Vars{"code11": Str("[2500] 할인쿠폰")}, 1, "_c"},
 		{`pay_type == 3`, nil, 13, "종류"},
@@ -91,5 +99,50 @@ func TestRefusalsCarryThePosition(t *testing.T) {
 		if fe.Pos < 1 || !strings.Contains(fe.Message, tt.word) {
 			t.Errorf("%q: %q lacks %q", tt.formula, fe.Message, tt.word)
 		}
+	}
+}
+
+func TestLengthCountsCharacters(t *testing.T) {
+	long := `pay_type == "` + strings.Repeat("가", 3900) + `" ? 1 : 0` // 11,700 bytes, 3,922 characters
+	if _, err := Compile(long); err != nil {
+		t.Fatalf("a formula of 3,922 characters was refused: %v", err)
+	}
+	_, err := Compile(long + strings.Repeat(" ", 100))
+	fe, ok := err.(*Error)
+	if !ok || !strings.Contains(fe.Message, "4000자") || !strings.Contains(fe.Message, "4022자") {
+		t.Fatalf("a formula of 4,022 characters: %v", err)
+	}
+}
+
+// A decimal after Korean text is read from its own characters, exactly.
+func TestDecimalAfterKoreanIsExact(t *testing.T) {
+	got, err := Evaluate(`org_trans_who=="선결제" ? code11*(100-15.4)/100 : 0`, Vars{"org_trans_who": Str("선결제"), "code11": Code("1,500")})
+	if err != nil || got.Exact != "1269" || got.Value != 1269 {
+		t.Fatalf("got %+v, %v; want exactly 1269", got, err)
+	}
+}
+
+// Full-width operators and digits typed on a Korean keyboard are read as
+// their ASCII forms, except inside quotes.
+func TestFullWidthOutsideQuotes(t *testing.T) {
+	got, err := Evaluate(`pay_type == "（주）" ? code11＊２ : code11`, Vars{"pay_type": Str("（주）"), "code11": Code("500")})
+	if err != nil || got.Value != 1000 {
+		t.Fatalf("got %+v, %v; want 1000", got, err)
+	}
+	got, err = Evaluate(`pay_type == "(주)" ? code11＊２ : code11`, Vars{"pay_type": Str("（주）"), "code11": Code("500")})
+	if err != nil || got.Value != 500 {
+		t.Fatalf("text in quotes was changed: got %+v, %v; want 500", got, err)
+	}
+}
+
+func TestOverflowIsRefused(t *testing.T) {
+	for _, f := range []string{"10000000000*10000000000", "-10000000000*10000000000", "1000000000001"} {
+		_, err := Evaluate(f, Vars{})
+		if err == nil || !strings.Contains(err.Error(), "너무 큽니다") {
+			t.Errorf("%s: %v, want a refusal as too large", f, err)
+		}
+	}
+	if got, err := Evaluate("1000000000000", Vars{}); err != nil || got.Value != 1_000_000_000_000 {
+		t.Errorf("1조 itself: %+v, %v", got, err)
 	}
 }

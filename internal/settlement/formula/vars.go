@@ -12,7 +12,7 @@ import (
 func VarsFromJSON(data []byte) (Vars, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("vars must be a JSON object: %w", err)
+		return nil, fmt.Errorf("변수는 JSON 객체({\"code11\": \"31,000\"})로 주세요 (vars must be a JSON object): %w", err)
 	}
 	v := Vars{}
 	for name, msg := range raw {
@@ -20,9 +20,9 @@ func VarsFromJSON(data []byte) (Vars, error) {
 		if !ok {
 			s := Suggest(name)
 			if s != "" {
-				return nil, fmt.Errorf("unknown variable %q (did you mean %s?)", name, s)
+				return nil, fmt.Errorf("알 수 없는 변수입니다: %s (%s을(를) 뜻했나요?) (unknown variable %q, did you mean %s?)", name, s, name, s)
 			}
-			return nil, fmt.Errorf("unknown variable %q", name)
+			return nil, fmt.Errorf("알 수 없는 변수입니다: %s (unknown variable %q)", name, name)
 		}
 		var s string
 		if err := json.Unmarshal(msg, &s); err == nil {
@@ -32,7 +32,7 @@ func VarsFromJSON(data []byte) (Vars, error) {
 			case Number:
 				r, ok := new(big.Rat).SetString(strings.ReplaceAll(s, ",", ""))
 				if !ok {
-					return nil, fmt.Errorf("variable %s must be a number, not %q", name, s)
+					return nil, fmt.Errorf("변수 %s은(는) 숫자여야 합니다: %q (variable %s must be a number)", name, s, name)
 				}
 				v[name] = Num(r)
 			default:
@@ -42,11 +42,11 @@ func VarsFromJSON(data []byte) (Vars, error) {
 		}
 		var n json.Number
 		if err := json.Unmarshal(msg, &n); err != nil {
-			return nil, fmt.Errorf("variable %s must be a number or text", name)
+			return nil, fmt.Errorf("변수 %s은(는) 숫자나 문자여야 합니다 (variable %s must be a number or text)", name, name)
 		}
 		r, ok := new(big.Rat).SetString(n.String())
 		if !ok {
-			return nil, fmt.Errorf("variable %s: bad number %s", name, n)
+			return nil, fmt.Errorf("변수 %s의 숫자를 읽을 수 없습니다: %s (variable %s: bad number)", name, n, name)
 		}
 		if kind == Text {
 			v[name] = Str(n.String())
@@ -57,16 +57,11 @@ func VarsFromJSON(data []byte) (Vars, error) {
 	return v, nil
 }
 
-// Result is a formula's value for display: exact, and floored to the won.
+// Result is a formula's value for display: exact, and cut to the won (절사,
+// toward zero).
 type Result struct {
 	Exact string `json:"exact"` // e.g. "10000/3"
-	Value int64  `json:"value"` // floored to the won
-}
-
-// Floor returns r rounded down to the won.
-func Floor(r *big.Rat) int64 {
-	q := new(big.Int).Div(r.Num(), r.Denom())
-	return q.Int64()
+	Value int64  `json:"value"` // cut to the won
 }
 
 // Evaluate compiles and evaluates src once (the playground).
@@ -79,5 +74,9 @@ func Evaluate(src string, v Vars) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Exact: r.RatString(), Value: Floor(r)}, nil
+	w, err := Won(r, Floor)
+	if err != nil {
+		return Result{}, &Error{Pos: 1, Message: err.Error(), English: err.Error()}
+	}
+	return Result{Exact: r.RatString(), Value: w}, nil
 }
