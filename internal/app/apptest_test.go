@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -26,6 +27,7 @@ type env struct {
 	t   *testing.T
 	app *app.App
 	srv *httptest.Server
+	ops sync.Map // the documented operations its requests called
 }
 
 // logWriter shows the server's warnings and errors in the test's output.
@@ -134,6 +136,8 @@ func (e *env) send(req *http.Request, body []byte) response {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	r := response{Status: resp.StatusCode, Header: resp.Header, Body: data}
-	checkContract(e.t, req, body, r)
+	if op := checkContract(e.t, req, body, r); op != "" {
+		e.ops.Store(op, true)
+	}
 	return r
 }
