@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,14 +109,25 @@ func checkContract(t testing.TB, req *http.Request, body []byte, r response) str
 	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts}
 	reqErr := openapi3filter.ValidateRequest(context.Background(), in)
 	if reqErr != nil && r.Status < 400 {
-		t.Errorf("contract: openapi.json refuses the request %s, but the server answered %d:\n%v", what, r.Status, reqErr)
+		t.Errorf("contract: openapi.json refuses the request %s, but the server answered %d:\n%s", what, r.Status, brief(reqErr))
 	}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.Status, Header: r.Header, Options: opts}
 	out.SetBodyBytes(r.Body)
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-		t.Errorf("contract: the answer %d to %s is not the one openapi.json describes:\n%v\nbody: %.600s", r.Status, what, err, r.Body)
+		t.Errorf("contract: the answer %d to %s is not the one openapi.json describes:\n%s\nbody: %.600s", r.Status, what, brief(err), r.Body)
 	}
 	return route.Method + " " + route.Path
+}
+
+var schemaDump = regexp.MustCompile(`(?s)\nSchema:\n.*?\nValue:\n`)
+
+// brief is a validation error without the schemas that kin-openapi prints in full.
+func brief(err error) string {
+	s := schemaDump.ReplaceAllString(err.Error(), "\nValue: ")
+	if len(s) > 3000 {
+		s = s[:3000] + " …"
+	}
+	return s
 }
 
 // calledOperation reports whether a request of this env called op.
@@ -150,24 +162,29 @@ func TestContractCheckFindsDrift(t *testing.T) {
 		answer                   string
 		header                   http.Header
 		drift                    bool
+		why                      string // in the report, when set
 	}{
-		{"documented answer", "GET", "/api/v1/members?status=active", "", 200, page, jsonHeader, false},
-		{"unknown field in the answer", "GET", "/api/v1/members", "", 200, `{"items":[],"total":0,"page":1,"per_page":20,"next":2}`, jsonHeader, true},
-		{"missing field in the answer", "GET", "/api/v1/members", "", 200, `{"items":[],"total":0,"page":1}`, jsonHeader, true},
-		{"undocumented status", "GET", "/api/v1/members", "", 418, page, jsonHeader, true},
-		{"error that is not a problem document", "GET", "/api/v1/members", "", 422, `{"error":"x"}`, jsonHeader, true},
+		{"documented answer", "GET", "/api/v1/members?status=active", "", 200, page, jsonHeader, false, ""},
+		{"unknown field in the answer", "GET", "/api/v1/members", "", 200, `{"items":[],"total":0,"page":1,"per_page":20,"next":2}`, jsonHeader, true, ""},
+		{"missing field in the answer", "GET", "/api/v1/members", "", 200, `{"items":[],"total":0,"page":1}`, jsonHeader, true, ""},
+		{"undocumented status", "GET", "/api/v1/members", "", 418, page, jsonHeader, true, ""},
+		{"error that is not a problem document", "GET", "/api/v1/members", "", 422, `{"error":"x"}`, jsonHeader, true, ""},
 		{"401 without WWW-Authenticate", "GET", "/api/v1/members", "", 401,
-			`{"type":"about:blank","title":"Unauthorized","status":401,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, true},
+			`{"type":"about:blank","title":"Unauthorized","status":401,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, true, ""},
 		{"refused request refused", "GET", "/api/v1/members?status=asleep", "", 422,
-			`{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, false},
-		{"refused request accepted", "GET", "/api/v1/members?status=asleep", "", 200, page, jsonHeader, true},
+			`{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, false, ""},
+		{"refused request accepted", "GET", "/api/v1/members?status=asleep", "", 200, page, jsonHeader, true, "refuses the request"},
 		{"unknown body field accepted", "POST", "/api/v1/sites", `{"code":"ab","name":"x","nmae":"y"}`, 201,
-			`{"code":"ab","name":"x","created_at":"2026-11-29T00:00:00Z"}`, jsonHeader, true},
-		{"path outside the document answered", "GET", "/api/v1/nothing", "", 200, page, jsonHeader, true},
+			`{"code":"ab","name":"x","created_at":"2026-11-29T00:00:00Z"}`, jsonHeader, true, "refuses the request"},
+		{"bank transfer without a bank accepted", "POST", "/api/v1/refunds", `{"order_no":1,"item_ids":[1],"method":"bank_transfer"}`, 201,
+			`{}`, jsonHeader, true, "refuses the request"},
+		{"scheduled course without dates accepted", "POST", "/api/v1/products",
+			`{"site":"a","kind":"course","name":"x","delivery":"online","schedule":"scheduled"}`, 201, `{}`, jsonHeader, true, "refuses the request"},
+		{"path outside the document answered", "GET", "/api/v1/nothing", "", 200, page, jsonHeader, true, ""},
 		{"path outside the document refused", "GET", "/api/v1/nothing", "", 404,
-			`{"type":"about:blank","title":"Not Found","status":404,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, false},
+			`{"type":"about:blank","title":"Not Found","status":404,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, false, ""},
 		{"method outside the document answered 404", "DELETE", "/api/v1/orders", "", 404,
-			`{"type":"about:blank","title":"Not Found","status":404,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, true},
+			`{"type":"about:blank","title":"Not Found","status":404,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, true, ""},
 	}
 	for _, tt := range tests {
 		req, err := http.NewRequest(tt.method, "http://127.0.0.1:1"+tt.path, strings.NewReader(tt.body))
@@ -180,6 +197,9 @@ func TestContractCheckFindsDrift(t *testing.T) {
 		checkContract(rec, req, []byte(tt.body), response{Status: tt.status, Header: tt.header, Body: []byte(tt.answer)})
 		if got := len(rec.errs) > 0; got != tt.drift {
 			t.Errorf("%s: drift found = %v, want %v %q", tt.name, got, tt.drift, rec.errs)
+		}
+		if tt.why != "" && !strings.Contains(strings.Join(rec.errs, "\n"), tt.why) {
+			t.Errorf("%s: no %q in %q", tt.name, tt.why, rec.errs)
 		}
 	}
 }
