@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -26,6 +27,7 @@ type env struct {
 	t   *testing.T
 	app *app.App
 	srv *httptest.Server
+	ops sync.Map // the documented operations its requests called
 }
 
 // logWriter shows the server's warnings and errors in the test's output.
@@ -93,23 +95,25 @@ func (r response) json(t *testing.T) map[string]any {
 
 func (e *env) do(method, path, token string, body any, header ...string) response {
 	e.t.Helper()
-	var rd io.Reader
+	var data []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		data = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		data = b
 	default:
-		data, err := json.Marshal(b)
-		if err != nil {
+		var err error
+		if data, err = json.Marshal(b); err != nil {
 			e.t.Fatal(err)
 		}
-		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	req, err := http.NewRequest(method, e.srv.URL+path, bytes.NewReader(data))
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if body == nil {
+		req.Body, req.ContentLength = nil, 0
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -118,11 +122,22 @@ func (e *env) do(method, path, token string, body any, header ...string) respons
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
+	return e.send(req, data)
+}
+
+// send sends req, whose body is body, and checks the exchange against the
+// OpenAPI document (openapi_test.go).
+func (e *env) send(req *http.Request, body []byte) response {
+	e.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	r := response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	if op := checkContract(e.t, req, body, r); op != "" {
+		e.ops.Store(op, true)
+	}
+	return r
 }

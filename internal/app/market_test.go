@@ -3,7 +3,6 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -31,16 +30,10 @@ func TestMarketplaceImportAPIAndCLI(t *testing.T) {
 			fw, _ := mw.CreateFormFile("file", "esm.csv")
 			_, _ = fw.Write(file)
 			mw.Close()
-			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/marketplace-orders/import", &body)
+			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/marketplace-orders/import", bytes.NewReader(body.Bytes()))
 			req.Header.Set("Authorization", "Bearer "+tok)
 			req.Header.Set("Content-Type", mw.FormDataContentType())
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			return response{Status: resp.StatusCode, Body: b}
+			return e.send(req, body.Bytes())
 		}
 		if r := post("true"); r.Status != 200 || !strings.Contains(string(r.Body), `"ok":7`) {
 			t.Fatalf("preview = %d %s", r.Status, r.Body)
