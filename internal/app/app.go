@@ -180,6 +180,7 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopOutbox()
 	go a.Outbox.Run(outboxCtx, 30*time.Second)
+	go a.recoverConfirms(outboxCtx, 30*time.Second)
 	select {
 	case err := <-errc:
 		return err
@@ -192,4 +193,23 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 		return err
 	}
 	return nil
+}
+
+// recoverConfirms settles, at start and then every interval, the payment
+// confirmations whose gateway answer was never recorded (order.ClaimTTL).
+func (a *App) recoverConfirms(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := a.Orders.RecoverConfirmClaims(ctx); err != nil {
+			a.Log.ErrorContext(ctx, "settling unrecorded payment confirmations", "settled", n, "err", err)
+		} else if n > 0 {
+			a.Log.InfoContext(ctx, "settled unrecorded payment confirmations", "settled", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

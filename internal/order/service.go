@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -351,7 +350,10 @@ func (s *Service) PreparePayment(ctx context.Context, a access.Actor, orderNo in
 
 // ConfirmPayment approves a gateway payment the buyer authorised at
 // checkout. The amount must be the order's exact amount. A virtual account
-// leaves the order awaiting_deposit until the deposit webhook arrives.
+// leaves the order awaiting_deposit until the deposit webhook arrives. The
+// order is claimed with the payment key before the gateway is called, so a
+// second confirmation with another key is refused before it reaches the
+// gateway (confirm.go).
 func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo int64, gatewayName, paymentKey string, amount int64) (Order, error) {
 	g, err := s.gateway(gatewayName)
 	if err != nil {
@@ -364,7 +366,11 @@ func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo in
 	if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
 		return Order{}, err
 	}
-	if o.PaymentKey == paymentKey && paymentKey != "" && (o.Status == StatusPaid || o.Status == StatusAwaitingDeposit) {
+	if paymentKey == "" || len(paymentKey) > 200 {
+		return Order{}, &apperr.Error{Code: apperr.Invalid, Message: "결제키(payment_key)는 1~200자입니다.", English: "payment_key must have 1-200 characters.",
+			Fields: []apperr.FieldError{{Location: "payment_key", Message: "1~200자입니다.", English: "1-200 characters"}}}
+	}
+	if o.PaymentKey == paymentKey && (o.Status == StatusPaid || o.Status == StatusAwaitingDeposit) {
 		return s.Get(ctx, a, orderNo) // the same confirmation again: nothing more to do
 	}
 	if !gatewayMethod(o.Method) {
@@ -381,44 +387,19 @@ func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo in
 			English: fmt.Sprintf("amount %d differs from the order's %d", amount, o.Total),
 			Fields:  []apperr.FieldError{{Location: "amount", Message: "주문금액과 다릅니다.", English: "differs from the order's amount"}}}
 	}
-	res, gerr := g.Confirm(ctx, payment.ConfirmRequest{PaymentKey: paymentKey, OrderNo: fmt.Sprint(orderNo), Amount: amount, Method: o.Method})
-	var declined *payment.Declined
-	if gerr != nil && !errors.As(gerr, &declined) {
-		return Order{}, fmt.Errorf("gateway %s: %w", gatewayName, gerr)
-	}
-	now := sqldb.Instant(s.Now())
-	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		if _, err := recordTx(ctx, tx, o.ID, gatewayName, "confirm", "", fields(res, paymentKey), now); err != nil {
-			return err
-		}
-		if declined != nil {
-			return nil
-		}
-		o.Items = nil
-		secretHash := ""
-		if res.Secret != "" {
-			secretHash = hashSecret(res.Secret)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE orders SET gateway = $1, payment_key = $2, deposit_secret = $3, vbank_account = $4 WHERE id = $5 AND status = 'pending'`,
-			gatewayName, paymentKey, secretHash, strings.TrimSpace(res.AccountBank+" "+res.AccountNumber), o.ID); err != nil {
-			return err
-		}
-		if res.Status == payment.StatusWaitingDeposit {
-			if o.Items, err = loadItems(ctx, tx, o.ID); err != nil {
-				return err
-			}
-			return s.move(ctx, tx, &o, StatusPending, StatusAwaitingDeposit, now)
-		}
-		return s.markPaid(ctx, tx, &o, StatusPending, now, gatewayName+" "+paymentKey)
-	})
+	// claim → call → record (confirm.go).
+	done, err := s.claimConfirm(ctx, o, gatewayName, paymentKey)
 	if err != nil {
 		return Order{}, err
 	}
-	if declined != nil {
-		return Order{}, apperr.Wrap(apperr.Invalid, gerr, "결제가 승인되지 않았습니다: "+declined.Result.Message+" ("+declined.Result.Code+")",
-			"The payment was declined: "+declined.Result.Code)
+	if !done {
+		c := claim{orderID: o.ID, orderNo: o.OrderNo, key: paymentKey, gateway: gatewayName}
+		res, gerr := confirmAtGateway(ctx, g, payment.ConfirmRequest{PaymentKey: paymentKey, OrderNo: fmt.Sprint(orderNo), Amount: amount, Method: o.Method})
+		if err := s.recordConfirm(ctx, c, res, gerr); err != nil {
+			return Order{}, err
+		}
 	}
-	return s.Get(ctx, a, orderNo)
+	return s.Get(context.WithoutCancel(ctx), a, orderNo)
 }
 
 func fields(r payment.Result, key string) txFields {
