@@ -2,6 +2,8 @@ package order
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -108,24 +110,35 @@ func ReturnMoney(ctx context.Context, tx *sqldb.Tx, r Refundable, shares map[int
 			return "", err
 		}
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET refunded = refunded + $1,
-		status = CASE WHEN refunded + $1 = collected THEN 'refunded' ELSE 'partially_refunded' END, updated_at = $2
-		WHERE id = $3 AND status IN ('paid', 'partially_refunded') AND refunded + $1 <= collected`, total, at, r.OrderID)
-	if err != nil {
-		return "", err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return "", exceeds
-	}
-	var status string
-	if err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = $1`, r.OrderID).Scan(&status); err != nil {
-		return "", err
-	}
-	if status != r.Status {
-		if err := CheckTransition(r.Status, status); err != nil {
+	// The order moves from the status this UPDATE found (old → new), never
+	// from one read earlier: a concurrent refund may have moved it meanwhile,
+	// and the order counts rollup follows the transition actually made.
+	from, status := r.Status, ""
+	for attempt := 0; ; attempt++ {
+		err := tx.QueryRowContext(ctx, `UPDATE orders SET refunded = refunded + $1,
+			status = CASE WHEN refunded + $1 = collected THEN 'refunded' ELSE 'partially_refunded' END, updated_at = $2
+			WHERE id = $3 AND status = $4 AND status IN ('paid', 'partially_refunded') AND refunded + $1 <= collected
+			RETURNING status`, total, at, r.OrderID, from).Scan(&status)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
 			return "", err
 		}
-		if err := count(ctx, tx, r.Site, r.Status, status); err != nil {
+		var cur string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = $1`, r.OrderID).Scan(&cur); err != nil {
+			return "", err
+		}
+		if cur == from || attempt == 3 || (cur != StatusPaid && cur != StatusPartiallyRefunded) {
+			return "", exceeds
+		}
+		from = cur // moved meanwhile by another refund: try from where it is now
+	}
+	if status != from {
+		if err := CheckTransition(from, status); err != nil {
+			return "", err
+		}
+		if err := count(ctx, tx, r.Site, from, status); err != nil {
 			return "", err
 		}
 	}
