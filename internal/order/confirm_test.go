@@ -208,3 +208,81 @@ func TestCrashBetweenConfirmAndRecord(t *testing.T) {
 		}
 	})
 }
+
+// Every refusal of a status change is a sentence without state codes, in
+// Korean and English; the commonest say exactly what happened.
+func TestTransitionRefusalsAreSentences(t *testing.T) {
+	statuses := []string{order.StatusPending, order.StatusAwaitingDeposit, order.StatusPaid, order.StatusPartiallyRefunded, order.StatusRefunded, order.StatusCancelled}
+	want := map[[2]string]string{
+		{order.StatusPaid, order.StatusPaid}:                       "이미 결제완료된 주문입니다.",
+		{order.StatusCancelled, order.StatusCancelled}:             "이미 취소된 주문입니다.",
+		{order.StatusCancelled, order.StatusPaid}:                  "취소된 주문은 결제할 수 없습니다.",
+		{order.StatusRefunded, order.StatusCancelled}:              "전액환불된 주문은 취소할 수 없습니다.",
+		{order.StatusAwaitingDeposit, order.StatusAwaitingDeposit}: "이미 입금을 기다리는 주문입니다.",
+	}
+	refused := 0
+	for _, from := range statuses {
+		for _, to := range statuses {
+			err := order.CheckTransition(from, to)
+			if err == nil {
+				continue
+			}
+			refused++
+			e, ok := apperr.As(err)
+			if !ok || e.Code != apperr.Conflict || e.Message == "" || e.English == "" {
+				t.Fatalf("%s → %s: %#v", from, to, err)
+			}
+			for _, code := range statuses {
+				if strings.Contains(e.Message, code) || strings.Contains(e.Message, "("+code+")") || strings.Contains(e.English, "("+code+")") ||
+					(strings.Contains(code, "_") && strings.Contains(e.English, code)) {
+					t.Errorf("%s → %s names the code %s: %q / %q", from, to, code, e.Message, e.English)
+				}
+			}
+			if w, ok := want[[2]string{from, to}]; ok && e.Message != w {
+				t.Errorf("%s → %s = %q, want %q", from, to, e.Message, w)
+			}
+		}
+	}
+	if refused < 20 {
+		t.Fatalf("only %d refusals", refused)
+	}
+}
+
+// 입금확인 is for 자체계좌 orders (with or without 세금계산서); a virtual
+// account waits for the gateway's deposit webhook.
+func TestConfirmDepositOnlyForBankDeposit(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		vb := f.place(t, "vbank", order.ItemInput{ProductID: f.course, Qty: 1})
+		if _, err := f.svc.ConfirmPayment(ctx, sys, vb.OrderNo, "sandbox", "vb-wait", vb.Total); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := f.svc.Get(ctx, sys, vb.OrderNo)
+		if got.Status != order.StatusAwaitingDeposit || got.CanConfirmDeposit() {
+			t.Fatalf("vbank order %s, confirmable %v", got.Status, got.CanConfirmDeposit())
+		}
+		_, err := f.svc.ConfirmDeposit(ctx, sys, vb.OrderNo)
+		if e, ok := apperr.As(err); !ok || e.Code != apperr.Conflict || !strings.Contains(e.Message, "가상계좌 주문은 결제대행사의 입금 통보로") {
+			t.Fatalf("입금확인 of a virtual account: %v", err)
+		}
+		if got, _ := f.svc.Get(ctx, sys, vb.OrderNo); got.Status != order.StatusAwaitingDeposit || got.Collected != 0 {
+			t.Fatalf("after a refused 입금확인: %s, collected %d", got.Status, got.Collected)
+		}
+		in := order.PlaceInput{Site: "malgn", MemberID: f.memberID, Method: "bank_deposit", TaxInvoice: true, Items: []order.ItemInput{{ProductID: f.course, Qty: 1}}}
+		tax, err := f.svc.Place(ctx, sys, in)
+		if err != nil || !tax.CanConfirmDeposit() {
+			t.Fatalf("tax-invoice order = %+v, %v", tax, err)
+		}
+		if got, err := f.svc.ConfirmDeposit(ctx, sys, tax.OrderNo); err != nil || got.Status != order.StatusPaid {
+			t.Fatalf("입금확인 of a 세금계산서 order = %v, %v", got.Status, err)
+		}
+		card := f.place(t, "card", order.ItemInput{ProductID: f.course, Qty: 1})
+		if _, err := f.svc.ConfirmDeposit(ctx, sys, card.OrderNo); func() bool { e, ok := apperr.As(err); return !ok || !strings.Contains(e.Message, "자체계좌") }() {
+			t.Fatalf("입금확인 of a card order: %v", err)
+		}
+		if _, err := f.svc.PreparePayment(ctx, sys, vb.OrderNo, "sandbox"); apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("prepare a payment of an order awaiting its deposit: %v", err)
+		}
+	})
+}

@@ -330,8 +330,8 @@ func (s *Service) PreparePayment(ctx context.Context, a access.Actor, orderNo in
 	if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
 		return payment.Checkout{}, err
 	}
-	if o.Status != StatusPending {
-		return payment.Checkout{}, CheckTransition(o.Status, StatusPaid)
+	if err := payableAtGateway(o.Status); err != nil {
+		return payment.Checkout{}, err
 	}
 	if !gatewayMethod(o.Method) {
 		return payment.Checkout{}, apperr.New(apperr.Invalid, "이 주문의 결제수단은 결제대행사를 거치지 않습니다: "+Label(Methods, o.Method), "This order's payment method does not go through a gateway.")
@@ -376,10 +376,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo in
 	if !gatewayMethod(o.Method) {
 		return Order{}, apperr.New(apperr.Invalid, "이 주문의 결제수단은 결제대행사를 거치지 않습니다: "+Label(Methods, o.Method), "This order's payment method does not go through a gateway.")
 	}
-	if err := CheckTransition(o.Status, StatusPaid); err != nil || o.Status != StatusPending {
-		if err == nil {
-			err = CheckTransition(o.Status, StatusAwaitingDeposit)
-		}
+	if err := payableAtGateway(o.Status); err != nil {
 		return Order{}, err
 	}
 	if amount != o.Total {
@@ -402,6 +399,18 @@ func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo in
 	return s.Get(context.WithoutCancel(ctx), a, orderNo)
 }
 
+// payableAtGateway refuses a gateway payment of an order that is not
+// pending any more, saying why.
+func payableAtGateway(status string) error {
+	if status == StatusPending {
+		return nil
+	}
+	if err := CheckTransition(status, StatusPaid); err != nil {
+		return err
+	}
+	return CheckTransition(status, StatusAwaitingDeposit)
+}
+
 func fields(r payment.Result, key string) txFields {
 	if r.PaymentKey != "" {
 		key = r.PaymentKey
@@ -416,7 +425,9 @@ func hashSecret(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ConfirmDeposit is 입금확인: staff saw the money arrive.
+// ConfirmDeposit is 입금확인: staff saw the money arrive in the company's
+// own account (자체계좌, with or without 세금계산서). A virtual account waits
+// for the gateway's deposit webhook and is refused here (DepositConfirmable).
 func (s *Service) ConfirmDeposit(ctx context.Context, a access.Actor, orderNo int64) (Order, error) {
 	now := sqldb.Instant(s.Now())
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
@@ -426,6 +437,14 @@ func (s *Service) ConfirmDeposit(ctx context.Context, a access.Actor, orderNo in
 		}
 		if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
 			return err
+		}
+		if o.Method == "vbank" && (o.Status == StatusPending || o.Status == StatusAwaitingDeposit) {
+			return apperr.New(apperr.Conflict, "가상계좌 주문은 결제대행사의 입금 통보로 결제완료됩니다. 입금확인은 자체계좌 주문에만 합니다.",
+				"A virtual-account order is paid when the gateway reports the deposit; confirm deposit is for bank_deposit orders only.")
+		}
+		if o.Method != "bank_deposit" && (o.Status == StatusPending || o.Status == StatusAwaitingDeposit) {
+			return apperr.New(apperr.Conflict, "입금확인은 자체계좌 주문에만 합니다. 이 주문의 결제수단은 "+Label(Methods, o.Method)+"입니다.",
+				"Confirm deposit is for bank_deposit orders only.")
 		}
 		if err := s.markPaid(ctx, tx, &o, StatusAwaitingDeposit, now, "입금확인 "+a.Login); err != nil {
 			return err
