@@ -19,6 +19,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 )
 
 // Service holds the order rules.
@@ -79,6 +80,12 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 		if it.Subsidy < 0 || it.Discount < 0 {
 			fe.Add(loc, "환급금액과 할인액은 0원 이상입니다.", "subsidy and discount must not be negative.")
 		}
+		if it.Subsidy > won.Max {
+			fe.Add(loc+".subsidy", "환급금액은 "+won.MaxLabel+" 이하입니다.", "subsidy must be at most 10,000,000,000 won.")
+		}
+		if it.Discount > won.Max {
+			fe.Add(loc+".discount", "할인액은 "+won.MaxLabel+" 이하입니다.", "discount must be at most 10,000,000,000 won.")
+		}
 	}
 	if err := fe.Err(); err != nil {
 		return Order{}, err
@@ -111,8 +118,16 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 			if p.Display == "hidden" {
 				fe.Add(loc+".product_id", "숨김 상태의 상품은 주문할 수 없습니다: "+p.Name, "product is hidden: "+p.Name)
 			}
-			it := Item{ProductID: p.ID, Kind: p.Kind, Name: p.Name, Qty: li.Qty, UnitPrice: p.SalePrice, ListPrice: p.SalePrice * int64(li.Qty),
+			it := Item{ProductID: p.ID, Kind: p.Kind, Name: p.Name, Qty: li.Qty, UnitPrice: p.SalePrice,
 				Subsidy: li.Subsidy, Discount: li.Discount, GovRefundable: p.GovRefundable}
+			if it.ListPrice, err = won.Mul(p.SalePrice, int64(li.Qty)); err != nil || !won.InRange(it.ListPrice) {
+				fe.Add(loc+".qty", "판매가 × 수량이 "+won.MaxLabel+"을 넘습니다.", "sale price times qty exceeds 10,000,000,000 won.")
+				continue
+			}
+			if !won.InRange(p.ShippingFee) {
+				fe.Add(loc+".product_id", "상품의 배송비가 "+won.MaxLabel+"을 넘습니다: "+p.Name, "the product's shipping fee exceeds 10,000,000,000 won: "+p.Name)
+				continue
+			}
 			if it.Subsidy > 0 && !(p.GovRefundable && in.Method == "voucher_card") {
 				fe.Add(loc+".subsidy", "환급금액은 내일배움카드로 결제하는 환급과정에만 있습니다.", "subsidy applies to government-refundable courses paid by voucher_card only.")
 			}
@@ -125,6 +140,8 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 				it.DeliveryStatus = "waiting"
 				o.ShippingFee = max(o.ShippingFee, p.ShippingFee)
 			}
+			// Each term is at most won.Max and there are at most MaxItems
+			// lines, so these sums stay far inside int64; won.Max bounds the total below.
 			o.ListTotal += it.ListPrice
 			o.SubsidyTotal += it.Subsidy
 			o.DiscountTotal += it.Discount
@@ -138,6 +155,9 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 			}
 		}
 		o.Total = o.ListTotal - o.SubsidyTotal - o.DiscountTotal + o.ShippingFee
+		if o.ListTotal > won.Max || o.Total > won.Max {
+			fe.Add("items", "한 주문의 금액은 "+won.MaxLabel+" 이하입니다.", "An order's amounts must be at most 10,000,000,000 won.")
+		}
 		switch {
 		case o.Total == 0 && in.Method != "free" && len(fe) == 0:
 			fe.Add("payment_method", "결제금액이 0원인 주문은 무과금(free)입니다.", "An order of 0 won uses payment_method free.")
@@ -378,6 +398,10 @@ func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo in
 	}
 	if err := payableAtGateway(o.Status); err != nil {
 		return Order{}, err
+	}
+	if !won.InRange(amount) {
+		return Order{}, &apperr.Error{Code: apperr.Invalid, Message: "결제금액은 0원부터 " + won.MaxLabel + "까지입니다.", English: "amount must be 0 to 10,000,000,000 won.",
+			Fields: []apperr.FieldError{{Location: "amount", Message: won.MaxLabel + " 이하입니다.", English: "at most 10,000,000,000"}}}
 	}
 	if amount != o.Total {
 		return Order{}, &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("결제금액이 주문금액(%d원)과 다릅니다: %d원", o.Total, amount),

@@ -176,6 +176,10 @@ func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in Com
 		return Refund{}, &apperr.Error{Code: apperr.Invalid, Message: "환불금액은 0원보다 커야 합니다.", English: "amount must be positive",
 			Fields: []apperr.FieldError{{Location: "amount", Message: "0원보다 커야 합니다.", English: "must be positive"}}}
 	}
+	if in.Amount > won.Max {
+		return Refund{}, &apperr.Error{Code: apperr.Invalid, Message: "환불금액은 " + won.MaxLabel + " 이하입니다.", English: "amount must be at most 10,000,000,000 won",
+			Fields: []apperr.FieldError{{Location: "amount", Message: won.MaxLabel + " 이하입니다.", English: "at most 10,000,000,000"}}}
+	}
 	now := sqldb.Instant(s.Now())
 	var gatewayErr error
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
