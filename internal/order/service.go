@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -140,11 +141,9 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 				it.DeliveryStatus = "waiting"
 				o.ShippingFee = max(o.ShippingFee, p.ShippingFee)
 			}
-			// Each term is at most won.Max and there are at most MaxItems
-			// lines, so these sums stay far inside int64; won.Max bounds the total below.
-			o.ListTotal += it.ListPrice
-			o.SubsidyTotal += it.Subsidy
-			o.DiscountTotal += it.Discount
+			o.ListTotal = sum(o.ListTotal, it.ListPrice)
+			o.SubsidyTotal = sum(o.SubsidyTotal, it.Subsidy)
+			o.DiscountTotal = sum(o.DiscountTotal, it.Discount)
 			o.Items = append(o.Items, it)
 		}
 		if needsShipping {
@@ -154,8 +153,8 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 				o.Shipping = *in.Shipping
 			}
 		}
-		o.Total = o.ListTotal - o.SubsidyTotal - o.DiscountTotal + o.ShippingFee
-		if o.ListTotal > won.Max || o.Total > won.Max {
+		o.Total = sum(o.ListTotal, -o.SubsidyTotal, -o.DiscountTotal, o.ShippingFee)
+		if o.ListTotal > won.Max || o.SubsidyTotal > won.Max || o.DiscountTotal > won.Max || o.Total > won.Max {
 			fe.Add("items", "한 주문의 금액은 "+won.MaxLabel+" 이하입니다.", "An order's amounts must be at most 10,000,000,000 won.")
 		}
 		switch {
@@ -236,6 +235,20 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 		return Order{}, err
 	}
 	return s.Get(ctx, a, out.OrderNo)
+}
+
+// sum adds amounts with overflow checks; an overflow gives a sum beyond
+// won.Max, which the caller refuses. (Amounts are bounded before, so it
+// does not happen; the check keeps it so.)
+func sum(terms ...int64) int64 {
+	var total int64
+	for _, t := range terms {
+		var err error
+		if total, err = won.Add(total, t); err != nil {
+			return math.MaxInt64
+		}
+	}
+	return total
 }
 
 // move changes the order's status from → to, only if it is still from: of
