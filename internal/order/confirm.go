@@ -45,8 +45,8 @@ type claim struct {
 	gateway string
 }
 
-var errClaimTaken = apperr.New(apperr.Conflict, "이 주문은 다른 결제의 승인이 진행 중입니다. 잠시 후 주문 상태를 확인해 주세요.",
-	"Another payment of this order is being confirmed; check the order again in a moment.")
+var errClaimTaken = apperr.New(apperr.Conflict, "이 주문의 결제 승인이 이미 진행 중입니다. 잠시 후 주문 상태를 확인해 주세요.",
+	"A payment of this order is being confirmed already; check the order again in a moment.")
 
 // claimConfirm claims the pending order o for paymentKey. It answers done
 // when the order was already paid with this very key.
