@@ -221,6 +221,7 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	recovered := make(chan struct{})
 	go func() { defer close(recovered); a.runRecovery(recovery, time.Minute) }()
 	defer func() { stopRecovery(); <-recovered }() // a recovery under way finishes its call and record
+	go a.recoverConfirms(outboxCtx, 30*time.Second)
 	select {
 	case err := <-errc:
 		return err
@@ -233,4 +234,23 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 		return err
 	}
 	return nil
+}
+
+// recoverConfirms settles, at start and then every interval, the payment
+// confirmations whose gateway answer was never recorded (order.ClaimTTL).
+func (a *App) recoverConfirms(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := a.Orders.RecoverConfirmClaims(ctx); err != nil {
+			a.Log.ErrorContext(ctx, "settling unrecorded payment confirmations", "settled", n, "err", err)
+		} else if n > 0 {
+			a.Log.InfoContext(ctx, "settled unrecorded payment confirmations", "settled", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

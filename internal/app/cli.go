@@ -36,6 +36,9 @@ Commands:
                                    print a new API token of that account
   token revoke --id N              revoke an API token at once; exit 2 if there is no such live token
   verify                           check the stored data's invariants; exit 1 if any is broken
+  payments reconcile --day D [--gateway toss|sandbox]
+                                   list the gateway's transactions of a Seoul day and the differences
+                                   with the books; exit 1 if any
   marketplace import --marketplace M FILE [--dry-run] [--encoding utf-8|cp949] [--password P]
                                    import a marketplace order sheet (xlsx, xls, csv); exit 2 if refused
   settlement recompute --from D --to D [--marketplace M]
@@ -174,6 +177,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		name += " recompute"
 		rest = rest[1:]
 	}
+	if name == "payments" && len(rest) > 0 && rest[0] == "reconcile" {
+		name += " reconcile"
+		rest = rest[1:]
+	}
 	if name == "marketplace" && len(rest) > 0 && rest[0] == "import" {
 		name += " import"
 		rest = rest[1:]
@@ -190,7 +197,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	var login, password, role, tokenName, marketplace, encoding string
 	var dryRun bool
 	var tokenID int64
-	var from, to string
+	var from, to, day, gatewayName string
 	var sites multi
 	switch name {
 	case "serve":
@@ -215,6 +222,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fs.StringVar(&from, "from", "", "first Seoul business day, YYYY-MM-DD")
 		fs.StringVar(&to, "to", "", "last Seoul business day, YYYY-MM-DD")
 		fs.StringVar(&marketplace, "marketplace", "", "only this marketplace")
+	case "payments reconcile":
+		fs.StringVar(&day, "day", "", "the Seoul business day, YYYY-MM-DD")
+		fs.StringVar(&gatewayName, "gateway", "", "toss or sandbox (default: toss when configured, else sandbox)")
 	case "migrate", "demo", "verify":
 	default:
 		return usageError{fmt.Sprintf("unknown command %q (see orderdesk help)", args[0])}
@@ -242,6 +252,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+	}
+	if name == "payments reconcile" && day == "" {
+		return usageError{"payments reconcile needs --day YYYY-MM-DD"}
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -304,6 +317,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return nil
 	case "verify":
 		return a.Verify(ctx, stdout)
+	case "payments reconcile":
+		return a.Reconcile(ctx, stdout, gatewayName, day)
 	case "marketplace import":
 		return a.importSheet(ctx, stdout, marketplace, file, encoding, password, dryRun)
 	case "settlement recompute":

@@ -137,3 +137,28 @@ func TestConsoleRefusesCrossSiteAndAnonymous(t *testing.T) {
 		}
 	})
 }
+
+// The [입금확인] button exists for 자체계좌 orders only: the demo's order 287
+// (가상계좌) waits for the gateway's deposit webhook, 290 (자체계좌, 세금계산서) does not.
+func TestConfirmDepositButtonOnlyForBankDeposit(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		if err := e.app.LoadDemo(ctx, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: "root", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		c := e.consoleClient("root", "correct horse battery")
+		if _, body := get(t, c, e.srv.URL+"/orders/287"); !strings.Contains(body, "입금대기") || strings.Contains(body, `id="confirm-deposit"`) {
+			t.Fatalf("the 가상계좌 order 287 shows 입금확인 (or is not 입금대기)")
+		}
+		if _, body := get(t, c, e.srv.URL+"/orders/290"); !strings.Contains(body, `id="confirm-deposit"`) {
+			t.Fatalf("the 자체계좌 order 290 lacks 입금확인")
+		}
+		_, list := get(t, c, e.srv.URL+"/orders?status=awaiting_deposit")
+		if !strings.Contains(list, "/orders/290/confirm-deposit") || strings.Contains(list, "/orders/287/confirm-deposit") || !strings.Contains(list, "/orders/287\"") {
+			t.Fatalf("주문목록 of 입금대기:\n%s", list)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -11,6 +12,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/refund"
@@ -131,6 +133,7 @@ func (a *App) demoOrders(ctx context.Context, product, memberID map[string]int64
 		}
 		svc := *a.Orders
 		svc.Now = func() time.Time { return at.UTC() }
+		svc.Gateways = a.demoGateways(svc.Now)
 		if err := svc.SetNextOrderNo(ctx, d.no); err != nil {
 			return 0, err
 		}
@@ -171,6 +174,7 @@ func (a *App) demoRefunds(ctx context.Context) error {
 	at := time.Date(2020, 4, 3, 8, 4, 55, 0, time.UTC)
 	svc := *a.Refunds
 	svc.Now = func() time.Time { return at }
+	svc.Gateways = a.demoGateways(svc.Now)
 	o283, err := a.Orders.Get(ctx, sys, 283)
 	if err != nil {
 		return err
@@ -190,4 +194,15 @@ func (a *App) demoRefunds(ctx context.Context) error {
 	}
 	_, err = svc.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 1000, Memo: "부분 파손 보상"})
 	return err
+}
+
+// demoGateways are the gateways with a sandbox on the demo's clock, so that
+// its transactions fall on the days of the manual's orders (orderdesk
+// payments reconcile --gateway sandbox --day 2018-08-23).
+func (a *App) demoGateways(now func() time.Time) map[string]payment.Gateway {
+	sb := *a.Sandbox
+	sb.Now = now
+	gs := maps.Clone(a.Orders.Gateways)
+	gs["sandbox"] = &sb
+	return gs
 }

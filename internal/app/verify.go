@@ -92,6 +92,7 @@ var checks = []check{
 		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': cancelled with refund request ' || r.id || ' still requested'
 			FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.status = 'requested' AND o.status = 'cancelled' ORDER BY r.id`)
 	}},
+	{"the sandbox gateway holds what the books say, no more", sandboxHoldings},
 	{"schema is migrated to the latest version", func(ctx context.Context, a *App) ([]string, error) {
 		applied, latest, err := a.DB.Version(ctx)
 		if err != nil || applied == latest {
@@ -161,4 +162,66 @@ func (a *App) Verify(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintln(w, "all checks passed")
 	return nil
+}
+
+// sandboxHoldings compares every approved balance at the built-in gateway
+// with the order it belongs to: a payment the order never took is an
+// over-capture (money taken from a buyer that no order records); the order's
+// own payment holds what it received less what it returned (a virtual-account
+// order may have returned money by bank transfer instead).
+func sandboxHoldings(ctx context.Context, a *App) ([]string, error) {
+	hs, err := a.Sandbox.Holdings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type ord struct {
+		no                          int64
+		gateway, key, method, state string
+		collected, refunded         int64
+	}
+	rows, err := a.DB.Read().QueryContext(ctx, `SELECT order_no, gateway, payment_key, method, status, collected, refunded FROM orders
+		WHERE gateway = 'sandbox' AND payment_key <> '' ORDER BY order_no`)
+	if err != nil {
+		return nil, err
+	}
+	byNo := map[string]ord{}
+	var taken []ord
+	for rows.Next() {
+		var o ord
+		if err := rows.Scan(&o.no, &o.gateway, &o.key, &o.method, &o.state, &o.collected, &o.refunded); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byNo[fmt.Sprint(o.no)] = o
+		taken = append(taken, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var bad []string
+	held := map[string]int64{}
+	for _, h := range hs {
+		o, ok := byNo[h.OrderNo]
+		switch {
+		case !ok || o.key != h.PaymentKey:
+			bad = append(bad, fmt.Sprintf("order %s: over-capture of %d won: the sandbox holds payment %s (%s) that the order never took",
+				h.OrderNo, h.Balance, h.PaymentKey, h.Status))
+		default:
+			held[h.PaymentKey] = h.Balance
+		}
+	}
+	for _, o := range taken {
+		want, got := o.collected-o.refunded, held[o.key]
+		if got == want || (o.method == "vbank" && got > want && got <= o.collected) {
+			continue
+		}
+		what := "under-capture"
+		if got > want {
+			what = "over-capture"
+		}
+		bad = append(bad, fmt.Sprintf("order %d: %s: the sandbox holds %d won under %s, the books %d won (received %d, returned %d, %s)",
+			o.no, what, got, o.key, want, o.collected, o.refunded, o.state))
+	}
+	return bad, nil
 }

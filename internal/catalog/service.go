@@ -12,6 +12,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 )
 
 // Service holds the catalogue rules.
@@ -42,6 +43,15 @@ func Validate(p *Product) error {
 	}
 	if p.SalePrice < 0 {
 		fe.Add("sale_price", "판매가는 0원 이상입니다.", "sale_price must not be negative.")
+	}
+	for _, m := range []struct {
+		field, what string
+		v           int64
+	}{{"list_price", "정가", p.ListPrice}, {"sale_price", "판매가", p.SalePrice}, {"shipping_fee", "배송비", p.ShippingFee},
+		{"supply_price", "공급가", p.SupplyPrice}, {"cost", "원가", p.Cost}, {"courier_fee", "택배비", p.CourierFee}} {
+		if m.v > won.Max {
+			fe.Add(m.field, m.what+"는 "+won.MaxLabel+" 이하입니다.", m.field+" must be at most 10,000,000,000 won.")
+		}
 	}
 	positiveDays := func(what string) {
 		if p.AccessDays <= 0 {

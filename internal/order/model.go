@@ -99,15 +99,83 @@ var transitions = map[string][]string{
 	StatusPartiallyRefunded: {StatusPartiallyRefunded, StatusRefunded},
 }
 
-// CheckTransition refuses an illegal status change, naming both states.
+// CheckTransition refuses an illegal status change with a sentence that
+// says what happened ("이미 결제완료된 주문입니다"), never with state codes.
 func CheckTransition(from, to string) error {
 	if slices.Contains(transitions[from], to) {
 		return nil
 	}
-	return apperr.New(apperr.Conflict,
-		"주문 상태를 "+Label(Statuses, from)+"("+from+")에서 "+Label(Statuses, to)+"("+to+")(으)로 바꿀 수 없습니다.",
-		"order cannot move from "+from+" to "+to+".")
+	ko, en := refusal(from, to)
+	return apperr.New(apperr.Conflict, ko, en)
 }
+
+// refusal explains, in Korean and English, why an order in status from
+// cannot move to status to.
+func refusal(from, to string) (ko, en string) {
+	switch from {
+	case StatusCancelled:
+		switch to {
+		case StatusCancelled:
+			return "이미 취소된 주문입니다.", "The order is already cancelled."
+		case StatusPaid, StatusAwaitingDeposit:
+			return "취소된 주문은 결제할 수 없습니다.", "A cancelled order cannot be paid."
+		case StatusPartiallyRefunded, StatusRefunded:
+			return "취소된 주문은 환불할 수 없습니다. 취소할 때 받은 금액이 모두 돌려졌습니다.", "A cancelled order cannot be refunded; what it received was returned when it was cancelled."
+		}
+	case StatusRefunded:
+		switch to {
+		case StatusCancelled:
+			return "전액환불된 주문은 취소할 수 없습니다.", "A fully refunded order cannot be cancelled."
+		case StatusPaid, StatusAwaitingDeposit:
+			return "이미 결제되어 전액환불된 주문입니다.", "The order was paid and has been fully refunded."
+		case StatusPartiallyRefunded, StatusRefunded:
+			return "이미 전액환불된 주문입니다.", "The order is already fully refunded."
+		}
+	case StatusPartiallyRefunded:
+		switch to {
+		case StatusCancelled:
+			return "부분환불된 주문은 취소할 수 없습니다. 남은 금액은 환불로 처리해 주세요.", "A partly refunded order cannot be cancelled; refund the rest instead."
+		case StatusPaid, StatusAwaitingDeposit:
+			return "이미 결제되어 일부 환불된 주문입니다.", "The order was paid and has been partly refunded."
+		}
+	case StatusPaid:
+		switch to {
+		case StatusPaid, StatusAwaitingDeposit:
+			return "이미 결제완료된 주문입니다.", "The order is already paid."
+		}
+	case StatusAwaitingDeposit:
+		switch to {
+		case StatusAwaitingDeposit:
+			return "이미 입금을 기다리는 주문입니다.", "The order is already awaiting its deposit."
+		case StatusPartiallyRefunded, StatusRefunded:
+			return "입금되지 않은 주문은 환불할 수 없습니다. 주문취소를 해 주세요.", "An order whose deposit has not arrived cannot be refunded; cancel it instead."
+		}
+	case StatusPending:
+		switch to {
+		case StatusPartiallyRefunded, StatusRefunded:
+			return "결제가 끝나지 않은 주문은 환불할 수 없습니다. 주문취소를 해 주세요.", "An order that is not paid yet cannot be refunded; cancel it instead."
+		}
+	}
+	if to == StatusPending {
+		return "주문을 임시주문으로 되돌릴 수 없습니다.", "An order cannot go back to an unfinished checkout."
+	}
+	return "이 주문은 " + Label(Statuses, from) + " 상태라서 " + Label(Statuses, to) + "(으)로 처리할 수 없습니다.",
+		"The order cannot be handled this way in its present state."
+}
+
+// DepositConfirmable reports whether staff may confirm the deposit (입금확인)
+// of an order: only 자체계좌 orders (tax-invoice ones too) awaiting their
+// deposit. A virtual account (가상계좌) is paid by the gateway's deposit
+// webhook, never by hand.
+func DepositConfirmable(method, status string) bool {
+	return method == "bank_deposit" && status == StatusAwaitingDeposit
+}
+
+// CanConfirmDeposit is DepositConfirmable for the order screens.
+func (o Order) CanConfirmDeposit() bool { return DepositConfirmable(o.Method, o.Status) }
+
+// CanConfirmDeposit is DepositConfirmable for the order list.
+func (r ListRow) CanConfirmDeposit() bool { return DepositConfirmable(r.Method, r.Status) }
 
 // Order is an order with its items, as the detail screen shows it.
 type Order struct {

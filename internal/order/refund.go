@@ -2,6 +2,8 @@ package order
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,6 +52,25 @@ func LoadRefundable(ctx context.Context, q sqldb.Querier, orderID int64) (Refund
 	return r, nil
 }
 
+// ItemRefusal says why an item cannot be asked a refund of, without codes.
+func ItemRefusal(it Item) (ko, en string) {
+	switch it.Status {
+	case ItemRefundRequested:
+		return fmt.Sprintf("항목 %d은(는) 이미 환불요청 중입니다.", it.ID), fmt.Sprintf("Item %d already has an open refund request.", it.ID)
+	case ItemRefunded:
+		return fmt.Sprintf("항목 %d은(는) 이미 환불완료되었습니다.", it.ID), fmt.Sprintf("Item %d is already refunded.", it.ID)
+	case ItemCancelled:
+		return fmt.Sprintf("항목 %d은(는) 취소된 항목입니다.", it.ID), fmt.Sprintf("Item %d was cancelled.", it.ID)
+	case ItemAwaitingDeposit:
+		return fmt.Sprintf("항목 %d은(는) 아직 입금되지 않았습니다.", it.ID), fmt.Sprintf("Item %d is not paid yet.", it.ID)
+	case ItemPaid:
+		if it.Left() <= 0 {
+			return fmt.Sprintf("항목 %d은(는) 환불할 금액이 남아 있지 않습니다.", it.ID), fmt.Sprintf("Item %d has nothing left to refund.", it.ID)
+		}
+	}
+	return fmt.Sprintf("항목 %d은(는) 환불할 수 없습니다.", it.ID), fmt.Sprintf("Item %d cannot be refunded.", it.ID)
+}
+
 // SetItemsRequested moves items paid → refund_requested (or back, with
 // back=true); each must be in the from state.
 func SetItemsRequested(ctx context.Context, tx *sqldb.Tx, orderID int64, itemIDs []int64, back bool) error {
@@ -63,11 +84,13 @@ func SetItemsRequested(ctx context.Context, tx *sqldb.Tx, orderID int64, itemIDs
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			var cur string
-			_ = tx.QueryRowContext(ctx, `SELECT status FROM order_items WHERE id = $1`, id).Scan(&cur)
-			return apperr.New(apperr.Conflict,
-				fmt.Sprintf("항목 %d의 상태를 %s에서 %s(으)로 바꿀 수 없습니다.", id, Label(ItemStatuses, cur), Label(ItemStatuses, to)),
-				fmt.Sprintf("item %d cannot move from %s to %s", id, cur, to))
+			it := Item{ID: id}
+			_ = tx.QueryRowContext(ctx, `SELECT status, paid, refunded FROM order_items WHERE id = $1`, id).Scan(&it.Status, &it.Paid, &it.Refunded)
+			if back {
+				return apperr.New(apperr.Conflict, fmt.Sprintf("항목 %d은(는) 환불요청 중이 아닙니다.", id), fmt.Sprintf("Item %d has no open refund request.", id))
+			}
+			ko, en := ItemRefusal(it)
+			return apperr.New(apperr.Conflict, ko, en)
 		}
 	}
 	return nil
@@ -108,24 +131,35 @@ func ReturnMoney(ctx context.Context, tx *sqldb.Tx, r Refundable, shares map[int
 			return "", err
 		}
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET refunded = refunded + $1,
-		status = CASE WHEN refunded + $1 = collected THEN 'refunded' ELSE 'partially_refunded' END, updated_at = $2
-		WHERE id = $3 AND status IN ('paid', 'partially_refunded') AND refunded + $1 <= collected`, total, at, r.OrderID)
-	if err != nil {
-		return "", err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return "", exceeds
-	}
-	var status string
-	if err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = $1`, r.OrderID).Scan(&status); err != nil {
-		return "", err
-	}
-	if status != r.Status {
-		if err := CheckTransition(r.Status, status); err != nil {
+	// The order moves from the status this UPDATE found (old → new), never
+	// from one read earlier: a concurrent refund may have moved it meanwhile,
+	// and the order counts rollup follows the transition actually made.
+	from, status := r.Status, ""
+	for attempt := 0; ; attempt++ {
+		err := tx.QueryRowContext(ctx, `UPDATE orders SET refunded = refunded + $1,
+			status = CASE WHEN refunded + $1 = collected THEN 'refunded' ELSE 'partially_refunded' END, updated_at = $2
+			WHERE id = $3 AND status = $4 AND status IN ('paid', 'partially_refunded') AND refunded + $1 <= collected
+			RETURNING status`, total, at, r.OrderID, from).Scan(&status)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
 			return "", err
 		}
-		if err := count(ctx, tx, r.Site, r.Status, status); err != nil {
+		var cur string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM orders WHERE id = $1`, r.OrderID).Scan(&cur); err != nil {
+			return "", err
+		}
+		if cur == from || attempt == 3 || (cur != StatusPaid && cur != StatusPartiallyRefunded) {
+			return "", exceeds
+		}
+		from = cur // moved meanwhile by another refund: try from where it is now
+	}
+	if status != from {
+		if err := CheckTransition(from, status); err != nil {
+			return "", err
+		}
+		if err := count(ctx, tx, r.Site, from, status); err != nil {
 			return "", err
 		}
 	}

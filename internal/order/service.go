@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 )
 
 // Service holds the order rules.
@@ -83,6 +85,12 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 		if it.Subsidy < 0 || it.Discount < 0 {
 			fe.Add(loc, "환급금액과 할인액은 0원 이상입니다.", "subsidy and discount must not be negative.")
 		}
+		if it.Subsidy > won.Max {
+			fe.Add(loc+".subsidy", "환급금액은 "+won.MaxLabel+" 이하입니다.", "subsidy must be at most 10,000,000,000 won.")
+		}
+		if it.Discount > won.Max {
+			fe.Add(loc+".discount", "할인액은 "+won.MaxLabel+" 이하입니다.", "discount must be at most 10,000,000,000 won.")
+		}
 	}
 	if err := fe.Err(); err != nil {
 		return Order{}, err
@@ -115,8 +123,16 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 			if p.Display == "hidden" {
 				fe.Add(loc+".product_id", "숨김 상태의 상품은 주문할 수 없습니다: "+p.Name, "product is hidden: "+p.Name)
 			}
-			it := Item{ProductID: p.ID, Kind: p.Kind, Name: p.Name, Qty: li.Qty, UnitPrice: p.SalePrice, ListPrice: p.SalePrice * int64(li.Qty),
+			it := Item{ProductID: p.ID, Kind: p.Kind, Name: p.Name, Qty: li.Qty, UnitPrice: p.SalePrice,
 				Subsidy: li.Subsidy, Discount: li.Discount, GovRefundable: p.GovRefundable}
+			if it.ListPrice, err = won.Mul(p.SalePrice, int64(li.Qty)); err != nil || !won.InRange(it.ListPrice) {
+				fe.Add(loc+".qty", "판매가 × 수량이 "+won.MaxLabel+"을 넘습니다.", "sale price times qty exceeds 10,000,000,000 won.")
+				continue
+			}
+			if !won.InRange(p.ShippingFee) {
+				fe.Add(loc+".product_id", "상품의 배송비가 "+won.MaxLabel+"을 넘습니다: "+p.Name, "the product's shipping fee exceeds 10,000,000,000 won: "+p.Name)
+				continue
+			}
 			if it.Subsidy > 0 && !(p.GovRefundable && in.Method == "voucher_card") {
 				fe.Add(loc+".subsidy", "환급금액은 내일배움카드로 결제하는 환급과정에만 있습니다.", "subsidy applies to government-refundable courses paid by voucher_card only.")
 			}
@@ -129,9 +145,9 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 				it.DeliveryStatus = "waiting"
 				o.ShippingFee = max(o.ShippingFee, p.ShippingFee)
 			}
-			o.ListTotal += it.ListPrice
-			o.SubsidyTotal += it.Subsidy
-			o.DiscountTotal += it.Discount
+			o.ListTotal = sum(o.ListTotal, it.ListPrice)
+			o.SubsidyTotal = sum(o.SubsidyTotal, it.Subsidy)
+			o.DiscountTotal = sum(o.DiscountTotal, it.Discount)
 			o.Items = append(o.Items, it)
 		}
 		if needsShipping {
@@ -141,7 +157,10 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 				o.Shipping = *in.Shipping
 			}
 		}
-		o.Total = o.ListTotal - o.SubsidyTotal - o.DiscountTotal + o.ShippingFee
+		o.Total = sum(o.ListTotal, -o.SubsidyTotal, -o.DiscountTotal, o.ShippingFee)
+		if o.ListTotal > won.Max || o.SubsidyTotal > won.Max || o.DiscountTotal > won.Max || o.Total > won.Max {
+			fe.Add("items", "한 주문의 금액은 "+won.MaxLabel+" 이하입니다.", "An order's amounts must be at most 10,000,000,000 won.")
+		}
 		switch {
 		case o.Total == 0 && in.Method != "free" && len(fe) == 0:
 			fe.Add("payment_method", "결제금액이 0원인 주문은 무과금(free)입니다.", "An order of 0 won uses payment_method free.")
@@ -220,6 +239,20 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 		return Order{}, err
 	}
 	return s.Get(ctx, a, out.OrderNo)
+}
+
+// sum adds amounts with overflow checks; an overflow gives a sum beyond
+// won.Max, which the caller refuses. (Amounts are bounded before, so it
+// does not happen; the check keeps it so.)
+func sum(terms ...int64) int64 {
+	var total int64
+	for _, t := range terms {
+		var err error
+		if total, err = won.Add(total, t); err != nil {
+			return math.MaxInt64
+		}
+	}
+	return total
 }
 
 // move changes the order's status from → to, only if it is still from: of
@@ -334,8 +367,8 @@ func (s *Service) PreparePayment(ctx context.Context, a access.Actor, orderNo in
 	if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
 		return payment.Checkout{}, err
 	}
-	if o.Status != StatusPending {
-		return payment.Checkout{}, CheckTransition(o.Status, StatusPaid)
+	if err := payableAtGateway(o.Status); err != nil {
+		return payment.Checkout{}, err
 	}
 	if !gatewayMethod(o.Method) {
 		return payment.Checkout{}, apperr.New(apperr.Invalid, "이 주문의 결제수단은 결제대행사를 거치지 않습니다: "+Label(Methods, o.Method), "This order's payment method does not go through a gateway.")
@@ -354,7 +387,10 @@ func (s *Service) PreparePayment(ctx context.Context, a access.Actor, orderNo in
 
 // ConfirmPayment approves a gateway payment the buyer authorised at
 // checkout. The amount must be the order's exact amount. A virtual account
-// leaves the order awaiting_deposit until the deposit webhook arrives.
+// leaves the order awaiting_deposit until the deposit webhook arrives. The
+// order is claimed with the payment key before the gateway is called, so a
+// second confirmation with another key is refused before it reaches the
+// gateway (confirm.go).
 func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo int64, gatewayName, paymentKey string, amount int64) (Order, error) {
 	g, err := s.gateway(gatewayName)
 	if err != nil {
@@ -367,61 +403,53 @@ func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo in
 	if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
 		return Order{}, err
 	}
-	if o.PaymentKey == paymentKey && paymentKey != "" && (o.Status == StatusPaid || o.Status == StatusAwaitingDeposit) {
+	if paymentKey == "" || len(paymentKey) > 200 {
+		return Order{}, &apperr.Error{Code: apperr.Invalid, Message: "결제키(payment_key)는 1~200자입니다.", English: "payment_key must have 1-200 characters.",
+			Fields: []apperr.FieldError{{Location: "payment_key", Message: "1~200자입니다.", English: "1-200 characters"}}}
+	}
+	if o.PaymentKey == paymentKey && (o.Status == StatusPaid || o.Status == StatusAwaitingDeposit) {
 		return s.Get(ctx, a, orderNo) // the same confirmation again: nothing more to do
 	}
 	if !gatewayMethod(o.Method) {
 		return Order{}, apperr.New(apperr.Invalid, "이 주문의 결제수단은 결제대행사를 거치지 않습니다: "+Label(Methods, o.Method), "This order's payment method does not go through a gateway.")
 	}
-	if err := CheckTransition(o.Status, StatusPaid); err != nil || o.Status != StatusPending {
-		if err == nil {
-			err = CheckTransition(o.Status, StatusAwaitingDeposit)
-		}
+	if err := payableAtGateway(o.Status); err != nil {
 		return Order{}, err
+	}
+	if !won.InRange(amount) {
+		return Order{}, &apperr.Error{Code: apperr.Invalid, Message: "결제금액은 0원부터 " + won.MaxLabel + "까지입니다.", English: "amount must be 0 to 10,000,000,000 won.",
+			Fields: []apperr.FieldError{{Location: "amount", Message: won.MaxLabel + " 이하입니다.", English: "at most 10,000,000,000"}}}
 	}
 	if amount != o.Total {
 		return Order{}, &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("결제금액이 주문금액(%d원)과 다릅니다: %d원", o.Total, amount),
 			English: fmt.Sprintf("amount %d differs from the order's %d", amount, o.Total),
 			Fields:  []apperr.FieldError{{Location: "amount", Message: "주문금액과 다릅니다.", English: "differs from the order's amount"}}}
 	}
-	res, gerr := g.Confirm(ctx, payment.ConfirmRequest{PaymentKey: paymentKey, OrderNo: fmt.Sprint(orderNo), Amount: amount, Method: o.Method})
-	var declined *payment.Declined
-	if gerr != nil && !errors.As(gerr, &declined) {
-		return Order{}, fmt.Errorf("gateway %s: %w", gatewayName, gerr)
-	}
-	now := sqldb.Instant(s.Now())
-	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		if _, err := recordTx(ctx, tx, o.ID, gatewayName, "confirm", "", fields(res, paymentKey), now); err != nil {
-			return err
-		}
-		if declined != nil {
-			return nil
-		}
-		o.Items = nil
-		secretHash := ""
-		if res.Secret != "" {
-			secretHash = hashSecret(res.Secret)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE orders SET gateway = $1, payment_key = $2, deposit_secret = $3, vbank_account = $4 WHERE id = $5 AND status = 'pending'`,
-			gatewayName, paymentKey, secretHash, strings.TrimSpace(res.AccountBank+" "+res.AccountNumber), o.ID); err != nil {
-			return err
-		}
-		if res.Status == payment.StatusWaitingDeposit {
-			if o.Items, err = loadItems(ctx, tx, o.ID); err != nil {
-				return err
-			}
-			return s.move(ctx, tx, &o, StatusPending, StatusAwaitingDeposit, now)
-		}
-		return s.markPaid(ctx, tx, &o, StatusPending, now, gatewayName+" "+paymentKey)
-	})
+	// claim → call → record (confirm.go).
+	done, err := s.claimConfirm(ctx, o, gatewayName, paymentKey)
 	if err != nil {
 		return Order{}, err
 	}
-	if declined != nil {
-		return Order{}, apperr.Wrap(apperr.Invalid, gerr, "결제가 승인되지 않았습니다: "+declined.Result.Message+" ("+declined.Result.Code+")",
-			"The payment was declined: "+declined.Result.Code)
+	if !done {
+		c := claim{orderID: o.ID, orderNo: o.OrderNo, key: paymentKey, gateway: gatewayName}
+		res, gerr := confirmAtGateway(ctx, g, payment.ConfirmRequest{PaymentKey: paymentKey, OrderNo: fmt.Sprint(orderNo), Amount: amount, Method: o.Method})
+		if err := s.recordConfirm(ctx, c, res, gerr); err != nil {
+			return Order{}, err
+		}
 	}
-	return s.Get(ctx, a, orderNo)
+	return s.Get(context.WithoutCancel(ctx), a, orderNo)
+}
+
+// payableAtGateway refuses a gateway payment of an order that is not
+// pending any more, saying why.
+func payableAtGateway(status string) error {
+	if status == StatusPending {
+		return nil
+	}
+	if err := CheckTransition(status, StatusPaid); err != nil {
+		return err
+	}
+	return CheckTransition(status, StatusAwaitingDeposit)
 }
 
 func fields(r payment.Result, key string) txFields {
@@ -438,7 +466,9 @@ func hashSecret(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ConfirmDeposit is 입금확인: staff saw the money arrive.
+// ConfirmDeposit is 입금확인: staff saw the money arrive in the company's
+// own account (자체계좌, with or without 세금계산서). A virtual account waits
+// for the gateway's deposit webhook and is refused here (DepositConfirmable).
 func (s *Service) ConfirmDeposit(ctx context.Context, a access.Actor, orderNo int64) (Order, error) {
 	now := sqldb.Instant(s.Now())
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
@@ -448,6 +478,14 @@ func (s *Service) ConfirmDeposit(ctx context.Context, a access.Actor, orderNo in
 		}
 		if err := a.CheckWrite(o.Site, "주문", "order"); err != nil {
 			return err
+		}
+		if o.Method == "vbank" && (o.Status == StatusPending || o.Status == StatusAwaitingDeposit) {
+			return apperr.New(apperr.Conflict, "가상계좌 주문은 결제대행사의 입금 통보로 결제완료됩니다. 입금확인은 자체계좌 주문에만 합니다.",
+				"A virtual-account order is paid when the gateway reports the deposit; confirm deposit is for bank_deposit orders only.")
+		}
+		if o.Method != "bank_deposit" && (o.Status == StatusPending || o.Status == StatusAwaitingDeposit) {
+			return apperr.New(apperr.Conflict, "입금확인은 자체계좌 주문에만 합니다. 이 주문의 결제수단은 "+Label(Methods, o.Method)+"입니다.",
+				"Confirm deposit is for bank_deposit orders only.")
 		}
 		if err := s.markPaid(ctx, tx, &o, StatusAwaitingDeposit, now, "입금확인 "+a.Login); err != nil {
 			return err

@@ -98,6 +98,35 @@ type Gateway interface {
 	Webhook(headers map[string]string, body []byte) (Event, error)
 }
 
+// Transaction is one movement of money at a gateway: an approval, a deposit
+// into a virtual account or a cancel, as the gateway lists them by time.
+type Transaction struct {
+	PaymentKey string
+	OrderNo    string
+	Method     string
+	Status     string // DONE (approval or deposit), WAITING_FOR_DEPOSIT, CANCELED, PARTIAL_CANCELED
+	Amount     int64  // the amount of this movement, positive
+	At         time.Time
+}
+
+// Net is what the movement changed in the money the gateway holds for the
+// merchant: an approval adds, a cancel returns, an issued account nothing.
+func (t Transaction) Net() int64 {
+	switch t.Status {
+	case StatusDone:
+		return t.Amount
+	case StatusCanceled, StatusPartialCanceled:
+		return -t.Amount
+	}
+	return 0
+}
+
+// Lister is a gateway that lists its transactions of a period [from, to),
+// for reconciliation with the books (Toss: GET /v1/transactions).
+type Lister interface {
+	Transactions(ctx context.Context, from, to time.Time) ([]Transaction, error)
+}
+
 // Declined is a refusal by the gateway (card declined, limit exceeded ...):
 // the buyer's problem, not ours. Its Result holds the gateway's code and message.
 type Declined struct{ Result Result }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,6 +64,21 @@ func testSandbox(t *testing.T, db *sqldb.DB) {
 	if _, err := s.Webhook(map[string]string{"x-sandbox-signature": "00"}, body); !errors.Is(err, ErrBadSignature) {
 		t.Fatalf("forged webhook: %v", err)
 	}
+	// The sandbox lists its movements by time, as Toss's GET /v1/transactions.
+	txs, err := s.Transactions(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	var got []string
+	net := int64(0)
+	for _, x := range txs {
+		got = append(got, fmt.Sprintf("%s %s %d", x.PaymentKey, x.Status, x.Amount))
+		net += x.Net()
+	}
+	want := "pk1 DONE 30000,pk1 PARTIAL_CANCELED 10000,pk1 CANCELED 20000,vb1 WAITING_FOR_DEPOSIT 15000,vb1 DONE 15000"
+	if err != nil || strings.Join(got, ",") != want || net != 15000 {
+		t.Fatalf("transactions = %v (net %d), %v; want %s", got, net, err, want)
+	}
+	if txs, _ := s.Transactions(ctx, time.Now().Add(time.Hour), time.Now().Add(2*time.Hour)); len(txs) != 0 {
+		t.Fatalf("transactions of a later hour: %v", txs)
+	}
 }
 
 // tossServer answers as Toss Payments' documentation shows.
@@ -78,6 +94,24 @@ func tossServer(t *testing.T) *httptest.Server {
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		w.Header().Set("Content-Type", "application/json")
 		switch {
+		case r.URL.Path == "/v1/transactions":
+			q := r.URL.Query()
+			if q.Get("startDate") != "2026-11-29T00:00:00" || q.Get("endDate") != "2026-11-29T23:59:59" || q.Get("limit") != "2" {
+				w.WriteHeader(400)
+				w.Write([]byte(`{"code":"INVALID_REQUEST","message":"잘못된 요청입니다: ` + r.URL.RawQuery + `"}`))
+				return
+			}
+			item := func(tk, pk, order, status, at string, amount int) string {
+				return fmt.Sprintf(`{"mId":"tosspayments","transactionKey":%q,"paymentKey":%q,"orderId":%q,"method":"카드","customerKey":null,"useEscrow":false,"receiptUrl":"https://dashboard.tosspayments.com/receipt","status":%q,"transactionAt":%q,"currency":"KRW","amount":%d}`, tk, pk, order, status, at, amount)
+			}
+			switch q.Get("startingAfter") {
+			case "":
+				w.Write([]byte("[" + item("tk1", "pk1", "290", "DONE", "2026-11-29T00:00:01+09:00", 15000) + "," + item("tk2", "pk2", "291", "DONE", "2026-11-29T10:00:00+09:00", 8000) + "]"))
+			case "tk2":
+				w.Write([]byte("[" + item("tk3", "pk1", "290", "PARTIAL_CANCELED", "2026-11-29T23:59:59+09:00", 5000) + "]"))
+			default:
+				w.Write([]byte("[]"))
+			}
 		case r.URL.Path == "/v1/payments/confirm" && body["paymentKey"] == "bad":
 			w.WriteHeader(403)
 			w.Write([]byte(`{"code":"REJECT_CARD_PAYMENT","message":"한도초과 혹은 잔액부족으로 결제에 실패했습니다."}`))
@@ -122,6 +156,21 @@ func TestTossSpeaksTheDocumentedAPI(t *testing.T) {
 	bad := &Toss{BaseURL: srv.URL, SecretKey: "wrong"}
 	if _, err := bad.Lookup(ctx, "pk"); !errors.As(err, &d) || d.Result.Code != "UNAUTHORIZED_KEY" {
 		t.Fatalf("wrong key: %v", err)
+	}
+	tossPageSize = 2
+	defer func() { tossPageSize = 1000 }()
+	seoul := time.FixedZone("KST", 9*60*60)
+	day := time.Date(2026, 11, 29, 0, 0, 0, 0, seoul)
+	txs, err := g.Transactions(ctx, day, day.AddDate(0, 0, 1))
+	if err != nil || len(txs) != 3 {
+		t.Fatalf("transactions = %+v, %v", txs, err)
+	}
+	net := int64(0)
+	for _, x := range txs {
+		net += x.Net()
+	}
+	if txs[0].OrderNo != "290" || txs[2].Status != StatusPartialCanceled || !txs[2].At.Equal(day.Add(24*time.Hour-time.Second)) || net != 18000 {
+		t.Fatalf("transactions = %+v, net %d", txs, net)
 	}
 	ev, err := g.Webhook(nil, []byte(`{"createdAt":"2022-01-01T00:00:00.000000","secret":"ps_abc","status":"DONE","transactionKey":"tk1","orderId":"293"}`))
 	if err != nil || ev.Secret != "ps_abc" || ev.OrderNo != "293" || ev.Status != "DONE" {

@@ -82,6 +82,58 @@ func (s *Sandbox) save(ctx context.Context, q sqldb.Querier, p *sandboxPayment) 
 	return err
 }
 
+// log adds one movement to the sandbox's transaction list.
+func (s *Sandbox) log(ctx context.Context, q sqldb.Querier, p *sandboxPayment, status string, amount int64) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO sandbox_transactions (payment_key, order_no, method, status, amount, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		p.key, p.orderNo, p.method, status, amount, sqldb.Instant(s.Now()))
+	return err
+}
+
+// Transactions implements Lister: the sandbox's movements of [from, to).
+func (s *Sandbox) Transactions(ctx context.Context, from, to time.Time) ([]Transaction, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT payment_key, order_no, method, status, amount, at FROM sandbox_transactions
+		WHERE at >= $1 AND at < $2 ORDER BY at, id`, sqldb.Instant(from), sqldb.Instant(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Transaction
+	for rows.Next() {
+		var t Transaction
+		if err := rows.Scan(&t.PaymentKey, &t.OrderNo, &t.Method, &t.Status, &t.Amount, &t.At); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Holding is a payment the sandbox still holds money for.
+type Holding struct {
+	PaymentKey string
+	OrderNo    string
+	Status     string
+	Balance    int64
+}
+
+// Holdings lists every payment with a balance, for orderdesk verify.
+func (s *Sandbox) Holdings(ctx context.Context) ([]Holding, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT payment_key, order_no, status, balance FROM sandbox_payments WHERE balance > 0 ORDER BY order_no, payment_key`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Holding
+	for rows.Next() {
+		var h Holding
+		if err := rows.Scan(&h.PaymentKey, &h.OrderNo, &h.Status, &h.Balance); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
 func declined(key, code, msg string) (Result, error) {
 	r := Result{PaymentKey: key, Code: code, Message: msg, Status: StatusAborted}
 	r.Raw = raw(map[string]any{"code": code, "message": msg})
@@ -123,7 +175,10 @@ func (s *Sandbox) Confirm(ctx context.Context, req ConfirmRequest) (res Result, 
 			p.status, p.balance, p.secret = StatusWaitingDeposit, 0, randHex(12)
 		}
 		res = s.result(p, "0000", "정상승인")
-		return s.save(ctx, tx, p)
+		if err := s.save(ctx, tx, p); err != nil {
+			return err
+		}
+		return s.log(ctx, tx, p, p.status, p.amount)
 	})
 	return res, err
 }
@@ -203,6 +258,9 @@ func (s *Sandbox) Cancel(ctx context.Context, req CancelRequest) (res Result, er
 		if err := s.save(ctx, tx, p); err != nil {
 			return err
 		}
+		if err := s.log(ctx, tx, p, p.status, amount); err != nil {
+			return err
+		}
 		if req.IdempotencyKey != "" {
 			if _, err := tx.ExecContext(ctx, `UPDATE sandbox_cancels SET result = $1 WHERE idem_key = $2`, string(raw(res)), req.IdempotencyKey); err != nil {
 				return err
@@ -249,7 +307,10 @@ func (s *Sandbox) Deposit(ctx context.Context, paymentKey string) (body []byte, 
 		body, _ = json.Marshal(sandboxWebhook{EventID: "evt_" + randHex(8), EventType: "DEPOSIT_CALLBACK", OrderID: p.orderNo,
 			PaymentKey: paymentKey, Status: StatusDone, CreatedAt: s.Now().UTC().Format(time.RFC3339)})
 		headers = map[string]string{"x-sandbox-signature": s.sign(body)}
-		return s.save(ctx, tx, p)
+		if err := s.save(ctx, tx, p); err != nil {
+			return err
+		}
+		return s.log(ctx, tx, p, StatusDone, p.amount)
 	})
 	return body, headers, err
 }

@@ -57,11 +57,30 @@ type tossError struct {
 }
 
 func (t *Toss) do(ctx context.Context, method, path string, body any, idemKey string) (Result, error) {
+	raw, err := t.send(ctx, method, path, body, idemKey)
+	if err != nil {
+		if raw == nil {
+			return Result{}, err
+		}
+		var e tossError
+		_ = json.Unmarshal(raw, &e)
+		return Result{Code: e.Code, Message: e.Message, Raw: raw, Status: StatusAborted}, err
+	}
+	var p tossPayment
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return Result{Raw: raw}, fmt.Errorf("toss %s: %w", path, err)
+	}
+	return p.result(raw), nil
+}
+
+// send makes one call and returns the answer's body; an answer of 4xx with
+// Toss's error code is a *Declined.
+func (t *Toss) send(ctx context.Context, method, path string, body any, idemKey string) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return Result{}, err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
@@ -71,7 +90,7 @@ func (t *Toss) do(ctx context.Context, method, path string, body any, idemKey st
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, rd)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.SecretKey+":")))
 	req.Header.Set("Content-Type", "application/json")
@@ -84,27 +103,23 @@ func (t *Toss) do(ctx context.Context, method, path string, body any, idemKey st
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return Result{}, fmt.Errorf("toss %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("toss %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	if resp.StatusCode >= 400 {
 		var e tossError
 		_ = json.Unmarshal(raw, &e)
 		r := Result{Code: e.Code, Message: e.Message, Raw: raw, Status: StatusAborted}
 		if resp.StatusCode >= 500 || e.Code == "" {
-			return r, fmt.Errorf("toss %s %s: HTTP %d %s", method, path, resp.StatusCode, e.Code)
+			return raw, fmt.Errorf("toss %s %s: HTTP %d %s", method, path, resp.StatusCode, e.Code)
 		}
-		return r, &Declined{Result: r}
+		return raw, &Declined{Result: r}
 	}
-	var p tossPayment
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return Result{Raw: raw}, fmt.Errorf("toss %s: %w", path, err)
-	}
-	return p.result(raw), nil
+	return raw, nil
 }
 
 func (p tossPayment) result(raw []byte) Result {
@@ -157,6 +172,57 @@ func (t *Toss) Cancel(ctx context.Context, req CancelRequest) (Result, error) {
 // Lookup implements Gateway: GET /v1/payments/{paymentKey}.
 func (t *Toss) Lookup(ctx context.Context, key string) (Result, error) {
 	return t.do(ctx, http.MethodGet, "/v1/payments/"+url.PathEscape(key), nil, "")
+}
+
+// tossPageSize is how many transactions one listing call asks for (Toss
+// allows up to 5,000; its answers are read up to 1 MiB). A variable for tests.
+var tossPageSize = 1000
+
+// Transactions implements Lister: GET /v1/transactions?startDate&endDate,
+// in Seoul time, page by page with startingAfter (the last transactionKey).
+func (t *Toss) Transactions(ctx context.Context, from, to time.Time) ([]Transaction, error) {
+	seoul := time.FixedZone("KST", 9*60*60)
+	const layout = "2006-01-02T15:04:05"
+	var out []Transaction
+	after := ""
+	for page := 0; page < 10000; page++ {
+		q := url.Values{"startDate": {from.In(seoul).Format(layout)}, "endDate": {to.Add(-time.Second).In(seoul).Format(layout)},
+			"limit": {fmt.Sprint(tossPageSize)}}
+		if after != "" {
+			q.Set("startingAfter", after)
+		}
+		raw, err := t.send(ctx, http.MethodGet, "/v1/transactions?"+q.Encode(), nil, "")
+		if err != nil {
+			return nil, err
+		}
+		var list []struct {
+			TransactionKey string `json:"transactionKey"`
+			PaymentKey     string `json:"paymentKey"`
+			OrderID        string `json:"orderId"`
+			Method         string `json:"method"`
+			Status         string `json:"status"`
+			TransactionAt  string `json:"transactionAt"`
+			Amount         int64  `json:"amount"`
+		}
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("toss transactions: %w", err)
+		}
+		for _, x := range list {
+			at, err := time.Parse(time.RFC3339, x.TransactionAt)
+			if err != nil {
+				return nil, fmt.Errorf("toss transaction %s: time %q: %w", x.TransactionKey, x.TransactionAt, err)
+			}
+			if at.Before(from) || !at.Before(to) {
+				continue
+			}
+			out = append(out, Transaction{PaymentKey: x.PaymentKey, OrderNo: x.OrderID, Method: x.Method, Status: x.Status, Amount: x.Amount, At: at})
+		}
+		if len(list) < tossPageSize {
+			return out, nil
+		}
+		after = list[len(list)-1].TransactionKey
+	}
+	return nil, fmt.Errorf("toss transactions: too many pages")
 }
 
 // Webhook implements Gateway for the virtual-account deposit callback

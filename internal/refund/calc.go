@@ -107,6 +107,9 @@ func Calculate(in QuoteInput) (Quote, error) {
 	if in.Amount < 0 {
 		fe.Add("amount", "금액은 0원 이상입니다.", "amount must not be negative")
 	}
+	if in.Amount > won.Max {
+		fe.Add("amount", "금액은 "+won.MaxLabel+" 이하입니다.", "amount must be at most 10,000,000,000 won")
+	}
 	if in.TotalDays < 0 || in.ElapsedDays < 0 || in.TotalUnits < 0 || in.UsedUnits < 0 || in.Months < 0 || in.CurrentMonth < 0 ||
 		in.TotalUnits > units.Of(units.Max) || in.UsedUnits > units.Of(units.Max) {
 		fe.Add("days", "일수와 단위는 0 이상입니다.", "days, units and months must not be negative")

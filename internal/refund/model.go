@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 )
 
@@ -128,4 +129,16 @@ type Filter struct {
 	Status    string
 	Q, Field  string // order_no, member_login, buyer_name, title
 	paging.Params
+}
+
+// statusRefusal says why a refund request that is no longer requested cannot
+// be completed or denied, without state codes.
+func statusRefusal(cur string) error {
+	switch cur {
+	case StatusCompleted:
+		return apperr.New(apperr.Conflict, "이미 환불완료된 요청입니다.", "The refund request is already completed.")
+	case StatusDenied:
+		return apperr.New(apperr.Conflict, "이미 환불불가로 처리된 요청입니다.", "The refund request was already denied.")
+	}
+	return apperr.New(apperr.Conflict, "환불요청 상태가 방금 바뀌었습니다. 다시 확인해 주세요.", "The refund request changed meanwhile; reload it.")
 }

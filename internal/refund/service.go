@@ -73,8 +73,10 @@ func (s *Service) Request(ctx context.Context, a access.Actor, in RequestInput) 
 			return err
 		}
 		if status != order.StatusPaid && status != order.StatusPartiallyRefunded {
-			return apperr.New(apperr.Conflict, "결제완료된 주문만 환불을 요청할 수 있습니다 (현재: "+order.Label(order.Statuses, status)+").",
-				"Only a paid order can be refunded (now "+status+").")
+			if err := order.CheckTransition(status, order.StatusPartiallyRefunded); err != nil {
+				return err
+			}
+			return apperr.New(apperr.Conflict, "결제완료된 주문만 환불을 요청할 수 있습니다.", "Only a paid order can be refunded.")
 		}
 		switch {
 		case in.Method == MethodPGCancel && gateway == "":
@@ -100,9 +102,9 @@ func (s *Service) Request(ctx context.Context, a access.Actor, in RequestInput) 
 				return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("이 주문의 항목이 아닙니다: %d", itemID), English: fmt.Sprintf("item %d is not in order %d", itemID, in.OrderNo),
 					Fields: []apperr.FieldError{{Location: loc, Message: "이 주문의 항목이 아닙니다.", English: "not an item of this order"}}}
 			case items.Items[idx].Status != order.ItemPaid || items.Items[idx].Left() <= 0:
-				return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("환불할 수 없는 항목입니다: %d (%s)", itemID, order.Label(order.ItemStatuses, items.Items[idx].Status)),
-					English: fmt.Sprintf("item %d cannot be refunded (status %s, %d won left)", itemID, items.Items[idx].Status, items.Items[idx].Left()),
-					Fields:  []apperr.FieldError{{Location: loc, Message: "환불할 수 없는 항목입니다.", English: "not refundable"}}}
+				ko, en := order.ItemRefusal(items.Items[idx])
+				return &apperr.Error{Code: apperr.Conflict, Message: ko, English: en,
+					Fields: []apperr.FieldError{{Location: loc, Message: ko, English: en}}}
 			}
 			seen[itemID] = true
 		}
@@ -192,6 +194,10 @@ func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in Com
 		return Refund{}, &apperr.Error{Code: apperr.Invalid, Message: "환불금액은 0원보다 커야 합니다.", English: "amount must be positive",
 			Fields: []apperr.FieldError{{Location: "amount", Message: "0원보다 커야 합니다.", English: "must be positive"}}}
 	}
+	if in.Amount > won.Max {
+		return Refund{}, &apperr.Error{Code: apperr.Invalid, Message: "환불금액은 " + won.MaxLabel + " 이하입니다.", English: "amount must be at most 10,000,000,000 won",
+			Fields: []apperr.FieldError{{Location: "amount", Message: won.MaxLabel + " 이하입니다.", English: "at most 10,000,000,000"}}}
+	}
 	want := completion{Amount: in.Amount, Memo: in.Memo, NotifySMS: in.NotifySMS}
 	now := sqldb.Instant(s.Now())
 	var call *order.Call
@@ -258,7 +264,7 @@ func (s *Service) lockRequested(ctx context.Context, tx *sqldb.Tx, id int64, toK
 	if n, _ := res.RowsAffected(); n != 1 {
 		var cur string
 		_ = tx.QueryRowContext(ctx, `SELECT status FROM refunds WHERE id = $1`, id).Scan(&cur)
-		return apperr.New(apperr.Conflict, "환불 상태를 "+Label(Statuses, cur)+"에서 "+toKO+"(으)로 바꿀 수 없습니다.", "refund cannot move from "+cur+" to "+to)
+		return statusRefusal(cur)
 	}
 	return nil
 }
@@ -479,7 +485,7 @@ func (s *Service) Deny(ctx context.Context, a access.Actor, id int64, in DenyInp
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return apperr.New(apperr.Conflict, "환불 상태를 "+Label(Statuses, r.Status)+"에서 환불불가로 바꿀 수 없습니다.", "refund cannot move from "+r.Status+" to denied")
+			return statusRefusal(r.Status)
 		}
 		if open, err := order.RefundCallOpen(ctx, tx, id); err != nil || open {
 			if err == nil {

@@ -9,3 +9,37 @@ func TestWon(t *testing.T) {
 		}
 	}
 }
+
+func TestAddMulOverflow(t *testing.T) {
+	const maxI, minI = int64(1<<63 - 1), int64(-1 << 63)
+	for _, tt := range []struct {
+		a, b     int64
+		sum, mul int64
+		sumOK    bool
+		mulOK    bool
+	}{
+		{2, 3, 5, 6, true, true},
+		{1 << 62, 4, 1<<62 + 4, 0, true, false},
+		{maxI, 1, 0, maxI, false, true},
+		{maxI, -1, maxI - 1, -maxI, true, true},
+		{minI, -1, 0, 0, false, false},
+		{minI, 1, minI + 1, minI, true, true},
+		{-3, 4, 1, -12, true, true},
+		{1 << 31, 1 << 31, 1 << 32, 1 << 62, true, true},
+		{1 << 31, 1 << 33, 1<<31 + 1<<33, 0, true, false},
+		{Max, 999, Max + 999, Max * 999, true, true},
+		{0, minI, minI, 0, true, true},
+	} {
+		s, err := Add(tt.a, tt.b)
+		if (err == nil) != tt.sumOK || (err == nil && s != tt.sum) {
+			t.Errorf("Add(%d, %d) = %d, %v", tt.a, tt.b, s, err)
+		}
+		m, err := Mul(tt.a, tt.b)
+		if (err == nil) != tt.mulOK || (err == nil && m != tt.mul) {
+			t.Errorf("Mul(%d, %d) = %d, %v", tt.a, tt.b, m, err)
+		}
+	}
+	if !InRange(Max) || InRange(Max+1) || InRange(-1) {
+		t.Error("InRange")
+	}
+}
