@@ -13,6 +13,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 )
@@ -160,6 +161,10 @@ func readRule(r *http.Request) settlement.Rule {
 
 func (s *Server) ruleSave(w http.ResponseWriter, r *http.Request) {
 	rule := readRule(r)
+	if r.PostFormValue("preview") != "" { // 미리보기: the draft on the latest lines, nothing saved
+		s.rulePage(w, r, http.StatusOK, rule, nil, nil)
+		return
+	}
 	if r.PostFormValue("play") != "" { // the formula playground, on one imported order
 		p := &playResult{Formula: r.PostFormValue("play_formula")}
 		p.OrderID, _ = strconv.ParseInt(r.PostFormValue("play_order"), 10, 64)
@@ -167,7 +172,7 @@ func (s *Server) ruleSave(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			var res formula.Result
 			if res, err = formula.Evaluate(p.Formula, vars); err == nil {
-				p.Value = fmt.Sprintf("%s원 (정확한 값 %s)", strconv.FormatInt(res.Value, 10), res.Exact)
+				p.Value = fmt.Sprintf("%s원 (정확한 값 %s)", won.Number(res.Value), res.Exact)
 			}
 			for k, v := range vars {
 				val := v.Str

@@ -16,6 +16,7 @@ type PreviewLine struct {
 	OrderNo     string `json:"order_no"`
 	ProductCode string `json:"product_code"`
 	Day         string `json:"order_day"`
+	Cancelled   bool   `json:"cancelled"` // settled as stored, but not in the totals (as in the reports)
 	ByDraft     bool   `json:"by_draft"` // the draft is the rule this line would get
 	Rule        string `json:"rule"`     // the rule it would get, when another one
 	Sale        int64  `json:"sale"`
@@ -32,8 +33,10 @@ type PreviewLine struct {
 // the draft in place of its saved version among the marketplace's rules.
 type Preview struct {
 	Lines []PreviewLine `json:"lines"`
-	// Totals over the lines the draft settles.
+	// Totals over the live lines the draft settles (cancelled lines are not
+	// sales, as in the reports).
 	Orders                              int   `json:"orders"`
+	Cancelled                           int   `json:"-"`
 	Sale, Settle, Fee, Prepaid, Margin  int64 `json:"-"`
 	Negative, OverSale, Errors, ByOther int   `json:"-"`
 	Uncovered                           int   `json:"-"` // lines no rule covers
@@ -105,8 +108,12 @@ func (s *Service) Preview(ctx context.Context, draft Rule) (Preview, error) {
 	final := finalRows(results)
 	for i, r := range results {
 		w := final[i]
-		pl := PreviewLine{ID: r.l.id, OrderNo: r.l.orderNo, ProductCode: r.l.code, Day: r.l.day, Reason: w.reason}
+		pl := PreviewLine{ID: r.l.id, OrderNo: r.l.orderNo, ProductCode: r.l.code, Day: r.l.day, Cancelled: r.l.cancelled, Reason: w.reason}
 		switch {
+		case r.rule == dc && r.l.cancelled:
+			pl.ByDraft = true
+			pl.Sale, pl.Settle, pl.Fee, pl.Prepaid, pl.Margin, pl.Payment = w.sale, w.settle, w.sale-w.settle, w.prepaid, w.margin, w.payment
+			p.Cancelled++
 		case r.rule == dc:
 			pl.ByDraft = true
 			pl.Sale, pl.Settle, pl.Fee, pl.Prepaid, pl.Margin, pl.Payment = w.sale, w.settle, w.sale-w.settle, w.prepaid, w.margin, w.payment

@@ -65,6 +65,7 @@ func compileRule(r Rule) (*compiled, error) {
 type line struct {
 	id, marketplaceID, bundleID, firstInBundle int64
 	orderNo, day, code, option                 string
+	cancelled                                  bool
 	supplierID                                 *int64
 	vars                                       formula.Vars
 }
@@ -555,7 +556,7 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 	out := make([]line, 0, len(all))
 	for _, r := range all {
 		l := r.line
-		l.marketplaceID = marketplaceID
+		l.marketplaceID, l.cancelled = marketplaceID, r.cancelled
 		o, b := orders[r.orderNo], bundles[r.bundleID]
 		m := matches[r.code+"\x00"+r.option]
 		l.supplierID = m.supplier
