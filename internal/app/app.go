@@ -108,7 +108,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	}
 	a.Outbox = &notify.Outbox{DB: db, Provider: sms, Now: now, Log: log}
 	a.Refunds = &refund.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, Outbox: a.Outbox}
-	a.Settle = &settlement.Service{DB: db, Now: now}
+	a.Settle = &settlement.Service{DB: db, Now: now, Log: log}
 	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule}
 	return a, nil
 }
@@ -134,7 +134,12 @@ func openBox(cfg config.Config, db *sqldb.DB) (*secret.Box, error) {
 }
 
 // Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops the background settlement jobs (recorded as stopped), then
+// closes the database.
+func (a *App) Close() error {
+	a.Settle.Stop()
+	return a.DB.Close()
+}
 
 // Handler is the whole HTTP surface: /healthz, /api/v1 and the console.
 func (a *App) Handler() (http.Handler, error) {

@@ -1,13 +1,11 @@
 package console
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
@@ -197,63 +195,29 @@ func (s *Server) ruleSave(w http.ResponseWriter, r *http.Request) {
 	redirect(w, r, "/settlement-rules/edit?id="+strconv.FormatInt(out.ID, 10), "저장했습니다. 이전 주문에 적용하려면 정산 재생성을 누르세요.")
 }
 
-// recomputeJob is a 정산 재생성 running in the background; its page
-// refreshes itself to show the progress.
-type recomputeJob struct {
-	mu          sync.Mutex
-	done, total int
-	finished    bool
-	err         string
-	from, to    string
-}
-
-var (
-	jobsMu sync.Mutex
-	jobs   = map[string]*recomputeJob{}
-	jobSeq int
-)
-
+// ruleRecompute starts a 정산 재생성 in the background (a settlement job owned
+// by the app, stopped at shutdown) and shows its page, which refreshes itself.
 func (s *Server) ruleRecompute(w http.ResponseWriter, r *http.Request) {
-	from, to, mp := r.PostFormValue("from"), r.PostFormValue("to"), r.PostFormValue("marketplace")
-	if err := settlement.CheckRecompute(actorOf(r), from, to); err != nil {
+	job, err := s.Settle.Start(r.Context(), actorOf(r), r.PostFormValue("from"), r.PostFormValue("to"), r.PostFormValue("marketplace"))
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	job := &recomputeJob{from: from, to: to}
-	jobsMu.Lock()
-	jobSeq++
-	id := strconv.Itoa(jobSeq)
-	jobs[id] = job
-	jobsMu.Unlock()
-	a := actorOf(r)
-	ctx := context.WithoutCancel(r.Context())
-	go func() {
-		n, err := s.Settle.Recompute(ctx, a, from, to, mp, func(done, total int) {
-			job.mu.Lock()
-			job.done, job.total = done, total
-			job.mu.Unlock()
-		})
-		job.mu.Lock()
-		job.finished, job.done, job.total = true, n, max(n, job.total)
-		if err != nil {
-			job.err = err.Error()
-			s.Log.ErrorContext(ctx, "recompute", "err", err)
-		}
-		job.mu.Unlock()
-	}()
-	http.Redirect(w, r, "/settlement-rules/recompute/"+id, http.StatusSeeOther)
+	http.Redirect(w, r, "/settlement-rules/recompute/"+strconv.FormatInt(job.ID, 10), http.StatusSeeOther)
 }
 
 func (s *Server) recomputeProgress(w http.ResponseWriter, r *http.Request) {
-	jobsMu.Lock()
-	job := jobs[r.PathValue("id")]
-	jobsMu.Unlock()
-	if job == nil {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
 		s.fail(w, r, apperr.New(apperr.NotFound, "없는 작업입니다.", "no such job"))
 		return
 	}
-	job.mu.Lock()
-	view := map[string]any{"Done": job.done, "Total": job.total, "Finished": job.finished, "Err": job.err, "From": job.from, "To": job.to}
-	job.mu.Unlock()
+	job, err := s.Settle.Job(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	view := map[string]any{"Done": job.Done, "Total": job.Total, "Finished": job.Status != settlement.JobRunning, "Err": job.Error, "From": job.From,
+		"To": job.To, "Job": job}
 	s.render(w, r, http.StatusOK, "recompute", "정산 재생성", view, nil)
 }

@@ -17,8 +17,8 @@ type PreviewLine struct {
 	ProductCode string `json:"product_code"`
 	Day         string `json:"order_day"`
 	Cancelled   bool   `json:"cancelled"` // settled as stored, but not in the totals (as in the reports)
-	ByDraft     bool   `json:"by_draft"` // the draft is the rule this line would get
-	Rule        string `json:"rule"`     // the rule it would get, when another one
+	ByDraft     bool   `json:"by_draft"`  // the draft is the rule this line would get
+	Rule        string `json:"rule"`      // the rule it would get, when another one
 	Sale        int64  `json:"sale"`
 	Settle      int64  `json:"settle"`
 	Fee         int64  `json:"fee"` // sale − settle

@@ -2,8 +2,11 @@ package settlement
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -13,24 +16,114 @@ import (
 const RecomputeBatch = 300
 
 // Recompute settles again the lines of the Seoul business days from..to
-// (optionally of one marketplace), in batches of whole order numbers. It is
-// idempotent: the same inputs give the same rows. progress, when set, hears
-// the order numbers done and their total.
+// (optionally of one marketplace), in batches of whole order numbers, as a
+// job (see Start) that runs here and now on ctx. It is idempotent: the same
+// inputs give the same rows. progress, when set, hears the order numbers
+// done and their total. It returns the order numbers settled.
 func (s *Service) Recompute(ctx context.Context, a access.Actor, from, to, marketplace string, progress func(done, total int)) (int, error) {
-	if err := CheckRecompute(a, from, to); err != nil {
+	job, err := s.begin(ctx, a, from, to, marketplace)
+	if err != nil {
 		return 0, err
+	}
+	return s.run(ctx, a, job, progress)
+}
+
+// Start begins a recompute job in the background, owned by the service's
+// lifecycle (Stop ends it), and returns it at once; Job shows its progress.
+func (s *Service) Start(ctx context.Context, a access.Actor, from, to, marketplace string) (Job, error) {
+	job, err := s.begin(ctx, a, from, to, marketplace)
+	if err != nil {
+		return Job{}, err
+	}
+	jobCtx, done := s.jobContext()
+	go func() {
+		defer done()
+		if _, err := s.run(jobCtx, a, job, nil); err != nil && s.Log != nil {
+			s.Log.ErrorContext(jobCtx, "settlement recompute", "job", job.ID, "err", err)
+		}
+	}()
+	return job, nil
+}
+
+// begin checks the request and records the job, refusing one whose range
+// and marketplace overlap a job still running in any process.
+func (s *Service) begin(ctx context.Context, a access.Actor, from, to, marketplace string) (Job, error) {
+	if err := CheckRecompute(a, from, to); err != nil {
+		return Job{}, err
 	}
 	if marketplace != "" {
 		var one int
 		if err := s.DB.Read().QueryRowContext(ctx, `SELECT 1 FROM marketplaces WHERE code = $1`, marketplace).Scan(&one); err != nil {
-			return 0, &apperr.Error{Code: apperr.Invalid, Message: "없는 판매처입니다: " + marketplace, English: "no such marketplace: " + marketplace,
+			return Job{}, &apperr.Error{Code: apperr.Invalid, Message: "없는 판매처입니다: " + marketplace, English: "no such marketplace: " + marketplace,
 				Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
 		}
 	}
+	now := sqldb.Instant(s.Now())
+	job := Job{From: from, To: to, Marketplace: marketplace, Status: JobRunning, StartedBy: a.Login, StartedAt: now, LeaseUntil: now.Add(JobLease)}
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		// One start at a time: the gate row is held until this transaction ends.
+		if _, err := tx.ExecContext(ctx, `UPDATE settlement_job_gate SET n = n + 1 WHERE id = 1`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE settlement_jobs SET status = 'stopped', finished_at = $1, error = $2
+			WHERE status = 'running' AND lease_until < $1`, now, "응답이 없어 멈춘 작업입니다 (프로세스가 끝났습니다)"); err != nil {
+			return err
+		}
+		var other Job
+		err := tx.QueryRowContext(ctx, `SELECT id, from_day, to_day, marketplace FROM settlement_jobs WHERE status = 'running'
+			AND from_day <= $1 AND to_day >= $2 AND (marketplace = '' OR $3 = '' OR marketplace = $3) ORDER BY id LIMIT 1`, to, from, marketplace).
+			Scan(&other.ID, &other.From, &other.To, &other.Marketplace)
+		if err == nil {
+			return apperr.New(apperr.Conflict, fmt.Sprintf("겹치는 정산 재생성 #%d (%s~%s %s)이 진행 중입니다. 끝난 뒤 다시 해 주세요.", other.ID, other.From, other.To, other.Marketplace),
+				fmt.Sprintf("recompute job %d of %s..%s %s overlaps and is still running", other.ID, other.From, other.To, other.Marketplace))
+		}
+		if err := sqldb.NotFound(err, "", ""); !apperr.IsNotFound(err) {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO settlement_jobs (from_day, to_day, marketplace, status, started_by, started_at, lease_until)
+			VALUES ($1, $2, $3, 'running', $4, $5, $6) RETURNING id`, from, to, marketplace, a.Login, now, job.LeaseUntil).Scan(&job.ID)
+	})
+	return job, err
+}
+
+// run settles the job's order numbers in batches, renewing its lease and
+// recording its progress in each batch's transaction, and ends it with its
+// status and an audit entry (who, range, marketplace, lines changed, the
+// range's totals before and after).
+func (s *Service) run(ctx context.Context, a access.Actor, job Job, progress func(done, total int)) (int, error) {
+	before, err := s.rangeTotals(ctx, job)
+	if err != nil {
+		return 0, s.finish(ctx, a, &job, before, 0, err)
+	}
+	stopRenew := s.renew(ctx, job.ID)
+	n, err := s.settleRange(ctx, &job, progress)
+	stopRenew()
+	return n, s.finish(ctx, a, &job, before, n, err)
+}
+
+type totals struct {
+	Lines        int64 `json:"lines"`
+	Sale, Settle int64
+}
+
+func (s *Service) rangeTotals(ctx context.Context, job Job) (totals, error) {
 	var w sqldb.Where
-	w.Add("o.order_day >= ? AND o.order_day <= ?", from, to)
-	if marketplace != "" {
-		w.Add("m.code = ?", marketplace)
+	w.Add("o.order_day >= ? AND o.order_day <= ?", job.From, job.To)
+	if job.Marketplace != "" {
+		w.Add("m.code = ?", job.Marketplace)
+	}
+	var t totals
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(st.market_order_id), COALESCE(SUM(st.sale), 0), COALESCE(SUM(st.settle), 0)
+		FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id LEFT JOIN market_settlements st ON st.market_order_id = o.id`+w.SQL(), w.Args()...).
+		Scan(&t.Lines, &t.Sale, &t.Settle)
+	return t, err
+}
+
+func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done, total int)) (int, error) {
+	var w sqldb.Where
+	w.Add("o.order_day >= ? AND o.order_day <= ?", job.From, job.To)
+	if job.Marketplace != "" {
+		w.Add("m.code = ?", job.Marketplace)
 	}
 	rows, err := s.DB.Read().QueryContext(ctx, `SELECT DISTINCT o.marketplace_id, o.order_no FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id`+
 		w.SQL()+` ORDER BY o.marketplace_id, o.order_no`, w.Args()...)
@@ -51,6 +144,9 @@ func (s *Service) Recompute(ctx context.Context, a access.Actor, from, to, marke
 		keys = append(keys, k)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
 	// usertrans_cnt per marketplace and day, counted once for the whole run.
 	prepaid := map[int64]map[string]int64{}
 	for _, k := range keys {
@@ -62,19 +158,26 @@ func (s *Service) Recompute(ctx context.Context, a access.Actor, from, to, marke
 			prepaid[k.mp] = m
 		}
 	}
+	job.Total = int64(len(keys))
 	for start := 0; start < len(keys); start += RecomputeBatch {
 		part := keys[start:min(start+RecomputeBatch, len(keys))]
+		if s.BeforeBatch != nil {
+			s.BeforeBatch(ctx)
+		}
 		err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 			byMP := map[int64][]string{}
 			for _, k := range part {
 				byMP[k.mp] = append(byMP[k.mp], k.no)
 			}
+			changed := 0
 			for mp, nos := range byMP {
-				if err := s.settleOrderNos(ctx, tx, mp, nos, prepaid[mp]); err != nil {
+				n, err := s.settleOrderNos(ctx, tx, mp, nos, prepaid[mp])
+				if err != nil {
 					return err
 				}
+				changed += n
 			}
-			return nil
+			return s.progress(ctx, tx, job, int64(start+len(part)), int64(changed))
 		})
 		if err != nil {
 			return start, err
@@ -84,6 +187,78 @@ func (s *Service) Recompute(ctx context.Context, a access.Actor, from, to, marke
 		}
 	}
 	return len(keys), nil
+}
+
+// progress records a batch in the job's row in the batch's transaction; a
+// job no longer running (stopped as dead by another process) stops here.
+func (s *Service) progress(ctx context.Context, tx *sqldb.Tx, job *Job, done, changed int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE settlement_jobs SET done = $1, total = $2, changed = changed + $3, lease_until = $4
+		WHERE id = $5 AND status = 'running'`, done, job.Total, changed, sqldb.Instant(s.Now().Add(JobLease)), job.ID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return apperr.New(apperr.Conflict, "이 정산 재생성은 응답이 없어 멈춘 것으로 처리되었습니다. 다시 실행해 주세요.", "the job was taken for dead; run it again")
+	}
+	job.Done, job.Changed = done, job.Changed+changed
+	return nil
+}
+
+// renew keeps the job's lease while a batch runs long; the returned
+// function stops it.
+func (s *Service) renew(ctx context.Context, id int64) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(JobLease / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				_ = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+					_, err := tx.ExecContext(ctx, `UPDATE settlement_jobs SET lease_until = $1 WHERE id = $2 AND status = 'running'`,
+						sqldb.Instant(s.Now().Add(JobLease)), id)
+					return err
+				})
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// finish ends the job with its status and audits it, on a context that is
+// not cancelled (a stopped job is recorded as stopped).
+func (s *Service) finish(ctx context.Context, a access.Actor, job *Job, before totals, n int, cause error) error {
+	ctx = context.WithoutCancel(ctx)
+	after, err := s.rangeTotals(ctx, *job)
+	if err != nil && cause == nil {
+		cause = err
+	}
+	job.Status, job.Error = JobDone, ""
+	switch {
+	case cause != nil && (ctx.Err() != nil || isCancel(cause)):
+		job.Status, job.Error = JobStopped, "중지되었습니다 (서버 종료 또는 요청 취소)"
+	case cause != nil:
+		job.Status, job.Error = JobFailed, cause.Error()
+	}
+	now := sqldb.Instant(s.Now())
+	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE settlement_jobs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND status = 'running'`,
+			job.Status, sqldb.Truncate(job.Error, 1000), now, job.ID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, a, audit.Change{Action: "settlement.recompute", Entity: "settlement_job", EntityID: job.ID,
+			Before: map[string]any{"lines": before.Lines, "sale": before.Sale, "settle": before.Settle},
+			After: map[string]any{"from": job.From, "to": job.To, "marketplace": job.Marketplace, "status": job.Status, "order_numbers": n,
+				"lines_changed": job.Changed, "lines": after.Lines, "sale": after.Sale, "settle": after.Settle}})
+	})
+	if cause != nil {
+		return cause
+	}
+	return err
 }
 
 // CheckRecompute says whether the actor may recompute the range, before any work.

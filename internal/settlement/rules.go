@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"slices"
 	"strconv"
@@ -55,8 +56,17 @@ var Roundings = []struct{ Code, Label string }{{"floor", "절사"}, {"round", "�
 type Service struct {
 	DB  *sqldb.DB
 	Now func() time.Time
+	Log *slog.Logger // background jobs' errors; may be nil
+	// BeforeBatch, when set, runs before each recompute batch (tests use it to
+	// hold a job while they stop it).
+	BeforeBatch func(ctx context.Context)
 
 	cache sync.Map // rule version id → *compiled
+
+	jobsMu   sync.Mutex
+	jobsCtx  context.Context
+	stopJobs context.CancelFunc
+	jobs     sync.WaitGroup
 }
 
 func codes(s string) []string {

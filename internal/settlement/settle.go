@@ -127,7 +127,8 @@ func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return err
 	}
-	return s.settleOrderNos(ctx, tx, marketplaceID, orderNos, nil)
+	_, err = s.settleOrderNos(ctx, tx, marketplaceID, orderNos, nil)
+	return err
 }
 
 // bundleOrderNos adds to orderNos the other order numbers that share a
@@ -172,20 +173,72 @@ func bundleOrderNos(ctx context.Context, q sqldb.Querier, marketplaceID int64, o
 }
 
 // settleOrderNos settles with the prepaid-bundle counts per day given (a
-// recompute counts them once for its whole range), or counted here.
-func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string, usertrans map[string]int64) error {
+// recompute counts them once for its whole range), or counted here. It
+// returns how many lines' settlement changed.
+func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string, usertrans map[string]int64) (int, error) {
 	if len(orderNos) == 0 {
-		return nil
+		return 0, nil
 	}
 	rules, err := s.rulesOf(ctx, tx, marketplaceID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	lines, err := loadLines(ctx, tx, marketplaceID, orderNos, usertrans)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return writeResults(ctx, tx, marketplaceID, finalRows(settleLines(rules, lines)))
+	rows := finalRows(settleLines(rules, lines))
+	changed, err := changedRows(ctx, tx, rows)
+	if err != nil {
+		return 0, err
+	}
+	return changed, writeResults(ctx, tx, marketplaceID, rows)
+}
+
+// changedRows counts the rows that differ from what is stored (a line not
+// settled before counts as changed).
+func changedRows(ctx context.Context, q sqldb.Querier, rows []row) (int, error) {
+	stored := make(map[int64]row, len(rows))
+	for start := 0; start < len(rows); start += 500 {
+		ids := make([]string, 0, 500)
+		for _, r := range rows[start:min(start+500, len(rows))] {
+			ids = append(ids, fmt.Sprint(r.id))
+		}
+		var w sqldb.Where
+		w.In("market_order_id", ids)
+		res, err := q.QueryContext(ctx, `SELECT market_order_id, COALESCE(rule_version_id, 0), sale, settle, prepaid, margin, payment, unsettled
+			FROM market_settlements`+w.SQL(), w.Args()...)
+		if err != nil {
+			return 0, err
+		}
+		for res.Next() {
+			var r row
+			var ver int64
+			if err := res.Scan(&r.id, &ver, &r.sale, &r.settle, &r.prepaid, &r.margin, &r.payment, &r.reason); err != nil {
+				res.Close()
+				return 0, err
+			}
+			r.ver = ver
+			stored[r.id] = r
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for _, r := range rows {
+		old, ok := stored[r.id]
+		ver := int64(0)
+		if v, isInt := r.ver.(int64); isInt {
+			ver = v
+		}
+		if !ok || old.ver.(int64) != ver || old.sale != r.sale || old.settle != r.settle || old.prepaid != r.prepaid || old.margin != r.margin ||
+			old.payment != r.payment || old.reason != r.reason {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // settleLines is the one settlement calculation: each line's rule, its
