@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
+	"github.com/orderdesk/orderdesk/internal/platform/won"
 	"github.com/orderdesk/orderdesk/internal/settlement"
 )
 
@@ -97,6 +100,20 @@ func TestLinesShowTheirRuleAndVersion(t *testing.T) {
 		if code != 200 || !strings.Contains(body, `id="rule-versions"`) || !strings.Contains(body, "<td>v2</td><td>system</td>") ||
 			!strings.Contains(body, "<strong>결제금액</strong>: shop_price &#43; 1") {
 			t.Fatalf("rule page %d lacks its versions", code)
+		}
+		// The playground keeps the chosen order and shows won with separators.
+		resp, err := c.PostForm(e.srv.URL+"/settlement-rules/edit", url.Values{"id": {fmt.Sprint(rule.ID)}, "marketplace": {"esm"}, "title": {rule.Title},
+			"sale": {rule.Sale}, "settle": {rule.Settle}, "play": {"1"}, "play_formula": {"code11 * 1000"}, "play_order": {fmt.Sprint(id)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(page), fmt.Sprintf(`<option value="%d" selected>`, id)) {
+			t.Fatalf("the playground lost its order %d", id)
+		}
+		if want := won.Number(int64(first["shop_price"].(float64))*1000) + "원"; !strings.Contains(string(page), want) {
+			t.Fatalf("the playground's value lacks %s", want)
 		}
 		vs, err := e.app.Settle.Versions(ctx, rule.ID)
 		if err != nil || len(vs) != 2 || vs[0].Version != 2 || len(vs[0].Changes) != 1 || vs[0].Changes[0].Field != "결제금액" ||
