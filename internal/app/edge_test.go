@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -58,6 +59,7 @@ type fuzzData struct {
 	token                                        string
 	memberID, productID, orderNo, itemID, refund int64
 	ruleID, importID                             int64
+	enrollmentID, marketOrderID, spareTokenID    int64
 }
 
 func fuzzSetup(t *testing.T, e *env) fuzzData {
@@ -71,6 +73,11 @@ func fuzzSetup(t *testing.T, e *env) fuzzData {
 	o := placed.json(t)
 	d.orderNo = int64(o["order_no"].(float64))
 	d.itemID = int64(o["items"].([]any)[0].(map[string]any)["item_id"].(float64))
+	enrollment, ok := o["items"].([]any)[0].(map[string]any)["enrollment_id"].(float64)
+	if !ok {
+		t.Fatalf("the course item has no enrollment_id: %s", placed.Body)
+	}
+	d.enrollmentID = int64(enrollment)
 	if r := e.do("POST", fmt.Sprintf("/api/v1/orders/%d/confirm-deposit", d.orderNo), tok, nil); r.Status != 200 {
 		t.Fatalf("confirm deposit = %d %s", r.Status, r.Body)
 	}
@@ -94,6 +101,14 @@ func fuzzSetup(t *testing.T, e *env) fuzzData {
 		t.Fatal(err)
 	}
 	d.importID = imp.ID
+	orders := e.do("GET", "/api/v1/marketplace-orders?marketplace=11st&per_page=1", tok, nil)
+	if orders.Status != 200 || len(orders.json(t)["items"].([]any)) == 0 {
+		t.Fatalf("marketplace orders = %d %s", orders.Status, orders.Body)
+	}
+	d.marketOrderID = int64(orders.json(t)["items"].([]any)[0].(map[string]any)["id"].(float64))
+	// DELETE /tokens/{id} revokes a spare token, not the one the fuzz uses.
+	spare := e.newToken("root", "fuzz-spare")
+	d.spareTokenID = e.tokenIDs(spare)["fuzz-spare"]
 	return d
 }
 
@@ -117,17 +132,23 @@ func fuzzBodies(d fuzzData) map[string]string {
 		"POST /api/v1/members/{id}/reveal-rrn":            ``,
 		"POST /api/v1/refunds": fmt.Sprintf(`{"order_no":%d,"item_ids":[%d],"reason":"변심","method":"bank_transfer","bank":{"name":"국민","account":"123","holder":"홍"}}`,
 			d.orderNo, d.itemID),
-		"POST /api/v1/refunds/quote":           `{"policy":"by_days","amount":280000,"total_days":30,"elapsed_days":3}`,
-		"POST /api/v1/refunds/{id}/complete":   `{"amount":1000,"memo":"메모","notify_sms":false}`,
-		"POST /api/v1/refunds/{id}/deny":       `{"reason":"불가"}`,
-		"POST /api/v1/settlement/evaluate":     `{"formula":"code11 + 1","vars":{"code11":5}}`,
-		"POST /api/v1/settlement/recompute":    `{"from":"2025-10-01","to":"2025-10-31","marketplace":"11st"}`,
-		"POST /api/v1/settlement-rules":        `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true,"period_from":"2025-01-01"}`,
-		"PUT /api/v1/settlement-rules/{id}":    `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true}`,
-		"DELETE /api/v1/settlement-rules/{id}": ``,
-		"POST /api/v1/marketplaces":            `{"code":"fzm","name":"퍼즈마켓"}`,
-		"POST /api/v1/suppliers":               `{"code":"fzs","name":"퍼즈공급"}`,
-		"POST /api/v1/sheet-formats":           `{"marketplace":"esm","fields":{"order_no":"주문번호"},"codes":{"11":"판매가"}}`,
+		"POST /api/v1/refunds/quote":            `{"policy":"by_days","amount":280000,"total_days":30,"elapsed_days":3}`,
+		"POST /api/v1/refunds/{id}/complete":    `{"amount":1000,"memo":"메모","notify_sms":false}`,
+		"POST /api/v1/refunds/{id}/deny":        `{"reason":"불가"}`,
+		"POST /api/v1/settlement/evaluate":      `{"formula":"code11 + 1","vars":{"code11":5}}`,
+		"POST /api/v1/settlement/recompute":     `{"from":"2025-10-01","to":"2025-10-31","marketplace":"11st"}`,
+		"POST /api/v1/settlement-rules":         `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true,"period_from":"2025-01-01"}`,
+		"PUT /api/v1/settlement-rules/{id}":     `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true}`,
+		"DELETE /api/v1/settlement-rules/{id}":  ``,
+		"POST /api/v1/marketplaces":             `{"code":"fzm","name":"퍼즈마켓"}`,
+		"POST /api/v1/suppliers":                `{"code":"fzs","name":"퍼즈공급"}`,
+		"POST /api/v1/sheet-formats":            `{"marketplace":"esm","fields":{"order_no":"주문번호"},"codes":{"11":"판매가"}}`,
+		"PUT /api/v1/enrollments/{id}/progress": `{"hours":2.5}`,
+		"PATCH /api/v1/refunds/{id}": fmt.Sprintf(`{"method":"bank_transfer","bank":{"name":"신한은행","account":"110-123-456789","holder":"홍길금2"},"refund_at":%q}`,
+			time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)),
+		"PUT /api/v1/product-matches": fmt.Sprintf(`{"marketplace":"11st","product_code":"FUZZ-1","option":"","items":[{"product_id":%d,"count":1}]}`,
+			d.productID),
+		"DELETE /api/v1/tokens/{id}": ``,
 	}
 }
 
@@ -221,6 +242,12 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 				return strconv.FormatInt(d.ruleID, 10)
 			case strings.Contains(pattern, "/imports/"):
 				return strconv.FormatInt(d.importID, 10)
+			case strings.Contains(pattern, "/marketplace-orders/"):
+				return strconv.FormatInt(d.marketOrderID, 10)
+			case strings.Contains(pattern, "/enrollments/"):
+				return strconv.FormatInt(d.enrollmentID, 10)
+			case strings.Contains(pattern, "/tokens/"):
+				return strconv.FormatInt(d.spareTokenID, 10)
 			}
 			t.Fatalf("no id for %s", pattern)
 			return ""
