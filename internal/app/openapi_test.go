@@ -156,7 +156,11 @@ func (r *recordTB) Fatalf(format string, args ...any) {
 // accepted, and a path it does not have.
 func TestContractCheckFindsDrift(t *testing.T) {
 	page := `{"items":[],"total":0,"page":1,"per_page":20}`
-	jsonHeader := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
+	jsonHeader := http.Header{"Content-Type": {"application/json; charset=utf-8"}, "Cache-Control": {"no-store"}}
+	problemHeader := http.Header{"Content-Type": {"application/problem+json"}, "Cache-Control": {"no-store"}}
+	workbook := func(disposition string) http.Header {
+		return http.Header{"Content-Type": {xlsxType}, "Cache-Control": {"no-store"}, "Content-Disposition": {disposition}}
+	}
 	tests := []struct {
 		name, method, path, body string
 		status                   int
@@ -171,9 +175,15 @@ func TestContractCheckFindsDrift(t *testing.T) {
 		{"undocumented status", "GET", "/api/v1/members", "", 418, page, jsonHeader, true, ""},
 		{"error that is not a problem document", "GET", "/api/v1/members", "", 422, `{"error":"x"}`, jsonHeader, true, ""},
 		{"401 without WWW-Authenticate", "GET", "/api/v1/members", "", 401,
-			`{"type":"about:blank","title":"Unauthorized","status":401,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, true, ""},
+			`{"type":"about:blank","title":"Unauthorized","status":401,"detail":"x"}`, problemHeader, true, ""},
+		{"answer without Cache-Control: no-store", "GET", "/api/v1/members", "", 200, page, http.Header{"Content-Type": {"application/json"}}, true, "Cache-Control"},
+		{"answer that a cache may keep", "GET", "/api/v1/members", "", 200, page,
+			http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"max-age=60"}}, true, "Cache-Control"},
+		{"workbook with its Korean name", "GET", "/api/v1/orders/export.xlsx", "", 200, "PK",
+			workbook(`attachment; filename="orders_2026-11-29.xlsx"; filename*=UTF-8''%EC%A3%BC%EB%AC%B8.xlsx`), false, ""},
+		{"workbook without filename*", "GET", "/api/v1/orders/export.xlsx", "", 200, "PK", workbook(`attachment; filename="orders.xlsx"`), true, "Content-Disposition"},
 		{"refused request refused", "GET", "/api/v1/members?status=asleep", "", 422,
-			`{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, false, ""},
+			`{"type":"about:blank","title":"Unprocessable Entity","status":422,"detail":"x"}`, problemHeader, false, ""},
 		{"refused request accepted", "GET", "/api/v1/members?status=asleep", "", 200, page, jsonHeader, true, "refuses the request"},
 		{"unknown body field accepted", "POST", "/api/v1/sites", `{"code":"ab","name":"x","nmae":"y"}`, 201,
 			`{"code":"ab","name":"x","created_at":"2026-11-29T00:00:00Z"}`, jsonHeader, true, "refuses the request"},
@@ -183,9 +193,9 @@ func TestContractCheckFindsDrift(t *testing.T) {
 			`{"site":"a","kind":"course","name":"x","delivery":"online","schedule":"scheduled"}`, 201, `{}`, jsonHeader, true, "refuses the request"},
 		{"path outside the document answered", "GET", "/api/v1/nothing", "", 200, page, jsonHeader, true, ""},
 		{"path outside the document refused", "GET", "/api/v1/nothing", "", 404,
-			`{"type":"about:blank","title":"Not Found","status":404,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, false, ""},
+			`{"type":"about:blank","title":"Not Found","status":404,"detail":"x"}`, problemHeader, false, ""},
 		{"method outside the document answered 404", "DELETE", "/api/v1/orders", "", 404,
-			`{"type":"about:blank","title":"Not Found","status":404,"detail":"x"}`, http.Header{"Content-Type": {"application/problem+json"}}, true, ""},
+			`{"type":"about:blank","title":"Not Found","status":404,"detail":"x"}`, problemHeader, true, ""},
 	}
 	for _, tt := range tests {
 		req, err := http.NewRequest(tt.method, "http://127.0.0.1:1"+tt.path, strings.NewReader(tt.body))
