@@ -409,10 +409,20 @@ func TestEveryListPages(t *testing.T) {
 		e.do("POST", "/api/v1/settlement-rules", d.token, map[string]any{"marketplace": "esm", "title": "ESM", "sale": "code11", "settle": "code14", "enabled": true})
 		e.do("POST", "/api/v1/suppliers", d.token, map[string]any{"code": "s2", "name": "둘째"})
 		e.do("POST", "/api/v1/suppliers", d.token, map[string]any{"code": "s3", "name": "셋째"})
+		for _, code := range []string{"P-1", "P-2"} {
+			if r := e.do("PUT", "/api/v1/product-matches", d.token, map[string]any{"marketplace": "11st", "product_code": code,
+				"items": []map[string]any{{"product_id": d.productID, "count": 1}}}); r.Status != 200 {
+				t.Fatalf("match %s = %d %s", code, r.Status, r.Body)
+			}
+		}
 		for _, path := range []string{"/api/v1/sites", "/api/v1/marketplaces", "/api/v1/suppliers", "/api/v1/sheet-formats", "/api/v1/settlement-rules",
 			"/api/v1/orders/288/transactions", "/api/v1/members", "/api/v1/products", "/api/v1/orders", "/api/v1/refunds",
-			"/api/v1/marketplace-orders", "/api/v1/audit"} {
-			all := e.do("GET", path+"?per_page=500", d.token, nil)
+			"/api/v1/marketplace-orders", "/api/v1/audit", "/api/v1/tokens", "/api/v1/product-matches?marketplace=11st"} {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			all := e.do("GET", path+sep+"per_page=500", d.token, nil)
 			if all.Status != 200 {
 				t.Errorf("%s = %d %s", path, all.Status, all.Body)
 				continue
@@ -422,7 +432,7 @@ func TestEveryListPages(t *testing.T) {
 				t.Errorf("%s: %v items, want at least 2 to see paging", path, total)
 				continue
 			}
-			p := e.do("GET", path+"?page=2&per_page=1", d.token, nil).json(t)
+			p := e.do("GET", path+sep+"page=2&per_page=1", d.token, nil).json(t)
 			items, _ := p["items"].([]any)
 			if p["page"] != 2.0 || p["per_page"] != 1.0 || p["total"] != total || len(items) != 1 {
 				t.Errorf("%s?page=2&per_page=1 = page %v per_page %v total %v (of %v) with %d items", path, p["page"], p["per_page"], p["total"], total, len(items))
@@ -430,7 +440,7 @@ func TestEveryListPages(t *testing.T) {
 			if want := all.json(t)["items"].([]any)[1]; fmt.Sprint(items) != fmt.Sprint([]any{want}) {
 				t.Errorf("%s page 2 is not the second item", path)
 			}
-			problemAt(t, path+"?per_page=501", e.raw("GET", path+"?per_page=501", d.token, "", nil), 422, "per_page")
+			problemAt(t, path+sep+"per_page=501", e.raw("GET", path+sep+"per_page=501", d.token, "", nil), 422, "per_page")
 		}
 	})
 }
