@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -145,5 +146,52 @@ func TestOpenAPIServed(t *testing.T) {
 	(&Server{}).Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/openapi.json", nil))
 	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") || rec.Body.String() != string(openAPI) {
 		t.Fatalf("GET /api/v1/openapi.json = %d %s", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+// The document states the rules the API enforces on these bodies, so that a
+// client validating against it is refused what the server refuses.
+func TestDocumentStatesTheInputRules(t *testing.T) {
+	doc := loadDoc(t)
+	tests := []struct {
+		schema, body string
+		ok           bool
+	}{
+		{"RuleInput", `{"marketplace":"11st","title":"t","sale":"code11","settle":"code14"}`, true},
+		{"RuleInput", `{"marketplace":"11st","title":"t","sale":"code11","rate":"88"}`, true},
+		{"RuleInput", `{"marketplace":"11st","title":"t","sale":"code11","settle":"code14","rate":" "}`, true},
+		{"RuleInput", `{"marketplace":"11st","title":"t","sale":"code11","settle":"code14","rate":"88"}`, false},
+		{"RuleInput", `{"marketplace":"11st","title":"t","sale":"code11"}`, false},
+		{"ProgressInput", `{"hours":7.5}`, true},
+		{"ProgressInput", `{"sessions":3}`, true},
+		{"ProgressInput", `{"hours":1,"sessions":1}`, false},
+		{"ProgressInput", `{}`, false},
+		{"ProgressInput", `{"hours":-1}`, false},
+		{"QuoteInput", `{"policy":"by_progress","amount":1000,"total_units":7.5,"used_units":2.25,"unit":"hours"}`, true},
+		{"QuoteInput", `{"policy":"by_progress","amount":1000,"total_units":7.5,"unit":"days"}`, false},
+		{"RefundPatch", `{"bank":{"holder":"홍길순"}}`, true},
+		{"RefundPatch", `{"method":"pg_cancel","bank":null,"refund_at":null}`, true},
+		{"RefundPatch", `{"refund_at":"2026-11-30T10:00:00+09:00"}`, true},
+		{"RefundPatch", `{"method":"cash"}`, false},
+		{"DenyInput", `{"reason":"수강 완료","notify_sms":true}`, true},
+		{"DenyInput", `{"reason":" "}`, false},
+		{"MatchInput", `{"marketplace":"11st","product_code":"A1","option":"","items":[{"product_id":1,"count":2}]}`, true},
+		{"MatchInput", `{"marketplace":"11st","product_code":"A1"}`, true},
+		{"MatchInput", `{"marketplace":"11st","product_code":"A1","items":[{"product_id":1,"count":0}]}`, false},
+		{"MatchInput", `{"marketplace":"11st","product_code":" "}`, false},
+	}
+	for _, tt := range tests {
+		ref, ok := doc.Components.Schemas[tt.schema]
+		if !ok {
+			t.Fatalf("no schema %s", tt.schema)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(tt.body), &v); err != nil {
+			t.Fatal(err)
+		}
+		err := ref.Value.VisitJSON(v)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s %s: accepted = %v, want %v (%v)", tt.schema, tt.body, err == nil, tt.ok, err)
+		}
 	}
 }
