@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -58,6 +59,7 @@ type fuzzData struct {
 	token                                        string
 	memberID, productID, orderNo, itemID, refund int64
 	ruleID, importID                             int64
+	enrollmentID, marketOrderID, spareTokenID    int64
 }
 
 func fuzzSetup(t *testing.T, e *env) fuzzData {
@@ -71,6 +73,11 @@ func fuzzSetup(t *testing.T, e *env) fuzzData {
 	o := placed.json(t)
 	d.orderNo = int64(o["order_no"].(float64))
 	d.itemID = int64(o["items"].([]any)[0].(map[string]any)["item_id"].(float64))
+	enrollment, ok := o["items"].([]any)[0].(map[string]any)["enrollment_id"].(float64)
+	if !ok {
+		t.Fatalf("the course item has no enrollment_id: %s", placed.Body)
+	}
+	d.enrollmentID = int64(enrollment)
 	if r := e.do("POST", fmt.Sprintf("/api/v1/orders/%d/confirm-deposit", d.orderNo), tok, nil); r.Status != 200 {
 		t.Fatalf("confirm deposit = %d %s", r.Status, r.Body)
 	}
@@ -94,6 +101,14 @@ func fuzzSetup(t *testing.T, e *env) fuzzData {
 		t.Fatal(err)
 	}
 	d.importID = imp.ID
+	orders := e.do("GET", "/api/v1/marketplace-orders?marketplace=11st&per_page=1", tok, nil)
+	if orders.Status != 200 || len(orders.json(t)["items"].([]any)) == 0 {
+		t.Fatalf("marketplace orders = %d %s", orders.Status, orders.Body)
+	}
+	d.marketOrderID = int64(orders.json(t)["items"].([]any)[0].(map[string]any)["id"].(float64))
+	// DELETE /tokens/{id} revokes a spare token, not the one the fuzz uses.
+	spare := e.newToken("root", "fuzz-spare")
+	d.spareTokenID = e.tokenIDs(spare)["fuzz-spare"]
 	return d
 }
 
@@ -117,17 +132,23 @@ func fuzzBodies(d fuzzData) map[string]string {
 		"POST /api/v1/members/{id}/reveal-rrn":            ``,
 		"POST /api/v1/refunds": fmt.Sprintf(`{"order_no":%d,"item_ids":[%d],"reason":"변심","method":"bank_transfer","bank":{"name":"국민","account":"123","holder":"홍"}}`,
 			d.orderNo, d.itemID),
-		"POST /api/v1/refunds/quote":           `{"policy":"by_days","amount":280000,"total_days":30,"elapsed_days":3}`,
-		"POST /api/v1/refunds/{id}/complete":   `{"amount":1000,"memo":"메모","notify_sms":false}`,
-		"POST /api/v1/refunds/{id}/deny":       `{"reason":"불가"}`,
-		"POST /api/v1/settlement/evaluate":     `{"formula":"code11 + 1","vars":{"code11":5}}`,
-		"POST /api/v1/settlement/recompute":    `{"from":"2025-10-01","to":"2025-10-31","marketplace":"11st"}`,
-		"POST /api/v1/settlement-rules":        `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true,"period_from":"2025-01-01"}`,
-		"PUT /api/v1/settlement-rules/{id}":    `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true}`,
-		"DELETE /api/v1/settlement-rules/{id}": ``,
-		"POST /api/v1/marketplaces":            `{"code":"fzm","name":"퍼즈마켓"}`,
-		"POST /api/v1/suppliers":               `{"code":"fzs","name":"퍼즈공급"}`,
-		"POST /api/v1/sheet-formats":           `{"marketplace":"esm","fields":{"order_no":"주문번호"},"codes":{"11":"판매가"}}`,
+		"POST /api/v1/refunds/quote":            `{"policy":"by_days","amount":280000,"total_days":30,"elapsed_days":3}`,
+		"POST /api/v1/refunds/{id}/complete":    `{"amount":1000,"memo":"메모","notify_sms":false}`,
+		"POST /api/v1/refunds/{id}/deny":        `{"reason":"불가"}`,
+		"POST /api/v1/settlement/evaluate":      `{"formula":"code11 + 1","vars":{"code11":5}}`,
+		"POST /api/v1/settlement/recompute":     `{"from":"2025-10-01","to":"2025-10-31","marketplace":"11st"}`,
+		"POST /api/v1/settlement-rules":         `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true,"period_from":"2025-01-01"}`,
+		"PUT /api/v1/settlement-rules/{id}":     `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true}`,
+		"DELETE /api/v1/settlement-rules/{id}":  ``,
+		"POST /api/v1/marketplaces":             `{"code":"fzm","name":"퍼즈마켓"}`,
+		"POST /api/v1/suppliers":                `{"code":"fzs","name":"퍼즈공급"}`,
+		"POST /api/v1/sheet-formats":            `{"marketplace":"esm","fields":{"order_no":"주문번호"},"codes":{"11":"판매가"}}`,
+		"PUT /api/v1/enrollments/{id}/progress": `{"hours":2.5}`,
+		"PATCH /api/v1/refunds/{id}": fmt.Sprintf(`{"method":"bank_transfer","bank":{"name":"신한은행","account":"110-123-456789","holder":"홍길금2"},"refund_at":%q}`,
+			time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339)),
+		"PUT /api/v1/product-matches": fmt.Sprintf(`{"marketplace":"11st","product_code":"FUZZ-1","option":"","items":[{"product_id":%d,"count":1}]}`,
+			d.productID),
+		"DELETE /api/v1/tokens/{id}": ``,
 	}
 }
 
@@ -221,6 +242,12 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 				return strconv.FormatInt(d.ruleID, 10)
 			case strings.Contains(pattern, "/imports/"):
 				return strconv.FormatInt(d.importID, 10)
+			case strings.Contains(pattern, "/marketplace-orders/"):
+				return strconv.FormatInt(d.marketOrderID, 10)
+			case strings.Contains(pattern, "/enrollments/"):
+				return strconv.FormatInt(d.enrollmentID, 10)
+			case strings.Contains(pattern, "/tokens/"):
+				return strconv.FormatInt(d.spareTokenID, 10)
 			}
 			t.Fatalf("no id for %s", pattern)
 			return ""
@@ -382,10 +409,20 @@ func TestEveryListPages(t *testing.T) {
 		e.do("POST", "/api/v1/settlement-rules", d.token, map[string]any{"marketplace": "esm", "title": "ESM", "sale": "code11", "settle": "code14", "enabled": true})
 		e.do("POST", "/api/v1/suppliers", d.token, map[string]any{"code": "s2", "name": "둘째"})
 		e.do("POST", "/api/v1/suppliers", d.token, map[string]any{"code": "s3", "name": "셋째"})
+		for _, code := range []string{"P-1", "P-2"} {
+			if r := e.do("PUT", "/api/v1/product-matches", d.token, map[string]any{"marketplace": "11st", "product_code": code,
+				"items": []map[string]any{{"product_id": d.productID, "count": 1}}}); r.Status != 200 {
+				t.Fatalf("match %s = %d %s", code, r.Status, r.Body)
+			}
+		}
 		for _, path := range []string{"/api/v1/sites", "/api/v1/marketplaces", "/api/v1/suppliers", "/api/v1/sheet-formats", "/api/v1/settlement-rules",
 			"/api/v1/orders/288/transactions", "/api/v1/members", "/api/v1/products", "/api/v1/orders", "/api/v1/refunds",
-			"/api/v1/marketplace-orders", "/api/v1/audit"} {
-			all := e.do("GET", path+"?per_page=500", d.token, nil)
+			"/api/v1/marketplace-orders", "/api/v1/audit", "/api/v1/tokens", "/api/v1/product-matches?marketplace=11st"} {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			all := e.do("GET", path+sep+"per_page=500", d.token, nil)
 			if all.Status != 200 {
 				t.Errorf("%s = %d %s", path, all.Status, all.Body)
 				continue
@@ -395,7 +432,7 @@ func TestEveryListPages(t *testing.T) {
 				t.Errorf("%s: %v items, want at least 2 to see paging", path, total)
 				continue
 			}
-			p := e.do("GET", path+"?page=2&per_page=1", d.token, nil).json(t)
+			p := e.do("GET", path+sep+"page=2&per_page=1", d.token, nil).json(t)
 			items, _ := p["items"].([]any)
 			if p["page"] != 2.0 || p["per_page"] != 1.0 || p["total"] != total || len(items) != 1 {
 				t.Errorf("%s?page=2&per_page=1 = page %v per_page %v total %v (of %v) with %d items", path, p["page"], p["per_page"], p["total"], total, len(items))
@@ -403,7 +440,7 @@ func TestEveryListPages(t *testing.T) {
 			if want := all.json(t)["items"].([]any)[1]; fmt.Sprint(items) != fmt.Sprint([]any{want}) {
 				t.Errorf("%s page 2 is not the second item", path)
 			}
-			problemAt(t, path+"?per_page=501", e.raw("GET", path+"?per_page=501", d.token, "", nil), 422, "per_page")
+			problemAt(t, path+sep+"per_page=501", e.raw("GET", path+sep+"per_page=501", d.token, "", nil), 422, "per_page")
 		}
 	})
 }

@@ -39,6 +39,7 @@ func TestBrowserConfirmDeposit(t *testing.T) {
 				"items": []map[string]any{{"product_id": p.ID, "qty": 1}}})
 			req, _ := http.NewRequest("POST", base+"/api/v1/orders", bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Idempotency-Key", "browser-1")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
