@@ -133,9 +133,6 @@ func (s *Server) recallCouponCode(r *http.Request, a access.Actor) (int, any, er
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := web.DecodeJSON(nil, r, &struct{}{}); err != nil {
-		return 0, nil, err
-	}
 	out, err := s.Coupons.Recall(r.Context(), a, id, r.PathValue("code"))
 	return http.StatusOK, out, err
 }

@@ -58,6 +58,7 @@ type fuzzData struct {
 	token                                        string
 	memberID, productID, orderNo, itemID, refund int64
 	ruleID, importID                             int64
+	couponID                                     int64
 }
 
 func fuzzSetup(t *testing.T, e *env) fuzzData {
@@ -85,6 +86,12 @@ func fuzzSetup(t *testing.T, e *env) fuzzData {
 		t.Fatalf("rule = %d %s", rule.Status, rule.Body)
 	}
 	d.ruleID = int64(rule.json(t)["id"].(float64))
+	cp := e.do("POST", "/api/v1/coupons", tok, map[string]any{"site": "malgn", "name": "퍼즈", "kind": "fixed", "amount": 1000, "count": 3,
+		"valid_from": "2000-01-01", "valid_to": "2100-12-31"})
+	if cp.Status != 201 {
+		t.Fatalf("coupon = %d %s", cp.Status, cp.Body)
+	}
+	d.couponID = int64(cp.json(t)["id"].(float64))
 	file, err := os.ReadFile("../market/testdata/11st.xls")
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +135,14 @@ func fuzzBodies(d fuzzData) map[string]string {
 		"POST /api/v1/marketplaces":            `{"code":"fzm","name":"퍼즈마켓"}`,
 		"POST /api/v1/suppliers":               `{"code":"fzs","name":"퍼즈공급"}`,
 		"POST /api/v1/sheet-formats":           `{"marketplace":"esm","fields":{"order_no":"주문번호"},"codes":{"11":"판매가"}}`,
+		"POST /api/v1/coupons": `{"site":"malgn","name":"퍼즈 쿠폰","scope":"all","min_price":1000,"kind":"rate","rate":10,"max_discount":5000,` +
+			`"shared":false,"count":2,"valid_from":"2020-01-01","valid_to":"2030-12-31","status":"active"}`,
+		"PATCH /api/v1/coupons/{id}":                    `{"name":"퍼즈 쿠폰 2","valid_to":"2031-12-31","status":"stopped"}`,
+		"POST /api/v1/coupons/{id}/codes":               `{"count":1}`,
+		"POST /api/v1/coupons/{id}/codes/{code}/assign": fmt.Sprintf(`{"member_id":%d}`, d.memberID),
+		"POST /api/v1/coupons/{id}/codes/{code}/recall": ``,
+		"POST /api/v1/coupons/quote": fmt.Sprintf(`{"site":"malgn","member_id":%d,"items":[{"product_id":%d,"qty":1}],"coupon_code":"ABCDEFGHJKMN"}`,
+			d.memberID, d.productID),
 	}
 }
 
@@ -221,6 +236,8 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 				return strconv.FormatInt(d.ruleID, 10)
 			case strings.Contains(pattern, "/imports/"):
 				return strconv.FormatInt(d.importID, 10)
+			case strings.Contains(pattern, "/coupons/"):
+				return strconv.FormatInt(d.couponID, 10)
 			}
 			t.Fatalf("no id for %s", pattern)
 			return ""

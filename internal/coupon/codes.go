@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
@@ -71,7 +72,7 @@ func codeWhere(couponID int64, f CodeFilter) sqldb.Where {
 	case "unused":
 		w.Add("u.id IS NULL")
 	}
-	if f.Q != "" {
+	if f.Q != "" && utf8.ValidString(f.Q) && !strings.ContainsRune(f.Q, 0) {
 		like := sqldb.Like(f.Q)
 		w.Add(`(k.code = ? OR LOWER(k.member_login) LIKE ? ESCAPE '\' OR LOWER(k.member_name) LIKE ? ESCAPE '\'
 			OR LOWER(COALESCE(u.member_login, '')) LIKE ? ESCAPE '\' OR LOWER(COALESCE(u.member_name, '')) LIKE ? ESCAPE '\')`,
@@ -178,6 +179,9 @@ func (s *Service) Assign(ctx context.Context, a access.Actor, couponID int64, co
 		return Code{}, apperr.New(apperr.Invalid, "탈퇴한 회원에게는 쿠폰을 줄 수 없습니다.", "A withdrawn member cannot get a coupon.")
 	}
 	code = NormalizeCode(code)
+	if code != "" && !plausibleCode(code) {
+		return Code{}, apperr.NotFoundf("쿠폰번호", "coupon code")
+	}
 	now := sqldb.Instant(s.Now())
 	var id int64
 	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
@@ -236,6 +240,9 @@ func (s *Service) Recall(ctx context.Context, a access.Actor, couponID int64, co
 		return Code{}, err
 	}
 	code = NormalizeCode(code)
+	if !plausibleCode(code) {
+		return Code{}, apperr.NotFoundf("쿠폰번호", "coupon code")
+	}
 	now := sqldb.Instant(s.Now())
 	var id int64
 	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {

@@ -34,6 +34,9 @@ func (s *Service) Apply(ctx context.Context, q sqldb.Querier, cart Cart, now tim
 	if code == "" {
 		return Applied{}, refuse(apperr.Invalid, "쿠폰번호를 입력해 주세요.", "Enter a coupon code.")
 	}
+	if !plausibleCode(code) {
+		return Applied{}, refuse(apperr.Invalid, "없는 쿠폰번호입니다. 번호를 다시 확인해 주세요.", "No such coupon code.")
+	}
 	var c Coupon
 	var course, holder sql.NullInt64
 	var used sql.NullTime

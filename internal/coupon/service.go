@@ -58,6 +58,20 @@ func NormalizeCode(s string) string {
 	return strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(strings.TrimSpace(s)))
 }
 
+// plausibleCode reports whether s (normalized) can be a code at all: 1-100
+// letters and digits. Anything else is no code and never reaches the database.
+func plausibleCode(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
 const columns = `c.id, c.site, c.name, c.scope, c.course_id, c.course_name, c.min_price, c.kind, c.amount, c.rate, c.max_discount,
 	c.shared, c.valid_from, c.valid_to, c.status, c.created_at, c.updated_at,
 	(SELECT COUNT(*) FROM coupon_codes k WHERE k.coupon_id = c.id),
@@ -344,7 +358,7 @@ func (s *Service) where(a access.Actor, f Filter) sqldb.Where {
 	if scope := a.ReadScope(); scope != nil {
 		w.In("c.site", scope)
 	}
-	if f.Site != "" {
+	if f.Site != "" && utf8.ValidString(f.Site) && !strings.ContainsRune(f.Site, 0) {
 		w.Add("c.site = ?", f.Site)
 	}
 	if f.Scope != "" {
@@ -371,7 +385,7 @@ func (s *Service) where(a access.Actor, f Filter) sqldb.Where {
 	if f.Status != "" {
 		w.Add("c.status = ?", f.Status)
 	}
-	if f.Q != "" {
+	if f.Q != "" && utf8.ValidString(f.Q) && !strings.ContainsRune(f.Q, 0) {
 		w.Add(`(LOWER(c.name) LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM coupon_codes k WHERE k.coupon_id = c.id AND k.code = ?))`,
 			sqldb.Like(f.Q), NormalizeCode(f.Q))
 	}
