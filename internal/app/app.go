@@ -151,6 +151,7 @@ func (a *App) Handler() (http.Handler, error) {
 	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
 	apiSrv.Coupons = a.Coupons
 	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
+	con.Coupons = a.Coupons
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {
 		return nil, err

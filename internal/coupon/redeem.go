@@ -282,3 +282,52 @@ func (s *Service) Quote(ctx context.Context, a access.Actor, in QuoteInput) (Quo
 	}
 	return q, nil
 }
+
+// Use is a live use of a code by an order (for orderdesk verify).
+type Use struct {
+	CouponID int64
+	Code     string
+	OrderID  int64
+	OrderNo  int64
+	Discount int64
+}
+
+// LiveUses lists the uses that were not given back, oldest first.
+func (s *Service) LiveUses(ctx context.Context) ([]Use, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT u.coupon_id, k.code, u.order_id, u.order_no, u.discount FROM coupon_uses u
+		JOIN coupon_codes k ON k.id = u.code_id WHERE u.returned_at IS NULL ORDER BY u.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Use
+	for rows.Next() {
+		var u Use
+		if err := rows.Scan(&u.CouponID, &u.Code, &u.OrderID, &u.OrderNo, &u.Discount); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UseMismatches lists the 개별 codes whose used mark disagrees with their
+// live uses (used without a use, or a use without the mark).
+func (s *Service) UseMismatches(ctx context.Context) ([]string, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT k.code FROM coupon_codes k JOIN coupons c ON c.id = k.coupon_id
+		WHERE c.shared = $1 AND ((k.used_at IS NULL) <> (NOT EXISTS (SELECT 1 FROM coupon_uses u WHERE u.code_id = k.id AND u.returned_at IS NULL)))
+		ORDER BY k.id`, false)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return nil, err
+		}
+		out = append(out, "code "+code+": its used mark disagrees with its uses")
+	}
+	return out, rows.Err()
+}
