@@ -111,7 +111,12 @@ func (s *Server) couponsExport(w http.ResponseWriter, r *http.Request) {
 
 // couponNew is 등록; a new coupon starts 중지, as the manual's form.
 func (s *Server) couponNew(w http.ResponseWriter, r *http.Request) {
-	s.couponForm(w, r, http.StatusOK, coupon.Input{Site: access.CommonSite, Scope: coupon.ScopeAll, Kind: coupon.KindFixed, Status: coupon.StatusStopped}, nil)
+	a := actorOf(r)
+	site := access.CommonSite
+	if !a.CanWrite(site) && len(a.Sites) > 0 {
+		site = a.Sites[0]
+	}
+	s.couponForm(w, r, http.StatusOK, coupon.Input{Site: site, Scope: coupon.ScopeAll, Kind: coupon.KindFixed, Status: coupon.StatusStopped}, nil)
 }
 
 func (s *Server) couponForm(w http.ResponseWriter, r *http.Request, status int, in coupon.Input, cause error) {
