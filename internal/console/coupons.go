@@ -349,3 +349,13 @@ func (s *Server) couponRecall(w http.ResponseWriter, r *http.Request) {
 	}
 	redirect(w, r, "/coupons/"+strconv.FormatInt(id, 10), "쿠폰 "+got.Code+"을(를) 회수했습니다.")
 }
+
+// The English of the coupon screens' words.
+func init() {
+	for ko, en := range map[string]string{
+		"쿠폰 등록": "New coupon", "회원 선택": "Choose a member", "쿠폰정보": "Coupon", "쿠폰사용관리": "Coupon codes",
+		"추가 발행": "Issue more", "쿠폰 회수": "Recall", "회원선택": "Choose member",
+	} {
+		messages[ko] = en
+	}
+}
