@@ -184,7 +184,7 @@ func (s *Service) Assign(ctx context.Context, a access.Actor, couponID int64, co
 	}
 	now := sqldb.Instant(s.Now())
 	var id int64
-	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+	assign := func(tx *sqldb.Tx) error {
 		target := `code = $7`
 		args := []any{m.ID, m.Site, m.Login, m.Name, m.Affiliation, now, code, couponID}
 		if code == "" {
@@ -201,7 +201,15 @@ func (s *Service) Assign(ctx context.Context, a access.Actor, couponID int64, co
 		}
 		return audit.Record(ctx, tx, now, a, audit.Change{Site: c.Site, Action: "coupon.assign", Entity: "coupon_code", EntityID: code,
 			After: map[string]any{"coupon_id": couponID, "member_id": m.ID, "member": m.Name + " (" + m.Login + ")"}})
-	})
+	}
+	// Any free code: a concurrent 회원선택 may take the one this one chose;
+	// then the next free one is tried.
+	for attempt := 0; ; attempt++ {
+		err = s.DB.InTx(ctx, assign)
+		if err == nil || code != "" || apperr.CodeOf(err) != apperr.Conflict || attempt == 3 {
+			break
+		}
+	}
 	if err != nil {
 		return Code{}, err
 	}

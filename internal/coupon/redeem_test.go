@@ -467,3 +467,39 @@ func TestAssignRecall(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentAssign: 회원선택 clicked for many members at once on a coupon
+// with 3 free codes gives 3 codes, each to one member; the rest hear that no
+// free code is left.
+func TestConcurrentAssign(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		c := f.create(t, coupon.Input{Count: 3})
+		const n = 12
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				_, errs[i] = f.coupons.Assign(context.Background(), sys, c.ID, "", []int64{f.alice, f.bob}[i%2])
+			}(i)
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !strings.Contains(ko(err), "남은 쿠폰번호가 없습니다"):
+				t.Errorf("assign: %v", err)
+			}
+		}
+		if ok != 3 {
+			t.Errorf("%d assignments, want 3", ok)
+		}
+		if got := count(t, db, `SELECT COUNT(*) FROM coupon_codes WHERE coupon_id = $1 AND member_id IS NOT NULL`, c.ID); got != 3 {
+			t.Errorf("%d codes assigned, want 3", got)
+		}
+	})
+}
