@@ -18,6 +18,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/coupon"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
@@ -47,6 +48,7 @@ type Server struct {
 	Refunds *refund.Service
 	Market  *market.Service
 	Settle  *settlement.Service
+	Coupons *coupon.Service
 }
 
 // body is what a route takes as its request body.
@@ -134,6 +136,17 @@ func (s *Server) routes() []routeDef {
 		{pattern: "PUT /api/v1/product-matches", h: s.putMatch},
 		{pattern: "GET /api/v1/tokens", h: s.listTokens},
 		{pattern: "DELETE /api/v1/tokens/{id}", h: s.revokeToken},
+		{pattern: "GET /api/v1/coupons", h: s.listCoupons},
+		{pattern: "POST /api/v1/coupons", h: s.createCoupon},
+		{pattern: "GET /api/v1/coupons/export.xlsx", raw: s.exportCoupons},
+		{pattern: "POST /api/v1/coupons/quote", h: s.quoteCoupon},
+		{pattern: "GET /api/v1/coupons/{id}", h: s.getCoupon},
+		{pattern: "PATCH /api/v1/coupons/{id}", h: s.patchCoupon},
+		{pattern: "GET /api/v1/coupons/{id}/codes", h: s.listCouponCodes},
+		{pattern: "POST /api/v1/coupons/{id}/codes", h: s.issueCouponCodes},
+		{pattern: "GET /api/v1/coupons/{id}/codes/export.xlsx", raw: s.exportCouponCodes},
+		{pattern: "POST /api/v1/coupons/{id}/codes/{code}/assign", h: s.assignCouponCode},
+		{pattern: "POST /api/v1/coupons/{id}/codes/{code}/recall", h: s.recallCouponCode},
 	}
 }
 

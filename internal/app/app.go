@@ -17,6 +17,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/config"
 	"github.com/orderdesk/orderdesk/internal/console"
+	"github.com/orderdesk/orderdesk/internal/coupon"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/notify"
@@ -51,6 +52,7 @@ type App struct {
 	Settle  *settlement.Service
 	Outbox  *notify.Outbox
 	Sandbox *payment.Sandbox
+	Coupons *coupon.Service
 }
 
 // NewLogger makes the structured logger of the configuration.
@@ -101,13 +103,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if cfg.TossSecretKey != "" {
 		gateways["toss"] = &payment.Toss{BaseURL: cfg.TossURL, SecretKey: cfg.TossSecretKey}
 	}
+	a.Coupons = &coupon.Service{DB: db, Now: now, Catalog: a.Catalog, Members: a.Members}
 	a.Orders = &order.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, OpenRefund: refund.OpenRequest}
+	a.Orders.Coupons = a.Coupons
 	var sms notify.Provider = notify.LogProvider{Log: log}
 	if cfg.SMSProvider == "aligo" {
 		sms = &notify.Aligo{BaseURL: cfg.SMSURL, Key: cfg.SMSKey, UserID: cfg.SMSUser, Sender: cfg.SMSSender}
 	}
 	a.Outbox = &notify.Outbox{DB: db, Provider: sms, Now: now, Log: log}
 	a.Refunds = &refund.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, Outbox: a.Outbox}
+	a.Refunds.Coupons = a.Coupons
 	a.Settle = &settlement.Service{DB: db, Now: now, Log: log}
 	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule}
 	return a, nil
@@ -144,7 +149,9 @@ func (a *App) Close() error {
 // Handler is the whole HTTP surface: /healthz, /api/v1 and the console.
 func (a *App) Handler() (http.Handler, error) {
 	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
+	apiSrv.Coupons = a.Coupons
 	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
+	con.Coupons = a.Coupons
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {
 		return nil, err

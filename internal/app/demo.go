@@ -125,6 +125,10 @@ func (a *App) demoOrders(ctx context.Context, product, memberID map[string]int64
 		{no: 289, at: "2020-08-01 10:00:00", login: "hong040", method: "card", items: []order.ItemInput{item("파워포인트 실무과정", 0, 0)}},
 		{no: 290, at: "2020-08-08 13:45:10", login: "malign", method: "bank_deposit", items: []order.ItemInput{item("파워포인트 실무과정", 0, 0)}, tax: true},
 	}
+	couponFor, err := a.demoCoupons(ctx, memberID)
+	if err != nil {
+		return 0, err
+	}
 	shipping := &order.Shipping{Recipient: "홍길동1", Phone: "010-0000-0000", Zipcode: "08797", Address: "서울시 관악구 인현6길 9 1층"}
 	for _, d := range orders {
 		at, err := time.ParseInLocation("2006-01-02 15:04:05", d.at, kst.Seoul)
@@ -138,6 +142,7 @@ func (a *App) demoOrders(ctx context.Context, product, memberID map[string]int64
 			return 0, err
 		}
 		in := order.PlaceInput{Site: DemoSite, MemberID: memberID[d.login], Items: d.items, Method: d.method, TaxInvoice: d.tax, Shipping: shipping}
+		in.CouponCode = couponFor[d.no]
 		if d.voucher {
 			in.VoucherCard = &struct {
 				Company string `json:"company"`

@@ -60,6 +60,7 @@ type fuzzData struct {
 	memberID, productID, orderNo, itemID, refund int64
 	ruleID, importID                             int64
 	enrollmentID, marketOrderID, spareTokenID    int64
+	couponID                                     int64
 }
 
 func fuzzSetup(t *testing.T, e *env) fuzzData {
@@ -92,6 +93,12 @@ func fuzzSetup(t *testing.T, e *env) fuzzData {
 		t.Fatalf("rule = %d %s", rule.Status, rule.Body)
 	}
 	d.ruleID = int64(rule.json(t)["id"].(float64))
+	cp := e.do("POST", "/api/v1/coupons", tok, map[string]any{"site": "malgn", "name": "퍼즈", "kind": "fixed", "amount": 1000, "count": 3,
+		"valid_from": "2000-01-01", "valid_to": "2100-12-31"})
+	if cp.Status != 201 {
+		t.Fatalf("coupon = %d %s", cp.Status, cp.Body)
+	}
+	d.couponID = int64(cp.json(t)["id"].(float64))
 	file, err := os.ReadFile("../market/testdata/11st.xls")
 	if err != nil {
 		t.Fatal(err)
@@ -149,6 +156,14 @@ func fuzzBodies(d fuzzData) map[string]string {
 		"PUT /api/v1/product-matches": fmt.Sprintf(`{"marketplace":"11st","product_code":"FUZZ-1","option":"","items":[{"product_id":%d,"count":1}]}`,
 			d.productID),
 		"DELETE /api/v1/tokens/{id}": ``,
+		"POST /api/v1/coupons": `{"site":"malgn","name":"퍼즈 쿠폰","scope":"all","min_price":1000,"kind":"rate","rate":10,"max_discount":5000,` +
+			`"shared":false,"count":2,"valid_from":"2020-01-01","valid_to":"2030-12-31","status":"active"}`,
+		"PATCH /api/v1/coupons/{id}":                    `{"name":"퍼즈 쿠폰 2","valid_to":"2031-12-31","status":"stopped"}`,
+		"POST /api/v1/coupons/{id}/codes":               `{"count":1}`,
+		"POST /api/v1/coupons/{id}/codes/{code}/assign": fmt.Sprintf(`{"member_id":%d}`, d.memberID),
+		"POST /api/v1/coupons/{id}/codes/{code}/recall": ``,
+		"POST /api/v1/coupons/quote": fmt.Sprintf(`{"site":"malgn","member_id":%d,"items":[{"product_id":%d,"qty":1}],"coupon_code":"ABCDEFGHJKMN"}`,
+			d.memberID, d.productID),
 	}
 }
 
@@ -248,6 +263,8 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 				return strconv.FormatInt(d.enrollmentID, 10)
 			case strings.Contains(pattern, "/tokens/"):
 				return strconv.FormatInt(d.spareTokenID, 10)
+			case strings.Contains(pattern, "/coupons/"):
+				return strconv.FormatInt(d.couponID, 10)
 			}
 			t.Fatalf("no id for %s", pattern)
 			return ""

@@ -370,6 +370,23 @@ func TestContractTour(t *testing.T) {
 		spare := e.newToken("root", "tour-spare")
 		ok(e.do("GET", "/api/v1/tokens?page=1&per_page=5", tok, nil), 200)
 		ok(e.do("DELETE", "/api/v1/tokens/"+strconv.FormatInt(e.tokenIDs(spare)["tour-spare"], 10), tok, nil), 204)
+		// Coupons: a 개별 coupon, more codes, a member chosen and recalled, a quote, an order with a code.
+		cp := ok(e.do("POST", "/api/v1/coupons", tok, map[string]any{"site": "malgn", "name": "투어 쿠폰", "kind": "rate", "rate": 10,
+			"max_discount": 500, "count": 1, "valid_from": "2000-01-01", "valid_to": "2100-12-31", "status": "active"}), 201).json(t)
+		cpPath := "/api/v1/coupons/" + id(cp["id"])
+		ok(e.do("GET", "/api/v1/coupons?site=malgn&scope=all&kind=rate&shared=individual&status=active&from=2000-01-01&to=2100-12-31&q=투어", tok, nil), 200)
+		ok(e.do("GET", cpPath, tok, nil), 200)
+		ok(e.do("PATCH", cpPath, tok, map[string]any{"name": "투어 쿠폰 2", "min_price": 1000}), 200)
+		codes := ok(e.do("POST", cpPath+"/codes", tok, map[string]any{"count": 2}), 201).json(t)["codes"].([]any)
+		ok(e.do("POST", cpPath+"/codes/"+codes[0].(string)+"/assign", tok, map[string]any{"member_id": memberID}), 200)
+		ok(e.do("POST", cpPath+"/codes/"+codes[0].(string)+"/recall", tok, nil), 200)
+		cart := []map[string]any{{"product_id": productID, "qty": 1}}
+		ok(e.do("POST", "/api/v1/coupons/quote", tok, map[string]any{"site": "malgn", "member_id": memberID, "items": cart, "coupon_code": codes[1]}), 200)
+		ok(e.do("POST", "/api/v1/orders", tok, map[string]any{"site": "malgn", "member_id": memberID, "payment_method": "bank_deposit",
+			"items": cart, "coupon_code": codes[1]}), 201)
+		ok(e.do("GET", cpPath+"/codes?used=used&q=홍", tok, nil), 200)
+		ok(e.do("GET", cpPath+"/codes/export.xlsx?used=unused", tok, nil), 200)
+		ok(e.do("GET", "/api/v1/coupons/export.xlsx?status=active", tok, nil), 200)
 
 		var missing []string
 		for _, op := range documentedOperations(t) {

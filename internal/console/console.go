@@ -16,10 +16,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/coupon"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
@@ -52,6 +54,7 @@ type Server struct {
 	Refunds *refund.Service
 	Market  *market.Service
 	Settle  *settlement.Service
+	Coupons *coupon.Service
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (for the login limit); none by default.
 	TrustedProxies []netip.Prefix
@@ -134,6 +137,17 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /refunds/{id}/complete", s.refundComplete)
 	s.page(mux, "POST /refunds/{id}/deny", s.refundDeny)
 	s.page(mux, "POST /refunds/{id}/edit", s.refundEdit)
+	s.page(mux, "GET /coupons", s.coupons)
+	s.page(mux, "GET /coupons/export.xlsx", s.couponsExport)
+	s.page(mux, "GET /coupons/new", s.couponNew)
+	s.page(mux, "POST /coupons/new", s.couponCreate)
+	s.page(mux, "GET /coupons/{id}", s.couponDetail)
+	s.page(mux, "POST /coupons/{id}/edit", s.couponUpdate)
+	s.page(mux, "POST /coupons/{id}/issue", s.couponIssue)
+	s.page(mux, "GET /coupons/{id}/codes/export.xlsx", s.couponCodesExport)
+	s.page(mux, "GET /coupons/{id}/members", s.couponMembers)
+	s.page(mux, "POST /coupons/{id}/assign", s.couponAssign)
+	s.page(mux, "POST /coupons/{id}/codes/{code}/recall", s.couponRecall)
 	for _, m := range menu {
 		for _, it := range m.Items {
 			if it.Pending {
@@ -183,7 +197,7 @@ type MenuSection struct {
 var menu = func() []MenuGroup {
 	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", true}}}
 	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", true}, {"월별매출통계", "/stats/monthly", true}, {"과정매출통계", "/stats/courses", true}}}
-	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", true}}}
+	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", false}}}
 	groups := []MenuGroup{
 		{Label: "주문결제관리", Sections: []MenuSection{orders, stats, coupons}},
 		{Label: "정산관리", Sections: []MenuSection{{"정산관리", []MenuItem{{"판매처", "/marketplaces", false}, {"발주서 포맷", "/sheet-formats", false}, {"판매처 주문", "/marketplace-orders", false}, {"상품매칭", "/product-matching", false}, {"정산룰", "/settlement-rules", false}, {"정산통계", "/settlement-reports", false}}}}},
@@ -369,6 +383,7 @@ func (s *Server) parse() error {
 		"trimPrefix":   strings.TrimPrefix,
 		"sub":          func(a, b int64) int64 { return a - b },
 		"deref":        func(p *int64) int64 { return *p },
+		"deref2":       func(p *time.Time) time.Time { return *p },
 		"marketFields": func() []market.Field { return market.Fields },
 		"codeNums": func() []int {
 			out := make([]int, market.MaxCode)
@@ -378,6 +393,10 @@ func (s *Server) parse() error {
 			return out
 		},
 		"rlabel": refund.Label,
+		"clabel": coupon.Label,
+		"couponTables": func() map[string][]coupon.Choice {
+			return map[string][]coupon.Choice{"scopes": coupon.Scopes, "kinds": coupon.Kinds, "statuses": coupon.Statuses, "periods": coupon.Periods}
+		},
 		"refundTables": func() map[string][]refund.Choice {
 			return map[string][]refund.Choice{"statuses": refund.Statuses, "methods": refund.Methods, "kinds": refund.Kinds}
 		},

@@ -16,6 +16,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/catalog"
+	"github.com/orderdesk/orderdesk/internal/coupon"
 	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
@@ -34,6 +35,9 @@ type Service struct {
 	// OpenRefund names the open refund request of an order (0 if none), so
 	// that 주문취소 can say which request to finish first. Set by the wiring.
 	OpenRefund func(ctx context.Context, q sqldb.Querier, orderID int64) (int64, error)
+	// Coupons checks, consumes and gives back coupon codes (coupon.go); nil
+	// refuses coupon codes.
+	Coupons *coupon.Service
 }
 
 // MaxItems bounds the lines of one order.
@@ -71,9 +75,7 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 	if len(in.Items) > MaxItems {
 		fe.Add("items", fmt.Sprintf("한 주문의 상품은 %d개까지입니다.", MaxItems), fmt.Sprintf("at most %d items", MaxItems))
 	}
-	if in.CouponCode != "" {
-		fe.Add("coupon_code", "쿠폰은 아직 쓸 수 없습니다.", "Coupons are not available yet.")
-	}
+	s.checkCouponInput(in, &fe)
 	if in.TaxInvoice && in.Method != "bank_deposit" {
 		fe.Add("tax_invoice", "세금계산서(후불)는 자체계좌 주문에만 쓸 수 있습니다.", "tax_invoice goes with bank_deposit only.")
 	}
@@ -150,6 +152,12 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 			o.DiscountTotal = sum(o.DiscountTotal, it.Discount)
 			o.Items = append(o.Items, it)
 		}
+		var applied *coupon.Applied
+		if len(fe) == 0 {
+			if applied, err = s.applyCoupon(ctx, tx, &o, in.CouponCode, now); err != nil {
+				return err
+			}
+		}
 		if needsShipping {
 			if in.Shipping == nil || strings.TrimSpace(in.Shipping.Recipient) == "" || strings.TrimSpace(in.Shipping.Phone) == "" || strings.TrimSpace(in.Shipping.Address) == "" {
 				fe.Add("shipping", "교재 주문에는 수령인, 휴대전화, 주소가 필요합니다.", "A textbook order needs shipping recipient, phone and address.")
@@ -216,6 +224,9 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 				it.DeliveryStatus, it.GovRefundable).Scan(&it.ID); err != nil {
 				return err
 			}
+		}
+		if err := s.consumeCoupon(ctx, tx, a, applied, &o, now); err != nil {
+			return err
 		}
 		switch o.Status {
 		case StatusAwaitingDeposit:
@@ -594,6 +605,9 @@ func (s *Service) cancelTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, o 
 		if err := book(ctx, tx, *o, nil, "cancel", -o.Collected, now, "주문취소 "+reason); err != nil {
 			return err
 		}
+	}
+	if err := s.giveBackCoupon(ctx, tx, a, o.ID, now); err != nil {
+		return err
 	}
 	return audit.Record(ctx, tx, now, a, audit.Change{Site: o.Site, Action: "order.cancel", Entity: "order", EntityID: o.OrderNo,
 		Before: map[string]any{"status": from}, After: map[string]any{"status": StatusCancelled, "reason": reason, "returned": o.Collected}})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
+	"github.com/orderdesk/orderdesk/internal/coupon"
 	"github.com/orderdesk/orderdesk/internal/notify"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/payment"
@@ -33,6 +34,7 @@ type Service struct {
 	Log      *slog.Logger
 	Gateways map[string]payment.Gateway
 	Outbox   *notify.Outbox
+	Coupons  *coupon.Service // gives a code back after a full refund (coupon.go)
 }
 
 // Request records a refund request for items of one order; the items become
@@ -303,6 +305,9 @@ func (s *Service) completeTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, 
 		kind = "full"
 	}
 	if _, err := order.ReturnMoney(ctx, tx, ref, shares, shipping, now, fmt.Sprintf("환불 %d", id)); err != nil {
+		return err
+	}
+	if err := s.couponBack(ctx, tx, a, orderID, now); err != nil {
 		return err
 	}
 	for itemID, v := range shares {
