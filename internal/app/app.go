@@ -30,6 +30,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
+	"github.com/orderdesk/orderdesk/internal/voucher"
 )
 
 // App is one running orderdesk: its database and services.
@@ -143,8 +144,10 @@ func (a *App) Close() error {
 
 // Handler is the whole HTTP surface: /healthz, /api/v1 and the console.
 func (a *App) Handler() (http.Handler, error) {
-	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
-	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
+	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle,
+		Voucher: a.voucher()}
+	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle,
+		Voucher: a.voucher()}
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {
 		return nil, err
@@ -258,4 +261,9 @@ func (a *App) recoverConfirms(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// voucher is 근로자카드주문 over the order, member and catalog services.
+func (a *App) voucher() *voucher.Service {
+	return &voucher.Service{Orders: a.Orders, Members: a.Members, Catalog: a.Catalog}
 }

@@ -58,6 +58,7 @@ type fuzzData struct {
 	token                                        string
 	memberID, productID, orderNo, itemID, refund int64
 	ruleID, importID                             int64
+	enrollmentID                                 int64
 }
 
 func fuzzSetup(t *testing.T, e *env) fuzzData {
@@ -71,6 +72,7 @@ func fuzzSetup(t *testing.T, e *env) fuzzData {
 	o := placed.json(t)
 	d.orderNo = int64(o["order_no"].(float64))
 	d.itemID = int64(o["items"].([]any)[0].(map[string]any)["item_id"].(float64))
+	d.enrollmentID = int64(o["items"].([]any)[0].(map[string]any)["enrollment_id"].(float64))
 	if r := e.do("POST", fmt.Sprintf("/api/v1/orders/%d/confirm-deposit", d.orderNo), tok, nil); r.Status != 200 {
 		t.Fatalf("confirm deposit = %d %s", r.Status, r.Body)
 	}
@@ -117,17 +119,20 @@ func fuzzBodies(d fuzzData) map[string]string {
 		"POST /api/v1/members/{id}/reveal-rrn":            ``,
 		"POST /api/v1/refunds": fmt.Sprintf(`{"order_no":%d,"item_ids":[%d],"reason":"변심","method":"bank_transfer","bank":{"name":"국민","account":"123","holder":"홍"}}`,
 			d.orderNo, d.itemID),
-		"POST /api/v1/refunds/quote":           `{"policy":"by_days","amount":280000,"total_days":30,"elapsed_days":3}`,
-		"POST /api/v1/refunds/{id}/complete":   `{"amount":1000,"memo":"메모","notify_sms":false}`,
-		"POST /api/v1/refunds/{id}/deny":       `{"reason":"불가"}`,
-		"POST /api/v1/settlement/evaluate":     `{"formula":"code11 + 1","vars":{"code11":5}}`,
-		"POST /api/v1/settlement/recompute":    `{"from":"2025-10-01","to":"2025-10-31","marketplace":"11st"}`,
-		"POST /api/v1/settlement-rules":        `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true,"period_from":"2025-01-01"}`,
-		"PUT /api/v1/settlement-rules/{id}":    `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true}`,
-		"DELETE /api/v1/settlement-rules/{id}": ``,
-		"POST /api/v1/marketplaces":            `{"code":"fzm","name":"퍼즈마켓"}`,
-		"POST /api/v1/suppliers":               `{"code":"fzs","name":"퍼즈공급"}`,
-		"POST /api/v1/sheet-formats":           `{"marketplace":"esm","fields":{"order_no":"주문번호"},"codes":{"11":"판매가"}}`,
+		"POST /api/v1/refunds/quote":            `{"policy":"by_days","amount":280000,"total_days":30,"elapsed_days":3}`,
+		"POST /api/v1/refunds/{id}/complete":    `{"amount":1000,"memo":"메모","notify_sms":false}`,
+		"POST /api/v1/refunds/{id}/deny":        `{"reason":"불가"}`,
+		"POST /api/v1/enrollments/approve":      `{"enrollment_ids":[1,2]}`,
+		"POST /api/v1/enrollments/{id}/cancel":  `{"reason":"수강 포기"}`,
+		"PUT /api/v1/enrollments/{id}/progress": `{"hours":1.5}`,
+		"POST /api/v1/settlement/evaluate":      `{"formula":"code11 + 1","vars":{"code11":5}}`,
+		"POST /api/v1/settlement/recompute":     `{"from":"2025-10-01","to":"2025-10-31","marketplace":"11st"}`,
+		"POST /api/v1/settlement-rules":         `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true,"period_from":"2025-01-01"}`,
+		"PUT /api/v1/settlement-rules/{id}":     `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true}`,
+		"DELETE /api/v1/settlement-rules/{id}":  ``,
+		"POST /api/v1/marketplaces":             `{"code":"fzm","name":"퍼즈마켓"}`,
+		"POST /api/v1/suppliers":                `{"code":"fzs","name":"퍼즈공급"}`,
+		"POST /api/v1/sheet-formats":            `{"marketplace":"esm","fields":{"order_no":"주문번호"},"codes":{"11":"판매가"}}`,
 	}
 }
 
@@ -221,6 +226,8 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 				return strconv.FormatInt(d.ruleID, 10)
 			case strings.Contains(pattern, "/imports/"):
 				return strconv.FormatInt(d.importID, 10)
+			case strings.Contains(pattern, "/enrollments/"):
+				return strconv.FormatInt(d.enrollmentID, 10)
 			}
 			t.Fatalf("no id for %s", pattern)
 			return ""
