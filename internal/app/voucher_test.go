@@ -311,3 +311,64 @@ func TestVoucherCohortCounts(t *testing.T) {
 		}
 	})
 }
+
+// The order page of demo order 202: [수강취소] of the 0원 course asks a
+// reason and cancels the enrollment without a refund form; the resident
+// number in 환급정보 is masked and revealed (audited) only for a site_admin.
+func TestConsoleOrder202CancelAndReveal(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		root, _, _ := demoEnv(t, e)
+		ctx := context.Background()
+		for _, s := range []staff.NewStaff{{Login: "admin202", Role: access.SiteAdmin, Sites: []string{"malgn"}}, {Login: "viewer202", Role: access.Viewer, Sites: []string{"malgn"}}} {
+			s.Password = "correct horse battery"
+			if _, err := e.app.Staff.Create(ctx, access.System(), s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		course := orderItems(t, e, root, 202)[0]
+		cancelPath := fmt.Sprintf("/enrollments/%d/cancel", num(course["enrollment_id"]))
+
+		viewer := e.consoleClient("viewer202", "correct horse battery")
+		_, page := get(t, viewer, e.srv.URL+"/orders/202")
+		if !strings.Contains(page, "900101-1******") || strings.Contains(page, "order-reveal-rrn") || strings.Contains(page, cancelPath) {
+			t.Errorf("viewer's order page offers reveal or 수강취소")
+		}
+		if status, body := postForm(t, viewer, e.srv.URL+"/orders/202/reveal-rrn", nil); status != 403 || strings.Contains(body, "900101-1111111") {
+			t.Errorf("viewer reveal = %d", status)
+		}
+
+		admin := e.consoleClient("admin202", "correct horse battery")
+		_, page = get(t, admin, e.srv.URL+"/orders/202")
+		if !strings.Contains(page, `href="`+cancelPath+`"`) || strings.Contains(page, "/refunds/new?order_no=202&amp;item_id="+fmt.Sprint(num(course["item_id"]))+"&amp;reason") {
+			t.Fatalf("the 0원 course's 수강취소 does not lead to the money-free cancel")
+		}
+		if status, body := postForm(t, admin, e.srv.URL+"/orders/202/reveal-rrn", nil); status != 200 || !strings.Contains(body, "900101-1111111") {
+			t.Errorf("site_admin reveal = %d", status)
+		}
+		audit := e.do("GET", "/api/v1/audit?action=member.reveal_rrn&actor=admin202", root, nil).json(t)
+		if num(audit["total"]) != 1 {
+			t.Errorf("reveal audit entries = %v", audit["total"])
+		}
+		if status, body := get(t, admin, e.srv.URL+cancelPath); status != 200 || !strings.Contains(body, "환불 없이 바로 수강취소") {
+			t.Fatalf("ask page = %d", status)
+		}
+		if status, body := postForm(t, admin, e.srv.URL+cancelPath, url.Values{"reason": {""}}); status != 422 || !strings.Contains(body, "사유를 적어 주세요") {
+			t.Errorf("without a reason = %d", status)
+		}
+		status, body := postForm(t, admin, e.srv.URL+cancelPath, url.Values{"reason": {"HRD-Net 미신청"}})
+		if status != 200 || !strings.Contains(body, "수강취소했습니다.") || !strings.Contains(body, "수강취소: HRD-Net 미신청") {
+			t.Fatalf("cancel = %d", status)
+		}
+		items := orderItems(t, e, root, 202)
+		if items[0]["enrollment_status"] != "cancelled" || items[1]["status"] != "paid" {
+			t.Errorf("items after: %v", items)
+		}
+		if r := e.do("GET", "/api/v1/refunds?field=order_no&q=202", root, nil).json(t); num(r["total"]) != 0 {
+			t.Errorf("refund requests of 202: %v", r["total"])
+		}
+		var out bytes.Buffer
+		if err := e.app.Verify(ctx, &out); err != nil {
+			t.Fatalf("verify: %v\n%s", err, out.String())
+		}
+	})
+}
