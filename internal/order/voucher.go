@@ -374,6 +374,12 @@ func (s *Service) CancelEnrollment(ctx context.Context, a access.Actor, id int64
 			return apperr.New(apperr.Conflict, fmt.Sprintf("환불할 금액(%d원)이 남아 있습니다. 수강취소는 환불신청으로 처리해 주세요.", it.Left()),
 				"The item has money left to refund; its cancellation is a refund request.")
 		}
+		// The order row is taken first, so that two 수강취소 of one order's
+		// items run one after the other and the second sees the first when
+		// it decides whether the order is left with nothing (cancelEmptyOrder).
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET updated_at = $1 WHERE id = $2`, now, orderID); err != nil {
+			return err
+		}
 		r, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = 'cancelled', cancelled_at = $1, cancel_reason = $2, updated_at = $1
 			WHERE id = $3 AND status = $4`, now, reason, id, e.Status)
 		if err != nil {
