@@ -294,7 +294,8 @@ func (s *Service) approveOne(ctx context.Context, a access.Actor, id int64) (App
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = 'active', approved_at = $1, updated_at = $1
-			WHERE id = $2 AND status = 'awaiting_approval'`, now, id)
+			WHERE id = $2 AND status = 'awaiting_approval'
+			AND EXISTS (SELECT 1 FROM order_items i WHERE i.id = enrollments.order_item_id AND i.status = 'paid')`, now, id)
 		if err != nil {
 			return err
 		}
