@@ -349,6 +349,12 @@ func TestConsoleOrder202CancelAndReveal(t *testing.T) {
 		if num(audit["total"]) != 1 {
 			t.Errorf("reveal audit entries = %v", audit["total"])
 		}
+		// [결제완료/수강대기 검색] lists the one learner waiting (202), its radios set.
+		_, list := get(t, admin, e.srv.URL+"/voucher-orders?awaiting=true")
+		if !strings.Contains(list, `value="awaiting_approval" checked`) || !strings.Contains(list, `value="paid" checked`) ||
+			!strings.Contains(list, "Total : <strong>1</strong> 건") || !strings.Contains(list, `data-order="202"`) {
+			t.Errorf("결제완료/수강대기 검색 does not list 202 alone")
+		}
 		if status, body := get(t, admin, e.srv.URL+cancelPath); status != 200 || !strings.Contains(body, "환불 없이 바로 수강취소") {
 			t.Fatalf("ask page = %d", status)
 		}

@@ -82,7 +82,8 @@ func ParseFilter(q url.Values) (Filter, error) {
 	if err := fe.Err(); err != nil {
 		return f, err
 	}
-	return f, f.check()
+	err = f.check()
+	return f, err
 }
 
 func (f *Filter) check() error {
