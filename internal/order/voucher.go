@@ -276,8 +276,11 @@ func (s *Service) approveOne(ctx context.Context, a access.Actor, id int64) (App
 	now := sqldb.Instant(s.Now())
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		e, err := loadEnrollment(ctx, tx, `e.id = $1`, id)
-		if err != nil {
+		if apperr.IsNotFound(err) {
 			return apperr.New(apperr.NotFound, fmt.Sprintf("수강정보 %d은(는) 없습니다.", id), fmt.Sprintf("No enrollment %d.", id))
+		}
+		if err != nil {
+			return err
 		}
 		if err := a.CheckRead(e.Site, "수강정보", "enrollment"); err != nil {
 			return apperr.New(apperr.NotFound, fmt.Sprintf("수강정보 %d은(는) 없습니다.", id), fmt.Sprintf("No enrollment %d.", id))
