@@ -30,6 +30,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
+	"github.com/orderdesk/orderdesk/internal/voucher"
 )
 
 //go:embed openapi.json
@@ -49,6 +50,7 @@ type Server struct {
 	Market  *market.Service
 	Settle  *settlement.Service
 	Coupons *coupon.Service
+	Voucher *voucher.Service
 }
 
 // body is what a route takes as its request body.
@@ -104,6 +106,11 @@ func (s *Server) routes() []routeDef {
 		{pattern: "POST /api/v1/orders/{order_no}/cancel", h: s.cancelOrder},
 		{pattern: "GET /api/v1/orders/{order_no}/transactions", h: s.orderTransactions},
 		{pattern: "PUT /api/v1/enrollments/{id}/progress", h: s.putProgress},
+		{pattern: "POST /api/v1/enrollments/approve", h: s.approveEnrollments},
+		{pattern: "POST /api/v1/enrollments/{id}/cancel", h: s.cancelEnrollment},
+		{pattern: "GET /api/v1/voucher-orders", h: s.listVoucherOrders},
+		{pattern: "GET /api/v1/voucher-orders/export.xlsx", raw: s.exportVoucherOrders},
+		{pattern: "GET /api/v1/voucher-orders/members.xlsx", raw: s.exportVoucherMembers},
 		{pattern: "POST /api/v1/webhooks/{gateway}", public: s.webhook},
 		{pattern: "POST /api/v1/refunds", h: s.requestRefund},
 		{pattern: "GET /api/v1/refunds", h: s.listRefunds},

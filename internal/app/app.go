@@ -31,6 +31,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
+	"github.com/orderdesk/orderdesk/internal/voucher"
 )
 
 // App is one running orderdesk: its database and services.
@@ -152,6 +153,8 @@ func (a *App) Handler() (http.Handler, error) {
 	apiSrv.Coupons = a.Coupons
 	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
 	con.Coupons = a.Coupons
+	apiSrv.Voucher = a.voucher()
+	con.Voucher = a.voucher()
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {
 		return nil, err
@@ -265,4 +268,9 @@ func (a *App) recoverConfirms(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// voucher is 근로자카드주문 over the order, member and catalog services.
+func (a *App) voucher() *voucher.Service {
+	return &voucher.Service{Orders: a.Orders, Members: a.Members, Catalog: a.Catalog}
 }

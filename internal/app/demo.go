@@ -38,9 +38,14 @@ func (a *App) LoadDemo(ctx context.Context, w io.Writer) error {
 		{Login: "sample1", Name: "홍길동1", Phone: "010-0000-0000", RRN: "900101-1111111", Education: "university", Affiliation: "(주)샘플"},
 		{Login: "sample122", Name: "홍길동2", Phone: "010-0000-0122", RRN: "111111-1111122", Education: "university", Affiliation: "(주)샘플"},
 		{Login: "sample2122", Name: "홍길금2", Phone: "010-0000-2122", Email: "hoge@naver.com"},
-		{Login: "sample7122", Name: "홍길금7", Phone: "010-0000-7122", RRN: "850505-2222222", Education: "high_school"},
+		{Login: "sample7122", Name: "홍길금7", Phone: "010-0000-7122", RRN: "850505-2222222", Education: "high_school", Affiliation: "맑은소프트"},
 		{Login: "hong040", Name: "홍길동40", Phone: "010-0000-0040"},
 		{Login: "park", Name: "박주란"},
+		// The learners of the manual's 근로자카드주문 rows.
+		{Login: "sample1122", Name: "홍길금1", Phone: "010-0000-1122", RRN: "111111-1111121", Education: "college", Affiliation: "맑은소프트"},
+		{Login: "hong041", Name: "홍길금41", Phone: "010-0000-0041", RRN: "111111-1111126", Education: "high_school", Affiliation: "맑은소프트"},
+		{Login: "hong048", Name: "홍길금48", Phone: "010-0000-0048", RRN: "111111-1111128", Education: "university", Affiliation: "맑은소프트"},
+		{Login: "hong049", Name: "홍길금49", Phone: "010-0000-0049", RRN: "111111-1111129", Education: "university", Affiliation: "맑은소프트"},
 	}
 	for _, m := range members {
 		m.Site = DemoSite
@@ -51,13 +56,28 @@ func (a *App) LoadDemo(ctx context.Context, w io.Writer) error {
 	products := []catalog.Product{
 		{Kind: catalog.KindCourse, Name: "파워포인트 실무과정", Category: "OA", Delivery: "online", Schedule: "always_open", AccessDays: 90, ListPrice: 8000, SalePrice: 8000, StudyHours: 10},
 		{Kind: catalog.KindCourse, Name: "영화이야기", Category: "교양", Delivery: "online", Schedule: "always_open", AccessDays: 2197, ListPrice: 300000, SalePrice: 300000, StudyHours: 30, RefundPolicy: "by_days"},
-		{Kind: catalog.KindCourse, Name: "전자상거래 근로자카드", Category: "직무", Delivery: "online", Schedule: "scheduled", StartDate: "2020-06-08", EndDate: "2020-07-07", ListPrice: 300000, SalePrice: 300000, StudyHours: 40, GovRefundable: true, CohortYear: 2020, CohortRound: 4},
+		{Kind: catalog.KindCourse, Name: "전자상거래 근로자카드 4", Category: "직무", Delivery: "online", Schedule: "scheduled", StartDate: "2020-06-08", EndDate: "2020-07-07", ListPrice: 300000, SalePrice: 300000, StudyHours: 40, GovRefundable: true, CohortYear: 2020, CohortRound: 1},
 		{Kind: catalog.KindCourse, Name: "건축기사 건축계획", Category: "자격증", Delivery: "online", Schedule: "always_open", AccessDays: 60, ListPrice: 8000, SalePrice: 8000, StudyHours: 20, GovRefundable: true, CohortYear: 2019, CohortRound: 1},
 		{Kind: catalog.KindCourse, Name: "포토샵 기초", Category: "디자인", Delivery: "online", Schedule: "always_open", AccessDays: 60, ListPrice: 18000, SalePrice: 18000, StudyHours: 12, GovRefundable: true, CohortYear: 2019, CohortRound: 1},
 		{Kind: catalog.KindTextbook, Name: "포토샵 교재", ListPrice: 10000, SalePrice: 10000, ISBN: "9788912345678", Author: "홍길동", Publisher: "맑은출판", ShippingFee: 0},
 		{Kind: catalog.KindTextbook, Name: "전자기학", ListPrice: 25000, SalePrice: 25000, ISBN: "9788987654321", Author: "김철수", Publisher: "맑은출판", ShippingFee: 2500},
 		{Kind: catalog.KindFreepass, Name: "전 과정 프리패스 1년", ListPrice: 390000, SalePrice: 290000, AccessDays: 365},
 		{Kind: catalog.KindExtension, Name: "수강기간 30일 연장", ListPrice: 10000, SalePrice: 10000, AccessDays: 30},
+	}
+	// The cohorts (년도/차수) of the manual's 근로자카드주문: one course per
+	// round, keyed "name@year-round" where a name has several rounds.
+	for _, c := range []struct {
+		name        string
+		year, round int
+		start, end  string
+	}{
+		{"전자상거래 근로자카드", 2019, 7, "2019-07-15", "2019-08-13"}, {"전자상거래 근로자카드 2", 2019, 7, "2019-07-15", "2019-08-13"},
+		{"전자상거래 근로자카드 3", 2019, 7, "2019-07-15", "2019-08-13"}, {"전자상거래 근로자카드 2", 2019, 9, "2019-09-16", "2019-10-15"},
+		{"전자상거래 근로자카드", 2019, 10, "2019-11-04", "2019-12-03"}, {"영화이야기", 2019, 1, "2019-05-13", "2019-07-12"},
+	} {
+		products = append(products, catalog.Product{Kind: catalog.KindCourse, Name: c.name, Category: "직무", Delivery: "online", Schedule: "scheduled",
+			StartDate: c.start, EndDate: c.end, ListPrice: 300000, SalePrice: 300000, StudyHours: 40, GovRefundable: true, CohortYear: c.year, CohortRound: c.round,
+			RefundPolicy: "hrd_self_pay"})
 	}
 	ids := map[string]int64{}
 	memberIDs := map[string]int64{}
@@ -67,7 +87,12 @@ func (a *App) LoadDemo(ctx context.Context, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("demo product %s: %w", p.Name, err)
 		}
-		ids[p.Name] = got.ID
+		if _, dup := ids[p.Name]; !dup {
+			ids[p.Name] = got.ID
+		}
+		if p.CohortYear != 0 {
+			ids[fmt.Sprintf("%s@%d-%02d", p.Name, p.CohortYear, p.CohortRound)] = got.ID
+		}
 	}
 	page, err := a.Members.List(ctx, sys, member.Filter{Site: DemoSite, Params: paging.Params{PerPage: 100}})
 	if err != nil {
@@ -99,12 +124,16 @@ func (a *App) LoadDemo(ctx context.Context, w io.Writer) error {
 
 // demoOrder is one order of the manual's screens, placed at its date.
 type demoOrder struct {
-	no      int64
-	at      string // Seoul time
-	login   string
-	method  string
-	items   []order.ItemInput
-	then    string // "pay" (gateway), "deposit" (입금확인), "cancel", "vbank" or "" (leave as placed)
+	no     int64
+	at     string // Seoul time
+	login  string
+	method string
+	items  []order.ItemInput
+	then   string // "pay" (gateway), "deposit" (입금확인), "cancel", "vbank" or "" (leave as placed)
+	paidAt string // when "pay" pays, if not just after placing (Seoul time)
+	// enroll is what happens to the course enrollments afterwards: "approve"
+	// (수강승인), "cancel" (수강취소 without money) or "" (left 승인대기).
+	enroll  string
 	tax     bool
 	voucher bool
 }
@@ -117,9 +146,17 @@ func (a *App) demoOrders(ctx context.Context, product, memberID map[string]int64
 	orders := []demoOrder{
 		{no: 133, at: "2018-08-23 10:12:00", login: "park", method: "card", items: []order.ItemInput{item("포토샵 교재", 0, 0), item("전자기학", 0, 0)}, then: "pay"},
 		{no: 202, at: "2019-03-20 22:06:33", login: "sample1", method: "voucher_card", items: []order.ItemInput{item("건축기사 건축계획", 8000, 0), item("포토샵 교재", 0, 0)}, then: "pay", voucher: true},
+		{no: 232, at: "2019-05-10 10:00:00", login: "hong049", method: "voucher_card", items: []order.ItemInput{item("영화이야기@2019-01", 240000, 0)}, then: "pay", paidAt: "2019-06-17 15:00:00", voucher: true, enroll: "approve"},
+		{no: 233, at: "2019-05-10 10:30:00", login: "hong048", method: "free", items: []order.ItemInput{item("영화이야기@2019-01", 0, 300000)}, enroll: "approve", then: "cancel"},
 		{no: 250, at: "2019-05-26 14:00:00", login: "hong040", method: "card", items: []order.ItemInput{item("전자기학", 0, 0), item("포토샵 교재", 0, 0)}, then: "pay"},
+		{no: 254, at: "2019-07-11 09:00:00", login: "hong041", method: "free", items: []order.ItemInput{item("전자상거래 근로자카드@2019-07", 0, 300000)}, enroll: "approve"},
+		{no: 256, at: "2019-07-11 09:10:00", login: "hong041", method: "free", items: []order.ItemInput{item("전자상거래 근로자카드 2@2019-07", 0, 300000)}, enroll: "cancel"},
+		{no: 258, at: "2019-07-11 09:20:00", login: "hong041", method: "free", items: []order.ItemInput{item("전자상거래 근로자카드 2@2019-07", 0, 300000)}, enroll: "approve"},
+		{no: 259, at: "2019-07-11 09:30:00", login: "hong041", method: "free", items: []order.ItemInput{item("전자상거래 근로자카드 3@2019-07", 0, 300000)}, enroll: "approve"},
+		{no: 273, at: "2019-10-26 11:00:00", login: "sample1122", method: "free", items: []order.ItemInput{item("전자상거래 근로자카드@2019-10", 0, 300000)}, enroll: "approve"},
+		{no: 274, at: "2019-10-26 11:10:00", login: "sample1122", method: "free", items: []order.ItemInput{item("전자상거래 근로자카드 2@2019-09", 0, 300000)}, enroll: "approve"},
 		{no: 283, at: "2020-01-16 18:04:36", login: "sample2122", method: "bank_deposit", items: []order.ItemInput{item("영화이야기", 0, 100000)}, then: "deposit"},
-		{no: 285, at: "2020-06-03 09:30:00", login: "sample7122", method: "free", items: []order.ItemInput{item("전자상거래 근로자카드", 0, 300000)}},
+		{no: 285, at: "2020-06-03 09:30:00", login: "sample7122", method: "free", items: []order.ItemInput{item("전자상거래 근로자카드 4", 0, 300000)}, enroll: "approve"},
 		{no: 287, at: "2020-07-01 11:00:00", login: "sample122", method: "vbank", items: []order.ItemInput{item("전 과정 프리패스 1년", 0, 0)}, then: "vbank"},
 		{no: 288, at: "2020-07-15 16:20:00", login: "sample2122", method: "card", items: []order.ItemInput{item("수강기간 30일 연장", 0, 0)}, then: "cancel"},
 		{no: 289, at: "2020-08-01 10:00:00", login: "hong040", method: "card", items: []order.ItemInput{item("파워포인트 실무과정", 0, 0)}},
@@ -155,18 +192,37 @@ func (a *App) demoOrders(ctx context.Context, product, memberID map[string]int64
 		}
 		svc.Now = func() time.Time { return at.Add(18 * time.Second).UTC() }
 		key := fmt.Sprintf("demo_%d_%d", o.OrderNo, time.Now().UnixNano())
+		if d.paidAt != "" {
+			paid, err := time.ParseInLocation("2006-01-02 15:04:05", d.paidAt, kst.Seoul)
+			if err != nil {
+				return 0, err
+			}
+			svc.Now = func() time.Time { return paid.UTC() }
+			svc.Gateways = a.demoGateways(svc.Now)
+		}
+		if err := demoEnroll(ctx, &svc, d, "approve"); err != nil {
+			return 0, err
+		}
 		switch d.then {
 		case "pay", "vbank":
 			_, err = svc.ConfirmPayment(ctx, sys, o.OrderNo, "sandbox", key, o.Total)
 		case "deposit":
 			_, err = svc.ConfirmDeposit(ctx, sys, o.OrderNo)
 		case "cancel":
-			if _, err = svc.ConfirmPayment(ctx, sys, o.OrderNo, "sandbox", key, o.Total); err == nil {
+			if o.Status != order.StatusPaid { // a 무과금 order is paid when placed
+				_, err = svc.ConfirmPayment(ctx, sys, o.OrderNo, "sandbox", key, o.Total)
+			}
+			if err == nil {
 				_, err = svc.Cancel(ctx, sys, o.OrderNo, "고객 요청")
 			}
 		}
 		if err != nil {
 			return 0, fmt.Errorf("demo order %d: %w", d.no, err)
+		}
+		if d.then != "cancel" {
+			if err := demoEnroll(ctx, &svc, d, d.enroll); err != nil {
+				return 0, err
+			}
 		}
 	}
 	return len(orders), a.demoRefunds(ctx)
@@ -210,4 +266,36 @@ func (a *App) demoGateways(now func() time.Time) map[string]payment.Gateway {
 	gs := maps.Clone(a.Orders.Gateways)
 	gs["sandbox"] = &sb
 	return gs
+}
+
+// demoEnroll approves (수강승인) or cancels (수강취소 without money) the
+// course enrollments of a demo order when its enroll says so (and they are
+// awaiting approval).
+func demoEnroll(ctx context.Context, svc *order.Service, d demoOrder, what string) error {
+	if d.enroll != what {
+		return nil
+	}
+	sys := access.System()
+	o, err := svc.Get(ctx, sys, d.no)
+	if err != nil {
+		return err
+	}
+	for _, it := range o.Items {
+		switch {
+		case it.EnrollmentID == 0:
+		case what == "approve" && it.EnrollmentStatus == order.EnrollAwaitingApproval:
+			res, err := svc.ApproveEnrollments(ctx, sys, []int64{it.EnrollmentID})
+			if err != nil {
+				return err
+			}
+			if !res[0].Approved {
+				return fmt.Errorf("demo order %d: %s", d.no, res[0].Reason)
+			}
+		case what == "cancel":
+			if _, err := svc.CancelEnrollment(ctx, sys, it.EnrollmentID, "수강 포기"); err != nil {
+				return fmt.Errorf("demo order %d: %w", d.no, err)
+			}
+		}
+	}
+	return nil
 }

@@ -142,6 +142,8 @@ func fuzzBodies(d fuzzData) map[string]string {
 		"POST /api/v1/refunds/quote":            `{"policy":"by_days","amount":280000,"total_days":30,"elapsed_days":3}`,
 		"POST /api/v1/refunds/{id}/complete":    `{"amount":1000,"memo":"메모","notify_sms":false}`,
 		"POST /api/v1/refunds/{id}/deny":        `{"reason":"불가"}`,
+		"POST /api/v1/enrollments/approve":      `{"enrollment_ids":[1,2]}`,
+		"POST /api/v1/enrollments/{id}/cancel":  `{"reason":"수강 포기"}`,
 		"POST /api/v1/settlement/evaluate":      `{"formula":"code11 + 1","vars":{"code11":5}}`,
 		"POST /api/v1/settlement/recompute":     `{"from":"2025-10-01","to":"2025-10-31","marketplace":"11st"}`,
 		"POST /api/v1/settlement-rules":         `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true,"period_from":"2025-01-01"}`,

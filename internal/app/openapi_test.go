@@ -311,6 +311,17 @@ func TestContractTour(t *testing.T) {
 		ok(e.do("POST", "/api/v1/refunds/quote", tok, map[string]any{"policy": "hagwon", "amount": 300000, "total_days": 30,
 			"elapsed_days": 5, "months": 3, "current_month": 1}), 200)
 
+		// 근로자카드주문: the list by cohort, its exports, 수강승인 of order 202 and 수강취소 of 무과금 order 285.
+		ok(e.do("GET", "/api/v1/voucher-orders?year=2019&round=7&enrollment_status=active&item_status=paid&field=course&q=%EC%A0%84%EC%9E%90"+
+			"&ordered_from=2019-01-01&ordered_to=2020-12-31&paid_from=2019-01-01&paid_to=2020-12-31&per_page=50&page=1", tok, nil), 200)
+		ok(e.do("GET", "/api/v1/voucher-orders/export.xlsx?awaiting=true&site=malgn", tok, nil), 200)
+		ok(e.do("GET", "/api/v1/voucher-orders/members.xlsx?reason=HRD-Net%20%EB%93%B1%EB%A1%9D&product_id="+strconv.FormatInt(productID, 10), tok, nil), 200)
+		enrollmentOf := func(no string) any {
+			return ok(e.do("GET", "/api/v1/orders/"+no, tok, nil), 200).json(t)["items"].([]any)[0].(map[string]any)["enrollment_id"]
+		}
+		ok(e.do("POST", "/api/v1/enrollments/approve", tok, map[string]any{"enrollment_ids": []any{enrollmentOf("202")}}), 200)
+		ok(e.do("POST", "/api/v1/enrollments/"+id(enrollmentOf("285"))+"/cancel", tok, map[string]string{"reason": "수강 포기"}), 200)
+
 		// Marketplaces, an import with a refused row, settlement rules and reports.
 		ok(e.do("GET", "/api/v1/marketplaces", tok, nil), 200)
 		ok(e.do("POST", "/api/v1/marketplaces", tok, map[string]any{"code": "tourmall", "name": "투어몰", "active": true}), 201)

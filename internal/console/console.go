@@ -22,6 +22,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/catalog"
 	"github.com/orderdesk/orderdesk/internal/coupon"
+	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
@@ -34,6 +35,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
+	"github.com/orderdesk/orderdesk/internal/voucher"
 )
 
 //go:embed templates static
@@ -55,6 +57,7 @@ type Server struct {
 	Market  *market.Service
 	Settle  *settlement.Service
 	Coupons *coupon.Service
+	Voucher *voucher.Service
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (for the login limit); none by default.
 	TrustedProxies []netip.Prefix
@@ -107,6 +110,13 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /orders/{no}/confirm-deposit", s.orderConfirmDeposit)
 	s.page(mux, "GET /orders/{no}/cancel", s.orderCancelAsk)
 	s.page(mux, "POST /orders/{no}/cancel", s.orderCancel)
+	s.page(mux, "POST /orders/{no}/reveal-rrn", s.orderReveal)
+	s.page(mux, "GET /voucher-orders", s.voucherOrders)
+	s.page(mux, "GET /voucher-orders/export.xlsx", s.voucherExport)
+	s.page(mux, "GET /voucher-orders/members.xlsx", s.voucherMembers)
+	s.page(mux, "POST /voucher-orders/approve", s.voucherApprove)
+	s.page(mux, "GET /enrollments/{id}/cancel", s.enrollmentCancelAsk)
+	s.page(mux, "POST /enrollments/{id}/cancel", s.enrollmentCancel)
 	s.page(mux, "GET /marketplaces", s.marketplaces)
 	s.page(mux, "POST /marketplaces", s.marketplaceCreate)
 	s.page(mux, "POST /suppliers", s.supplierCreate)
@@ -195,7 +205,7 @@ type MenuSection struct {
 }
 
 var menu = func() []MenuGroup {
-	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", true}}}
+	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", false}}}
 	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", true}, {"월별매출통계", "/stats/monthly", true}, {"과정매출통계", "/stats/courses", true}}}
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", false}}}
 	groups := []MenuGroup{
@@ -368,7 +378,7 @@ func (s *Server) parse() error {
 				"displays": catalog.Displays, "policies": catalog.RefundPolicies}
 		},
 		"orderTables": func() map[string][]order.Choice {
-			return map[string][]order.Choice{"methods": order.Methods, "statuses": order.Statuses, "items": order.ItemStatuses,
+			return map[string][]order.Choice{"methods": order.Methods, "statuses": order.Statuses, "items": order.ItemStatuses, "enroll": order.EnrollStatuses,
 				"delivery": order.DeliveryStatuses, "kinds": order.KindLabels, "fields": order.SearchFields}
 		},
 		"olabel": order.Label,
@@ -400,7 +410,8 @@ func (s *Server) parse() error {
 		"refundTables": func() map[string][]refund.Choice {
 			return map[string][]refund.Choice{"statuses": refund.Statuses, "methods": refund.Methods, "kinds": refund.Kinds}
 		},
-		"day": dottedDay,
+		"day":    dottedDay,
+		"cohort": export.Cohort,
 		"memberTables": func() map[string][]struct{ Code, Label string } {
 			return map[string][]struct{ Code, Label string }{"status": member.StatusLabels, "education": member.EducationLabels, "fields": member.SearchFields}
 		},

@@ -73,6 +73,11 @@ type orderView struct {
 	Member   member.Member
 	Txs      []order.Transaction
 	CanWrite bool
+	// 근로자카드주문: the resident number once revealed, whether the actor may
+	// reveal it, and the 수강취소 of the items by item id.
+	Revealed  string
+	CanReveal bool
+	Cancels   map[int64]order.EnrollmentCancel
 }
 
 func (s *Server) loadOrderView(r *http.Request) (orderView, error) {
@@ -90,7 +95,11 @@ func (s *Server) loadOrderView(r *http.Request) (orderView, error) {
 		return orderView{}, err
 	}
 	txs, err := s.Orders.Transactions(r.Context(), a, no)
-	return orderView{O: o, Member: m, Txs: txs, CanWrite: a.CanWrite(o.Site)}, err
+	if err != nil {
+		return orderView{}, err
+	}
+	cancels, err := s.Orders.EnrollmentCancels(r.Context(), a, no)
+	return orderView{O: o, Member: m, Txs: txs, CanWrite: a.CanWrite(o.Site), CanReveal: member.CanRevealRRN(a, o.Site), Cancels: cancels}, err
 }
 
 func (s *Server) orderDetail(w http.ResponseWriter, r *http.Request) {

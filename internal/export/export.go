@@ -90,7 +90,7 @@ func Order(o order.Order, txs []order.Transaction, out io.Writer) error {
 	}
 	for _, it := range o.Items {
 		if err := w.Row(it.ID, order.Label(order.KindLabels, it.Kind), it.Name, int64(it.Qty), it.UnitPrice, it.ListPrice, it.Subsidy, it.Discount,
-			it.Paid, it.Refunded, order.Label(order.ItemStatuses, it.Status), deliveryLabel(it.DeliveryStatus), it.Kind, it.Status); err != nil {
+			it.Paid, it.Refunded, it.StatusLabel(o.Status), deliveryLabel(it.DeliveryStatus), it.Kind, it.Status); err != nil {
 			return err
 		}
 	}

@@ -235,6 +235,8 @@ type Item struct {
 	DeliveryStatus string `json:"delivery_status,omitempty"`
 	GovRefundable  bool   `json:"gov_refundable"`
 	EnrollmentID   int64  `json:"enrollment_id,omitempty"` // a course's enrollment (PUT /enrollments/{id}/progress)
+	// EnrollmentStatus is the course enrollment's status (수강생 상태).
+	EnrollmentStatus string `json:"enrollment_status,omitempty"`
 }
 
 // ItemInput is one line of a new order.

@@ -60,7 +60,8 @@ func (s scanPlus) Scan(dest ...any) error { return s.row.Scan(append(dest, s.ext
 const itemColumns = `id, product_id, kind, name, qty, unit_price, list_price, subsidy, discount, paid, refunded, status, delivery_status, gov_refundable`
 
 func loadItems(ctx context.Context, q sqldb.Querier, orderID int64) ([]Item, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+`, COALESCE((SELECT e.id FROM enrollments e WHERE e.order_item_id = order_items.id), 0)
+	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+`, COALESCE((SELECT e.id FROM enrollments e WHERE e.order_item_id = order_items.id), 0),
+		COALESCE((SELECT e.status FROM enrollments e WHERE e.order_item_id = order_items.id), '')
 		FROM order_items WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, err
@@ -70,7 +71,7 @@ func loadItems(ctx context.Context, q sqldb.Querier, orderID int64) ([]Item, err
 	for rows.Next() {
 		var it Item
 		if err := rows.Scan(&it.ID, &it.ProductID, &it.Kind, &it.Name, &it.Qty, &it.UnitPrice, &it.ListPrice, &it.Subsidy, &it.Discount,
-			&it.Paid, &it.Refunded, &it.Status, &it.DeliveryStatus, &it.GovRefundable, &it.EnrollmentID); err != nil {
+			&it.Paid, &it.Refunded, &it.Status, &it.DeliveryStatus, &it.GovRefundable, &it.EnrollmentID, &it.EnrollmentStatus); err != nil {
 			return nil, err
 		}
 		out = append(out, it)
