@@ -205,7 +205,7 @@ func (s *Service) preview(ctx context.Context, q sqldb.Querier, a access.Actor, 
 			r.ItemID = id
 			refuseRow(fmt.Sprintf("없는 항목번호입니다: %d", id), fmt.Sprintf("no item %d", id))
 		case l.order != "" && l.order != strconv.FormatInt(st.OrderNo, 10):
-			refuseRow(fmt.Sprintf("주문번호 %s와 항목 %d의 주문(%d)이 다릅니다.", l.order, id, st.OrderNo), fmt.Sprintf("item %d is of order %d, not %s", id, st.OrderNo, l.order))
+			refuseRow(fmt.Sprintf("파일의 주문번호(%s)와 항목 %d의 주문번호(%d)가 다릅니다.", l.order, id, st.OrderNo), fmt.Sprintf("item %d is of order %d, not %s", id, st.OrderNo, l.order))
 		case seen[id] > 0:
 			refuseRow(fmt.Sprintf("같은 항목이 파일의 %d행에 이미 있습니다.", seen[id]), fmt.Sprintf("the item is already on row %d", seen[id]))
 		case !numOK:
