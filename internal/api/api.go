@@ -27,6 +27,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
+	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -47,6 +48,7 @@ type Server struct {
 	Refunds *refund.Service
 	Market  *market.Service
 	Settle  *settlement.Service
+	Ship    *shipping.Service
 }
 
 // body is what a route takes as its request body.
@@ -134,6 +136,15 @@ func (s *Server) routes() []routeDef {
 		{pattern: "PUT /api/v1/product-matches", h: s.putMatch},
 		{pattern: "GET /api/v1/tokens", h: s.listTokens},
 		{pattern: "DELETE /api/v1/tokens/{id}", h: s.revokeToken},
+		{pattern: "GET /api/v1/carriers", h: s.listCarriers},
+		{pattern: "POST /api/v1/carriers", h: s.createCarrier},
+		{pattern: "PATCH /api/v1/carriers/{code}", h: s.patchCarrier},
+		{pattern: "DELETE /api/v1/carriers/{code}", h: s.deleteCarrier},
+		{pattern: "GET /api/v1/deliveries", h: s.listDeliveries},
+		{pattern: "GET /api/v1/deliveries/export.xlsx", raw: s.exportDeliveries},
+		{pattern: "PATCH /api/v1/deliveries/{item_id}", h: s.patchDelivery},
+		{pattern: "POST /api/v1/deliveries/bulk-state", h: s.bulkDeliveryState},
+		{pattern: "POST /api/v1/deliveries/tracking-upload", h: s.trackingUpload, body: multipart},
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
+	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -49,6 +50,7 @@ type App struct {
 	Refunds *refund.Service
 	Market  *market.Service
 	Settle  *settlement.Service
+	Ship    *shipping.Service
 	Outbox  *notify.Outbox
 	Sandbox *payment.Sandbox
 }
@@ -110,6 +112,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Refunds = &refund.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, Outbox: a.Outbox}
 	a.Settle = &settlement.Service{DB: db, Now: now, Log: log}
 	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule}
+	confirmAfter, _ := cfg.ConfirmAfter() // checked by Validate
+	a.Ship = &shipping.Service{DB: db, Now: now, Log: log, Orders: a.Orders, ConfirmAfter: confirmAfter}
 	return a, nil
 }
 
@@ -143,8 +147,8 @@ func (a *App) Close() error {
 
 // Handler is the whole HTTP surface: /healthz, /api/v1 and the console.
 func (a *App) Handler() (http.Handler, error) {
-	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
-	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
+	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle, Ship: a.Ship}
+	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle, Ship: a.Ship}
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {
 		return nil, err
@@ -227,6 +231,7 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	go func() { defer close(recovered); a.runRecovery(recovery, time.Minute) }()
 	defer func() { stopRecovery(); <-recovered }() // a recovery under way finishes its call and record
 	go a.recoverConfirms(outboxCtx, 30*time.Second)
+	go a.autoConfirm(outboxCtx, time.Hour)
 	select {
 	case err := <-errc:
 		return err
@@ -251,6 +256,28 @@ func (a *App) recoverConfirms(ctx context.Context, every time.Duration) {
 			a.Log.ErrorContext(ctx, "settling unrecorded payment confirmations", "settled", n, "err", err)
 		} else if n > 0 {
 			a.Log.InfoContext(ctx, "settled unrecorded payment confirmations", "settled", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// autoConfirm runs the 구매확정 job at start and then every interval until
+// ctx ends. Processes share its lease: one runs it at a time, and the
+// conditional move confirms each item once whatever runs at once.
+func (a *App) autoConfirm(ctx context.Context, every time.Duration) {
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s:%d:%d", host, os.Getpid(), time.Now().UnixNano())
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := a.Ship.AutoConfirm(ctx, holder); err != nil && ctx.Err() == nil {
+			a.Log.ErrorContext(ctx, "auto-confirming delivered items", "confirmed", n, "err", err)
+		} else if n > 0 {
+			a.Log.InfoContext(ctx, "auto-confirmed delivered items", "confirmed", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -30,6 +30,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/won"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
+	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -52,6 +53,7 @@ type Server struct {
 	Refunds *refund.Service
 	Market  *market.Service
 	Settle  *settlement.Service
+	Ship    *shipping.Service
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (for the login limit); none by default.
 	TrustedProxies []netip.Prefix
@@ -134,6 +136,18 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "POST /refunds/{id}/complete", s.refundComplete)
 	s.page(mux, "POST /refunds/{id}/deny", s.refundDeny)
 	s.page(mux, "POST /refunds/{id}/edit", s.refundEdit)
+	s.page(mux, "GET /deliveries", s.deliveries)
+	s.page(mux, "GET /deliveries/export.xlsx", s.deliveriesExport)
+	s.page(mux, "POST /deliveries/bulk-state", s.deliveriesBulk)
+	s.page(mux, "GET /deliveries/upload", s.deliveryUpload)
+	s.page(mux, "POST /deliveries/upload", s.deliveryUploadPost)
+	s.page(mux, "GET /deliveries/orders/{no}", s.deliveryOrder)
+	s.page(mux, "POST /deliveries/orders/{no}", s.deliveryOrderSave)
+	s.page(mux, "POST /deliveries/items/{id}", s.deliveryItemSave)
+	s.page(mux, "GET /carriers", s.carriers)
+	s.page(mux, "POST /carriers", s.carrierCreate)
+	s.page(mux, "POST /carriers/{code}/edit", s.carrierUpdate)
+	s.page(mux, "POST /carriers/{code}/delete", s.carrierDelete)
 	for _, m := range menu {
 		for _, it := range m.Items {
 			if it.Pending {
@@ -181,7 +195,7 @@ type MenuSection struct {
 }
 
 var menu = func() []MenuGroup {
-	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", true}}}
+	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", false}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", true}}}
 	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", true}, {"월별매출통계", "/stats/monthly", true}, {"과정매출통계", "/stats/courses", true}}}
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", true}}}
 	groups := []MenuGroup{
@@ -378,6 +392,8 @@ func (s *Server) parse() error {
 			return out
 		},
 		"rlabel": refund.Label,
+		"slabel": shipping.StateLabel,
+		"kday":   kdayOf,
 		"refundTables": func() map[string][]refund.Choice {
 			return map[string][]refund.Choice{"statuses": refund.Statuses, "methods": refund.Methods, "kinds": refund.Kinds}
 		},

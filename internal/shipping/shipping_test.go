@@ -221,6 +221,18 @@ func TestCancelAndRefundCancelDelivery(t *testing.T) {
 		if _, err := f.orders.Cancel(ctx, sys, cancelled.OrderNo, "고객 요청"); err != nil {
 			t.Fatal(err)
 		}
+		// A card order: cancelled at the gateway, the record step makes it 배송취소.
+		card, err := f.orders.Place(ctx, sys, order.PlaceInput{Site: "malgn", MemberID: f.memberID, Method: "card", Items: []order.ItemInput{{ProductID: f.book, Qty: 1}},
+			Shipping: &order.Shipping{Recipient: "홍길동1", Phone: "010", Address: "서울"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.orders.ConfirmPayment(ctx, sys, card.OrderNo, "sandbox", "pk-ship-card", card.Total); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.orders.Cancel(ctx, sys, card.OrderNo, "고객 요청"); err != nil {
+			t.Fatal(err)
+		}
 		unpaid := f.unpaid(t, f.book2)
 		if _, err := f.orders.Cancel(ctx, sys, unpaid.OrderNo, ""); err != nil {
 			t.Fatal(err)
@@ -245,14 +257,14 @@ func TestCancelAndRefundCancelDelivery(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		want := map[int64]string{books(cancelled)[0]: "cancelled", books(unpaid)[0]: "cancelled", refundItem: "cancelled", shippedItem: "shipped"}
+		want := map[int64]string{books(cancelled)[0]: "cancelled", books(card)[0]: "cancelled", books(unpaid)[0]: "cancelled", refundItem: "cancelled", shippedItem: "shipped"}
 		for id, st := range want {
 			if r := f.state(t, id); r.State != st {
 				t.Errorf("item %d: delivery %q, want %q (item %s)", id, r.State, st, r.ItemStatus)
 			}
 		}
 		page, err := f.ship.List(ctx, sys, shipping.Filter{State: "cancelled"})
-		if err != nil || page.Total != 3 {
+		if err != nil || page.Total != 4 {
 			t.Fatalf("배송취소 filter: %d %v", page.Total, err)
 		}
 		if _, err := f.ship.BulkState(ctx, sys, shipping.Bulk{ItemIDs: []int64{refundItem}, State: "shipped", Carrier: "PO", TrackingNo: "1"}); apperr.CodeOf(err) != apperr.Conflict {
