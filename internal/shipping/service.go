@@ -411,14 +411,18 @@ func (s *Service) Update(ctx context.Context, a access.Actor, itemID int64, in C
 		if err != nil {
 			return err
 		}
-		next, changed, err := plan(a, cur, carriers, want, now)
-		if err != nil {
-			return err
-		}
-		if changed {
-			if err := apply(ctx, tx, a, "delivery.update", cur, next, now); err != nil {
+		if in.State != nil || in.Carrier != nil || in.TrackingNo != nil || in.ShippedOn != nil || in.DeliveredOn != nil {
+			next, changed, err := plan(a, cur, carriers, want, now)
+			if err != nil {
 				return err
 			}
+			if changed {
+				if err := apply(ctx, tx, a, "delivery.update", cur, next, now); err != nil {
+					return err
+				}
+			}
+		} else if cur.Kind != catalog.KindTextbook {
+			return apperr.New(apperr.NotFound, fmt.Sprintf("항목 %d은(는) 교재가 아니어서 배송이 없습니다.", itemID), fmt.Sprintf("Item %d is not a textbook.", itemID))
 		}
 		if in.Shipping != nil {
 			return s.setShipping(ctx, tx, a, cur, *in.Shipping, now)

@@ -263,6 +263,10 @@ func TestCancelAndRefundCancelDelivery(t *testing.T) {
 				t.Errorf("item %d: delivery %q, want %q (item %s)", id, r.State, st, r.ItemStatus)
 			}
 		}
+		// The recipient of a cancelled item's order can still be corrected.
+		if _, err := f.ship.Update(ctx, sys, books(cancelled)[0], shipping.Change{Shipping: &order.Shipping{Recipient: "홍길동9", Address: "부산"}}); err != nil {
+			t.Fatalf("recipient of a cancelled order: %v", err)
+		}
 		page, err := f.ship.List(ctx, sys, shipping.Filter{State: "cancelled"})
 		if err != nil || page.Total != 4 {
 			t.Fatalf("배송취소 filter: %d %v", page.Total, err)

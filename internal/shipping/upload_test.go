@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 	"github.com/orderdesk/orderdesk/internal/sheet"
@@ -221,5 +223,53 @@ func TestUploadTenThousandRows(t *testing.T) {
 			t.Fatalf("10,000 rows previewed in %v, want under 2 s", took)
 		}
 		t.Logf("10,000 rows previewed in %v", took)
+	})
+}
+
+// TestConcurrentChangesCountOnce: two bulk changes and two uploads of the
+// same items at once change each item once (one wins, the other changes
+// nothing or is told the item changed), with one audit entry per change.
+func TestConcurrentChangesCountOnce(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		var ids []int64
+		for range 4 {
+			ids = append(ids, books(f.paid(t, f.book, f.book2))...)
+		}
+		var csv strings.Builder
+		csv.WriteString("항목번호,송장번호\n")
+		for _, id := range ids[4:] {
+			fmt.Fprintf(&csv, "%d,123456789013\n", id)
+		}
+		var wg sync.WaitGroup
+		changed := make([]int, 4)
+		errs := make([]error, 4)
+		for i := range 2 {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				res, err := f.ship.BulkState(ctx, sys, shipping.Bulk{ItemIDs: ids[:4], State: "shipped", Carrier: "CJ", TrackingNo: "1234567890"})
+				changed[i], errs[i] = res.Changed, err
+			}()
+			go func() {
+				defer wg.Done()
+				res, err := f.ship.Upload(ctx, sys, shipping.UploadInput{Filename: "t.csv", Data: []byte(csv.String()), Carrier: "LT", State: "shipped"})
+				changed[2+i], errs[2+i] = res.Applied, err
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil && apperr.CodeOf(err) != apperr.Conflict {
+				t.Fatalf("run %d: %v", i, err)
+			}
+		}
+		if changed[0]+changed[1] != 4 || changed[2]+changed[3] != 4 {
+			t.Fatalf("changed %v, want 4 by the bulk changes and 4 by the uploads", changed)
+		}
+		var audits int
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('delivery.bulk_state', 'delivery.upload')`).Scan(&audits); err != nil || audits != 8 {
+			t.Fatalf("audit entries %d (%v), want 8", audits, err)
+		}
 	})
 }
