@@ -177,6 +177,16 @@ func TestStatesAndBulk(t *testing.T) {
 		if _, err := f.ship.BulkState(ctx, sys, shipping.Bulk{ItemIDs: ids[:1], State: "waiting"}); apperr.CodeOf(err) != apperr.Conflict {
 			t.Fatalf("a confirmed item moved back: %v", err)
 		}
+		// 구매확정 does not block a refund request (a defect is returned after confirmation too);
+		// the request shows the delivery state.
+		req, err := f.refunds.Request(ctx, sys, refund.RequestInput{OrderNo: o.OrderNo, ItemIDs: ids[:1], Reason: "파본", Method: "bank_transfer",
+			Bank: &refund.Bank{Name: "신한", Account: "110-123-456789", Holder: "홍길동1"}})
+		if err != nil {
+			t.Fatalf("refund request of a confirmed textbook: %v", err)
+		}
+		if got, err := f.refunds.Get(ctx, sys, req.ID); err != nil || len(got.Items) != 1 || got.Items[0].DeliveryStatus != "confirmed" {
+			t.Fatalf("the refund request does not show the delivery state: %+v %v", got.Items, err)
+		}
 		// A course has no delivery; an unpaid textbook does not ship.
 		if _, err := f.ship.BulkState(ctx, sys, shipping.Bulk{ItemIDs: []int64{o.Items[0].ID}, State: "preparing"}); err == nil {
 			t.Fatal("a course got a delivery state")
