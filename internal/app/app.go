@@ -231,7 +231,10 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	go func() { defer close(recovered); a.runRecovery(recovery, time.Minute) }()
 	defer func() { stopRecovery(); <-recovered }() // a recovery under way finishes its call and record
 	go a.recoverConfirms(outboxCtx, 30*time.Second)
-	go a.autoConfirm(outboxCtx, time.Hour)
+	confirming, stopConfirming := context.WithCancel(context.WithoutCancel(ctx))
+	confirmed := make(chan struct{})
+	go func() { defer close(confirmed); a.autoConfirm(confirming, time.Hour) }()
+	defer func() { stopConfirming(); <-confirmed }() // a batch under way commits or rolls back before the database closes
 	select {
 	case err := <-errc:
 		return err
