@@ -28,6 +28,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
+	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 	"github.com/orderdesk/orderdesk/internal/voucher"
@@ -51,6 +52,7 @@ type Server struct {
 	Settle  *settlement.Service
 	Coupons *coupon.Service
 	Voucher *voucher.Service
+	Ship    *shipping.Service
 }
 
 // body is what a route takes as its request body.
@@ -154,6 +156,15 @@ func (s *Server) routes() []routeDef {
 		{pattern: "GET /api/v1/coupons/{id}/codes/export.xlsx", raw: s.exportCouponCodes},
 		{pattern: "POST /api/v1/coupons/{id}/codes/{code}/assign", h: s.assignCouponCode},
 		{pattern: "POST /api/v1/coupons/{id}/codes/{code}/recall", h: s.recallCouponCode},
+		{pattern: "GET /api/v1/carriers", h: s.listCarriers},
+		{pattern: "POST /api/v1/carriers", h: s.createCarrier},
+		{pattern: "PATCH /api/v1/carriers/{code}", h: s.patchCarrier},
+		{pattern: "DELETE /api/v1/carriers/{code}", h: s.deleteCarrier},
+		{pattern: "GET /api/v1/deliveries", h: s.listDeliveries},
+		{pattern: "GET /api/v1/deliveries/export.xlsx", raw: s.exportDeliveries},
+		{pattern: "PATCH /api/v1/deliveries/{item_id}", h: s.patchDelivery},
+		{pattern: "POST /api/v1/deliveries/bulk-state", h: s.bulkDeliveryState},
+		{pattern: "POST /api/v1/deliveries/tracking-upload", h: s.trackingUpload, body: multipart},
 	}
 }
 

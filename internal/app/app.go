@@ -29,6 +29,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
+	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 	"github.com/orderdesk/orderdesk/internal/voucher"
@@ -51,6 +52,7 @@ type App struct {
 	Refunds *refund.Service
 	Market  *market.Service
 	Settle  *settlement.Service
+	Ship    *shipping.Service
 	Outbox  *notify.Outbox
 	Sandbox *payment.Sandbox
 	Coupons *coupon.Service
@@ -116,6 +118,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Refunds.Coupons = a.Coupons
 	a.Settle = &settlement.Service{DB: db, Now: now, Log: log}
 	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule}
+	confirmAfter, _ := cfg.ConfirmAfter() // checked by Validate
+	a.Ship = &shipping.Service{DB: db, Now: now, Log: log, Orders: a.Orders, ConfirmAfter: confirmAfter}
 	return a, nil
 }
 
@@ -155,6 +159,8 @@ func (a *App) Handler() (http.Handler, error) {
 	con.Coupons = a.Coupons
 	apiSrv.Voucher = a.voucher()
 	con.Voucher = a.voucher()
+	apiSrv.Ship = a.Ship
+	con.Ship = a.Ship
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {
 		return nil, err
@@ -237,6 +243,10 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	go func() { defer close(recovered); a.runRecovery(recovery, time.Minute) }()
 	defer func() { stopRecovery(); <-recovered }() // a recovery under way finishes its call and record
 	go a.recoverConfirms(outboxCtx, 30*time.Second)
+	confirming, stopConfirming := context.WithCancel(context.WithoutCancel(ctx))
+	confirmed := make(chan struct{})
+	go func() { defer close(confirmed); a.autoConfirm(confirming, time.Hour) }()
+	defer func() { stopConfirming(); <-confirmed }() // a batch under way commits or rolls back before the database closes
 	select {
 	case err := <-errc:
 		return err
@@ -273,4 +283,26 @@ func (a *App) recoverConfirms(ctx context.Context, every time.Duration) {
 // voucher is 근로자카드주문 over the order, member and catalog services.
 func (a *App) voucher() *voucher.Service {
 	return &voucher.Service{Orders: a.Orders, Members: a.Members, Catalog: a.Catalog}
+}
+
+// autoConfirm runs the 구매확정 job at start and then every interval until
+// ctx ends. Processes share its lease: one runs it at a time, and the
+// conditional move confirms each item once whatever runs at once.
+func (a *App) autoConfirm(ctx context.Context, every time.Duration) {
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s:%d:%d", host, os.Getpid(), time.Now().UnixNano())
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := a.Ship.AutoConfirm(ctx, holder); err != nil && ctx.Err() == nil {
+			a.Log.ErrorContext(ctx, "auto-confirming delivered items", "confirmed", n, "err", err)
+		} else if n > 0 {
+			a.Log.InfoContext(ctx, "auto-confirmed delivered items", "confirmed", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
+	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
 
@@ -41,6 +42,9 @@ Commands:
                                    with the books; exit 1 if any
   marketplace import --marketplace M FILE [--dry-run] [--encoding utf-8|cp949] [--password P]
                                    import a marketplace order sheet (xlsx, xls, csv); exit 2 if refused
+  deliveries import FILE --carrier C --state S [--dry-run] [--encoding utf-8|cp949]
+                                   송장번호 일괄갱신: set courier C, state S (waiting, preparing, shipped,
+                                   delivered, confirmed) and the file's tracking numbers; prints the preview
   settlement recompute --from D --to D [--marketplace M]
                                    settle again the marketplace orders of those Seoul business days
   settlement eval --formula F --vars JSON
@@ -185,6 +189,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		name += " import"
 		rest = rest[1:]
 	}
+	if name == "deliveries" && len(rest) > 0 && rest[0] == "import" {
+		name += " import"
+		rest = rest[1:]
+	}
 	if name == "settlement" && len(rest) > 0 && rest[0] == "eval" {
 		return settlementEval(rest[1:], stdout)
 	}
@@ -197,7 +205,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	var login, password, role, tokenName, marketplace, encoding string
 	var dryRun bool
 	var tokenID int64
-	var from, to, day, gatewayName string
+	var from, to, day, gatewayName, carrier, state string
 	var sites multi
 	switch name {
 	case "serve":
@@ -218,6 +226,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fs.BoolVar(&dryRun, "dry-run", false, "print the preview and store nothing")
 		fs.StringVar(&encoding, "encoding", "", "CSV encoding: utf-8 or cp949 (detected when empty)")
 		fs.StringVar(&password, "password", "", "password of an encrypted xlsx")
+	case "deliveries import":
+		fs.StringVar(&carrier, "carrier", "", "courier code (e.g. CJ, HJ, LT, PO)")
+		fs.StringVar(&state, "state", "shipped", "delivery state to set: waiting, preparing, shipped, delivered or confirmed")
+		fs.BoolVar(&dryRun, "dry-run", false, "print the preview and change nothing")
+		fs.StringVar(&encoding, "encoding", "", "CSV encoding: utf-8 or cp949 (detected when empty)")
 	case "settlement recompute":
 		fs.StringVar(&from, "from", "", "first Seoul business day, YYYY-MM-DD")
 		fs.StringVar(&to, "to", "", "last Seoul business day, YYYY-MM-DD")
@@ -238,6 +251,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return usageError{err.Error()}
 	}
 	var file string
+	if name == "deliveries import" {
+		if fs.NArg() > 0 {
+			file = fs.Arg(0)
+			if err := fs.Parse(fs.Args()[1:]); err != nil {
+				return usageError{err.Error()}
+			}
+		}
+		if file == "" || carrier == "" {
+			return usageError{"deliveries import needs a FILE and --carrier C"}
+		}
+	}
 	if name == "marketplace import" {
 		// Flags may come after the file too.
 		if fs.NArg() > 0 {
@@ -319,6 +343,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return a.Verify(ctx, stdout)
 	case "payments reconcile":
 		return a.Reconcile(ctx, stdout, gatewayName, day)
+	case "deliveries import":
+		return a.importTracking(ctx, stdout, file, carrier, state, encoding, dryRun)
 	case "marketplace import":
 		return a.importSheet(ctx, stdout, marketplace, file, encoding, password, dryRun)
 	case "settlement recompute":
@@ -353,6 +379,33 @@ func (a *App) importSheet(ctx context.Context, stdout io.Writer, marketplace, fi
 		fmt.Fprintf(stdout, "import %d %s: %d inserted, %d updated, %d unchanged\n", imp.ID, imp.Status, imp.Inserted, imp.Updated, imp.Unchanged)
 	} else {
 		fmt.Fprintln(stdout, "dry run: nothing stored")
+	}
+	return nil
+}
+
+// importTracking is 송장번호 일괄갱신 from the command line.
+func (a *App) importTracking(ctx context.Context, stdout io.Writer, file, carrier, state, encoding string, dryRun bool) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return usageError{fmt.Sprintf("cannot read %s: %v", file, err)}
+	}
+	res, err := a.Ship.Upload(ctx, access.System(), shipping.UploadInput{Filename: filepath.Base(file), Data: data, Encoding: encoding,
+		Carrier: carrier, State: state, DryRun: dryRun})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d to change, %d unchanged, %d refused, %d rows without a tracking number\n", file, res.Changes, res.Unchanged, res.Refused, res.Blank)
+	for _, r := range res.Rows {
+		what := r.From + " -> " + r.To
+		if r.Outcome != shipping.OutcomeChange {
+			what = r.Reason
+		}
+		fmt.Fprintf(stdout, "  row %d, order %d, item %d, %s %s: %s %s\n", r.Line, r.OrderNo, r.ItemID, r.CarrierName, r.TrackingNo, r.Outcome, what)
+	}
+	if dryRun {
+		fmt.Fprintln(stdout, "dry run: nothing changed")
+	} else {
+		fmt.Fprintf(stdout, "changed %d items\n", res.Applied)
 	}
 	return nil
 }

@@ -60,7 +60,8 @@ func TestConsoleScreensRender(t *testing.T) {
 			"/refunds/new?order_no=202&item_id=2", "/marketplaces", "/sheet-formats", "/sheet-formats?marketplace=esm", "/marketplace-orders",
 			"/marketplace-orders?marketplace=11st&status=active&matched=no&from=2025-01-01&q=x", "/product-matching", "/product-matching?marketplace=11st",
 			"/settlement-rules", "/settlement-rules?period_by=created&from=2020-01-01&to=2030-01-01&field=sale&q=code", "/settlement-rules/edit", "/settlement-rules/edit?marketplace=esm",
-			"/settlement-reports", "/settlement-reports?report=marketplace&from=2025-10-01&to=2025-10-31", "/settlement-reports?report=product&from=2025-10-01&to=2025-10-31&marketplace=11st", "/deliveries", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
+			"/settlement-reports", "/settlement-reports?report=marketplace&from=2025-10-01&to=2025-10-31", "/settlement-reports?report=product&from=2025-10-01&to=2025-10-31&marketplace=11st", "/deliveries", "/deliveries?state=delivered&status=paid&item_status=paid&ordered_from=2018-01-01&ordered_to=2020-12-31&q=포토샵",
+			"/deliveries/upload", "/carriers", "/deliveries/orders/202", "/deliveries/orders/250", "/refunds", "/voucher-orders", "/stats/daily", "/stats/monthly", "/stats/courses", "/coupons",
 		}
 		for _, lang := range []string{"ko", "en"} {
 			if lang == "en" {

@@ -16,6 +16,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 )
 
@@ -225,7 +226,58 @@ func (a *App) demoOrders(ctx context.Context, product, memberID map[string]int64
 			}
 		}
 	}
-	return len(orders), a.demoRefunds(ctx)
+	if err := a.demoRefunds(ctx); err != nil {
+		return 0, err
+	}
+	return len(orders), a.demoShipments(ctx)
+}
+
+// demoShipments ships the textbooks of the manual's 배송관리 rows: 250 and
+// 133 by 우체국, 202 by CJ대한통운, each item 발송완료 or 배송완료 as shown.
+func (a *App) demoShipments(ctx context.Context) error {
+	sys := access.System()
+	steps := []struct {
+		orderNo     int64
+		name        string
+		carrier     string
+		number      string
+		shipped     string
+		deliveredOn string
+	}{
+		{133, "포토샵 교재", "PO", "555555555", "2018-08-24 10:00:00", ""},
+		{133, "전자기학", "PO", "888888555", "2018-08-24 10:00:00", "2018-08-27"},
+		{202, "포토샵 교재", "CJ", "9999-9999-9999", "2019-05-20 10:00:00", "2019-05-22"},
+		{250, "전자기학", "PO", "444555888", "2019-05-27 10:00:00", ""},
+		{250, "포토샵 교재", "PO", "777888999", "2019-05-27 10:00:00", "2019-05-29"},
+	}
+	for _, st := range steps {
+		o, err := a.Orders.Get(ctx, sys, st.orderNo)
+		if err != nil {
+			return err
+		}
+		at, err := time.ParseInLocation("2006-01-02 15:04:05", st.shipped, kst.Seoul)
+		if err != nil {
+			return err
+		}
+		svc := *a.Ship
+		svc.Now = func() time.Time { return at.UTC() }
+		for _, it := range o.Items {
+			if it.Name != st.name {
+				continue
+			}
+			state := "shipped"
+			if _, err := svc.Update(ctx, sys, it.ID, shipping.Change{State: &state, Carrier: &st.carrier, TrackingNo: &st.number}); err != nil {
+				return fmt.Errorf("demo shipment %d: %w", st.orderNo, err)
+			}
+			if st.deliveredOn != "" {
+				state = "delivered"
+				if _, err := svc.Update(ctx, sys, it.ID, shipping.Change{State: &state, DeliveredOn: &st.deliveredOn}); err != nil {
+					return fmt.Errorf("demo delivery %d: %w", st.orderNo, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // demoRefunds files the manual's 환불관리 rows: 283 requested by transfer,

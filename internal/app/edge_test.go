@@ -166,6 +166,12 @@ func fuzzBodies(d fuzzData) map[string]string {
 		"POST /api/v1/coupons/{id}/codes/{code}/recall": ``,
 		"POST /api/v1/coupons/quote": fmt.Sprintf(`{"site":"malgn","member_id":%d,"items":[{"product_id":%d,"qty":1}],"coupon_code":"ABCDEFGHJKMN"}`,
 			d.memberID, d.productID),
+		"POST /api/v1/carriers":          `{"code":"FZ","name":"퍼즈택배","url_template":"https://fz.example/t?n={n}","number_form":""}`,
+		"PATCH /api/v1/carriers/{code}":  `{"name":"퍼즈","url_template":"https://fz.example/{n}","number_form":"cj","retired":false}`,
+		"DELETE /api/v1/carriers/{code}": ``,
+		"PATCH /api/v1/deliveries/{item_id}": `{"state":"preparing","carrier":"CJ","tracking_no":"1234567890","shipped_on":"2026-01-02","delivered_on":"2026-01-03",` +
+			`"shipping":{"recipient":"홍","phone":"010","zipcode":"12345","address":"서울","request":"문앞"}}`,
+		"POST /api/v1/deliveries/bulk-state": `{"item_ids":[1],"state":"preparing","carrier":"CJ","tracking_no":"1234567890"}`,
 	}
 }
 
@@ -246,7 +252,8 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		d := fuzzSetup(t, e)
 		bodies := fuzzBodies(d)
-		values := map[string]string{"{id}": "", "{code}": "malgn", "{order_no}": strconv.FormatInt(d.orderNo, 10), "{gateway}": "sandbox", "{name}": "by-marketplace"}
+		values := map[string]string{"{id}": "", "{code}": "malgn", "{order_no}": strconv.FormatInt(d.orderNo, 10), "{gateway}": "sandbox", "{name}": "by-marketplace",
+			"{item_id}": strconv.FormatInt(d.itemID, 10)}
 		idFor := func(pattern string) string {
 			switch {
 			case strings.Contains(pattern, "/members/"):
@@ -436,7 +443,8 @@ func TestEveryListPages(t *testing.T) {
 		}
 		for _, path := range []string{"/api/v1/sites", "/api/v1/marketplaces", "/api/v1/suppliers", "/api/v1/sheet-formats", "/api/v1/settlement-rules",
 			"/api/v1/orders/288/transactions", "/api/v1/members", "/api/v1/products", "/api/v1/orders", "/api/v1/refunds",
-			"/api/v1/marketplace-orders", "/api/v1/audit", "/api/v1/tokens", "/api/v1/product-matches?marketplace=11st"} {
+			"/api/v1/marketplace-orders", "/api/v1/audit", "/api/v1/tokens", "/api/v1/product-matches?marketplace=11st",
+			"/api/v1/carriers", "/api/v1/deliveries"} {
 			sep := "?"
 			if strings.Contains(path, "?") {
 				sep = "&"

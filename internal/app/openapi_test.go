@@ -321,6 +321,32 @@ func TestContractTour(t *testing.T) {
 		}
 		ok(e.do("POST", "/api/v1/enrollments/approve", tok, map[string]any{"enrollment_ids": []any{enrollmentOf("202")}}), 200)
 		ok(e.do("POST", "/api/v1/enrollments/"+id(enrollmentOf("285"))+"/cancel", tok, map[string]string{"reason": "수강 포기"}), 200)
+		// Shipping: couriers, 배송관리 and its EXCEL, one item, a bulk change, the tracking upload.
+		ok(e.do("GET", "/api/v1/carriers?include_retired=true", tok, nil), 200)
+		ok(e.do("POST", "/api/v1/carriers", tok, map[string]string{"code": "TR", "name": "투어택배", "url_template": "https://tour.example/track?no="}), 201)
+		ok(e.do("PATCH", "/api/v1/carriers/TR", tok, map[string]any{"name": "투어택배2", "number_form": "cj"}), 200)
+		ok(e.do("DELETE", "/api/v1/carriers/TR", tok, nil), 200)
+		shipped := ok(e.do("GET", "/api/v1/deliveries?state=shipped&paid_from=2000-01-01&paid_to=2100-12-31", tok, nil), 200).json(t)["items"].([]any)
+		if len(shipped) == 0 {
+			t.Fatal("the demo has no shipped textbook")
+		}
+		shippedItem := id(shipped[0].(map[string]any)["item_id"])
+		ok(e.do("PATCH", "/api/v1/deliveries/"+shippedItem, tok, map[string]any{"state": "delivered", "delivered_on": "2019-05-29",
+			"shipping": map[string]string{"recipient": "홍길동1", "phone": "010-0000-0000", "zipcode": "08797", "address": "서울시 관악구 인현6길 9 1층"}}), 200)
+		ok(e.do("GET", "/api/v1/deliveries/export.xlsx?state=delivered", tok, nil), 200)
+		ok(e.do("POST", "/api/v1/deliveries/bulk-state", tok, map[string]any{"item_ids": []any{shipped[0].(map[string]any)["item_id"]}, "state": "delivered"}), 200)
+		var upload bytes.Buffer
+		umw := multipart.NewWriter(&upload)
+		_ = umw.WriteField("carrier", "PO")
+		_ = umw.WriteField("state", "shipped")
+		_ = umw.WriteField("dry_run", "true")
+		ufw, _ := umw.CreateFormFile("file", "tracking.csv")
+		_, _ = io.WriteString(ufw, "항목번호,송장번호\n"+shippedItem+",444555888\n99999,123\n")
+		umw.Close()
+		ureq, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/deliveries/tracking-upload", bytes.NewReader(upload.Bytes()))
+		ureq.Header.Set("Authorization", "Bearer "+tok)
+		ureq.Header.Set("Content-Type", umw.FormDataContentType())
+		ok(e.send(ureq, upload.Bytes()), 200)
 
 		// Marketplaces, an import with a refused row, settlement rules and reports.
 		ok(e.do("GET", "/api/v1/marketplaces", tok, nil), 200)

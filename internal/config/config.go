@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -35,6 +37,9 @@ type Config struct {
 	// TrustedProxies (ORDERDESK_TRUSTED_PROXIES, --trusted-proxies): comma-separated
 	// CIDRs of the reverse proxies whose X-Forwarded-For names the client.
 	TrustedProxies string
+	// ConfirmDays (ORDERDESK_CONFIRM_DAYS): days after 배송완료 when an item
+	// becomes 구매확정 by the job inside serve; default 7.
+	ConfirmDays string
 }
 
 // Default is the configuration with nothing set.
@@ -52,6 +57,7 @@ func (c Config) FromEnv(getenv func(string) string) Config {
 		"ORDERDESK_SMS_PROVIDER": &c.SMSProvider, "ORDERDESK_SMS_KEY": &c.SMSKey, "ORDERDESK_SMS_USER": &c.SMSUser,
 		"ORDERDESK_SMS_SENDER": &c.SMSSender, "ORDERDESK_SMS_URL": &c.SMSURL,
 		"ORDERDESK_TRUSTED_PROXIES": &c.TrustedProxies,
+		"ORDERDESK_CONFIRM_DAYS":    &c.ConfirmDays,
 	} {
 		if v := getenv(name); v != "" {
 			*dst = v
@@ -93,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	_ = path
 	if _, err := c.Proxies(); err != nil {
+		return err
+	}
+	if _, err := c.ConfirmAfter(); err != nil {
 		return err
 	}
 	switch c.SMSProvider {
@@ -141,4 +150,17 @@ func ParseLevel(s string) (slog.Level, error) {
 
 func invalid(setting, why string) error {
 	return apperr.New(apperr.Invalid, "설정 "+setting+"이(가) 올바르지 않습니다: "+why, setting+": "+why)
+}
+
+// ConfirmAfter is how long after 배송완료 an item becomes 구매확정
+// (ORDERDESK_CONFIRM_DAYS, 1 to 365 days; 7 when unset).
+func (c Config) ConfirmAfter() (time.Duration, error) {
+	if c.ConfirmDays == "" {
+		return 7 * 24 * time.Hour, nil
+	}
+	n, err := strconv.Atoi(c.ConfirmDays)
+	if err != nil || n < 1 || n > 365 {
+		return 0, invalid("ORDERDESK_CONFIRM_DAYS", fmt.Sprintf("confirm days %q must be a whole number of days from 1 to 365", c.ConfirmDays))
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"testing"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 )
@@ -36,5 +37,27 @@ func TestValidate(t *testing.T) {
 	}
 	if got := Default().KeyFile(); got != "orderdesk.db.key" {
 		t.Errorf("KeyFile = %q", got)
+	}
+}
+
+func TestConfirmDays(t *testing.T) {
+	c := Default()
+	if d, err := c.ConfirmAfter(); err != nil || d != 7*24*time.Hour {
+		t.Fatalf("default: %v %v", d, err)
+	}
+	c = c.FromEnv(func(k string) string {
+		if k == "ORDERDESK_CONFIRM_DAYS" {
+			return "14"
+		}
+		return ""
+	})
+	if d, err := c.ConfirmAfter(); err != nil || d != 14*24*time.Hour {
+		t.Fatalf("14 days: %v %v", d, err)
+	}
+	for _, bad := range []string{"0", "x", "366", "-1"} {
+		c.ConfirmDays = bad
+		if err := c.Validate(); err == nil {
+			t.Errorf("ORDERDESK_CONFIRM_DAYS=%s accepted", bad)
+		}
 	}
 }

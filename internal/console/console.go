@@ -33,6 +33,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/won"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
+	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
 	"github.com/orderdesk/orderdesk/internal/voucher"
@@ -58,6 +59,7 @@ type Server struct {
 	Settle  *settlement.Service
 	Coupons *coupon.Service
 	Voucher *voucher.Service
+	Ship    *shipping.Service
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (for the login limit); none by default.
 	TrustedProxies []netip.Prefix
@@ -158,6 +160,18 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /coupons/{id}/members", s.couponMembers)
 	s.page(mux, "POST /coupons/{id}/assign", s.couponAssign)
 	s.page(mux, "POST /coupons/{id}/codes/{code}/recall", s.couponRecall)
+	s.page(mux, "GET /deliveries", s.deliveries)
+	s.page(mux, "GET /deliveries/export.xlsx", s.deliveriesExport)
+	s.page(mux, "POST /deliveries/bulk-state", s.deliveriesBulk)
+	s.page(mux, "GET /deliveries/upload", s.deliveryUpload)
+	s.page(mux, "POST /deliveries/upload", s.deliveryUploadPost)
+	s.page(mux, "GET /deliveries/orders/{no}", s.deliveryOrder)
+	s.page(mux, "POST /deliveries/orders/{no}", s.deliveryOrderSave)
+	s.page(mux, "POST /deliveries/items/{id}", s.deliveryItemSave)
+	s.page(mux, "GET /carriers", s.carriers)
+	s.page(mux, "POST /carriers", s.carrierCreate)
+	s.page(mux, "POST /carriers/{code}/edit", s.carrierUpdate)
+	s.page(mux, "POST /carriers/{code}/delete", s.carrierDelete)
 	for _, m := range menu {
 		for _, it := range m.Items {
 			if it.Pending {
@@ -205,7 +219,7 @@ type MenuSection struct {
 }
 
 var menu = func() []MenuGroup {
-	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", false}}}
+	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", false}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", false}}}
 	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", true}, {"월별매출통계", "/stats/monthly", true}, {"과정매출통계", "/stats/courses", true}}}
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", false}}}
 	groups := []MenuGroup{
@@ -407,6 +421,8 @@ func (s *Server) parse() error {
 		"couponTables": func() map[string][]coupon.Choice {
 			return map[string][]coupon.Choice{"scopes": coupon.Scopes, "kinds": coupon.Kinds, "statuses": coupon.Statuses, "periods": coupon.Periods}
 		},
+		"slabel": shipping.StateLabel,
+		"kday":   kdayOf,
 		"refundTables": func() map[string][]refund.Choice {
 			return map[string][]refund.Choice{"statuses": refund.Statuses, "methods": refund.Methods, "kinds": refund.Kinds}
 		},

@@ -62,7 +62,7 @@ var ItemStatuses = []Choice{
 
 // DeliveryStatuses label the delivery of textbook items.
 var DeliveryStatuses = []Choice{
-	{"waiting", "배송대기"}, {"preparing", "배송준비중"}, {"shipped", "발송완료"}, {"delivered", "배송완료"}, {"confirmed", "구매확정"},
+	{"waiting", "배송대기"}, {"preparing", "배송준비중"}, {"shipped", "발송완료"}, {"delivered", "배송완료"}, {"confirmed", "구매확정"}, {"cancelled", "배송취소"},
 }
 
 // KindLabels label item kinds (구분).

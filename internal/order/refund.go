@@ -167,6 +167,9 @@ func ReturnMoney(ctx context.Context, tx *sqldb.Tx, r Refundable, shares map[int
 		WHERE order_id = $2 AND order_item_id IN (SELECT id FROM order_items WHERE order_id = $2 AND status = 'refunded')`, at, r.OrderID); err != nil {
 		return "", err
 	}
+	if err := cancelUnshipped(ctx, tx, r.OrderID); err != nil {
+		return "", err
+	}
 	o := row{Order: Order{ID: r.OrderID, Site: r.Site, Method: r.Method}}
 	return status, book(ctx, tx, o, nil, "refund", -total, at, note)
 }

@@ -601,6 +601,9 @@ func (s *Service) cancelTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, o 
 	if _, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = 'cancelled', updated_at = $1 WHERE order_id = $2`, now, o.ID); err != nil {
 		return err
 	}
+	if err := cancelUnshipped(ctx, tx, o.ID); err != nil {
+		return err
+	}
 	if o.Collected > 0 {
 		if err := book(ctx, tx, *o, nil, "cancel", -o.Collected, now, "주문취소 "+reason); err != nil {
 			return err

@@ -74,6 +74,11 @@ type Item struct {
 	Refunded  int64  `json:"refunded"` // on the item, by all refunds
 	Amount    int64  `json:"amount"`   // by this refund, once completed
 	Status    string `json:"status"`
+	// DeliveryStatus of a textbook (배송대기 … 구매확정, 배송취소), so that the
+	// clerk sees whether the book went out and can deduct return shipping.
+	// A 구매확정 textbook may still be refunded (a defect is returned after
+	// confirmation too); the state only informs the amount.
+	DeliveryStatus string `json:"delivery_status,omitempty"`
 }
 
 // Refund is one request.

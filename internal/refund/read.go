@@ -59,7 +59,7 @@ func (s *Service) load(ctx context.Context, q sqldb.Querier, a access.Actor, id 
 	if err := a.CheckRead(r.Site, "환불", "refund"); err != nil {
 		return Refund{}, 0, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT i.id, i.kind, i.name, i.product_id, i.paid, i.refunded, ri.amount, i.status
+	rows, err := q.QueryContext(ctx, `SELECT i.id, i.kind, i.name, i.product_id, i.paid, i.refunded, ri.amount, i.status, i.delivery_status
 		FROM refund_items ri JOIN order_items i ON i.id = ri.item_id WHERE ri.refund_id = $1 ORDER BY i.id`, id)
 	if err != nil {
 		return r, 0, err
@@ -67,7 +67,7 @@ func (s *Service) load(ctx context.Context, q sqldb.Querier, a access.Actor, id 
 	defer rows.Close()
 	for rows.Next() {
 		var it Item
-		if err := rows.Scan(&it.ItemID, &it.Kind, &it.Name, &it.ProductID, &it.Paid, &it.Refunded, &it.Amount, &it.Status); err != nil {
+		if err := rows.Scan(&it.ItemID, &it.Kind, &it.Name, &it.ProductID, &it.Paid, &it.Refunded, &it.Amount, &it.Status, &it.DeliveryStatus); err != nil {
 			return r, 0, err
 		}
 		r.Items = append(r.Items, it)

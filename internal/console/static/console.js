@@ -15,3 +15,8 @@ document.addEventListener("change", function (e) {
     tb.hidden = tb.dataset.marketplace !== e.target.value;
   });
 });
+// 배송관리: the header box ticks every row.
+document.addEventListener("change", function (e) {
+  if (e.target.id !== "tick-all") { return; }
+  document.querySelectorAll("#deliveries input.tick").forEach(function (c) { c.checked = e.target.checked; });
+});
