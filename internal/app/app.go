@@ -30,6 +30,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
+	"github.com/orderdesk/orderdesk/internal/stats"
 )
 
 // App is one running orderdesk: its database and services.
@@ -51,6 +52,7 @@ type App struct {
 	Settle  *settlement.Service
 	Outbox  *notify.Outbox
 	Sandbox *payment.Sandbox
+	Stats   *stats.Service
 }
 
 // NewLogger makes the structured logger of the configuration.
@@ -110,6 +112,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Refunds = &refund.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, Outbox: a.Outbox}
 	a.Settle = &settlement.Service{DB: db, Now: now, Log: log}
 	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule}
+	a.Stats = &stats.Service{DB: db, Now: now}
 	return a, nil
 }
 
@@ -145,6 +148,7 @@ func (a *App) Close() error {
 func (a *App) Handler() (http.Handler, error) {
 	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
 	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
+	apiSrv.Stats, con.Stats = a.Stats, a.Stats
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
+	"github.com/orderdesk/orderdesk/internal/stats"
 )
 
 //go:embed templates static
@@ -52,6 +53,7 @@ type Server struct {
 	Refunds *refund.Service
 	Market  *market.Service
 	Settle  *settlement.Service
+	Stats   *stats.Service
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (for the login limit); none by default.
 	TrustedProxies []netip.Prefix
@@ -126,6 +128,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /settlement-rules/recompute/{id}", s.recomputeProgress)
 	s.page(mux, "GET /settlement-reports", s.reports)
 	s.page(mux, "GET /settlement-reports/export.xlsx", s.reportExport)
+	s.statsRoutes(mux)
 	s.page(mux, "GET /refunds", s.refunds)
 	s.page(mux, "GET /refunds/export.xlsx", s.refundsExport)
 	s.page(mux, "GET /refunds/new", s.refundNew)
@@ -182,7 +185,7 @@ type MenuSection struct {
 
 var menu = func() []MenuGroup {
 	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", true}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", true}}}
-	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", true}, {"월별매출통계", "/stats/monthly", true}, {"과정매출통계", "/stats/courses", true}}}
+	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", false}, {"월별매출통계", "/stats/monthly", false}, {"과정매출통계", "/stats/courses", false}}}
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", true}}}
 	groups := []MenuGroup{
 		{Label: "주문결제관리", Sections: []MenuSection{orders, stats, coupons}},
@@ -340,6 +343,7 @@ func (s *Server) parse() error {
 		"max":   func(a, b int) int { return max(a, b) },
 		"min":   func(a, b int) int { return min(a, b) },
 		"add":   func(a, b int) int { return a + b },
+		"dots":  func(day string) string { return strings.ReplaceAll(day, "-", ".") },
 		"roles": func() []access.Role { return access.Roles },
 		"has": func(list []string, s string) bool {
 			for _, x := range list {

@@ -1,0 +1,118 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/app"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/sheet"
+)
+
+// The demo's 2018.08 and 2020.01 rows of 일별매출통계 are the orders the demo
+// holds, by the day their money came in (read from 주문목록, not the journal),
+// and the EXCEL download has the same rows and 합계.
+func TestDemoDailySalesMatchTheOrders(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		for _, m := range []struct{ from, to string }{{"2018-08-01", "2018-08-31"}, {"2020-01-01", "2020-01-31"}} {
+			want := map[string][2]int64{} // paid day → amount, orders
+			list := e.do("GET", "/api/v1/orders?per_page=500&paid_from="+m.from+"&paid_to="+m.to, tok, nil).json(t)
+			for _, it := range list["items"].([]any) {
+				o := it.(map[string]any)
+				d := o["paid_day"].(string)
+				w := want[d]
+				want[d] = [2]int64{w[0] + int64(o["total"].(float64)), w[1] + 1}
+			}
+			if len(want) == 0 {
+				t.Fatalf("the demo has no order paid in %s..%s", m.from, m.to)
+			}
+			r := e.do("GET", "/api/v1/stats/daily?from="+m.from+"&to="+m.to, tok, nil)
+			if r.Status != 200 {
+				t.Fatalf("daily: %d %s", r.Status, r.Body)
+			}
+			rep := r.json(t)
+			rows := rep["rows"].([]any)
+			if len(rows) != 31 {
+				t.Fatalf("%s: %d rows, want 31 (days with nothing included)", m.from, len(rows))
+			}
+			var sum [2]int64
+			for _, x := range rows {
+				row := x.(map[string]any)
+				got := [2]int64{int64(row["order_amount"].(float64)), int64(row["orders"].(float64))}
+				if got != want[row["period"].(string)] {
+					t.Errorf("%s: report %v, orders %v", row["period"], got, want[row["period"].(string)])
+				}
+				if row["refunds"].(float64) != 0 || row["sales"].(float64) != row["order_amount"].(float64) {
+					t.Errorf("%s: refunds in the demo's month: %v", row["period"], row)
+				}
+				sum[0] += got[0]
+				sum[1] += got[1]
+			}
+			total := rep["total"].(map[string]any)
+			if int64(total["order_amount"].(float64)) != sum[0] || int64(total["orders"].(float64)) != sum[1] {
+				t.Errorf("total %v, rows %v", total, sum)
+			}
+			x := e.do("GET", "/api/v1/stats/daily.xlsx?from="+m.from+"&to="+m.to, tok, nil)
+			cells, err := sheet.ReadAll(bytes.NewReader(x.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := cells[len(cells)-1]
+			if len(cells) != 33 || last[0] != "합계" || last[2] != fmt.Sprint(sum[0]) || last[3] != fmt.Sprint(sum[1]) {
+				t.Errorf("EXCEL: %d rows, last %q; want 33 rows and 합계 %d / %d", len(cells), last, sum[0], sum[1])
+			}
+		}
+	})
+}
+
+// verify checks both sales rollups against the journal and the order items:
+// a won moved between two products of one day, a won added to a product, and
+// a refund count changed are each reported.
+func TestVerifyChecksTheSalesRollups(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		demoEnv(t, e)
+		ctx := context.Background()
+		var out bytes.Buffer
+		if err := e.app.Verify(ctx, &out); err != nil {
+			t.Fatalf("verify of the demo: %v\n%s", err, out.String())
+		}
+		exec := func(q string) {
+			t.Helper()
+			if err := e.app.DB.InTx(ctx, func(tx *sqldb.Tx) error { _, err := tx.ExecContext(ctx, q); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first := `(SELECT MIN(product_id) FROM sales_products WHERE day = '2018-08-23' AND product_id <> 0)`
+		for _, c := range []struct {
+			name, sql, undo, want string
+		}{
+			{"a won added", `UPDATE sales_products SET captured = captured + 1 WHERE day = '2018-08-23' AND product_id = ` + first,
+				`UPDATE sales_products SET captured = captured - 1 WHERE day = '2018-08-23' AND product_id = ` + first,
+				"malgn 2018-08-23: products 37501/0, journal 37500/0"},
+			{"a won moved from 배송비 to a product", `UPDATE sales_products SET captured = captured + CASE WHEN product_id = 0 THEN -1 ELSE 1 END
+				WHERE day = '2018-08-23' AND product_id IN (0, ` + first + `)`,
+				`UPDATE sales_products SET captured = captured - CASE WHEN product_id = 0 THEN -1 ELSE 1 END
+				WHERE day = '2018-08-23' AND product_id IN (0, ` + first + `)`,
+				": rollup 30001/1000 in 3 orders, items 30000/1000 in 3 orders"},
+			{"a refund counted", `UPDATE sales_daily SET refunds = refunds + 1 WHERE day = '2018-08-23'`,
+				`UPDATE sales_daily SET refunds = refunds - 1 WHERE day = '2018-08-23'`, "rollup 1 orders/1 refunds, journal 1/0"},
+		} {
+			exec(c.sql)
+			out.Reset()
+			err := e.app.Verify(ctx, &out)
+			if !errors.Is(err, app.ErrVerifyFailed) || !strings.Contains(out.String(), c.want) {
+				t.Errorf("%s: verify %v\n%s", c.name, err, out.String())
+			}
+			exec(c.undo)
+			out.Reset()
+			if err := e.app.Verify(ctx, &out); err != nil {
+				t.Fatalf("verify after undoing %s: %v\n%s", c.name, err, out.String())
+			}
+		}
+	})
+}
