@@ -99,6 +99,8 @@ func TestVerifyChecksTheSalesRollups(t *testing.T) {
 				`UPDATE sales_products SET captured = captured - CASE WHEN product_id = 0 THEN -1 ELSE 1 END
 				WHERE day = '2018-08-23' AND product_id IN (0, ` + first + `)`,
 				": rollup 30001/1000 in 3 orders, items 30000/1000 in 3 orders"},
+			{"a month's order counted", `UPDATE sales_products_monthly SET orders = orders + 1 WHERE month = '2018-08' AND product_id = ` + first,
+				`UPDATE sales_products_monthly SET orders = orders - 1 WHERE month = '2018-08' AND product_id = ` + first, "/0/2/0, days"},
 			{"a refund counted", `UPDATE sales_daily SET refunds = refunds + 1 WHERE day = '2018-08-23'`,
 				`UPDATE sales_daily SET refunds = refunds - 1 WHERE day = '2018-08-23'`, "rollup 1 orders/1 refunds, journal 1/0"},
 		} {

@@ -94,6 +94,16 @@ var checks = []check{
 			ON j.site = r.site AND j.business_day = r.day
 			WHERE COALESCE(r.cap, 0) <> COALESCE(j.cap, 0) OR COALESCE(r.ret, 0) <> COALESCE(j.ret, 0)`)
 	}},
+	{"the monthly sales rollup by product adds up its days", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT COALESCE(m.site, d.site) || ' ' || COALESCE(m.month, d.month) || ' product ' || COALESCE(m.product_id, d.product_id) ||
+			': month ' || COALESCE(m.captured, 0) || '/' || COALESCE(m.returned, 0) || '/' || COALESCE(m.orders, 0) || '/' || COALESCE(m.refunds, 0) ||
+			', days ' || COALESCE(d.cap, 0) || '/' || COALESCE(d.ret, 0) || '/' || COALESCE(d.n, 0) || '/' || COALESCE(d.r, 0)
+			FROM sales_products_monthly m FULL OUTER JOIN (SELECT site, substr(day, 1, 7) AS month, product_id, SUM(captured) AS cap,
+				SUM(returned) AS ret, SUM(orders) AS n, SUM(refunds) AS r FROM sales_products GROUP BY site, substr(day, 1, 7), product_id) d
+			ON d.site = m.site AND d.month = m.month AND d.product_id = m.product_id
+			WHERE COALESCE(m.captured, 0) <> COALESCE(d.cap, 0) OR COALESCE(m.returned, 0) <> COALESCE(d.ret, 0)
+				OR COALESCE(m.orders, 0) <> COALESCE(d.n, 0) OR COALESCE(m.refunds, 0) <> COALESCE(d.r, 0)`)
+	}},
 	{"the sales rollup by product holds each product's items", func(ctx context.Context, a *App) ([]string, error) {
 		// Each product's received money is what its items of captured orders
 		// were paid, its returned money what they got back, and its order

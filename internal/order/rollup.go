@@ -15,8 +15,8 @@ const ShippingProduct = 0
 // itemShare is the part of a money movement that belongs to one item.
 type itemShare struct{ item, amount int64 }
 
-// rollProducts keeps sales_products (Seoul day × site × product) in step
-// with one journal row of amount (positive: received, negative: returned).
+// rollProducts keeps sales_products (Seoul day × site × product) and
+// sales_products_monthly (the same by Seoul month) in step with one journal row of amount (positive: received, negative: returned).
 //
 // The split is exact, in won, and sums to the row's amount:
 //   - without shares (a capture, a deposit confirmed, a cancel): each item
@@ -103,6 +103,13 @@ func rollProducts(ctx context.Context, tx *sqldb.Tx, o row, day string, amount i
 			orders = sales_products.orders + excluded.orders, refunds = sales_products.refunds + excluded.refunds`,
 			o.Site, day, pid, captured, returned, orders, refunds); err != nil {
 			return fmt.Errorf("sales rollup by product: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sales_products_monthly (site, month, product_id, captured, returned, orders, refunds)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (site, month, product_id) DO UPDATE SET
+			captured = sales_products_monthly.captured + excluded.captured, returned = sales_products_monthly.returned + excluded.returned,
+			orders = sales_products_monthly.orders + excluded.orders, refunds = sales_products_monthly.refunds + excluded.refunds`,
+			o.Site, day[:7], pid, captured, returned, orders, refunds); err != nil {
+			return fmt.Errorf("sales rollup by product and month: %w", err)
 		}
 	}
 	return nil

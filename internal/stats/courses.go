@@ -3,8 +3,12 @@ package stats
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 )
 
@@ -79,23 +83,12 @@ func (s *Service) Courses(ctx context.Context, a access.Actor, f CourseFilter) (
 		return CourseReport{}, invalid("to", fmt.Sprintf("끝 날짜(%s)가 시작 날짜(%s)보다 앞섭니다.", f.To, f.From),
 			fmt.Sprintf("the end %s is before the start %s", f.To, f.From))
 	}
-	var w sqldb.Where
-	if err := scope(&w, a, f.Site); err != nil {
+	var pw sqldb.Where
+	agg, err := productSums(&pw, a, f)
+	if err != nil {
 		return CourseReport{}, err
 	}
-	if f.From != "" {
-		w.Add("day >= ?", f.From)
-	}
-	if f.To != "" {
-		w.Add("day <= ?", f.To)
-	}
-	agg := `SELECT product_id, SUM(captured) AS cap, SUM(returned) AS ret, SUM(orders) AS n, SUM(refunds) AS r FROM sales_products` + w.SQL() +
-		` GROUP BY product_id`
-	var pw sqldb.Where
 	pw.Add("1 = 1")
-	for _, a := range w.Args() {
-		pw.Arg(a)
-	}
 	if f.Category != "" {
 		pw.Add("p.category = ?", f.Category)
 	}
@@ -183,4 +176,96 @@ func (s *Service) Categories(ctx context.Context, a access.Actor) ([]string, err
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// productSums is the query of each product's sums over [f.From, f.To]
+// (either may be open): the whole months from sales_products_monthly and
+// the days of a partial first or last month from sales_products, so that
+// years read months × products rows. Its placeholders are numbered in w.
+func productSums(w *sqldb.Where, a access.Actor, f CourseFilter) (string, error) {
+	site := func() (string, error) {
+		var cond []string
+		if sc := a.ReadScope(); sc != nil {
+			ph := make([]string, len(sc))
+			for i, v := range sc {
+				ph[i] = w.Arg(v)
+			}
+			cond = append(cond, "site IN ("+strings.Join(ph, ", ")+")")
+		}
+		if f.Site != "" {
+			if !a.CanRead(f.Site) {
+				return "", apperr.NotFoundf("사이트", "site")
+			}
+			cond = append(cond, "site = "+w.Arg(f.Site))
+		}
+		if len(cond) == 0 {
+			return "1 = 1", nil
+		}
+		return strings.Join(cond, " AND "), nil
+	}
+	const cols = `product_id, captured AS cap, returned AS ret, orders AS n, refunds AS r`
+	var parts []string
+	days := func(from, to string) error {
+		sc, err := site()
+		if err != nil {
+			return err
+		}
+		q := `SELECT ` + cols + ` FROM sales_products WHERE ` + sc
+		if from != "" {
+			q += " AND day >= " + w.Arg(from)
+		}
+		if to != "" {
+			q += " AND day <= " + w.Arg(to)
+		}
+		parts = append(parts, q)
+		return nil
+	}
+	// The whole months of the range: from the month of From (or the next
+	// one when From is not its first day) to the month of To (or the one
+	// before when To is not its last day).
+	mFrom, mTo := "", ""
+	if f.From != "" {
+		t, _ := kst.ParseDay(f.From)
+		if t.Day() != 1 {
+			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, kst.Seoul)
+		}
+		mFrom = t.Format("2006-01")
+	}
+	if f.To != "" {
+		t, _ := kst.ParseDay(f.To)
+		if t.AddDate(0, 0, 1).Day() != 1 {
+			t = time.Date(t.Year(), t.Month(), 0, 0, 0, 0, 0, kst.Seoul)
+		}
+		mTo = t.Format("2006-01")
+	}
+	if mFrom != "" && mTo != "" && mFrom > mTo { // no whole month: days only
+		if err := days(f.From, f.To); err != nil {
+			return "", err
+		}
+	} else {
+		sc, err := site()
+		if err != nil {
+			return "", err
+		}
+		q := `SELECT ` + cols + ` FROM sales_products_monthly WHERE ` + sc
+		if mFrom != "" {
+			q += " AND month >= " + w.Arg(mFrom)
+		}
+		if mTo != "" {
+			q += " AND month <= " + w.Arg(mTo)
+		}
+		parts = append(parts, q)
+		if f.From != "" && f.From[:7] != mFrom { // the days before the first whole month
+			if err := days(f.From, f.From[:7]+"-31"); err != nil {
+				return "", err
+			}
+		}
+		if f.To != "" && f.To[:7] != mTo { // the days after the last whole month
+			if err := days(f.To[:7]+"-01", f.To); err != nil {
+				return "", err
+			}
+		}
+	}
+	return `SELECT product_id, SUM(cap) AS cap, SUM(ret) AS ret, SUM(n) AS n, SUM(r) AS r FROM (` + strings.Join(parts, " UNION ALL ") +
+		`) u GROUP BY product_id`, nil
 }

@@ -45,7 +45,7 @@ type world struct {
 	products map[string][]int64 // site → products
 }
 
-func setup(t *testing.T, db *sqldb.DB) *world {
+func setup(t testing.TB, db *sqldb.DB) *world {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{time.Date(2024, 1, 30, 3, 0, 0, 0, time.UTC)}
@@ -274,7 +274,7 @@ func expectReport(t *testing.T, name string, got stats.Report, want map[string]s
 // journalProducts splits every journal row over products directly from the
 // journal, the order items and the refunds' per-item amounts: a capture or
 // cancel at each item's paid, a refund at its items' shares, the rest to 배송비.
-func journalProducts(t *testing.T, db *sqldb.DB) map[int64]stats.CourseRow {
+func journalProducts(t *testing.T, db *sqldb.DB, from, to string) map[int64]stats.CourseRow {
 	t.Helper()
 	ctx := context.Background()
 	type item struct{ id, product, paid int64 }
@@ -312,16 +312,19 @@ func journalProducts(t *testing.T, db *sqldb.DB) map[int64]stats.CourseRow {
 	}
 	rows.Close()
 	out := map[int64]stats.CourseRow{}
-	rows, err = db.Read().QueryContext(ctx, `SELECT order_id, kind, amount, note FROM journal ORDER BY id`)
+	rows, err = db.Read().QueryContext(ctx, `SELECT order_id, kind, amount, note, business_day FROM journal ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var oid, amount int64
-		var kind, note string
-		if err := rows.Scan(&oid, &kind, &amount, &note); err != nil {
+		var kind, note, day string
+		if err := rows.Scan(&oid, &kind, &amount, &note, &day); err != nil {
 			t.Fatal(err)
+		}
+		if (from != "" && day < from) || (to != "" && day > to) {
+			continue
 		}
 		part := map[int64]int64{}
 		abs := max(amount, -amount)
@@ -382,29 +385,50 @@ func TestReportsEqualTheJournal(t *testing.T) {
 			}
 			expectReport(t, "monthly "+site, monthly, journalDays(t, db, 7, site))
 		}
+		// 과정매출통계 over the whole time, open ranges, whole months and
+		// random ranges that cut months.
+		ranges := [][2]string{{"", ""}, {"", last}, {first, ""}, {"2024-02-01", "2024-02-29"}, {"2024-01-30", "2024-02-01"}, {"2024-02-02", "2024-03-31"}, {"2024-01-31", "2024-03-01"}}
+		for i := 0; i < 8; i++ {
+			a := w.clk.t.AddDate(0, 0, -r.IntN(60)).In(kst.Seoul)
+			b := a.AddDate(0, 0, r.IntN(50))
+			ranges = append(ranges, [2]string{kst.Day(a), kst.Day(b)})
+		}
+		for _, rg := range ranges {
+			courses, err := w.stats.Courses(ctx, sys, stats.CourseFilter{From: rg[0], To: rg[1]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := journalProducts(t, db, rg[0], rg[1])
+			got := map[int64]stats.CourseRow{}
+			var total stats.CourseRow
+			for _, row := range courses.Rows {
+				got[row.ProductID] = stats.CourseRow{Sales: row.Sales, OrderAmount: row.OrderAmount, Orders: row.Orders, RefundAmount: row.RefundAmount, Refunds: row.Refunds}
+				total.OrderAmount += row.OrderAmount
+				total.RefundAmount += row.RefundAmount
+				total.Orders += row.Orders
+				total.Refunds += row.Refunds
+			}
+			for p, v := range want {
+				if _, ok := got[p]; !ok && v != (stats.CourseRow{}) {
+					got[p] = stats.CourseRow{}
+				}
+			}
+			for p, g := range got {
+				if want[p] != g {
+					t.Errorf("과정매출통계 %s..%s product %d: report %+v, journal split %+v", rg[0], rg[1], p, g, want[p])
+				}
+			}
+			total.Sales = total.OrderAmount - total.RefundAmount
+			total.Name = "합계"
+			if courses.Total != total {
+				t.Errorf("과정매출통계 %s..%s total %+v, rows %+v", rg[0], rg[1], courses.Total, total)
+			}
+		}
+		all := journalDays(t, db, 0, "")[""]
 		courses, err := w.stats.Courses(ctx, sys, stats.CourseFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := journalProducts(t, db)
-		got := map[int64]stats.CourseRow{}
-		var total stats.CourseRow
-		for _, row := range courses.Rows {
-			got[row.ProductID] = stats.CourseRow{Sales: row.Sales, OrderAmount: row.OrderAmount, Orders: row.Orders, RefundAmount: row.RefundAmount, Refunds: row.Refunds}
-			total.OrderAmount += row.OrderAmount
-			total.RefundAmount += row.RefundAmount
-		}
-		for p := range want {
-			if _, ok := got[p]; !ok {
-				got[p] = stats.CourseRow{}
-			}
-		}
-		for p, g := range got {
-			if want[p] != g {
-				t.Errorf("과정매출통계 product %d: report %+v, journal split %+v", p, g, want[p])
-			}
-		}
-		all := journalDays(t, db, 0, "")[""]
 		if courses.Total.OrderAmount != all.OrderAmount || courses.Total.RefundAmount != all.RefundAmount || courses.Total.Sales != all.Sales {
 			t.Errorf("과정매출통계 total %+v, journal %+v", courses.Total, all)
 		}
@@ -427,14 +451,26 @@ func TestMigrationRollsUpTheJournalAsBookDoes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text := string(body)
-		update := text[strings.Index(text, "UPDATE sales_daily"):]
-		update = update[:strings.Index(update, ";\n")]
-		insert := text[strings.Index(text, "INSERT INTO sales_products"):]
-		insert = strings.TrimSuffix(strings.TrimSpace(insert), ";")
+		var rebuild []string // the statements that roll up, as the migration runs them
+		for _, stmt := range strings.Split(string(body), ";\n") {
+			var lines []string
+			for _, l := range strings.Split(stmt, "\n") {
+				if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+					lines = append(lines, l)
+				}
+			}
+			stmt = strings.TrimSpace(strings.Join(lines, "\n"))
+			if strings.HasPrefix(stmt, "UPDATE") || strings.HasPrefix(stmt, "INSERT") {
+				rebuild = append(rebuild, stmt)
+			}
+		}
+		if len(rebuild) != 3 {
+			t.Fatalf("the migration has %d roll-up statements, want 3", len(rebuild))
+		}
 		snapshot := func() string {
 			var b strings.Builder
 			for _, q := range []string{`SELECT site, day, product_id, captured, returned, orders, refunds FROM sales_products ORDER BY site, day, product_id`,
+				`SELECT site, month, product_id, captured, returned, orders, refunds FROM sales_products_monthly ORDER BY site, month, product_id`,
 				`SELECT site, day, method, captured, returned, orders, refunds FROM sales_daily ORDER BY site, day, method`} {
 				rows, err := db.Read().QueryContext(ctx, q)
 				if err != nil {
@@ -454,7 +490,7 @@ func TestMigrationRollsUpTheJournalAsBookDoes(t *testing.T) {
 		}
 		kept := snapshot()
 		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
-			for _, q := range []string{`DELETE FROM sales_products`, `UPDATE sales_daily SET refunds = 0`, update, insert} {
+			for _, q := range append([]string{`DELETE FROM sales_products`, `DELETE FROM sales_products_monthly`, `UPDATE sales_daily SET refunds = 0`}, rebuild...) {
 				if _, err := tx.ExecContext(ctx, q); err != nil {
 					return fmt.Errorf("%s: %w", q[:30], err)
 				}

@@ -10,6 +10,8 @@
 -- in the row's note) and the rest (returned shipping) to product 0.
 -- orders counts, per product, the captures whose order holds it (a 0원 order
 -- included); refunds counts the cancels and refunds that returned money of it.
+-- sales_products_monthly is the same by Seoul month, so that a report over
+-- years reads months × products rows and only the days of its partial months.
 ALTER TABLE sales_daily ADD COLUMN refunds INTEGER NOT NULL DEFAULT 0;
 UPDATE sales_daily SET refunds = (SELECT COUNT(*) FROM journal j WHERE j.site = sales_daily.site AND j.business_day = sales_daily.day AND j.method = sales_daily.method AND j.amount < 0);
 CREATE TABLE sales_products (
@@ -46,3 +48,16 @@ FROM (
     ) p GROUP BY p.jid, p.site, p.day, p.product_id, p.inflow
 ) s GROUP BY site, day, product_id
 HAVING SUM(cap) <> 0 OR SUM(ret) <> 0 OR SUM(CASE WHEN inflow = 1 AND (product_id <> 0 OR cap <> 0) THEN 1 ELSE 0 END) <> 0;
+CREATE TABLE sales_products_monthly (
+    site       TEXT NOT NULL,
+    month      TEXT NOT NULL,
+    product_id BIGINT NOT NULL,
+    captured   BIGINT NOT NULL DEFAULT 0,
+    returned   BIGINT NOT NULL DEFAULT 0,
+    orders     INTEGER NOT NULL DEFAULT 0,
+    refunds    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site, month, product_id)
+);
+CREATE INDEX sales_products_monthly_month ON sales_products_monthly (month, product_id);
+INSERT INTO sales_products_monthly (site, month, product_id, captured, returned, orders, refunds)
+SELECT site, substr(day, 1, 7), product_id, SUM(captured), SUM(returned), SUM(orders), SUM(refunds) FROM sales_products GROUP BY site, substr(day, 1, 7), product_id;
