@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/app"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/sheet"
@@ -115,6 +116,45 @@ func TestVerifyChecksTheSalesRollups(t *testing.T) {
 			if err := e.app.Verify(ctx, &out); err != nil {
 				t.Fatalf("verify after undoing %s: %v\n%s", c.name, err, out.String())
 			}
+		}
+	})
+}
+
+// Every 매출통계 route answers bad parameters with 4xx (never 5xx), each
+// answer as the OpenAPI document describes it, and a site admin sees only
+// his own sites.
+func TestSalesStatsParameters(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		clerk := e.staffToken("clerk", access.SiteAdmin, "malgn")
+		cases := []struct {
+			query string
+			want  int
+		}{
+			{"daily", 200}, {"daily?from=2018-08-15&to=2018-08-31", 200}, {"daily?from=&to=", 200},
+			{"daily?from=2026-02-30&to=2026-03-01", 422}, {"daily?from=2018-08-31&to=2018-08-01", 422},
+			{"daily?from=0001-01-01&to=9999-12-31", 422}, {"daily?from=abc", 422}, {"daily?site=%ED%95%9C", 200},
+			{"monthly", 200}, {"monthly?from=2018-01&to=2020-12", 200}, {"monthly?from=2020-13", 422},
+			{"monthly?from=2020-12&to=2020-01", 422}, {"monthly?from=0001-01&to=9999-12", 422}, {"monthly?from=2020-01-01", 422},
+			{"courses", 200}, {"courses?from=2018-08-15", 200}, {"courses?to=2020-01-31&category=IT", 200},
+			{"courses?delivery=everywhere", 422}, {"courses?schedule=x", 422}, {"courses?display=x", 422},
+			{"courses?from=2020-01-31&to=2020-01-01", 422}, {"courses?from=2020-02-30", 422},
+		}
+		for _, c := range cases {
+			name, args, _ := strings.Cut(c.query, "?")
+			for _, path := range []string{"/api/v1/stats/" + name + "?" + args, "/api/v1/stats/" + name + ".xlsx?" + args} {
+				if r := e.do("GET", path, tok, nil); r.Status != c.want {
+					t.Errorf("%s = %d, want %d: %s", path, r.Status, c.want, r.Body)
+				}
+			}
+		}
+		if r := e.do("GET", "/api/v1/stats/daily?site=other", clerk, nil); r.Status != 404 {
+			t.Errorf("another site's statistics = %d, want 404", r.Status)
+		}
+		mine := e.do("GET", "/api/v1/stats/monthly?from=2018-01&to=2020-12&site=malgn", clerk, nil).json(t)
+		all := e.do("GET", "/api/v1/stats/monthly?from=2018-01&to=2020-12", tok, nil).json(t)
+		if fmt.Sprint(mine["total"]) != fmt.Sprint(all["total"]) {
+			t.Errorf("the demo site's total %v, every site's %v", mine["total"], all["total"])
 		}
 	})
 }

@@ -20,6 +20,35 @@ import (
 	"github.com/orderdesk/orderdesk/internal/stats"
 )
 
+// statsMessages are the English of the 매출통계 screens and the home page.
+var statsMessages = map[string]string{
+	"날짜": "Day", "월": "Month", "매출 금액": "Sales", "주문 금액 / 건수": "Received / orders", "환불 금액 / 건수": "Refunded / refunds",
+	"주문 건수 / 금액": "Orders / received", "환불 건수 / 금액": "Refunds / refunded", "금액": "Amount", "건수": "Count", "합계": "Total",
+	"주문월": "Month", "주문일": "Order date", "카테고리": "Category", "구분": "Type", "과정명": "Course", "수강료": "Price",
+	"정규/상시": "Scheduled / always open", "온라인": "Online", "집합": "Classroom", "정규": "Scheduled", "상시": "Always open",
+	"정상": "Visible", "숨김": "Hidden", "도서": "Book", "배송비": "Shipping", "프리패스": "Free pass", "연장": "Extension",
+	"이전 달": "Previous month", "다음 달": "Next month", "오늘": "Today", "이번 주": "This week", "이번 달": "This month",
+	"이전 해": "Previous year", "다음 해": "Next year", "올해": "This year", "금일": "Today", "금주": "This week", "금월": "This month",
+	"금년": "This year", "3년간": "3 years", "월별 매출 금액": "Sales by month", "일별 매출 금액": "Sales by day",
+	"오늘의 업무": "Today's work", "입금대기": "Awaiting deposit", "환불요청": "Refund requests", "수강 승인대기": "Enrollments awaiting approval",
+	"배송대기 교재": "Textbooks to ship", "오늘 매출": "Today's sales", "이번 달 매출": "This month's sales", "가장 오래된 주문": "oldest order",
+	"주문": "received", "환불": "refunded", "최근 14일 매출 금액 (주문 금액 − 환불 금액)": "Sales of the last 14 days (received − refunded)",
+	statsNote: statsNoteEN, statsNote + courseNote: statsNoteEN + courseNoteEN,
+}
+
+const statsNoteEN = "Received / orders: the money received that Seoul day and the orders it came from (card and transfer at approval, deposit orders at deposit confirmation, free orders with 0 won). " +
+	"Refunded / refunds: refunds completed and cancellations of paid orders that day. Sales = received − refunded. All from the money journal, through rollups by day, site and product kept in the same transaction."
+
+const courseNoteEN = " An order's payment is split over its products at each item's paid amount; the rest, the shipping fee, is on the line Shipping. A refund is split at its per-item amounts; returned shipping is on Shipping. Price is today's sale price."
+
+func init() {
+	for k, v := range statsMessages {
+		if _, ok := messages[k]; !ok {
+			messages[k] = v
+		}
+	}
+}
+
 func (s *Server) statsRoutes(mux *http.ServeMux) {
 	s.page(mux, "GET /stats/daily", s.statsSales)
 	s.page(mux, "GET /stats/monthly", s.statsSales)
@@ -248,11 +277,11 @@ func barChart(rows []stats.Row, monthly bool) template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" id="sales-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="매출 금액 막대그래프" style="width:100%%;max-width:%.0fpx;height:auto;background:#fff">`, width, height, width)
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#000" stroke-width="1"/>`, left, y(0), width-4, y(0))
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="#000">%s</text>`, left-4, y(hi)+4, html.EscapeString(won.Format(hi)))
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="13" text-anchor="end" fill="#000">%s</text>`, left-4, y(hi)+4, html.EscapeString(won.Format(hi)))
 	if lo < 0 {
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="#000">%s</text>`, left-4, y(lo)+4, html.EscapeString(won.Format(lo)))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="13" text-anchor="end" fill="#000">%s</text>`, left-4, y(lo)+4, html.EscapeString(won.Format(lo)))
 	}
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" text-anchor="end" fill="#000">0원</text>`, left-4, y(0)+4)
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="13" text-anchor="end" fill="#000">0원</text>`, left-4, y(0)+4)
 	every := 1 + len(rows)/32
 	for i, r := range rows {
 		x := left + float64(i)*slot + (slot-bw)/2
@@ -266,7 +295,7 @@ func barChart(rows []stats.Row, monthly bool) template.HTML {
 		fmt.Fprintf(&b, `<rect class="bar" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#444" stroke="#000" stroke-width="0.5" data-period="%s" data-sales="%d"><title>%s %s</title></rect>`,
 			x, y0, bw, max(y1-y0, 0), html.EscapeString(r.Period), r.Sales, html.EscapeString(strings.ReplaceAll(r.Period, "-", ".")), html.EscapeString(won.Format(r.Sales)))
 		if i%every == 0 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#000">%s</text>`, x+bw/2, height-10, html.EscapeString(label))
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle" fill="#000">%s</text>`, x+bw/2, height-10, html.EscapeString(label))
 		}
 	}
 	b.WriteString(`</svg>`)
