@@ -103,7 +103,9 @@ func TestBrowserDailySalesPreviousMonth(t *testing.T) {
 				t.Fatal(err)
 			}
 			last := rows[len(rows)-1]
-			num := func(s string) string { return strings.TrimSuffix(strings.TrimSuffix(strings.ReplaceAll(s, ",", ""), "원"), "건") }
+			num := func(s string) string {
+				return strings.TrimSuffix(strings.TrimSuffix(strings.ReplaceAll(s, ",", ""), "원"), "건")
+			}
 			for i, want := range cells[1:] {
 				if last[i+1] != num(want) {
 					t.Errorf("EXCEL 합계 column %d = %q, screen %q", i+1, last[i+1], want)
