@@ -158,3 +158,50 @@ func TestSalesStatsParameters(t *testing.T) {
 		}
 	})
 }
+
+// The console's 매출통계 screens and home page over the demo: the manual's
+// period line, the chart above the table, the 배송비 and 도서 lines, and the
+// day's work, each figure linking to its filtered list.
+func TestConsoleStatsAndHome(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		demoEnv(t, e)
+		c := e.consoleClient("root", "correct horse battery")
+		status, body := get(t, c, e.srv.URL+"/stats/daily?from=2018-08-01&to=2018-08-31")
+		for _, want := range []string{"통계 기간 : 2018.08.01 부터 2018.08.31 까지", `<svg class="chart" id="sales-chart"`, `data-period="2018-08-23" data-sales="37500"`,
+			"<td>2018.08.23</td><td class=\"num\">37,500원</td><td class=\"num\">37,500원</td><td class=\"num\">1건</td>", "매출 금액 = 주문 금액 − 환불 금액", "이전 달"} {
+			if status != 200 || !strings.Contains(body, want) {
+				t.Errorf("일별매출통계 (%d) lacks %q", status, want)
+			}
+		}
+		if n := strings.Count(body, `<rect class="bar"`); n != 31 {
+			t.Errorf("daily chart has %d bars, want 31", n)
+		}
+		if strings.Index(body, `id="sales-chart"`) > strings.Index(body, `id="stats"`) {
+			t.Errorf("the chart is not above the table")
+		}
+		status, body = get(t, c, e.srv.URL+"/stats/monthly?from=2020-01&to=2020-12")
+		if status != 200 || strings.Count(body, `<rect class="bar"`) != 12 || !strings.Contains(body, "<td>2020.01</td>") {
+			t.Errorf("월별매출통계 = %d, 12 bars and a 2020.01 row wanted", status)
+		}
+		status, body = get(t, c, e.srv.URL+"/stats/courses")
+		for _, want := range []string{"<td>도서</td>", "<td>배송비</td>", "통계 기간 : 전체", `id="stats-total"`} {
+			if status != 200 || !strings.Contains(body, want) {
+				t.Errorf("과정매출통계 (%d) lacks %q", status, want)
+			}
+		}
+		status, body = get(t, c, e.srv.URL+"/stats/daily?from=2018-08-31&to=2018-08-01")
+		if status != 422 || !strings.Contains(body, "앞섭니다") {
+			t.Errorf("a reversed period = %d", status)
+		}
+		status, body = get(t, c, e.srv.URL+"/")
+		for _, want := range []string{`href="/orders?status=awaiting_deposit">2건</a>`, `href="/orders/287">287</a>`, `href="/refunds?status=requested">1건</a>`,
+			`id="home-approval" href="/voucher-orders">2건</a>`, `id="home-today" href="/stats/daily?from=`, `id="sales-chart"`} {
+			if status != 200 || !strings.Contains(body, want) {
+				t.Errorf("home page (%d) lacks %q", status, want)
+			}
+		}
+		if n := strings.Count(body, `<rect class="bar"`); n != 14 {
+			t.Errorf("home chart has %d bars, want the last 14 days", n)
+		}
+	})
+}

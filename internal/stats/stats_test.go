@@ -41,6 +41,7 @@ type world struct {
 	orders   *order.Service
 	refunds  *refund.Service
 	stats    *stats.Service
+	sandbox  *payment.Sandbox
 	members  map[string]int64
 	products map[string][]int64 // site → products
 }
@@ -84,6 +85,7 @@ func setup(t testing.TB, db *sqldb.DB) *world {
 	w.refunds = &refund.Service{DB: db, Box: box, Now: clk.now, Log: log, Gateways: gw,
 		Outbox: &notify.Outbox{DB: db, Now: clk.now, Log: log, Provider: notify.LogProvider{Log: log}}}
 	w.stats = &stats.Service{DB: db, Now: clk.now}
+	w.sandbox = sb
 	return w
 }
 
@@ -101,6 +103,9 @@ func (w *world) randomBusiness(t *testing.T, r *rand.Rand, n int) {
 	for i := 0; i < n; i++ {
 		s := []string{"malgn", "malgn", "other"}[r.IntN(3)]
 		method := methods[r.IntN(len(methods))]
+		if i < 2*len(methods) { // every method, twice, then at random
+			method = methods[i%len(methods)]
+		}
 		prods := w.products[s]
 		var items []order.ItemInput
 		for _, k := range r.Perm(len(prods))[:1+r.IntN(3)] {
@@ -127,7 +132,7 @@ func (w *world) randomBusiness(t *testing.T, r *rand.Rand, n int) {
 			t.Fatalf("place %s: %v", method, err)
 		}
 		w.step(r)
-		if r.IntN(8) == 0 { // left unpaid, or cancelled before any money
+		if i >= 2*len(methods) && r.IntN(8) == 0 { // left unpaid, or cancelled before any money
 			if r.IntN(2) == 0 {
 				if _, err := w.orders.Cancel(ctx, sys, o.OrderNo, "변심"); err != nil {
 					t.Fatalf("cancel unpaid %d: %v", o.OrderNo, err)
@@ -142,6 +147,16 @@ func (w *world) randomBusiness(t *testing.T, r *rand.Rand, n int) {
 			o, err = w.orders.Get(ctx, sys, o.OrderNo)
 		default:
 			o, err = w.orders.ConfirmPayment(ctx, sys, o.OrderNo, "sandbox", fmt.Sprintf("pk-%d-%d", o.OrderNo, r.Int64()), o.Total)
+		}
+		if err == nil && method == "vbank" { // the deposit comes later, by the gateway's webhook
+			w.step(r)
+			body, headers, derr := w.sandbox.Deposit(ctx, o.PaymentKey)
+			if derr != nil {
+				t.Fatalf("vbank deposit %d: %v", o.OrderNo, derr)
+			}
+			if err = w.orders.Webhook(ctx, "sandbox", headers, body); err == nil {
+				o, err = w.orders.Get(ctx, sys, o.OrderNo)
+			}
 		}
 		if err != nil {
 			t.Fatalf("pay %d (%s): %v", o.OrderNo, method, err)
@@ -431,6 +446,14 @@ func TestReportsEqualTheJournal(t *testing.T) {
 		}
 		if courses.Total.OrderAmount != all.OrderAmount || courses.Total.RefundAmount != all.RefundAmount || courses.Total.Sales != all.Sales {
 			t.Errorf("과정매출통계 total %+v, journal %+v", courses.Total, all)
+		}
+		var methodsPaid, overMidnight int
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(DISTINCT method), (SELECT COUNT(*) FROM orders WHERE paid_day <> '' AND paid_day <> ordered_day)
+			FROM journal WHERE kind = 'capture'`).Scan(&methodsPaid, &overMidnight); err != nil {
+			t.Fatal(err)
+		}
+		if methodsPaid != len(methods) || overMidnight == 0 {
+			t.Errorf("the random business paid %d of %d methods and %d orders on a later day than placed", methodsPaid, len(methods), overMidnight)
 		}
 		if all.Orders < 20 || all.Refunds < 5 {
 			t.Errorf("the random business moved too little money to test: %+v", all)
