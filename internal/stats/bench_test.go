@@ -112,7 +112,7 @@ func seedSales(b *testing.B, db *sqldb.DB, memberID int64, n int) {
 				CASE WHEN k % 5 = 0 THEN '' ELSE 'always_open' END, 90, $1, $1 FROM seq`, []any{at}},
 		{`INSERT INTO orders (id, order_no, site, member_id, buyer_name, buyer_login, title, method, status,
 			list_total, subsidy_total, discount_total, shipping_fee, total, collected, refunded, ordered_at, ordered_day, paid_at, paid_day, updated_at)
-			WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < $1)
+			WITH RECURSIVE seq(n) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n < $1)
 			SELECT 1000000 + n, 1000000 + n, 'malgn', $2, '구매자', 'user', '상품', CASE n % 4 WHEN 0 THEN 'card' WHEN 1 THEN 'transfer' WHEN 2 THEN 'bank_deposit' ELSE 'vbank' END,
 				CASE WHEN n % 10 = 9 THEN 'partially_refunded' ELSE 'paid' END,
 				CASE WHEN n % 3 = 0 THEN 15000 ELSE 10000 END, 0, 0, 0, CASE WHEN n % 3 = 0 THEN 15000 ELSE 10000 END,
