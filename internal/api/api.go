@@ -31,6 +31,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
+	"github.com/orderdesk/orderdesk/internal/stats"
 	"github.com/orderdesk/orderdesk/internal/voucher"
 )
 
@@ -53,6 +54,7 @@ type Server struct {
 	Coupons *coupon.Service
 	Voucher *voucher.Service
 	Ship    *shipping.Service
+	Stats   *stats.Service
 }
 
 // body is what a route takes as its request body.
@@ -143,6 +145,12 @@ func (s *Server) routes() []routeDef {
 		{pattern: "GET /api/v1/marketplace-orders/imports/{id}/errors.xlsx", raw: s.importErrors},
 		{pattern: "GET /api/v1/product-matches", h: s.listMatches},
 		{pattern: "PUT /api/v1/product-matches", h: s.putMatch},
+		{pattern: "GET /api/v1/stats/daily", raw: s.salesStats},
+		{pattern: "GET /api/v1/stats/daily.xlsx", raw: s.salesStats},
+		{pattern: "GET /api/v1/stats/monthly", raw: s.salesStats},
+		{pattern: "GET /api/v1/stats/monthly.xlsx", raw: s.salesStats},
+		{pattern: "GET /api/v1/stats/courses", raw: s.salesStats},
+		{pattern: "GET /api/v1/stats/courses.xlsx", raw: s.salesStats},
 		{pattern: "GET /api/v1/tokens", h: s.listTokens},
 		{pattern: "DELETE /api/v1/tokens/{id}", h: s.revokeToken},
 		{pattern: "GET /api/v1/coupons", h: s.listCoupons},

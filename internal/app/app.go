@@ -32,6 +32,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
+	"github.com/orderdesk/orderdesk/internal/stats"
 	"github.com/orderdesk/orderdesk/internal/voucher"
 )
 
@@ -56,6 +57,7 @@ type App struct {
 	Outbox  *notify.Outbox
 	Sandbox *payment.Sandbox
 	Coupons *coupon.Service
+	Stats   *stats.Service
 }
 
 // NewLogger makes the structured logger of the configuration.
@@ -120,6 +122,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule}
 	confirmAfter, _ := cfg.ConfirmAfter() // checked by Validate
 	a.Ship = &shipping.Service{DB: db, Now: now, Log: log, Orders: a.Orders, ConfirmAfter: confirmAfter}
+	a.Stats = &stats.Service{DB: db, Now: now}
 	return a, nil
 }
 
@@ -161,6 +164,7 @@ func (a *App) Handler() (http.Handler, error) {
 	con.Voucher = a.voucher()
 	apiSrv.Ship = a.Ship
 	con.Ship = a.Ship
+	apiSrv.Stats, con.Stats = a.Stats, a.Stats
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {
 		return nil, err

@@ -402,6 +402,12 @@ func TestContractTour(t *testing.T) {
 		}
 		ok(e.do("GET", "/api/v1/settlement/reports/by-supplier?from=2000-01-01&to=2100-12-31&supplier_id="+id(supplier["id"]), tok, nil), 200)
 		ok(e.do("DELETE", rulePath, tok, nil), 200)
+		for _, q := range []string{"daily?from=2018-08-01&to=2018-08-31&site=malgn", "monthly?from=2018-01&to=2020-12",
+			"courses?from=2018-01-01&to=2020-12-31&delivery=online&schedule=always_open&display=visible"} {
+			name, args, _ := strings.Cut(q, "?")
+			ok(e.do("GET", "/api/v1/stats/"+name+"?"+args, tok, nil), 200)
+			ok(e.do("GET", "/api/v1/stats/"+name+".xlsx?"+args, tok, nil), 200)
+		}
 
 		// API tokens: the caller's own, one revoked.
 		spare := e.newToken("root", "tour-spare")

@@ -77,6 +77,48 @@ var checks = []check{
 			ON j.site = r.site AND j.business_day = r.day AND j.method = r.method
 			WHERE COALESCE(r.captured, 0) <> COALESCE(j.cap, 0) OR COALESCE(r.returned, 0) <> COALESCE(j.ret, 0)`)
 	}},
+	{"the daily sales rollup counts the journal's orders and refunds", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT COALESCE(r.site, j.site) || ' ' || COALESCE(r.day, j.business_day) || ' ' || COALESCE(r.method, j.method) ||
+			': rollup ' || COALESCE(r.orders, 0) || ' orders/' || COALESCE(r.refunds, 0) || ' refunds, journal ' || COALESCE(j.o, 0) || '/' || COALESCE(j.r, 0)
+			FROM sales_daily r FULL OUTER JOIN (SELECT site, business_day, method, SUM(CASE WHEN amount >= 0 THEN 1 ELSE 0 END) AS o,
+				SUM(CASE WHEN amount < 0 THEN 1 ELSE 0 END) AS r FROM journal GROUP BY site, business_day, method) j
+			ON j.site = r.site AND j.business_day = r.day AND j.method = r.method
+			WHERE COALESCE(r.orders, 0) <> COALESCE(j.o, 0) OR COALESCE(r.refunds, 0) <> COALESCE(j.r, 0)`)
+	}},
+	{"the sales rollup by product adds up to the journal, day by day", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT COALESCE(r.site, j.site) || ' ' || COALESCE(r.day, j.business_day) ||
+			': products ' || COALESCE(r.cap, 0) || '/' || COALESCE(r.ret, 0) || ', journal ' || COALESCE(j.cap, 0) || '/' || COALESCE(j.ret, 0)
+			FROM (SELECT site, day, SUM(captured) AS cap, SUM(returned) AS ret FROM sales_products GROUP BY site, day) r
+			FULL OUTER JOIN (SELECT site, business_day, SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS cap,
+				-SUM(CASE WHEN amount < 0 THEN amount ELSE 0 END) AS ret FROM journal GROUP BY site, business_day) j
+			ON j.site = r.site AND j.business_day = r.day
+			WHERE COALESCE(r.cap, 0) <> COALESCE(j.cap, 0) OR COALESCE(r.ret, 0) <> COALESCE(j.ret, 0)`)
+	}},
+	{"the monthly sales rollup by product adds up its days", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT COALESCE(m.site, d.site) || ' ' || COALESCE(m.month, d.month) || ' product ' || COALESCE(m.product_id, d.product_id) ||
+			': month ' || COALESCE(m.captured, 0) || '/' || COALESCE(m.returned, 0) || '/' || COALESCE(m.orders, 0) || '/' || COALESCE(m.refunds, 0) ||
+			', days ' || COALESCE(d.cap, 0) || '/' || COALESCE(d.ret, 0) || '/' || COALESCE(d.n, 0) || '/' || COALESCE(d.r, 0)
+			FROM sales_products_monthly m FULL OUTER JOIN (SELECT site, substr(day, 1, 7) AS month, product_id, SUM(captured) AS cap,
+				SUM(returned) AS ret, SUM(orders) AS n, SUM(refunds) AS r FROM sales_products GROUP BY site, substr(day, 1, 7), product_id) d
+			ON d.site = m.site AND d.month = m.month AND d.product_id = m.product_id
+			WHERE COALESCE(m.captured, 0) <> COALESCE(d.cap, 0) OR COALESCE(m.returned, 0) <> COALESCE(d.ret, 0)
+				OR COALESCE(m.orders, 0) <> COALESCE(d.n, 0) OR COALESCE(m.refunds, 0) <> COALESCE(d.r, 0)`)
+	}},
+	{"the sales rollup by product holds each product's items", func(ctx context.Context, a *App) ([]string, error) {
+		// Each product's received money is what its items of captured orders
+		// were paid, its returned money what they got back, and its order
+		// count the captured orders that hold it (order.rollProducts).
+		return lines(ctx, a, `SELECT COALESCE(r.site, i.site) || ' product ' || COALESCE(r.product_id, i.product_id) ||
+			': rollup ' || COALESCE(r.cap, 0) || '/' || COALESCE(r.ret, 0) || ' in ' || COALESCE(r.n, 0) || ' orders, items ' ||
+			COALESCE(i.cap, 0) || '/' || COALESCE(i.ret, 0) || ' in ' || COALESCE(i.n, 0) || ' orders'
+			FROM (SELECT site, product_id, SUM(captured) AS cap, SUM(returned) AS ret, SUM(orders) AS n FROM sales_products
+				WHERE product_id <> 0 GROUP BY site, product_id) r
+			FULL OUTER JOIN (SELECT o.site, it.product_id, SUM(it.paid) AS cap, SUM(it.refunded) AS ret, COUNT(DISTINCT o.id) AS n
+				FROM orders o JOIN order_items it ON it.order_id = o.id
+				WHERE EXISTS (SELECT 1 FROM journal j WHERE j.order_id = o.id AND j.kind = 'capture') GROUP BY o.site, it.product_id) i
+			ON i.site = r.site AND i.product_id = r.product_id
+			WHERE COALESCE(r.cap, 0) <> COALESCE(i.cap, 0) OR COALESCE(r.ret, 0) <> COALESCE(i.ret, 0) OR COALESCE(r.n, 0) <> COALESCE(i.n, 0)`)
+	}},
 	{"every gateway cancel or refund claimed over a minute ago is recorded", func(ctx context.Context, a *App) ([]string, error) {
 		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': ' || c.kind || ' ' || c.idem_key || ' (' || c.amount || '원, 0 = all) called but not recorded; the server records it at start and every minute'
 			FROM gateway_calls c JOIN orders o ON o.id = c.order_id WHERE c.state = 'open' AND c.claimed_at < $1 ORDER BY c.claimed_at`,

@@ -110,7 +110,12 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", "홈", map[string]int{"Members": members.Total, "Products": products.Total, "Sites": len(sites)}, nil)
+	work, err := s.homeWork(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", "홈", map[string]any{"Members": members.Total, "Products": products.Total, "Sites": len(sites), "Work": work}, nil)
 }
 
 func (s *Server) pending(w http.ResponseWriter, r *http.Request) {

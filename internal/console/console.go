@@ -36,6 +36,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/shipping"
 	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/staff"
+	"github.com/orderdesk/orderdesk/internal/stats"
 	"github.com/orderdesk/orderdesk/internal/voucher"
 )
 
@@ -60,6 +61,7 @@ type Server struct {
 	Coupons *coupon.Service
 	Voucher *voucher.Service
 	Ship    *shipping.Service
+	Stats   *stats.Service
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (for the login limit); none by default.
 	TrustedProxies []netip.Prefix
@@ -141,6 +143,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /settlement-rules/recompute/{id}", s.recomputeProgress)
 	s.page(mux, "GET /settlement-reports", s.reports)
 	s.page(mux, "GET /settlement-reports/export.xlsx", s.reportExport)
+	s.statsRoutes(mux)
 	s.page(mux, "GET /refunds", s.refunds)
 	s.page(mux, "GET /refunds/export.xlsx", s.refundsExport)
 	s.page(mux, "GET /refunds/new", s.refundNew)
@@ -220,7 +223,7 @@ type MenuSection struct {
 
 var menu = func() []MenuGroup {
 	orders := MenuSection{"주문관리", []MenuItem{{"주문목록", "/orders", false}, {"배송관리", "/deliveries", false}, {"환불관리", "/refunds", false}, {"근로자카드주문", "/voucher-orders", false}}}
-	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", true}, {"월별매출통계", "/stats/monthly", true}, {"과정매출통계", "/stats/courses", true}}}
+	stats := MenuSection{"매출통계", []MenuItem{{"일별매출통계", "/stats/daily", false}, {"월별매출통계", "/stats/monthly", false}, {"과정매출통계", "/stats/courses", false}}}
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", false}}}
 	groups := []MenuGroup{
 		{Label: "주문결제관리", Sections: []MenuSection{orders, stats, coupons}},
@@ -378,6 +381,7 @@ func (s *Server) parse() error {
 		"max":   func(a, b int) int { return max(a, b) },
 		"min":   func(a, b int) int { return min(a, b) },
 		"add":   func(a, b int) int { return a + b },
+		"dots":  func(day string) string { return strings.ReplaceAll(day, "-", ".") },
 		"roles": func() []access.Role { return access.Roles },
 		"has": func(list []string, s string) bool {
 			for _, x := range list {

@@ -171,7 +171,11 @@ func ReturnMoney(ctx context.Context, tx *sqldb.Tx, r Refundable, shares map[int
 		return "", err
 	}
 	o := row{Order: Order{ID: r.OrderID, Site: r.Site, Method: r.Method}}
-	return status, book(ctx, tx, o, nil, "refund", -total, at, note)
+	split := make([]itemShare, 0, len(shares))
+	for id, v := range shares {
+		split = append(split, itemShare{id, v})
+	}
+	return status, book(ctx, tx, o, nil, "refund", -total, at, note, split...)
 }
 
 // RecordCancel stores a gateway's answer to a cancel in 결제내역.

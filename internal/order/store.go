@@ -95,28 +95,30 @@ func (s *Service) SetNextOrderNo(ctx context.Context, n int64) error {
 	})
 }
 
-// book writes one journal row and keeps the daily rollup in step with it.
-// amount is positive for money received, negative for money returned.
-func book(ctx context.Context, tx *sqldb.Tx, o row, itemID *int64, kind string, amount int64, at time.Time, note string) error {
+// book writes one journal row and keeps the daily rollups in step with it.
+// amount is positive for money received, negative for money returned; shares
+// split a refund over its items (see rollProducts).
+func book(ctx context.Context, tx *sqldb.Tx, o row, itemID *int64, kind string, amount int64, at time.Time, note string, shares ...itemShare) error {
 	day := kst.Day(at)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO journal (order_id, order_item_id, site, method, kind, amount, at, business_day, note)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, o.ID, itemID, o.Site, o.Method, kind, amount, sqldb.Instant(at), day, note); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	captured, returned, orders := int64(0), int64(0), 0
+	captured, returned, orders, refunds := int64(0), int64(0), 0, 0
 	if amount >= 0 {
 		captured, orders = amount, 1
 	} else {
-		returned = -amount
+		returned, refunds = -amount, 1
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO sales_daily (site, day, method, captured, returned, orders) VALUES ($1, $2, $3, $4, $5, $6)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sales_daily (site, day, method, captured, returned, orders, refunds) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (site, day, method) DO UPDATE SET captured = sales_daily.captured + excluded.captured,
-		returned = sales_daily.returned + excluded.returned, orders = sales_daily.orders + excluded.orders`,
-		o.Site, day, o.Method, captured, returned, orders)
+		returned = sales_daily.returned + excluded.returned, orders = sales_daily.orders + excluded.orders,
+		refunds = sales_daily.refunds + excluded.refunds`,
+		o.Site, day, o.Method, captured, returned, orders, refunds)
 	if err != nil {
 		return fmt.Errorf("sales rollup: %w", err)
 	}
-	return nil
+	return rollProducts(ctx, tx, o, day, amount, shares)
 }
 
 // recordTx stores one gateway exchange raw. With an event id, a second
