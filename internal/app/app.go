@@ -109,7 +109,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Outbox = &notify.Outbox{DB: db, Provider: sms, Now: now, Log: log}
 	a.Refunds = &refund.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, Outbox: a.Outbox}
 	a.Settle = &settlement.Service{DB: db, Now: now, Log: log}
-	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule}
+	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule,
+		LateCancel: a.Settle.LateCancel}
 	return a, nil
 }
 

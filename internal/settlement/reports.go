@@ -3,6 +3,8 @@ package settlement
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
@@ -153,12 +155,26 @@ func (s *Service) ByMarketplace(ctx context.Context, f ReportFilter) (Report[Mar
 	if err != nil {
 		return rep, err
 	}
-	defer rows.Close()
+	var list []MarketRow
 	for rows.Next() {
 		var r MarketRow
 		if err := rows.Scan(&r.Marketplace, &r.Name, &r.Orders, &r.Lines, &r.Qty, &r.Sale, &r.Settle, &r.Prepaid, &r.Margin, &r.Cancelled, &r.Unsettled); err != nil {
+			rows.Close()
 			return rep, err
 		}
+		list = append(list, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rep, err
+	}
+	// Adjustments booked on these days (a closed month's line cancelled
+	// later) count here, as cancellations with their reversed amounts.
+	list, err = s.addAdjustments(ctx, f, list)
+	if err != nil {
+		return rep, err
+	}
+	for _, r := range list {
 		r.Commission = r.Sale - r.Settle
 		rep.Rows = append(rep.Rows, r)
 		t := &rep.Total
@@ -174,7 +190,53 @@ func (s *Service) ByMarketplace(ctx context.Context, f ReportFilter) (Report[Mar
 		t.Unsettled += r.Unsettled
 	}
 	rep.Total.Name = "합계"
-	return rep, rows.Err()
+	return rep, nil
+}
+
+// addAdjustments adds the adjustments booked on the filter's days to the
+// marketplaces' rows (a marketplace with only adjustments gets a row).
+func (s *Service) addAdjustments(ctx context.Context, f ReportFilter, list []MarketRow) ([]MarketRow, error) {
+	var w sqldb.Where
+	w.Add("a.day >= ? AND a.day <= ?", f.From, f.To)
+	if f.Marketplace != "" {
+		w.Add("m.code = ?", f.Marketplace)
+	}
+	from := ` FROM settlement_adjustments a JOIN marketplaces m ON m.id = a.marketplace_id JOIN market_orders o ON o.id = a.market_order_id`
+	if f.SupplierID != 0 {
+		from += ` LEFT JOIN ` + matchSQL
+		w.Add("mt.supplier_id = ?", f.SupplierID)
+	}
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT m.code, m.name, COUNT(*), SUM(a.sale), SUM(a.settle), SUM(a.prepaid), SUM(a.margin)`+from+w.SQL()+
+		` GROUP BY m.code, m.name`, w.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	added := false
+	for rows.Next() {
+		var a MarketRow
+		if err := rows.Scan(&a.Marketplace, &a.Name, &a.Cancelled, &a.Sale, &a.Settle, &a.Prepaid, &a.Margin); err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(list, func(r MarketRow) bool { return r.Marketplace == a.Marketplace })
+		if i < 0 {
+			list = append(list, MarketRow{Marketplace: a.Marketplace, Name: a.Name})
+			i, added = len(list)-1, true
+		}
+		r := &list[i]
+		r.Cancelled += a.Cancelled
+		r.Sale += a.Sale
+		r.Settle += a.Settle
+		r.Prepaid += a.Prepaid
+		r.Margin += a.Margin
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if added {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	}
+	return list, nil
 }
 
 // ByProduct is 판매처상품매출통계: per marketplace product code, with the
