@@ -21,6 +21,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/notify"
 	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
@@ -48,6 +49,7 @@ type App struct {
 	Orders  *order.Service
 	Refunds *refund.Service
 	Market  *market.Service
+	Payouts *payout.Service
 	Settle  *settlement.Service
 	Outbox  *notify.Outbox
 	Sandbox *payment.Sandbox
@@ -111,6 +113,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Settle = &settlement.Service{DB: db, Now: now, Log: log}
 	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule,
 		LateCancel: a.Settle.LateCancel}
+	a.Payouts = &payout.Service{DB: db, Now: now}
+	a.Settle.AfterRecompute = a.Payouts.AfterRecompute
 	return a, nil
 }
 
@@ -144,7 +148,7 @@ func (a *App) Close() error {
 
 // Handler is the whole HTTP surface: /healthz, /api/v1 and the console.
 func (a *App) Handler() (http.Handler, error) {
-	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
+	apiSrv := &api.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Idem: a.Idem, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle, Payouts: a.Payouts}
 	con := &console.Server{Log: a.Log, Staff: a.Staff, Sites: a.Sites, Members: a.Members, Catalog: a.Catalog, Audit: a.Audit, Orders: a.Orders, Refunds: a.Refunds, Market: a.Market, Settle: a.Settle}
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {

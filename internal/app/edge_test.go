@@ -117,17 +117,21 @@ func fuzzBodies(d fuzzData) map[string]string {
 		"POST /api/v1/members/{id}/reveal-rrn":            ``,
 		"POST /api/v1/refunds": fmt.Sprintf(`{"order_no":%d,"item_ids":[%d],"reason":"변심","method":"bank_transfer","bank":{"name":"국민","account":"123","holder":"홍"}}`,
 			d.orderNo, d.itemID),
-		"POST /api/v1/refunds/quote":           `{"policy":"by_days","amount":280000,"total_days":30,"elapsed_days":3}`,
-		"POST /api/v1/refunds/{id}/complete":   `{"amount":1000,"memo":"메모","notify_sms":false}`,
-		"POST /api/v1/refunds/{id}/deny":       `{"reason":"불가"}`,
-		"POST /api/v1/settlement/evaluate":     `{"formula":"code11 + 1","vars":{"code11":5}}`,
-		"POST /api/v1/settlement/recompute":    `{"from":"2025-10-01","to":"2025-10-31","marketplace":"11st"}`,
-		"POST /api/v1/settlement-rules":        `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true,"period_from":"2025-01-01"}`,
-		"PUT /api/v1/settlement-rules/{id}":    `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true}`,
-		"DELETE /api/v1/settlement-rules/{id}": ``,
-		"POST /api/v1/marketplaces":            `{"code":"fzm","name":"퍼즈마켓"}`,
-		"POST /api/v1/suppliers":               `{"code":"fzs","name":"퍼즈공급"}`,
-		"POST /api/v1/sheet-formats":           `{"marketplace":"esm","fields":{"order_no":"주문번호"},"codes":{"11":"판매가"}}`,
+		"POST /api/v1/refunds/quote":                                   `{"policy":"by_days","amount":280000,"total_days":30,"elapsed_days":3}`,
+		"POST /api/v1/refunds/{id}/complete":                           `{"amount":1000,"memo":"메모","notify_sms":false}`,
+		"POST /api/v1/refunds/{id}/deny":                               `{"reason":"불가"}`,
+		"POST /api/v1/settlement/evaluate":                             `{"formula":"code11 + 1","vars":{"code11":5}}`,
+		"POST /api/v1/settlement/recompute":                            `{"from":"2025-10-01","to":"2025-10-31","marketplace":"11st"}`,
+		"POST /api/v1/settlement-rules":                                `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true,"period_from":"2025-01-01"}`,
+		"PUT /api/v1/settlement-rules/{id}":                            `{"marketplace":"11st","title":"규칙","sale":"code11","settle":"code14","enabled":true}`,
+		"DELETE /api/v1/settlement-rules/{id}":                         ``,
+		"POST /api/v1/marketplaces":                                    `{"code":"fzm","name":"퍼즈마켓"}`,
+		"POST /api/v1/suppliers":                                       `{"code":"fzs","name":"퍼즈공급"}`,
+		"POST /api/v1/sheet-formats":                                   `{"marketplace":"esm","fields":{"order_no":"주문번호"},"codes":{"11":"판매가"}}`,
+		"POST /api/v1/payout-formats":                                  `{"marketplace":"esm","format":{"fields":{"order_no":"장바구니번호","net":"송금대상액"},"fees":["서비스이용료"],"holdback_percent":0,"tolerance":0}}`,
+		"POST /api/v1/reconciliation/refresh":                          `{"marketplace":"11st","from":"2025-10","to":"2025-10"}`,
+		"POST /api/v1/settlement/periods/{marketplace}/{month}/close":  `{"reason":"마감"}`,
+		"POST /api/v1/settlement/periods/{marketplace}/{month}/reopen": `{"reason":"재개"}`,
 	}
 }
 
@@ -208,7 +212,8 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		d := fuzzSetup(t, e)
 		bodies := fuzzBodies(d)
-		values := map[string]string{"{id}": "", "{code}": "malgn", "{order_no}": strconv.FormatInt(d.orderNo, 10), "{gateway}": "sandbox", "{name}": "by-marketplace"}
+		values := map[string]string{"{id}": "", "{code}": "malgn", "{order_no}": strconv.FormatInt(d.orderNo, 10), "{gateway}": "sandbox", "{name}": "by-marketplace",
+			"{marketplace}": "11st", "{month}": "2025-10"}
 		idFor := func(pattern string) string {
 			switch {
 			case strings.Contains(pattern, "/members/"):
@@ -221,6 +226,8 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 				return strconv.FormatInt(d.ruleID, 10)
 			case strings.Contains(pattern, "/imports/"):
 				return strconv.FormatInt(d.importID, 10)
+			case strings.Contains(pattern, "/payouts/"), strings.Contains(pattern, "/reconciliation/"):
+				return "1"
 			}
 			t.Fatalf("no id for %s", pattern)
 			return ""

@@ -262,16 +262,60 @@ func (s *Service) Refresh(ctx context.Context, marketplace, fromMonth, toMonth s
 	if toMonth < fromMonth {
 		return 0, apperr.New(apperr.Invalid, "끝 달이 시작 달보다 앞섭니다.", "to is before from")
 	}
+	if months(fromMonth, toMonth) > 36 {
+		return 0, apperr.New(apperr.Invalid, "한 번에 36개월까지 다시 맞춥니다.", "at most 36 months at a time")
+	}
+	return s.refresh(ctx, m.ID, fromMonth, toMonth)
+}
+
+func months(from, to string) int {
+	a, _ := kst.ParseDay(from + "-01")
+	b, _ := kst.ParseDay(to + "-01")
+	return (b.Year()-a.Year())*12 + int(b.Month()) - int(a.Month()) + 1
+}
+
+func (s *Service) refresh(ctx context.Context, marketplaceID int64, fromMonth, toMonth string) (int, error) {
 	n := 0
 	for mo := fromMonth; mo <= toMonth; n++ {
-		if n >= 36 {
-			return n, apperr.New(apperr.Invalid, "한 번에 36개월까지 다시 맞춥니다.", "at most 36 months at a time")
-		}
-		if err := s.Reconcile(ctx, m.ID, mo); err != nil {
+		if err := s.Reconcile(ctx, marketplaceID, mo); err != nil {
 			return n, err
 		}
 		t, _ := kst.ParseDay(mo + "-01")
 		mo = kst.Day(t.AddDate(0, 1, 0))[:7]
 	}
 	return n, nil
+}
+
+// AfterRecompute reconciles again the months from..to of the marketplace
+// (every marketplace when ""), of those that have payout statements: the
+// expected amounts may have changed.
+func (s *Service) AfterRecompute(ctx context.Context, from, to, marketplace string) error {
+	var w sqldb.Where
+	w.Add("m.id IN (SELECT marketplace_id FROM payout_statements)")
+	if marketplace != "" {
+		w.Add("m.code = ?", marketplace)
+	}
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT m.id FROM marketplaces m`+w.SQL(), w.Args()...)
+	if err != nil {
+		return err
+	}
+	var codes []int64
+	for rows.Next() {
+		var c int64
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		codes = append(codes, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range codes {
+		if _, err := s.refresh(ctx, c, from[:7], to[:7]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

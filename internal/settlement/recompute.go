@@ -265,6 +265,9 @@ func (s *Service) finish(ctx context.Context, a access.Actor, job *Job, before t
 	if cause != nil {
 		return cause
 	}
+	if err == nil && s.AfterRecompute != nil {
+		err = s.AfterRecompute(ctx, job.From, job.To, job.Marketplace)
+	}
 	return err
 }
 
