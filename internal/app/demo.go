@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"embed"
 	"fmt"
 	"io"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/payment"
+	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/refund"
@@ -91,6 +93,9 @@ func (a *App) LoadDemo(ctx context.Context, w io.Writer) error {
 		}
 	}
 	if _, err := a.Market.CreateSupplier(ctx, sys, market.Supplier{Code: "malgnbooks", Name: "맑은출판"}); err != nil {
+		return err
+	}
+	if err := a.demoPayouts(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "demo data loaded: site %s, %d members, %d products, %d orders\n", DemoSite, len(members), len(products), n)
@@ -205,4 +210,29 @@ func (a *App) demoGateways(now func() time.Time) map[string]payment.Gateway {
 	gs := maps.Clone(a.Orders.Gateways)
 	gs["sandbox"] = &sb
 	return gs
+}
+
+//go:embed demodata/esm_orders.csv demodata/esm_payout.csv
+var demoData embed.FS
+
+// demoPayouts imports a G마켓/옥션 order sheet and its payout file (정산내역):
+// one line paid 100원 short (a fee), one not paid yet, one row of an order
+// that is not ours.
+func (a *App) demoPayouts(ctx context.Context) error {
+	sys := access.System()
+	orders, err := demoData.ReadFile("demodata/esm_orders.csv")
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.Market.Import(ctx, sys, market.ImportInput{Marketplace: "esm", Filename: "esm_orders.csv", Data: orders}); err != nil {
+		return fmt.Errorf("demo esm orders: %w", err)
+	}
+	file, err := demoData.ReadFile("demodata/esm_payout.csv")
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.Payouts.Import(ctx, sys, payout.ImportInput{Marketplace: "esm", Filename: "esm_정산내역.csv", Data: file}); err != nil {
+		return fmt.Errorf("demo esm payouts: %w", err)
+	}
+	return nil
 }
