@@ -20,7 +20,7 @@ import (
 )
 
 // BatchSize is how many payout rows one import transaction stores.
-const BatchSize = 1000
+var BatchSize = 1000
 
 // Service is 정산대사.
 type Service struct {
