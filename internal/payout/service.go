@@ -3,6 +3,7 @@ package payout
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -527,37 +528,22 @@ func sortedKeys(m map[string]bool) []string {
 
 // store writes the rows in batches; a row stored already (a resumed import)
 // is skipped by its row number. Unmatched rows become 미매칭 lines at once.
+// SQLite reuses one prepared statement; PostgreSQL, which pays a round trip
+// per statement, gets multi-row statements.
 func (s *Service) store(ctx context.Context, marketplaceID, statementID int64, rows []Row) error {
 	for batch, start := 0, 0; start < len(rows); batch, start = batch+1, start+BatchSize {
 		part := rows[start:min(start+BatchSize, len(rows))]
 		err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+			ids, err := insertRows(ctx, tx, marketplaceID, statementID, part)
+			if err != nil {
+				return err
+			}
 			var matched, unmatched, paid int64
-			ins, err := tx.PrepareContext(ctx, `INSERT INTO payout_rows (statement_id, marketplace_id, row_no, order_no, sub_no, kind, part, market_order_id,
-				line_day, base, fee, coupon, net, settle_day, state_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-				ON CONFLICT (statement_id, row_no) DO NOTHING RETURNING id`)
-			if err != nil {
-				return err
-			}
-			defer ins.Close()
-			orphan, err := tx.PrepareContext(ctx, `INSERT INTO payout_lines (marketplace_id, payout_row_id, order_no, sub_no, settle_day, state, paid, difference)
-				VALUES ($1, $2, $3, $4, $5, 'unmatched', $6, $7)`)
-			if err != nil {
-				return err
-			}
-			defer orphan.Close()
+			var orphans []any
 			for _, r := range part {
-				var mo any
-				if r.MarketOrderID != 0 {
-					mo = r.MarketOrderID
-				}
-				var id int64
-				err := ins.QueryRowContext(ctx, statementID, marketplaceID, r.RowNo, r.OrderNo, r.SubNo, r.Kind, r.Part, mo, r.LineDay, r.Base, r.Fee,
-					r.Coupon, r.Net, r.SettleDay, r.State).Scan(&id)
-				if apperr.IsNotFound(sqldb.NotFound(err, "", "")) {
+				id, ok := ids[r.RowNo]
+				if !ok {
 					continue // stored by the run that stopped
-				}
-				if err != nil {
-					return fmt.Errorf("row %d: %w", r.RowNo, err)
 				}
 				paid += r.Net
 				if r.MarketOrderID != 0 {
@@ -565,9 +551,11 @@ func (s *Service) store(ctx context.Context, marketplaceID, statementID int64, r
 					continue
 				}
 				unmatched++
-				if _, err := orphan.ExecContext(ctx, marketplaceID, id, r.OrderNo, r.SubNo, r.SettleDay, r.Net, -r.Net); err != nil {
-					return err
-				}
+				orphans = append(orphans, marketplaceID, id, r.OrderNo, r.SubNo, r.SettleDay, r.Net, -r.Net)
+			}
+			if err := multiInsert(ctx, tx, `INSERT INTO payout_lines (marketplace_id, payout_row_id, order_no, sub_no, settle_day, paid, difference, state) VALUES `,
+				7, `'unmatched'`, orphans, ""); err != nil {
+				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE payout_statements SET rows_done = rows_done + $1, rows_matched = rows_matched + $2,
 				rows_unmatched = rows_unmatched + $3, paid_total = paid_total + $4 WHERE id = $5`, matched+unmatched, matched, unmatched, paid, statementID)
@@ -580,6 +568,119 @@ func (s *Service) store(ctx context.Context, marketplaceID, statementID int64, r
 			if err := s.AfterBatch(batch); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+const rowCols = 15
+
+// insertRows stores a batch's rows and returns the ids of those it stored, by row number.
+func insertRows(ctx context.Context, tx *sqldb.Tx, marketplaceID, statementID int64, part []Row) (map[int]int64, error) {
+	ids := make(map[int]int64, len(part))
+	args := make([]any, 0, len(part)*rowCols)
+	for _, r := range part {
+		var mo any
+		if r.MarketOrderID != 0 {
+			mo = r.MarketOrderID
+		}
+		args = append(args, statementID, marketplaceID, r.RowNo, r.OrderNo, r.SubNo, r.Kind, r.Part, mo, r.LineDay, r.Base, r.Fee, r.Coupon, r.Net,
+			r.SettleDay, r.State)
+	}
+	const head = `INSERT INTO payout_rows (statement_id, marketplace_id, row_no, order_no, sub_no, kind, part, market_order_id, line_day, base, fee,
+		coupon, net, settle_day, state_text) VALUES `
+	const tail = ` ON CONFLICT (statement_id, row_no) DO NOTHING RETURNING id, row_no`
+	scan := func(q *sql.Rows) error {
+		defer q.Close()
+		for q.Next() {
+			var id int64
+			var no int
+			if err := q.Scan(&id, &no); err != nil {
+				return err
+			}
+			ids[no] = id
+		}
+		return q.Err()
+	}
+	if tx.Engine == sqldb.Postgres {
+		const per = 2000 // 15 parameters a row, under PostgreSQL's 65,535
+		for start := 0; start < len(part); start += per {
+			chunk := args[start*rowCols : min(start+per, len(part))*rowCols]
+			q, err := tx.QueryContext(ctx, head+placeholders(len(chunk)/rowCols, rowCols, "")+tail, chunk...)
+			if err != nil {
+				return nil, err
+			}
+			if err := scan(q); err != nil {
+				return nil, err
+			}
+		}
+		return ids, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, head+placeholders(1, rowCols, "")+tail)
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	for i := range part {
+		q, err := stmt.QueryContext(ctx, args[i*rowCols:(i+1)*rowCols]...)
+		if err != nil {
+			return nil, err
+		}
+		if err := scan(q); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// placeholders writes n rows of k parameters: ($1, ..., $k), ... with an
+// extra constant SQL value at the end of each row when given.
+func placeholders(n, k int, extra string) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := 0; j < k; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", i*k+j+1)
+		}
+		if extra != "" {
+			b.WriteString(", " + extra)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// multiInsert inserts rows of k arguments (with a constant last value):
+// multi-row statements on PostgreSQL, one prepared statement on SQLite.
+func multiInsert(ctx context.Context, tx *sqldb.Tx, head string, k int, extra string, args []any, tail string) error {
+	n := len(args) / k
+	if n == 0 {
+		return nil
+	}
+	if tx.Engine == sqldb.Postgres {
+		per := 60000 / k
+		for start := 0; start < n; start += per {
+			end := min(start+per, n)
+			if _, err := tx.ExecContext(ctx, head+placeholders(end-start, k, extra)+tail, args[start*k:end*k]...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, head+placeholders(1, k, extra)+tail)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := 0; i < n; i++ {
+		if _, err := stmt.ExecContext(ctx, args[i*k:(i+1)*k]...); err != nil {
+			return err
 		}
 	}
 	return nil
