@@ -128,7 +128,9 @@ func (s *Service) Reconcile(ctx context.Context, marketplaceID int64, month stri
 		}
 		w := newLineWriter(ctx, tx)
 		defer w.close()
-		err = settlement.ExpectedLines(ctx, tx, marketplaceID, from, to, func(e settlement.Expected) error {
+		// The expected lines stream on a reader: PostgreSQL runs one statement
+		// at a time on a connection, and this one writes while they stream.
+		err = settlement.ExpectedLines(ctx, s.DB.Read(), marketplaceID, from, to, func(e settlement.Expected) error {
 			l, listed := classify(e, paid[e.ID], f, hasBase)
 			if !listed {
 				return nil

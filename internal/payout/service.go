@@ -435,7 +435,7 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 	}
 	for start := 0; start < len(rows); start += 5000 {
 		if err := match(ctx, s.DB.Read(), m.ID, rows[start:min(start+5000, len(rows))]); err != nil {
-			return p, nil, err
+			return p, nil, fmt.Errorf("match: %w", err)
 		}
 	}
 	for _, r := range rows {
@@ -485,6 +485,9 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 		return p, nil, err
 	}
 	runErr := s.store(ctx, m.ID, st.ID, rows)
+	if runErr != nil {
+		runErr = fmt.Errorf("store: %w", runErr)
+	}
 	months := map[string]bool{}
 	for _, r := range rows {
 		if r.LineDay != "" {
@@ -494,6 +497,7 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 	if runErr == nil {
 		for _, mo := range sortedKeys(months) {
 			if runErr = s.Reconcile(ctx, m.ID, mo); runErr != nil {
+				runErr = fmt.Errorf("reconcile %s: %w", mo, runErr)
 				break
 			}
 		}
