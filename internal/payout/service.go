@@ -445,7 +445,7 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 			p.Unmatched++
 		}
 	}
-	p.Sample = rows[:min(20, len(rows))]
+	p.Sample = append([]Row(nil), rows[:min(20, len(rows))]...) // a copy: the rows are let go before reconciling
 	sum := sha256.Sum256(in.Data)
 	hash := hex.EncodeToString(sum[:])
 	var prev Statement
@@ -494,6 +494,7 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 			months[r.LineDay[:7]] = true
 		}
 	}
+	rows = nil // not needed by the reconciliation: let the garbage collector have them
 	if runErr == nil {
 		for _, mo := range sortedKeys(months) {
 			if runErr = s.Reconcile(ctx, m.ID, mo); runErr != nil {
