@@ -157,4 +157,3 @@ func states(r payout.Result) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
