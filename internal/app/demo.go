@@ -212,27 +212,27 @@ func (a *App) demoGateways(now func() time.Time) map[string]payment.Gateway {
 	return gs
 }
 
-//go:embed demodata/esm_orders.csv demodata/esm_payout.csv
+//go:embed demodata/coupang_orders.csv demodata/coupang_payout.csv
 var demoData embed.FS
 
-// demoPayouts imports a G마켓/옥션 order sheet and its payout file (정산내역):
-// one line paid 100원 short (a fee), one not paid yet, one row of an order
-// that is not ours.
+// demoPayouts imports a 쿠팡 order sheet (CP949) and its payout file
+// (정산내역): one line paid 100원 short (a fee), one not paid yet, one row of
+// an order that is not ours, and one line paid in its 70% and 30% parts.
 func (a *App) demoPayouts(ctx context.Context) error {
 	sys := access.System()
-	orders, err := demoData.ReadFile("demodata/esm_orders.csv")
+	orders, err := demoData.ReadFile("demodata/coupang_orders.csv")
 	if err != nil {
 		return err
 	}
-	if _, _, err := a.Market.Import(ctx, sys, market.ImportInput{Marketplace: "esm", Filename: "esm_orders.csv", Data: orders}); err != nil {
-		return fmt.Errorf("demo esm orders: %w", err)
+	if _, _, err := a.Market.Import(ctx, sys, market.ImportInput{Marketplace: "coupang", Filename: "coupang_orders.csv", Data: orders}); err != nil {
+		return fmt.Errorf("demo coupang orders: %w", err)
 	}
-	file, err := demoData.ReadFile("demodata/esm_payout.csv")
+	file, err := demoData.ReadFile("demodata/coupang_payout.csv")
 	if err != nil {
 		return err
 	}
-	if _, _, err := a.Payouts.Import(ctx, sys, payout.ImportInput{Marketplace: "esm", Filename: "esm_정산내역.csv", Data: file}); err != nil {
-		return fmt.Errorf("demo esm payouts: %w", err)
+	if _, _, err := a.Payouts.Import(ctx, sys, payout.ImportInput{Marketplace: "coupang", Filename: "쿠팡_정산내역.csv", Data: file}); err != nil {
+		return fmt.Errorf("demo coupang payouts: %w", err)
 	}
 	return nil
 }

@@ -22,30 +22,30 @@ func TestBrowserReconciliation(t *testing.T) {
 			ctx := browser(t)
 			a, base := server(t, engine)
 			bg := context.Background()
-			if _, err := a.Market.CreateMarketplace(bg, access.System(), market.Marketplace{Code: "esm", Name: "G마켓/옥션"}); err != nil {
+			if _, err := a.Market.CreateMarketplace(bg, access.System(), market.Marketplace{Code: "coupang", Name: "쿠팡"}); err != nil {
 				t.Fatal(err)
 			}
-			data, err := os.ReadFile("../market/testdata/esm_utf8.csv")
+			data, err := os.ReadFile("../market/testdata/coupang_cp949.csv")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := a.Market.Import(bg, access.System(), market.ImportInput{Marketplace: "esm", Filename: "esm.csv", Data: data}); err != nil {
+			if _, _, err := a.Market.Import(bg, access.System(), market.ImportInput{Marketplace: "coupang", Filename: "coupang.csv", Data: data}); err != nil {
 				t.Fatal(err)
 			}
-			file, err := filepath.Abs("../app/demodata/esm_payout.csv")
+			file, err := filepath.Abs("../app/demodata/coupang_payout.csv")
 			if err != nil {
 				t.Fatal(err)
 			}
 			do(t, ctx, login(base, "clerk", "correct horse battery"), chromedp.Navigate(base+"/reconciliation"),
 				chromedp.WaitVisible(chromedp.ID("payout-form")),
-				chromedp.SetValue(chromedp.CSS(`#payout-form select[name="marketplace"]`), "esm"),
+				chromedp.SetValue(chromedp.CSS(`#payout-form select[name="marketplace"]`), "coupang"),
 				chromedp.SetUploadFiles(chromedp.CSS(`#payout-form input[type="file"]`), []string{file}))
 			submit(t, ctx, chromedp.ID("payout-commit"))
 			do(t, ctx, chromedp.WaitVisible(chromedp.ID("payout-result")))
-			if msg := text(t, ctx, "#payout-result"); !strings.Contains(msg, "매칭 6, 미매칭 1") {
+			if msg := text(t, ctx, "#payout-result"); !strings.Contains(msg, "매칭 9, 미매칭 1") {
 				t.Fatalf("import result %q", msg)
 			}
-			do(t, ctx, chromedp.Navigate(base+"/reconciliation?marketplace=esm&state=mismatched"), chromedp.WaitVisible(chromedp.ID("recon-lines")))
+			do(t, ctx, chromedp.Navigate(base+"/reconciliation?marketplace=coupang&state=mismatched"), chromedp.WaitVisible(chromedp.ID("recon-lines")))
 			if n := text(t, ctx, `#recon-totals tr[data-state="mismatched"] td.num`); n != "1" {
 				t.Fatalf("불일치 lines = %q, want 1", n)
 			}
@@ -57,14 +57,14 @@ func TestBrowserReconciliation(t *testing.T) {
 			if d, s := text(t, ctx, "#line-difference"), text(t, ctx, "#line-state"); d != "100" || s != "불일치" {
 				t.Fatalf("line page: difference %q, state %q", d, s)
 			}
-			do(t, ctx, chromedp.Navigate(base+"/reconciliation?marketplace=esm&from=2025-10-01&to=2025-10-31"), chromedp.WaitVisible(chromedp.ID("period-form")),
+			do(t, ctx, chromedp.Navigate(base+"/reconciliation?marketplace=coupang&from=2025-10-01&to=2025-10-31"), chromedp.WaitVisible(chromedp.ID("period-form")),
 				chromedp.SendKeys(chromedp.CSS(`#period-form input[name="reason"]`), "10월 대사 완료"))
 			submit(t, ctx, chromedp.ID("period-close"))
 			do(t, ctx, chromedp.WaitVisible(chromedp.ID("periods")))
-			if msg := text(t, ctx, ".flash"); !strings.Contains(msg, "esm 2025-10 정산을 마감했습니다") {
+			if msg := text(t, ctx, ".flash"); !strings.Contains(msg, "coupang 2025-10 정산을 마감했습니다") {
 				t.Fatalf("flash %q", msg)
 			}
-			if _, err := a.Settle.Recompute(bg, access.System(), "2025-10-01", "2025-10-31", "esm", nil); err == nil || !strings.Contains(err.Error(), "2025-10") {
+			if _, err := a.Settle.Recompute(bg, access.System(), "2025-10-01", "2025-10-31", "coupang", nil); err == nil || !strings.Contains(err.Error(), "2025-10") {
 				t.Fatalf("recompute of the closed month: %v", err)
 			}
 		})
