@@ -104,6 +104,16 @@ func TestClosedMonth(t *testing.T) {
 			t.Fatalf("November report %+v, %v", nov, err)
 		}
 
+		novF := settlement.ReportFilter{From: "2025-11-01", To: "2025-11-30"}
+		prod, err := st.ByProduct(ctx, novF)
+		if err != nil || len(prod.Rows) != 1 || prod.Rows[0].Qty != -1 || prod.Rows[0].Sale != -31000 || prod.Total.Settle != -27900 {
+			t.Fatalf("November product report %+v, %v", prod, err)
+		}
+		sup, err := st.BySupplier(ctx, novF)
+		if err != nil || len(sup.Rows) != 1 || sup.Rows[0].Lines != -1 || sup.Total.Sale != -31000 || sup.Total.Settle != -27900 {
+			t.Fatalf("November supplier report %+v, %v", sup, err)
+		}
+
 		viewer := access.Actor{Login: "v", Role: access.SiteAdmin}
 		if _, err := st.ReopenPeriod(ctx, viewer, "11st", "2025-10", "정정"); err == nil {
 			t.Fatal("a site admin reopened a month")
