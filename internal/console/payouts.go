@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/api"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/payout"
@@ -152,8 +153,8 @@ func (s *Server) periodSet(w http.ResponseWriter, r *http.Request) {
 // reconciliationRefresh reconciles a month again with the current settlement.
 func (s *Server) reconciliationRefresh(w http.ResponseWriter, r *http.Request) {
 	mp, month := r.FormValue("marketplace"), r.FormValue("month")
-	if actorOf(r).Role == "viewer" {
-		s.fail(w, r, apperr.New(apperr.Forbidden, "조회 권한으로는 바꿀 수 없습니다.", "read-only"))
+	if actorOf(r).Role == access.Viewer {
+		s.fail(w, r, access.ErrReadOnly)
 		return
 	}
 	if _, err := s.Payouts.Refresh(r.Context(), mp, month, month); err != nil {
