@@ -75,13 +75,8 @@ func (s *Server) getPayout(r *http.Request, _ access.Actor) (int, any, error) {
 	return http.StatusOK, st, err
 }
 
-// ReconciliationFilter reads the 정산대사 filters of a query.
-func ReconciliationFilter(get func(string) string) payout.Filter {
-	return payout.Filter{Marketplace: get("marketplace"), Basis: get("basis"), From: get("from"), To: get("to"), State: get("state"), Q: get("q")}
-}
-
 func (s *Server) listReconciliation(r *http.Request, _ access.Actor) (int, any, error) {
-	f := ReconciliationFilter(r.URL.Query().Get)
+	f := payout.ParseFilter(r.URL.Query().Get)
 	var err error
 	if f.Params, err = pageParams(r); err != nil {
 		return 0, nil, err
@@ -91,7 +86,7 @@ func (s *Server) listReconciliation(r *http.Request, _ access.Actor) (int, any, 
 }
 
 func (s *Server) exportReconciliation(w http.ResponseWriter, r *http.Request, _ access.Actor) {
-	f := ReconciliationFilter(r.URL.Query().Get)
+	f := payout.ParseFilter(r.URL.Query().Get)
 	// Check the filter before the first byte of the workbook.
 	f.Params = paging.Params{PerPage: 1}
 	if _, err := s.Payouts.List(r.Context(), f); err != nil {

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/orderdesk/orderdesk/internal/access"
-	"github.com/orderdesk/orderdesk/internal/api"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
@@ -24,7 +23,7 @@ func (s *Server) reconciliation(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) reconciliationPage(w http.ResponseWriter, r *http.Request, status int, prev *payout.Preview, st *payout.Statement, cause error) {
 	q := r.URL.Query()
-	f := api.ReconciliationFilter(q.Get)
+	f := payout.ParseFilter(q.Get)
 	f.Params = pageOf(r)
 	if err := checkDates(q, periodDates...); err != nil && cause == nil {
 		cause, status = err, http.StatusUnprocessableEntity
@@ -99,7 +98,7 @@ func (s *Server) payoutImport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reconciliationExport(w http.ResponseWriter, r *http.Request) {
-	f := api.ReconciliationFilter(r.URL.Query().Get)
+	f := payout.ParseFilter(r.URL.Query().Get)
 	f.Params = paging.Params{PerPage: 1}
 	if _, err := s.Payouts.List(r.Context(), f); err != nil {
 		s.fail(w, r, err)

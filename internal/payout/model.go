@@ -240,3 +240,9 @@ type Result struct {
 	Totals []Totals `json:"totals"`
 	Sum    Totals   `json:"sum"`
 }
+
+// ParseFilter reads the 정산대사 filters of a query (marketplace, basis,
+// from, to, state, q); List checks them.
+func ParseFilter(get func(string) string) Filter {
+	return Filter{Marketplace: get("marketplace"), Basis: get("basis"), From: get("from"), To: get("to"), State: get("state"), Q: get("q")}
+}
