@@ -22,6 +22,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
@@ -55,6 +56,7 @@ type Server struct {
 	Voucher *voucher.Service
 	Ship    *shipping.Service
 	Stats   *stats.Service
+	Payouts *payout.Service
 }
 
 // body is what a route takes as its request body.
@@ -151,6 +153,18 @@ func (s *Server) routes() []routeDef {
 		{pattern: "GET /api/v1/stats/monthly.xlsx", raw: s.salesStats},
 		{pattern: "GET /api/v1/stats/courses", raw: s.salesStats},
 		{pattern: "GET /api/v1/stats/courses.xlsx", raw: s.salesStats},
+		{pattern: "GET /api/v1/payout-formats", h: s.listPayoutFormats},
+		{pattern: "POST /api/v1/payout-formats", h: s.savePayoutFormat},
+		{pattern: "POST /api/v1/payouts/import", h: s.importPayouts, body: multipart},
+		{pattern: "GET /api/v1/payouts", h: s.listPayouts},
+		{pattern: "GET /api/v1/payouts/{id}", h: s.getPayout},
+		{pattern: "GET /api/v1/reconciliation", h: s.listReconciliation},
+		{pattern: "GET /api/v1/reconciliation/export.xlsx", raw: s.exportReconciliation},
+		{pattern: "GET /api/v1/reconciliation/{id}", h: s.getReconciliationLine},
+		{pattern: "POST /api/v1/reconciliation/refresh", h: s.refreshReconciliation},
+		{pattern: "GET /api/v1/settlement/periods", h: s.listPeriods},
+		{pattern: "POST /api/v1/settlement/periods/{marketplace}/{month}/close", h: s.setPeriod(true)},
+		{pattern: "POST /api/v1/settlement/periods/{marketplace}/{month}/reopen", h: s.setPeriod(false)},
 		{pattern: "GET /api/v1/tokens", h: s.listTokens},
 		{pattern: "DELETE /api/v1/tokens/{id}", h: s.revokeToken},
 		{pattern: "GET /api/v1/coupons", h: s.listCoupons},

@@ -23,6 +23,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/notify"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/payment"
+	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -52,6 +53,7 @@ type App struct {
 	Orders  *order.Service
 	Refunds *refund.Service
 	Market  *market.Service
+	Payouts *payout.Service
 	Settle  *settlement.Service
 	Ship    *shipping.Service
 	Outbox  *notify.Outbox
@@ -119,10 +121,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Refunds = &refund.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, Outbox: a.Outbox}
 	a.Refunds.Coupons = a.Coupons
 	a.Settle = &settlement.Service{DB: db, Now: now, Log: log}
-	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule}
+	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule,
+		LateCancel: a.Settle.LateCancel}
 	confirmAfter, _ := cfg.ConfirmAfter() // checked by Validate
 	a.Ship = &shipping.Service{DB: db, Now: now, Log: log, Orders: a.Orders, ConfirmAfter: confirmAfter}
 	a.Stats = &stats.Service{DB: db, Now: now}
+	a.Payouts = &payout.Service{DB: db, Now: now}
+	a.Settle.AfterRecompute = a.Payouts.AfterRecompute
 	return a, nil
 }
 
@@ -165,6 +170,7 @@ func (a *App) Handler() (http.Handler, error) {
 	apiSrv.Ship = a.Ship
 	con.Ship = a.Ship
 	apiSrv.Stats, con.Stats = a.Stats, a.Stats
+	apiSrv.Payouts, con.Payouts = a.Payouts, a.Payouts
 	proxies, err := a.Cfg.Proxies()
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/config"
 	"github.com/orderdesk/orderdesk/internal/market"
+	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
@@ -41,6 +42,7 @@ Commands:
                                    list the gateway's transactions of a Seoul day and the differences
                                    with the books; exit 1 if any
   marketplace import --marketplace M FILE [--dry-run] [--encoding utf-8|cp949] [--password P]
+  payout import --marketplace M FILE [--dry-run] [--encoding utf-8|cp949] [--password P]
                                    import a marketplace order sheet (xlsx, xls, csv); exit 2 if refused
   deliveries import FILE --carrier C --state S [--dry-run] [--encoding utf-8|cp949]
                                    송장번호 일괄갱신: set courier C, state S (waiting, preparing, shipped,
@@ -185,6 +187,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		name += " reconcile"
 		rest = rest[1:]
 	}
+	if name == "payout" && len(rest) > 0 && rest[0] == "import" {
+		name += " import"
+		rest = rest[1:]
+	}
 	if name == "marketplace" && len(rest) > 0 && rest[0] == "import" {
 		name += " import"
 		rest = rest[1:]
@@ -221,7 +227,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fs.StringVar(&tokenName, "name", "api", "a name to recognise the token by")
 	case "token revoke":
 		fs.Int64Var(&tokenID, "id", 0, "id of the token to revoke (as GET /api/v1/tokens lists it)")
-	case "marketplace import":
+	case "marketplace import", "payout import":
 		fs.StringVar(&marketplace, "marketplace", "", "marketplace code (e.g. smartstore, coupang, esm, 11st)")
 		fs.BoolVar(&dryRun, "dry-run", false, "print the preview and store nothing")
 		fs.StringVar(&encoding, "encoding", "", "CSV encoding: utf-8 or cp949 (detected when empty)")
@@ -262,7 +268,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return usageError{"deliveries import needs a FILE and --carrier C"}
 		}
 	}
-	if name == "marketplace import" {
+	if name == "marketplace import" || name == "payout import" {
 		// Flags may come after the file too.
 		if fs.NArg() > 0 {
 			file = fs.Arg(0)
@@ -271,7 +277,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			}
 		}
 		if file == "" || marketplace == "" {
-			return usageError{"marketplace import needs --marketplace M and a FILE"}
+			return usageError{name + " needs --marketplace M and a FILE"}
 		}
 	}
 	if fs.NArg() > 0 {
@@ -345,6 +351,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return a.Reconcile(ctx, stdout, gatewayName, day)
 	case "deliveries import":
 		return a.importTracking(ctx, stdout, file, carrier, state, encoding, dryRun)
+	case "payout import":
+		return a.importPayout(ctx, stdout, marketplace, file, encoding, password, dryRun)
 	case "marketplace import":
 		return a.importSheet(ctx, stdout, marketplace, file, encoding, password, dryRun)
 	case "settlement recompute":
@@ -407,5 +415,28 @@ func (a *App) importTracking(ctx context.Context, stdout io.Writer, file, carrie
 	} else {
 		fmt.Fprintf(stdout, "changed %d items\n", res.Applied)
 	}
+	return nil
+}
+
+func (a *App) importPayout(ctx context.Context, stdout io.Writer, marketplace, file, encoding, password string, dryRun bool) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return usageError{fmt.Sprintf("cannot read %s: %v", file, err)}
+	}
+	prev, st, err := a.Payouts.Import(ctx, access.System(), payout.ImportInput{Marketplace: marketplace, Filename: filepath.Base(file), Data: data,
+		Encoding: encoding, Password: password, DryRun: dryRun})
+	for _, e := range prev.Errors {
+		fmt.Fprintf(stdout, "  row %d, column %q, value %q: %s\n", e.Row, e.Column, e.Value, e.Reason)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s (%s): %d rows, %d matched, %d unmatched, paid %d won, settlement days %s..%s\n", file, prev.Kind, prev.Rows, prev.Matched,
+		prev.Unmatched, prev.PaidTotal, prev.From, prev.To)
+	if st == nil {
+		fmt.Fprintln(stdout, "dry run: nothing stored")
+		return nil
+	}
+	fmt.Fprintf(stdout, "statement %d %s: expected %d, paid %d, difference %d\n", st.ID, st.Status, st.Expected, st.PaidTotal, st.Difference)
 	return nil
 }

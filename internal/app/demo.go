@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"embed"
 	"fmt"
 	"io"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/payment"
+	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/refund"
@@ -117,6 +119,9 @@ func (a *App) LoadDemo(ctx context.Context, w io.Writer) error {
 		}
 	}
 	if _, err := a.Market.CreateSupplier(ctx, sys, market.Supplier{Code: "malgnbooks", Name: "맑은출판"}); err != nil {
+		return err
+	}
+	if err := a.demoPayouts(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "demo data loaded: site %s, %d members, %d products, %d orders\n", DemoSite, len(members), len(products), n)
@@ -348,6 +353,31 @@ func demoEnroll(ctx context.Context, svc *order.Service, d demoOrder, what strin
 				return fmt.Errorf("demo order %d: %w", d.no, err)
 			}
 		}
+	}
+	return nil
+}
+
+//go:embed demodata/coupang_orders.csv demodata/coupang_payout.csv
+var demoData embed.FS
+
+// demoPayouts imports a 쿠팡 order sheet (CP949) and its payout file
+// (정산내역): one line paid 100원 short (a fee), one not paid yet, one row of
+// an order that is not ours, and one line paid in its 70% and 30% parts.
+func (a *App) demoPayouts(ctx context.Context) error {
+	sys := access.System()
+	orders, err := demoData.ReadFile("demodata/coupang_orders.csv")
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.Market.Import(ctx, sys, market.ImportInput{Marketplace: "coupang", Filename: "coupang_orders.csv", Data: orders}); err != nil {
+		return fmt.Errorf("demo coupang orders: %w", err)
+	}
+	file, err := demoData.ReadFile("demodata/coupang_payout.csv")
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.Payouts.Import(ctx, sys, payout.ImportInput{Marketplace: "coupang", Filename: "쿠팡_정산내역.csv", Data: file}); err != nil {
+		return fmt.Errorf("demo coupang payouts: %w", err)
 	}
 	return nil
 }

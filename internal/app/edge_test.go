@@ -171,7 +171,11 @@ func fuzzBodies(d fuzzData) map[string]string {
 		"DELETE /api/v1/carriers/{code}": ``,
 		"PATCH /api/v1/deliveries/{item_id}": `{"state":"preparing","carrier":"CJ","tracking_no":"1234567890","shipped_on":"2026-01-02","delivered_on":"2026-01-03",` +
 			`"shipping":{"recipient":"홍","phone":"010","zipcode":"12345","address":"서울","request":"문앞"}}`,
-		"POST /api/v1/deliveries/bulk-state": `{"item_ids":[1],"state":"preparing","carrier":"CJ","tracking_no":"1234567890"}`,
+		"POST /api/v1/deliveries/bulk-state":                           `{"item_ids":[1],"state":"preparing","carrier":"CJ","tracking_no":"1234567890"}`,
+		"POST /api/v1/payout-formats":                                  `{"marketplace":"esm","format":{"fields":{"order_no":"장바구니번호","net":"송금대상액"},"fees":["서비스이용료"],"holdback_percent":0,"tolerance":0}}`,
+		"POST /api/v1/reconciliation/refresh":                          `{"marketplace":"11st","from":"2025-10","to":"2025-10"}`,
+		"POST /api/v1/settlement/periods/{marketplace}/{month}/close":  `{"reason":"마감"}`,
+		"POST /api/v1/settlement/periods/{marketplace}/{month}/reopen": `{"reason":"재개"}`,
 	}
 }
 
@@ -253,7 +257,7 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 		d := fuzzSetup(t, e)
 		bodies := fuzzBodies(d)
 		values := map[string]string{"{id}": "", "{code}": "malgn", "{order_no}": strconv.FormatInt(d.orderNo, 10), "{gateway}": "sandbox", "{name}": "by-marketplace",
-			"{item_id}": strconv.FormatInt(d.itemID, 10)}
+			"{item_id}": strconv.FormatInt(d.itemID, 10), "{marketplace}": "11st", "{month}": "2025-10"}
 		idFor := func(pattern string) string {
 			switch {
 			case strings.Contains(pattern, "/members/"):
@@ -274,6 +278,8 @@ func TestFuzzEveryRouteNo5xx(t *testing.T) {
 				return strconv.FormatInt(d.spareTokenID, 10)
 			case strings.Contains(pattern, "/coupons/"):
 				return strconv.FormatInt(d.couponID, 10)
+			case strings.Contains(pattern, "/payouts/"), strings.Contains(pattern, "/reconciliation/"):
+				return "1"
 			}
 			t.Fatalf("no id for %s", pattern)
 			return ""

@@ -117,7 +117,7 @@ func TestAbandonedRequestReleasesKey(t *testing.T) {
 					}
 				}
 				var sessions int
-				if err := tx.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM market_imports`).Scan(&sessions); err != nil {
+				if err := tx.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM market_imports WHERE marketplace_id = (SELECT id FROM marketplaces WHERE code = '11st')`).Scan(&sessions); err != nil {
 					return err
 				}
 				if sessions != 0 {
@@ -186,7 +186,7 @@ func TestAbandonedAfterCommitKeepsAnswer(t *testing.T) {
 			t.Fatalf("retry = %d replayed=%q %.300s", r.Status, r.Header.Get("Idempotent-Replayed"), r.Body)
 		}
 		var count int
-		if err := e.app.DB.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM market_orders`).Scan(&count); err != nil || count != n {
+		if err := e.app.DB.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM market_orders WHERE marketplace_id = (SELECT id FROM marketplaces WHERE code = '11st')`).Scan(&count); err != nil || count != n {
 			t.Fatalf("stored lines = %d, %v; want %d", count, err, n)
 		}
 	})

@@ -61,7 +61,7 @@ func TestImportKilledAndRerun(t *testing.T) {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(2 * time.Minute)
-			for count(`SELECT COUNT(*) FROM market_orders`) < market.BatchSize {
+			for count(`SELECT COUNT(*) FROM market_orders WHERE marketplace_id = (SELECT id FROM marketplaces WHERE code = '11st')`) < market.BatchSize {
 				if time.Now().After(deadline) {
 					_ = cmd.Process.Kill()
 					t.Fatalf("no batch committed in time: %s", stderr.String())
@@ -72,7 +72,7 @@ func TestImportKilledAndRerun(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = cmd.Wait()
-			before := count(`SELECT COUNT(*) FROM market_orders`)
+			before := count(`SELECT COUNT(*) FROM market_orders WHERE marketplace_id = (SELECT id FROM marketplaces WHERE code = '11st')`)
 			if before >= n || count(`SELECT COUNT(*) FROM market_imports WHERE status = 'running'`) != 1 {
 				t.Fatalf("the kill came too late: %d lines, sessions running %d", before, count(`SELECT COUNT(*) FROM market_imports WHERE status = 'running'`))
 			}
@@ -82,10 +82,10 @@ func TestImportKilledAndRerun(t *testing.T) {
 			if err != nil || !strings.Contains(string(out), " done:") {
 				t.Fatalf("rerun after kill -9: %v\n%s", err, out)
 			}
-			if got := count(`SELECT COUNT(*) FROM market_orders`); got != n {
+			if got := count(`SELECT COUNT(*) FROM market_orders WHERE marketplace_id = (SELECT id FROM marketplaces WHERE code = '11st')`); got != n {
 				t.Fatalf("stored %d lines, want %d", got, n)
 			}
-			if got := count(`SELECT COUNT(*) FROM (SELECT DISTINCT order_no, sub_no FROM market_orders) d`); got != n {
+			if got := count(`SELECT COUNT(*) FROM (SELECT DISTINCT order_no, sub_no FROM market_orders WHERE marketplace_id = (SELECT id FROM marketplaces WHERE code = '11st')) d`); got != n {
 				t.Fatalf("%d distinct lines, want %d", got, n)
 			}
 			if got := count(`SELECT COUNT(*) FROM market_imports WHERE status = 'running'`); got != 0 {

@@ -431,6 +431,34 @@ func TestContractTour(t *testing.T) {
 		ok(e.do("GET", cpPath+"/codes/export.xlsx?used=unused", tok, nil), 200)
 		ok(e.do("GET", "/api/v1/coupons/export.xlsx?status=active", tok, nil), 200)
 
+		// 정산대사: a payout format, a payout file, the reconciliation, a closed month.
+		pf := ok(e.do("GET", "/api/v1/payout-formats?marketplace=esm", tok, nil), 200).json(t)["items"].([]any)[0].(map[string]any)
+		ok(e.do("POST", "/api/v1/payout-formats", tok, map[string]any{"marketplace": "tourmall", "format": pf["format"]}), 200)
+		payoutFile, err := os.ReadFile("../payout/testdata/esm_payout.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		form.Reset()
+		mw = multipart.NewWriter(&form)
+		_ = mw.WriteField("marketplace", "tourmall")
+		fw, _ = mw.CreateFormFile("file", "esm_payout.csv")
+		_, _ = fw.Write(payoutFile)
+		mw.Close()
+		req, _ = http.NewRequest("POST", e.srv.URL+"/api/v1/payouts/import", bytes.NewReader(form.Bytes()))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		stmt := ok(e.send(req, form.Bytes()), 200).json(t)["statement"].(map[string]any)
+		ok(e.do("GET", "/api/v1/payouts?marketplace=tourmall", tok, nil), 200)
+		ok(e.do("GET", "/api/v1/payouts/"+id(stmt["id"]), tok, nil), 200)
+		recon := ok(e.do("GET", "/api/v1/reconciliation?marketplace=tourmall&basis=order&from=2025-10-01&to=2025-10-31&q=", tok, nil), 200).json(t)
+		ok(e.do("GET", "/api/v1/reconciliation/"+id(recon["items"].([]any)[0].(map[string]any)["id"]), tok, nil), 200)
+		ok(e.do("GET", "/api/v1/reconciliation/export.xlsx?marketplace=tourmall&state=unmatched", tok, nil), 200)
+		ok(e.do("POST", "/api/v1/reconciliation/refresh", tok, map[string]string{"marketplace": "tourmall", "from": "2025-10"}), 200)
+		ok(e.do("POST", "/api/v1/settlement/periods/tourmall/2025-10/close", tok, map[string]string{"reason": "대사 완료"}), 200)
+		ok(e.do("POST", "/api/v1/settlement/recompute", tok, map[string]string{"from": "2025-10-01", "to": "2025-10-31", "marketplace": "tourmall"}), 409)
+		ok(e.do("GET", "/api/v1/settlement/periods?marketplace=tourmall", tok, nil), 200)
+		ok(e.do("POST", "/api/v1/settlement/periods/tourmall/2025-10/reopen", tok, map[string]string{"reason": "정정"}), 200)
+
 		var missing []string
 		for _, op := range documentedOperations(t) {
 			if !e.calledOperation(op) {

@@ -26,6 +26,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
@@ -62,6 +63,7 @@ type Server struct {
 	Voucher *voucher.Service
 	Ship    *shipping.Service
 	Stats   *stats.Service
+	Payouts *payout.Service
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (for the login limit); none by default.
 	TrustedProxies []netip.Prefix
@@ -144,6 +146,12 @@ func (s *Server) Handler() (http.Handler, error) {
 	s.page(mux, "GET /settlement-reports", s.reports)
 	s.page(mux, "GET /settlement-reports/export.xlsx", s.reportExport)
 	s.statsRoutes(mux)
+	s.page(mux, "GET /reconciliation", s.reconciliation)
+	s.page(mux, "POST /reconciliation/import", s.payoutImport)
+	s.page(mux, "GET /reconciliation/export.xlsx", s.reconciliationExport)
+	s.page(mux, "GET /reconciliation/{id}", s.reconciliationLine)
+	s.page(mux, "POST /reconciliation/periods", s.periodSet)
+	s.page(mux, "POST /reconciliation/refresh", s.reconciliationRefresh)
 	s.page(mux, "GET /refunds", s.refunds)
 	s.page(mux, "GET /refunds/export.xlsx", s.refundsExport)
 	s.page(mux, "GET /refunds/new", s.refundNew)
@@ -227,7 +235,7 @@ var menu = func() []MenuGroup {
 	coupons := MenuSection{"쿠폰관리", []MenuItem{{"쿠폰관리", "/coupons", false}}}
 	groups := []MenuGroup{
 		{Label: "주문결제관리", Sections: []MenuSection{orders, stats, coupons}},
-		{Label: "정산관리", Sections: []MenuSection{{"정산관리", []MenuItem{{"판매처", "/marketplaces", false}, {"발주서 포맷", "/sheet-formats", false}, {"판매처 주문", "/marketplace-orders", false}, {"상품매칭", "/product-matching", false}, {"정산룰", "/settlement-rules", false}, {"정산통계", "/settlement-reports", false}}}}},
+		{Label: "정산관리", Sections: []MenuSection{{"정산관리", []MenuItem{{"판매처", "/marketplaces", false}, {"발주서 포맷", "/sheet-formats", false}, {"판매처 주문", "/marketplace-orders", false}, {"상품매칭", "/product-matching", false}, {"정산룰", "/settlement-rules", false}, {"정산통계", "/settlement-reports", false}, {"정산대사", "/reconciliation", false}}}}},
 		{Label: "회원·상품", Sections: []MenuSection{{"회원·상품", []MenuItem{{"회원", "/members", false}, {"상품", "/products", false}, {"사이트", "/sites", false}}}}},
 		{Label: "운영", Sections: []MenuSection{{"운영", []MenuItem{{"감사 로그", "/audit", false}, {"직원", "/staff", false}}}}},
 	}

@@ -7,7 +7,7 @@ var messages = map[string]string{
 	"주문결제관리": "Orders & payments", "주문관리": "Orders", "주문목록": "Order list", "배송관리": "Shipping",
 	"환불관리": "Refunds", "근로자카드주문": "Voucher-card orders", "매출통계": "Sales statistics", "일별매출통계": "Daily sales",
 	"월별매출통계": "Monthly sales", "과정매출통계": "Sales by course", "쿠폰관리": "Coupons", "정산관리": "Settlement",
-	"판매처": "Marketplaces", "발주서 포맷": "Sheet formats", "정산룰": "Settlement rules", "정산통계": "Settlement reports",
+	"판매처": "Marketplaces", "발주서 포맷": "Sheet formats", "정산룰": "Settlement rules", "정산통계": "Settlement reports", "정산대사": "Reconciliation", "정산대사 라인": "Reconciliation line",
 	"회원·상품": "Members & products", "회원": "Members", "상품": "Products", "사이트": "Sites", "운영": "Operations",
 	"감사 로그": "Audit log", "직원": "Staff", "로그아웃": "Log out", "로그인": "Log in", "아이디": "Login", "비밀번호": "Password",
 	"검색": "Search", "전체": "All", "등록": "Create", "수정": "Edit", "저장": "Save", "목록": "List", "취소": "Cancel",

@@ -11,6 +11,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/order"
+	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
@@ -240,6 +241,26 @@ func ProductReport(rep settlement.Report[settlement.ProductRow], out io.Writer) 
 		if err := w.Row(r.Name, r.ProductCode, r.ProductName, matched, r.Qty, r.Sale, r.Settle, r.Commission, cost, margin, r.Marketplace); err != nil {
 			return err
 		}
+	}
+	return w.Finish(out)
+}
+
+// ReconciliationHeaders are the 정산대사 EXCEL's columns.
+var ReconciliationHeaders = []string{"판매처", "주문일", "정산일", "주문번호", "상품주문번호", "상품코드", "상품명", "상태", "정산예정액", "입금액", "입금차액",
+	"차액(판매)", "차액(수수료)", "차액(쿠폰)", "차액(배송비)", "경과일"}
+
+// Reconciliation writes the reconciled lines of the filter.
+func Reconciliation(ctx context.Context, svc *payout.Service, f payout.Filter, out io.Writer) error {
+	w, err := sheet.NewWriter("정산대사", ReconciliationHeaders)
+	if err != nil {
+		return err
+	}
+	err = svc.Each(ctx, f, func(l payout.Line) error {
+		return w.Row(l.Marketplace, l.OrderDay, l.SettleDay, l.OrderNo, l.SubNo, l.ProductCode, l.ProductName, l.StateLabel, l.Expected, l.Paid,
+			l.Difference, l.DiffSale, l.DiffFee, l.DiffCoupon, l.DiffShipping, int64(l.AgeDays))
+	})
+	if err != nil {
+		return err
 	}
 	return w.Finish(out)
 }

@@ -2,51 +2,28 @@ package market
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orderdesk/orderdesk/internal/sheet"
 )
 
-// headerIndex finds the header row: the first of the top rows that holds
-// the most of the format's headers (marketplaces put notices and titles
-// above it). Every header the format names must be in it.
+// headerIndex finds the header row (sheet.FindHeader): the first of the top
+// rows that holds the most of the format's headers. Every header the format
+// names must be in it.
 func headerIndex(rows [][]string, f Format) (int, map[string]int, error) {
-	want := map[string]bool{}
+	var want []string
 	for _, h := range f.Fields {
-		want[strings.TrimSpace(h)] = true
+		want = append(want, h)
 	}
 	for _, h := range f.Codes {
-		want[strings.TrimSpace(h)] = true
+		want = append(want, h)
 	}
-	best, bestHits := -1, 0
-	for i := 0; i < len(rows) && i < 30; i++ {
-		hits := 0
-		for _, c := range rows[i] {
-			if want[strings.TrimSpace(c)] {
-				hits++
-			}
-		}
-		if hits > bestHits {
-			best, bestHits = i, hits
-		}
-	}
+	best, idx, missing := sheet.FindHeader(rows, want, nil)
 	if best < 0 {
 		return -1, nil, fmt.Errorf("발주서 포맷의 헤더가 있는 행을 찾지 못했습니다 (예: %q)", firstHeader(f))
-	}
-	idx := map[string]int{}
-	for j, c := range rows[best] {
-		c = strings.TrimSpace(c)
-		if _, dup := idx[c]; !dup && c != "" {
-			idx[c] = j
-		}
-	}
-	var missing []string
-	for h := range want {
-		if _, ok := idx[h]; !ok {
-			missing = append(missing, h)
-		}
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
@@ -95,47 +72,10 @@ func isDigits(s string) bool {
 }
 
 // parseWon reads an amount in won: "31,000", "31000원", "-1,053", "31000.0".
-func parseWon(s string) (int64, error) {
-	t := strings.NewReplacer(",", "", "원", "", " ", "", "₩", "").Replace(strings.TrimSpace(s))
-	if t == "" {
-		return 0, fmt.Errorf("금액이 비어 있습니다")
-	}
-	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
-		return n, nil
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > 1e15 {
-		return 0, fmt.Errorf("숫자가 아닙니다")
-	}
-	if f != math.Trunc(f) {
-		return 0, fmt.Errorf("원 단위 정수가 아닙니다")
-	}
-	return int64(f), nil
-}
+func parseWon(s string) (int64, error) { return sheet.ParseWon(s) }
 
-var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
-
-// parseDate reads an order time as written by the marketplace (Seoul time):
-// "2025-10-13 09:40:12", "2025.10.13", "2025/10/13 9:40", "20251013", or an
-// Excel serial number (45943.4029...).
-func parseDate(s string) (time.Time, error) {
-	t := strings.TrimSpace(s)
-	if t == "" {
-		return time.Time{}, fmt.Errorf("날짜가 비어 있습니다")
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02", "2006.01.02 15:04:05", "2006.01.02 15:04",
-		"2006.01.02", "2006/01/02 15:04:05", "2006/01/02 15:04", "2006/01/02", "2006-01-02T15:04:05", "20060102150405", "20060102",
-		"2006-1-2 15:04:05", "2006-1-2", "01-02-06 15:04", "1/2/06 15:04", "1/2/2006 15:04:05", "1/2/2006"} {
-		if v, err := time.Parse(layout, t); err == nil {
-			return v, nil
-		}
-	}
-	if f, err := strconv.ParseFloat(t, 64); err == nil && f > 20000 && f < 80000 {
-		secs := math.Round(f * 86400)
-		return excelEpoch.Add(time.Duration(secs) * time.Second), nil
-	}
-	return time.Time{}, fmt.Errorf("날짜 형식이 아닙니다")
-}
+// parseDate reads an order time as written by the marketplace (Seoul time).
+func parseDate(s string) (time.Time, error) { return sheet.ParseDate(s) }
 
 // zipcode restores a leading zero that a spreadsheet dropped (6236 → 06236).
 func zipcode(s string) string {

@@ -39,6 +39,12 @@ type Service struct {
 	// Catalog answers whether the actor may see a product (a match may name
 	// only those); when nil, one over DB is used.
 	Catalog *catalog.Service
+	// LateCancel, when set, is asked before a line is cancelled: when the
+	// line's month is closed (정산마감) it books the cancellation as an
+	// adjustment in the open month (the settlement package provides it) and
+	// the line keeps its cancelled flag, so the closed month's figures do
+	// not change; only its status text records what the sheet said.
+	LateCancel func(ctx context.Context, tx *sqldb.Tx, marketplaceID, lineID int64, orderDay, today string) (closed, booked bool, err error)
 	// Preset, when set, runs in the transaction that creates a marketplace
 	// from a preset sheet format (the settlement package adds its default rule).
 	Preset func(ctx context.Context, tx *sqldb.Tx, a access.Actor, code string, f Format) error
@@ -579,6 +585,31 @@ func (s *Service) commit(ctx context.Context, m Marketplace, imp *Import, orders
 					if n, _ := res.RowsAffected(); n == 1 {
 						ins++
 						continue
+					}
+				}
+				if o.Cancelled && s.LateCancel != nil {
+					var id int64
+					var day string
+					err := tx.QueryRowContext(ctx, `SELECT id, order_day FROM market_orders WHERE marketplace_id = $1 AND order_no = $2 AND sub_no = $3
+						AND cancelled = FALSE`, m.ID, o.OrderNo, o.SubNo).Scan(&id, &day)
+					if err == nil {
+						closed, booked, err := s.LateCancel(ctx, tx, m.ID, id, day, today)
+						if err != nil {
+							return err
+						}
+						if closed {
+							if _, err := tx.ExecContext(ctx, `UPDATE market_orders SET status = $1, updated_at = $2 WHERE id = $3`, o.Status, now, id); err != nil {
+								return err
+							}
+							if booked {
+								upd++
+							} else {
+								same++
+							}
+							continue
+						}
+					} else if !apperr.IsNotFound(sqldb.NotFound(err, "", "")) {
+						return err
 					}
 				}
 				if o.Cancelled {

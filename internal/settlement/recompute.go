@@ -58,6 +58,13 @@ func (s *Service) begin(ctx context.Context, a access.Actor, from, to, marketpla
 				Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
 		}
 	}
+	// A closed month (정산마감) keeps its figures: refuse before any work.
+	if month, code, err := closedIn(ctx, s.DB.Read(), from, to, marketplace); err != nil {
+		return Job{}, err
+	} else if month != "" {
+		return Job{}, apperr.New(apperr.Conflict, fmt.Sprintf("%s %s은(는) 정산마감된 달입니다. 다시 연 뒤 재생성해 주세요.", code, month),
+			fmt.Sprintf("%s %s is closed: reopen it before recomputing", code, month))
+	}
 	now := sqldb.Instant(s.Now())
 	job := Job{From: from, To: to, Marketplace: marketplace, Status: JobRunning, StartedBy: a.Login, StartedAt: now, LeaseUntil: now.Add(JobLease)}
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
@@ -257,6 +264,9 @@ func (s *Service) finish(ctx context.Context, a access.Actor, job *Job, before t
 	})
 	if cause != nil {
 		return cause
+	}
+	if err == nil && s.AfterRecompute != nil {
+		err = s.AfterRecompute(ctx, job.From, job.To, job.Marketplace)
 	}
 	return err
 }

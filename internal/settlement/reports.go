@@ -2,7 +2,10 @@ package settlement
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
+	"sort"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
@@ -153,12 +156,26 @@ func (s *Service) ByMarketplace(ctx context.Context, f ReportFilter) (Report[Mar
 	if err != nil {
 		return rep, err
 	}
-	defer rows.Close()
+	var list []MarketRow
 	for rows.Next() {
 		var r MarketRow
 		if err := rows.Scan(&r.Marketplace, &r.Name, &r.Orders, &r.Lines, &r.Qty, &r.Sale, &r.Settle, &r.Prepaid, &r.Margin, &r.Cancelled, &r.Unsettled); err != nil {
+			rows.Close()
 			return rep, err
 		}
+		list = append(list, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rep, err
+	}
+	// Adjustments booked on these days (a closed month's line cancelled
+	// later) count here, as cancellations with their reversed amounts.
+	list, err = s.addAdjustments(ctx, f, list)
+	if err != nil {
+		return rep, err
+	}
+	for _, r := range list {
 		r.Commission = r.Sale - r.Settle
 		rep.Rows = append(rep.Rows, r)
 		t := &rep.Total
@@ -174,7 +191,53 @@ func (s *Service) ByMarketplace(ctx context.Context, f ReportFilter) (Report[Mar
 		t.Unsettled += r.Unsettled
 	}
 	rep.Total.Name = "합계"
-	return rep, rows.Err()
+	return rep, nil
+}
+
+// addAdjustments adds the adjustments booked on the filter's days to the
+// marketplaces' rows (a marketplace with only adjustments gets a row).
+func (s *Service) addAdjustments(ctx context.Context, f ReportFilter, list []MarketRow) ([]MarketRow, error) {
+	var w sqldb.Where
+	w.Add("a.day >= ? AND a.day <= ?", f.From, f.To)
+	if f.Marketplace != "" {
+		w.Add("m.code = ?", f.Marketplace)
+	}
+	from := ` FROM settlement_adjustments a JOIN marketplaces m ON m.id = a.marketplace_id JOIN market_orders o ON o.id = a.market_order_id`
+	if f.SupplierID != 0 {
+		from += ` LEFT JOIN ` + matchSQL
+		w.Add("mt.supplier_id = ?", f.SupplierID)
+	}
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT m.code, m.name, COUNT(*), SUM(a.sale), SUM(a.settle), SUM(a.prepaid), SUM(a.margin)`+from+w.SQL()+
+		` GROUP BY m.code, m.name`, w.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	added := false
+	for rows.Next() {
+		var a MarketRow
+		if err := rows.Scan(&a.Marketplace, &a.Name, &a.Cancelled, &a.Sale, &a.Settle, &a.Prepaid, &a.Margin); err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(list, func(r MarketRow) bool { return r.Marketplace == a.Marketplace })
+		if i < 0 {
+			list = append(list, MarketRow{Marketplace: a.Marketplace, Name: a.Name})
+			i, added = len(list)-1, true
+		}
+		r := &list[i]
+		r.Cancelled += a.Cancelled
+		r.Sale += a.Sale
+		r.Settle += a.Settle
+		r.Prepaid += a.Prepaid
+		r.Margin += a.Margin
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if added {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	}
+	return list, nil
 }
 
 // ByProduct is 판매처상품매출통계: per marketplace product code, with the
@@ -196,14 +259,49 @@ func (s *Service) ByProduct(ctx context.Context, f ReportFilter) (Report[Product
 	if err != nil {
 		return rep, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r ProductRow
-		var matched int
-		if err := rows.Scan(&r.Marketplace, &r.Name, &r.ProductCode, &r.ProductName, &matched, &r.Qty, &r.Sale, &r.Settle, &r.Cost); err != nil {
-			return rep, err
+	scan := func(rows *sql.Rows) ([]ProductRow, error) {
+		defer rows.Close()
+		var list []ProductRow
+		for rows.Next() {
+			var r ProductRow
+			var matched int
+			if err := rows.Scan(&r.Marketplace, &r.Name, &r.ProductCode, &r.ProductName, &matched, &r.Qty, &r.Sale, &r.Settle, &r.Cost); err != nil {
+				return nil, err
+			}
+			r.Matched = matched == 1 // every option of the code is matched
+			list = append(list, r)
 		}
-		r.Matched = matched == 1 // every option of the code is matched
+		return list, rows.Err()
+	}
+	list, err := scan(rows)
+	if err != nil {
+		return rep, err
+	}
+	// Adjustments booked on these days (a closed month's line cancelled
+	// later) take their amounts, quantity and cost off the product.
+	aw, from := f.adjustmentWhere()
+	rows, err = s.DB.Read().QueryContext(ctx, `SELECT m.code, m.name, o.product_code, MIN(o.product_name), MIN(CASE WHEN mt.product_code IS NULL THEN 0 ELSE 1 END),
+		-SUM(o.qty), SUM(a.sale), SUM(a.settle), -SUM(o.qty * COALESCE(mt.cost, 0))`+from+aw.SQL()+` GROUP BY m.code, m.name, o.product_code`, aw.Args()...)
+	if err != nil {
+		return rep, err
+	}
+	adj, err := scan(rows)
+	if err != nil {
+		return rep, err
+	}
+	for _, a := range adj {
+		i := slices.IndexFunc(list, func(r ProductRow) bool { return r.Marketplace == a.Marketplace && r.ProductCode == a.ProductCode })
+		if i < 0 {
+			list = append(list, a)
+			continue
+		}
+		r := &list[i]
+		r.Qty += a.Qty
+		r.Sale += a.Sale
+		r.Settle += a.Settle
+		r.Cost += a.Cost
+	}
+	for _, r := range list {
 		r.Commission = r.Sale - r.Settle
 		if r.Matched {
 			r.Margin = r.Settle - r.Cost
@@ -218,7 +316,21 @@ func (s *Service) ByProduct(ctx context.Context, f ReportFilter) (Report[Product
 		t.Margin += r.Margin
 	}
 	rep.Total.ProductName = "합계"
-	return rep, rows.Err()
+	return rep, nil
+}
+
+// adjustmentWhere is the filter's condition on settlement_adjustments a
+// (joined to the line o, its marketplace m and its matched products mt).
+func (f ReportFilter) adjustmentWhere() (sqldb.Where, string) {
+	var w sqldb.Where
+	w.Add("a.day >= ? AND a.day <= ?", f.From, f.To)
+	if f.Marketplace != "" {
+		w.Add("m.code = ?", f.Marketplace)
+	}
+	if f.SupplierID != 0 {
+		w.Add("mt.supplier_id = ?", f.SupplierID)
+	}
+	return w, ` FROM settlement_adjustments a JOIN marketplaces m ON m.id = a.marketplace_id JOIN market_orders o ON o.id = a.market_order_id LEFT JOIN ` + matchSQL
 }
 
 // BySupplier is 공급처별 정산통계: the live lines by the supplier of their
@@ -240,13 +352,55 @@ func (s *Service) BySupplier(ctx context.Context, f ReportFilter) (Report[Suppli
 	if err != nil {
 		return rep, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r SupplierRow
-		var matchedSettle int64
-		if err := rows.Scan(&r.SupplierID, &r.Name, &r.Lines, &r.Qty, &r.Sale, &r.Settle, &r.Cost, &matchedSettle); err != nil {
-			return rep, err
+	type supplierRow struct {
+		SupplierRow
+		matchedSettle int64
+	}
+	scan := func(rows *sql.Rows) ([]supplierRow, error) {
+		defer rows.Close()
+		var list []supplierRow
+		for rows.Next() {
+			var r supplierRow
+			if err := rows.Scan(&r.SupplierID, &r.Name, &r.Lines, &r.Qty, &r.Sale, &r.Settle, &r.Cost, &r.matchedSettle); err != nil {
+				return nil, err
+			}
+			list = append(list, r)
 		}
+		return list, rows.Err()
+	}
+	list, err := scan(rows)
+	if err != nil {
+		return rep, err
+	}
+	// Adjustments booked on these days take their line, quantity, amounts
+	// and cost off the supplier.
+	aw, from := f.adjustmentWhere()
+	rows, err = s.DB.Read().QueryContext(ctx, `SELECT COALESCE(mt.supplier_id, 0), COALESCE(sp.name, ''), -COUNT(*), -SUM(o.qty), SUM(a.sale), SUM(a.settle),
+		-SUM(o.qty * COALESCE(mt.cost, 0)), SUM(CASE WHEN mt.product_code IS NULL THEN 0 ELSE a.settle END)`+from+
+		` LEFT JOIN suppliers sp ON sp.id = mt.supplier_id`+aw.SQL()+` GROUP BY COALESCE(mt.supplier_id, 0), COALESCE(sp.name, '')`, aw.Args()...)
+	if err != nil {
+		return rep, err
+	}
+	adj, err := scan(rows)
+	if err != nil {
+		return rep, err
+	}
+	for _, a := range adj {
+		i := slices.IndexFunc(list, func(r supplierRow) bool { return r.SupplierID == a.SupplierID })
+		if i < 0 {
+			list = append(list, a)
+			continue
+		}
+		r := &list[i]
+		r.Lines += a.Lines
+		r.Qty += a.Qty
+		r.Sale += a.Sale
+		r.Settle += a.Settle
+		r.Cost += a.Cost
+		r.matchedSettle += a.matchedSettle
+	}
+	for _, sr := range list {
+		r, matchedSettle := sr.SupplierRow, sr.matchedSettle
 		switch {
 		case r.Name == "" && r.SupplierID == 0:
 			r.Name = "미매칭"
@@ -266,5 +420,5 @@ func (s *Service) BySupplier(ctx context.Context, f ReportFilter) (Report[Suppli
 		t.Margin += r.Margin
 	}
 	rep.Total.Name = "합계"
-	return rep, rows.Err()
+	return rep, nil
 }

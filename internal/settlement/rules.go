@@ -57,6 +57,9 @@ type Service struct {
 	DB  *sqldb.DB
 	Now func() time.Time
 	Log *slog.Logger // background jobs' errors; may be nil
+	// AfterRecompute, when set, runs after a recompute that ended well, with
+	// its range and marketplace (정산대사 reconciles those months again).
+	AfterRecompute func(ctx context.Context, from, to, marketplace string) error
 	// BeforeBatch, when set, runs before each recompute batch (tests use it to
 	// hold a job while they stop it).
 	BeforeBatch func(ctx context.Context)

@@ -188,6 +188,14 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 		return 0, err
 	}
 	rows := finalRows(settleLines(rules, lines))
+	// The lines of a closed month keep their stored rows (정산마감).
+	closed, err := ClosedMonths(ctx, tx, marketplaceID)
+	if err != nil {
+		return 0, err
+	}
+	if len(closed) > 0 {
+		rows = slices.DeleteFunc(rows, func(r row) bool { return len(r.day) >= 7 && closed[r.day[:7]] })
+	}
 	changed, err := changedRows(ctx, tx, rows)
 	if err != nil {
 		return 0, err
