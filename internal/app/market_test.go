@@ -102,9 +102,10 @@ func TestSettlementRulesAndReportsAPI(t *testing.T) {
 		if r := e.do("GET", "/api/v1/settlement/reports/by-product.xlsx?from=2025-10-01&to=2025-10-31", tok, nil); r.Status != 200 || len(r.Body) < 1000 {
 			t.Fatalf("by-product xlsx = %d", r.Status)
 		}
-		sup := e.do("GET", "/api/v1/settlement/reports/by-supplier?from=2025-10-01&to=2025-10-31&marketplace=11st", tok, nil).json(t)
-		if st := sup["total"].(map[string]any); st["sale"] != total["sale"] {
-			t.Fatalf("by-supplier total %v, daily summary %v", st, total)
+		sup := e.do("GET", "/api/v1/settlement/reports/by-supplier?from=2025-10-13&to=2025-10-13&marketplace=11st", tok, nil).json(t)
+		day11 := e.do("GET", "/api/v1/settlement/reports/daily-summary?day=2025-10-13&marketplace=11st", tok, nil).json(t)["total"].(map[string]any)
+		if st := sup["total"].(map[string]any); st["sale"] != day11["sale"] || st["sale"] == float64(0) {
+			t.Fatalf("by-supplier total %v, 11번가's daily summary %v", st, day11)
 		}
 		if r := e.do("GET", "/api/v1/settlement/reports/by-supplier.xlsx?from=2025-10-01&to=2025-10-31", tok, nil); r.Status != 200 || len(r.Body) < 1000 {
 			t.Fatalf("by-supplier xlsx = %d", r.Status)
