@@ -183,7 +183,7 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return 0, err
 	}
-	lines, err := loadLines(ctx, tx, marketplaceID, orderNos, usertrans)
+	lines, err := loadLines(ctx, tx, marketplaceID, orderNos, usertrans, neededVars(rules))
 	if err != nil {
 		return 0, err
 	}
@@ -397,10 +397,14 @@ func roundWon(r *big.Rat, mode string) int64 {
 // their rounded total: an amount shared by several rows (shop_price /
 // cnt_order) is never 9,999 of 10,000.
 func shareOrderTotals(results []result) {
-	groups := map[string][]int{}
+	type key struct {
+		orderNo string
+		version int64
+	}
+	groups := map[key][]int{}
 	for i, r := range results {
 		if r.rule != nil {
-			k := r.l.orderNo + "\x00" + fmt.Sprint(r.rule.VersionID)
+			k := key{r.l.orderNo, r.rule.VersionID}
 			groups[k] = append(groups[k], i)
 		}
 	}
@@ -489,6 +493,31 @@ func (s *Service) rulesOf(ctx context.Context, q sqldb.Querier, marketplaceID in
 	return out, rows.Err()
 }
 
+// anyCode is the key of neededVars that says some settlement code is read.
+const anyCode = "\x00code"
+
+// neededVars names the variables the rules' formulas read (a line's other
+// variables are never looked at, so they are not built): codeN_c also needs
+// codeN, whose text it falls back to.
+func neededVars(rules []*compiled) map[string]bool {
+	need := map[string]bool{}
+	for _, c := range rules {
+		for _, p := range []*formula.Program{c.sale, c.settle, c.prepaid, c.margin, c.payment} {
+			if p == nil {
+				continue
+			}
+			for _, n := range p.Names {
+				need[n] = true
+				if strings.HasPrefix(n, "code") {
+					need[anyCode] = true
+					need[strings.TrimSuffix(n, "_c")] = true
+				}
+			}
+		}
+	}
+	return need
+}
+
 // matchAgg is what the matched catalogue products of one marketplace
 // product code and option add up to, per marketplace unit.
 type matchAgg struct {
@@ -507,7 +536,9 @@ type matchAgg struct {
 // is per_products × qty; tot_products is that over the whole bundle. A set
 // of three books at 5,000 supply price each therefore has
 // products:supply_price 15,000 and per_products 3.
-func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderNos []string, usertrans map[string]int64) ([]line, error) {
+//
+// need names the variables to build (see neededVars); nil builds them all.
+func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderNos []string, usertrans map[string]int64, need map[string]bool) ([]line, error) {
 	matches, err := loadMatches(ctx, q, marketplaceID)
 	if err != nil {
 		return nil, err
@@ -624,19 +655,35 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 		if b != nil {
 			l.firstInBundle = b.first
 		}
-		v := formula.Vars{"shop_price": formula.Int(r.shopPrice), "qty": formula.Int(r.qty), "pay_type": formula.Str(r.payType),
-			"org_trans_who": formula.Str(r.orgTrans), "order_status": formula.Str(r.status), "option": formula.Str(r.option),
-			"product_code": formula.Str(r.code), "cnt_order": formula.Int(o.lines), "cnt_order_seq": formula.Int(int64(len(o.subs))),
-			"tot_order": formula.Int(b.lines), "tot_products": formula.Int(b.products), "order_products": formula.Int(m.count * r.qty),
-			"cancel_order": formula.Int(o.cancelled), "cancel_cnt": formula.Int(o.cancelQty), "usertrans_cnt": formula.Int(usertrans[r.day]),
-			"per_products": formula.Int(m.count), "products:supply_price": formula.Int(m.supply), "products:shop_price": formula.Int(m.shop),
-			"products:org_price": formula.Int(m.cost), "products:trans_fee": formula.Int(m.trans)}
-		var cs map[string]string
-		if err := json.Unmarshal([]byte(r.codes), &cs); err != nil {
-			return nil, err
+		v := make(formula.Vars, min(len(need), 24))
+		for _, f := range []struct {
+			name string
+			val  int64
+		}{{"shop_price", r.shopPrice}, {"qty", r.qty}, {"cnt_order", o.lines}, {"cnt_order_seq", int64(len(o.subs))},
+			{"tot_order", b.lines}, {"tot_products", b.products}, {"order_products", m.count * r.qty},
+			{"cancel_order", o.cancelled}, {"cancel_cnt", o.cancelQty}, {"usertrans_cnt", usertrans[r.day]},
+			{"per_products", m.count}, {"products:supply_price", m.supply}, {"products:shop_price", m.shop},
+			{"products:org_price", m.cost}, {"products:trans_fee", m.trans}} {
+			if need == nil || need[f.name] {
+				v[f.name] = formula.Int(f.val)
+			}
 		}
-		for k, val := range cs {
-			v[k] = formula.Code(val)
+		for _, f := range [...]struct{ name, val string }{{"pay_type", r.payType}, {"org_trans_who", r.orgTrans},
+			{"order_status", r.status}, {"option", r.option}, {"product_code", r.code}} {
+			if need == nil || need[f.name] {
+				v[f.name] = formula.Str(f.val)
+			}
+		}
+		if need == nil || need[anyCode] {
+			var cs map[string]string
+			if err := json.Unmarshal([]byte(r.codes), &cs); err != nil {
+				return nil, err
+			}
+			for k, val := range cs {
+				if need == nil || need[k] {
+					v[k] = formula.Code(val)
+				}
+			}
 		}
 		l.vars = v
 		out = append(out, l)
@@ -707,7 +754,7 @@ func (s *Service) LineVars(ctx context.Context, id int64) (formula.Vars, error) 
 	if err := s.DB.Read().QueryRowContext(ctx, `SELECT marketplace_id, order_no FROM market_orders WHERE id = $1`, id).Scan(&mp, &no); err != nil {
 		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
 	}
-	lines, err := loadLines(ctx, s.DB.Read(), mp, []string{no}, nil)
+	lines, err := loadLines(ctx, s.DB.Read(), mp, []string{no}, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func Str(s string) Value { return Value{Kind: Text, Str: s} }
 // the text is one (read once here, not at every use).
 func Code(s string) Value {
 	v := Value{Kind: Dynamic, Str: s}
-	t := strings.NewReplacer(",", "", "원", "", " ", "").Replace(strings.TrimSpace(s))
+	t := codeText(s)
 	if t == "" {
 		v.Num = new(big.Rat)
 	} else if r, ok := new(big.Rat).SetString(t); ok {
@@ -58,6 +58,13 @@ func Code(s string) Value {
 	}
 	return v
 }
+
+// codeCleaner drops the thousands separators, 원 and spaces of a code's
+// text; a Replacer is safe for concurrent use, so it is made once.
+var codeCleaner = strings.NewReplacer(",", "", "원", "", " ", "")
+
+// codeText is a code's text as a number would be read from it.
+func codeText(s string) string { return codeCleaner.Replace(strings.TrimSpace(s)) }
 
 // Error is a refusal with its place in the formula.
 type Error struct {
@@ -578,7 +585,7 @@ func toNumber(v Value, pos int) (*big.Rat, error) {
 		if v.Num != nil { // a code whose text the caller already read as a number
 			return v.Num, nil
 		}
-		s := strings.NewReplacer(",", "", "원", "", " ", "").Replace(strings.TrimSpace(v.Str))
+		s := codeText(v.Str)
 		if s == "" {
 			return new(big.Rat), nil
 		}
