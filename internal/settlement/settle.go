@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -68,6 +69,7 @@ type line struct {
 	cancelled                                  bool
 	supplierID                                 *int64
 	vars                                       formula.Vars
+	stored                                     *row // its stored settlement, nil when none
 }
 
 // Choose picks the rule of a line: enabled rules of its marketplace whose
@@ -193,60 +195,31 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return 0, err
 	}
+	for i := range rows {
+		rows[i].old = lines[i].stored
+	}
 	if len(closed) > 0 {
 		rows = slices.DeleteFunc(rows, func(r row) bool { return len(r.day) >= 7 && closed[r.day[:7]] })
 	}
-	changed, err := changedRows(ctx, tx, rows)
-	if err != nil {
-		return 0, err
-	}
-	return changed, writeResults(ctx, tx, marketplaceID, rows)
+	return changedRows(rows), writeResults(ctx, tx, marketplaceID, rows)
 }
 
 // changedRows counts the rows that differ from what is stored (a line not
-// settled before counts as changed).
-func changedRows(ctx context.Context, q sqldb.Querier, rows []row) (int, error) {
-	stored := make(map[int64]row, len(rows))
-	for start := 0; start < len(rows); start += 500 {
-		ids := make([]string, 0, 500)
-		for _, r := range rows[start:min(start+500, len(rows))] {
-			ids = append(ids, fmt.Sprint(r.id))
-		}
-		var w sqldb.Where
-		w.In("market_order_id", ids)
-		res, err := q.QueryContext(ctx, `SELECT market_order_id, COALESCE(rule_version_id, 0), sale, settle, prepaid, margin, payment, unsettled
-			FROM market_settlements`+w.SQL(), w.Args()...)
-		if err != nil {
-			return 0, err
-		}
-		for res.Next() {
-			var r row
-			var ver int64
-			if err := res.Scan(&r.id, &ver, &r.sale, &r.settle, &r.prepaid, &r.margin, &r.payment, &r.reason); err != nil {
-				res.Close()
-				return 0, err
-			}
-			r.ver = ver
-			stored[r.id] = r
-		}
-		res.Close()
-		if err := res.Err(); err != nil {
-			return 0, err
-		}
-	}
+// settled before counts as changed); loadLines read the stored rows.
+func changedRows(rows []row) int {
 	n := 0
 	for _, r := range rows {
-		old, ok := stored[r.id]
+		old := r.old
 		ver := int64(0)
 		if v, isInt := r.ver.(int64); isInt {
 			ver = v
 		}
-		if !ok || old.ver.(int64) != ver || old.sale != r.sale || old.settle != r.settle || old.prepaid != r.prepaid || old.margin != r.margin ||
+		if old == nil || old.ver.(int64) != ver || old.sale != r.sale || old.settle != r.settle || old.prepaid != r.prepaid || old.margin != r.margin ||
 			old.payment != r.payment || old.reason != r.reason {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
 // settleLines is the one settlement calculation: each line's rule, its
@@ -274,6 +247,7 @@ type row struct {
 	ver                                    any
 	sale, settle, prepaid, margin, payment int64
 	reason                                 string
+	old                                    *row // what is stored, nil when the line was never settled
 }
 
 const upsertTail = ` ON CONFLICT (market_order_id) DO UPDATE SET rule_version_id = excluded.rule_version_id,
@@ -544,10 +518,13 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 		return nil, err
 	}
 	var w sqldb.Where
-	w.Add("marketplace_id = ?", marketplaceID)
-	w.In("order_no", orderNos)
-	rows, err := q.QueryContext(ctx, `SELECT id, bundle_id, order_no, sub_no, order_day, product_code, option_text, qty, shop_price,
-		pay_type, org_trans_who, status, codes, cancelled FROM market_orders`+w.SQL()+` ORDER BY order_no, id`, w.Args()...)
+	w.Add("o.marketplace_id = ?", marketplaceID)
+	w.In("o.order_no", orderNos)
+	// The stored settlement comes along (a recompute counts the lines it changes).
+	rows, err := q.QueryContext(ctx, `SELECT o.id, o.bundle_id, o.order_no, o.sub_no, o.order_day, o.product_code, o.option_text, o.qty, o.shop_price,
+		o.pay_type, o.org_trans_who, o.status, o.codes, o.cancelled, s.market_order_id, COALESCE(s.rule_version_id, 0),
+		COALESCE(s.sale, 0), COALESCE(s.settle, 0), COALESCE(s.prepaid, 0), COALESCE(s.margin, 0), COALESCE(s.payment, 0), COALESCE(s.unsettled, '')
+		FROM market_orders o LEFT JOIN market_settlements s ON s.market_order_id = o.id`+w.SQL()+` ORDER BY o.order_no, o.id`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -560,10 +537,17 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 	var all []raw
 	for rows.Next() {
 		var r raw
+		var st row
+		var settled sql.NullInt64
+		var ver int64
 		if err := rows.Scan(&r.id, &r.bundleID, &r.orderNo, &r.sub, &r.day, &r.code, &r.option, &r.qty, &r.shopPrice, &r.payType, &r.orgTrans,
-			&r.status, &r.codes, &r.cancelled); err != nil {
+			&r.status, &r.codes, &r.cancelled, &settled, &ver, &st.sale, &st.settle, &st.prepaid, &st.margin, &st.payment, &st.reason); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if settled.Valid {
+			st.id, st.ver = settled.Int64, ver
+			r.stored = &st
 		}
 		all = append(all, r)
 	}
@@ -675,20 +659,113 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 			}
 		}
 		if need == nil || need[anyCode] {
-			var cs map[string]string
-			if err := json.Unmarshal([]byte(r.codes), &cs); err != nil {
-				return nil, err
-			}
-			for k, val := range cs {
+			if err := eachCode(r.codes, func(k, val string) {
 				if need == nil || need[k] {
 					v[k] = formula.Code(val)
 				}
+			}); err != nil {
+				return nil, err
 			}
 		}
 		l.vars = v
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// eachCode calls f with each name and text of a line's codes, a JSON object
+// of strings as the import stores it ({"code11":"31,000"}), in order (a
+// repeated name ends with its last text, as json.Unmarshal into a map). The
+// plain form is read by hand; anything else (escapes, other values, bad
+// UTF-8) goes through encoding/json, which also gives the errors.
+func eachCode(codes string, f func(name, text string)) error {
+	if pairs, ok := plainCodes(codes); ok {
+		for i := 0; i < len(pairs); i += 2 {
+			f(pairs[i], pairs[i+1])
+		}
+		return nil
+	}
+	var cs map[string]string
+	if err := json.Unmarshal([]byte(codes), &cs); err != nil {
+		return err
+	}
+	for k, v := range cs {
+		f(k, v)
+	}
+	return nil
+}
+
+// plainCodes reads {"name":"text", ...} with no escapes and only strings,
+// returning name, text, name, text...; false for any other form.
+func plainCodes(s string) ([]string, bool) {
+	if !utf8.ValidString(s) {
+		return nil, false
+	}
+	i := 0
+	space := func() {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			i++
+		}
+	}
+	str := func() (string, bool) {
+		if i >= len(s) || s[i] != '"' {
+			return "", false
+		}
+		i++
+		start := i
+		for i < len(s) && s[i] != '"' {
+			if s[i] == '\\' || s[i] < 0x20 {
+				return "", false
+			}
+			i++
+		}
+		if i >= len(s) {
+			return "", false
+		}
+		i++
+		return s[start : i-1], true
+	}
+	space()
+	if i >= len(s) || s[i] != '{' {
+		return nil, false
+	}
+	i++
+	space()
+	var out []string
+	if i < len(s) && s[i] == '}' {
+		i++
+	} else {
+		for {
+			space()
+			k, ok := str()
+			if !ok {
+				return nil, false
+			}
+			space()
+			if i >= len(s) || s[i] != ':' {
+				return nil, false
+			}
+			i++
+			space()
+			v, ok := str()
+			if !ok {
+				return nil, false
+			}
+			out = append(out, k, v)
+			space()
+			if i < len(s) && s[i] == ',' {
+				i++
+				continue
+			}
+			if i < len(s) && s[i] == '}' {
+				i++
+				break
+			}
+			return nil, false
+		}
+	}
+	space()
+	return out, i == len(s)
 }
 
 // prepaidBundles counts, per order day, the bundles of a marketplace whose
