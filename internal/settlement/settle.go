@@ -402,6 +402,16 @@ func shareOrderTotals(results []result) {
 // 3,333⅓ (total 10,000) become 3,334 / 3,333 / 3,333.
 func distribute(results []result, idx []int, field func(*result) **big.Rat) {
 	mode := results[idx[0]].rule.Rounding
+	whole := true
+	for _, i := range idx {
+		if !(*field(&results[i])).IsInt() {
+			whole = false
+			break
+		}
+	}
+	if whole {
+		return // whole won already add up to their total, in every mode
+	}
 	total := new(big.Rat)
 	for _, i := range idx {
 		total.Add(total, *field(&results[i]))
