@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -69,7 +70,6 @@ type line struct {
 	cancelled                                  bool
 	supplierID                                 *int64
 	vars                                       formula.Vars
-	stored                                     *row // its stored settlement, nil when none
 }
 
 // Choose picks the rule of a line: enabled rules of its marketplace whose
@@ -195,31 +195,63 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return 0, err
 	}
-	for i := range rows {
-		rows[i].old = lines[i].stored
-	}
 	if len(closed) > 0 {
 		rows = slices.DeleteFunc(rows, func(r row) bool { return len(r.day) >= 7 && closed[r.day[:7]] })
 	}
-	return changedRows(rows), writeResults(ctx, tx, marketplaceID, rows)
+	changed, err := changedRows(ctx, tx, rows)
+	if err != nil {
+		return 0, err
+	}
+	return changed, writeResults(ctx, tx, marketplaceID, rows)
 }
 
 // changedRows counts the rows that differ from what is stored (a line not
-// settled before counts as changed); loadLines read the stored rows.
-func changedRows(rows []row) int {
+// settled before counts as changed). The stored rows are read by primary key
+// in their own queries: joined to the lines' query, PostgreSQL's cached plan
+// scanned the growing settlements table (a 1,000,000-line recompute took
+// twice as long).
+func changedRows(ctx context.Context, q sqldb.Querier, rows []row) (int, error) {
+	stored := make(map[int64]row, len(rows))
+	for start := 0; start < len(rows); start += 1000 {
+		ids := make([]string, 0, 1000)
+		for _, r := range rows[start:min(start+1000, len(rows))] {
+			ids = append(ids, strconv.FormatInt(r.id, 10))
+		}
+		var w sqldb.Where
+		w.In("market_order_id", ids)
+		res, err := q.QueryContext(ctx, `SELECT market_order_id, COALESCE(rule_version_id, 0), sale, settle, prepaid, margin, payment, unsettled
+			FROM market_settlements`+w.SQL(), w.Args()...)
+		if err != nil {
+			return 0, err
+		}
+		for res.Next() {
+			var r row
+			var ver int64
+			if err := res.Scan(&r.id, &ver, &r.sale, &r.settle, &r.prepaid, &r.margin, &r.payment, &r.reason); err != nil {
+				res.Close()
+				return 0, err
+			}
+			r.ver = ver
+			stored[r.id] = r
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return 0, err
+		}
+	}
 	n := 0
 	for _, r := range rows {
-		old := r.old
+		old, ok := stored[r.id]
 		ver := int64(0)
 		if v, isInt := r.ver.(int64); isInt {
 			ver = v
 		}
-		if old == nil || old.ver.(int64) != ver || old.sale != r.sale || old.settle != r.settle || old.prepaid != r.prepaid || old.margin != r.margin ||
+		if !ok || old.ver.(int64) != ver || old.sale != r.sale || old.settle != r.settle || old.prepaid != r.prepaid || old.margin != r.margin ||
 			old.payment != r.payment || old.reason != r.reason {
 			n++
 		}
 	}
-	return n
+	return n, nil
 }
 
 // settleLines is the one settlement calculation: each line's rule, its
@@ -247,7 +279,6 @@ type row struct {
 	ver                                    any
 	sale, settle, prepaid, margin, payment int64
 	reason                                 string
-	old                                    *row // what is stored, nil when the line was never settled
 }
 
 const upsertTail = ` ON CONFLICT (market_order_id) DO UPDATE SET rule_version_id = excluded.rule_version_id,
@@ -277,7 +308,7 @@ func finalRows(results []result) []row {
 
 // writeResults stores the settlement rows: on PostgreSQL one statement per
 // 5,000 rows whose columns travel as arrays (unnest; the same text each
-// time, so prepared once), on SQLite one prepared statement reused.
+// time, so prepared once), on SQLite statements of 100 rows.
 func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows []row) error {
 	if tx.Engine == sqldb.Postgres {
 		const per = 5000
@@ -304,18 +335,54 @@ func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows [
 		}
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`+upsertTail)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, w := range rows {
-		if _, err := stmt.ExecContext(ctx, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason); err != nil {
+	// SQLite: a statement of 100 rows prepared once and reused, then one
+	// of the rest.
+	const per = 100
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	args := make([]any, 0, per*10)
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		args = args[:0]
+		for _, w := range chunk {
+			args = append(args, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason)
+		}
+		if len(chunk) < per {
+			if _, err := tx.ExecContext(ctx, insertRows(len(chunk)), args...); err != nil {
+				return err
+			}
+			continue
+		}
+		if stmt == nil {
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, insertRows(per)); err != nil {
+				return err
+			}
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// insertRows is the upsert of n settlement rows.
+func insertRows(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		k := i * 10
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10)
+	}
+	b.WriteString(upsertTail)
+	return b.String()
 }
 
 func zero() *big.Rat { return new(big.Rat) }
@@ -532,13 +599,10 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 		return nil, err
 	}
 	var w sqldb.Where
-	w.Add("o.marketplace_id = ?", marketplaceID)
-	w.In("o.order_no", orderNos)
-	// The stored settlement comes along (a recompute counts the lines it changes).
-	rows, err := q.QueryContext(ctx, `SELECT o.id, o.bundle_id, o.order_no, o.sub_no, o.order_day, o.product_code, o.option_text, o.qty, o.shop_price,
-		o.pay_type, o.org_trans_who, o.status, o.codes, o.cancelled, s.market_order_id, COALESCE(s.rule_version_id, 0),
-		COALESCE(s.sale, 0), COALESCE(s.settle, 0), COALESCE(s.prepaid, 0), COALESCE(s.margin, 0), COALESCE(s.payment, 0), COALESCE(s.unsettled, '')
-		FROM market_orders o LEFT JOIN market_settlements s ON s.market_order_id = o.id`+w.SQL()+` ORDER BY o.order_no, o.id`, w.Args()...)
+	w.Add("marketplace_id = ?", marketplaceID)
+	w.In("order_no", orderNos)
+	rows, err := q.QueryContext(ctx, `SELECT id, bundle_id, order_no, sub_no, order_day, product_code, option_text, qty, shop_price,
+		pay_type, org_trans_who, status, codes, cancelled FROM market_orders`+w.SQL()+` ORDER BY order_no, id`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -551,17 +615,10 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 	var all []raw
 	for rows.Next() {
 		var r raw
-		var st row
-		var settled sql.NullInt64
-		var ver int64
 		if err := rows.Scan(&r.id, &r.bundleID, &r.orderNo, &r.sub, &r.day, &r.code, &r.option, &r.qty, &r.shopPrice, &r.payType, &r.orgTrans,
-			&r.status, &r.codes, &r.cancelled, &settled, &ver, &st.sale, &st.settle, &st.prepaid, &st.margin, &st.payment, &st.reason); err != nil {
+			&r.status, &r.codes, &r.cancelled); err != nil {
 			rows.Close()
 			return nil, err
-		}
-		if settled.Valid {
-			st.id, st.ver = settled.Int64, ver
-			r.stored = &st
 		}
 		all = append(all, r)
 	}
