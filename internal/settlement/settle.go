@@ -308,7 +308,7 @@ func finalRows(results []result) []row {
 
 // writeResults stores the settlement rows: on PostgreSQL one statement per
 // 5,000 rows whose columns travel as arrays (unnest; the same text each
-// time, so prepared once), on SQLite statements of 100 rows.
+// time, so prepared once), on SQLite one prepared statement reused.
 func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows []row) error {
 	if tx.Engine == sqldb.Postgres {
 		const per = 5000
@@ -335,54 +335,18 @@ func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows [
 		}
 		return nil
 	}
-	// SQLite: a statement of 100 rows prepared once and reused, then one
-	// of the rest.
-	const per = 100
-	var stmt *sql.Stmt
-	defer func() {
-		if stmt != nil {
-			stmt.Close()
-		}
-	}()
-	args := make([]any, 0, per*10)
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
-		args = args[:0]
-		for _, w := range chunk {
-			args = append(args, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason)
-		}
-		if len(chunk) < per {
-			if _, err := tx.ExecContext(ctx, insertRows(len(chunk)), args...); err != nil {
-				return err
-			}
-			continue
-		}
-		if stmt == nil {
-			var err error
-			if stmt, err = tx.PrepareContext(ctx, insertRows(per)); err != nil {
-				return err
-			}
-		}
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`+upsertTail)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, w := range rows {
+		if _, err := stmt.ExecContext(ctx, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// insertRows is the upsert of n settlement rows.
-func insertRows(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		k := i * 10
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7, k+8, k+9, k+10)
-	}
-	b.WriteString(upsertTail)
-	return b.String()
 }
 
 func zero() *big.Rat { return new(big.Rat) }
