@@ -39,3 +39,27 @@ func TestEachCodeReadsAsJSON(t *testing.T) {
 		t.Fatalf("only %d inputs took the hand-read path", plain)
 	}
 }
+
+// A rule's formulas name the variables a line needs; codeN_c also needs
+// codeN (its digits are read from codeN's text when the import stored no
+// codeN_c).
+func TestNeededVars(t *testing.T) {
+	c, err := compileRule(Rule{Sale: "code11_c + qty", Settle: `pay_type == "C" ? products:supply_price : 0`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := neededVars([]*compiled{c})
+	for _, n := range []string{"code11_c", "code11", anyCode, "qty", "pay_type", "products:supply_price"} {
+		if !need[n] {
+			t.Errorf("%s is not built", n)
+		}
+	}
+	for _, n := range []string{"shop_price", "code13", "cnt_order"} {
+		if need[n] {
+			t.Errorf("%s is built but never read", n)
+		}
+	}
+	if len(neededVars(nil)) != 0 {
+		t.Error("no rule needs no variable")
+	}
+}
