@@ -100,7 +100,7 @@ func (s *Service) Preview(ctx context.Context, draft Rule) (Preview, error) {
 			rules = append(rules, c)
 		}
 	}
-	lines, err := loadLines(ctx, q, mp, orderNos, nil)
+	lines, err := loadLines(ctx, q, mp, orderNos, nil, neededVars(rules))
 	if err != nil {
 		return Preview{}, err
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // RecomputeBatch is how many order numbers one recompute transaction settles.
-const RecomputeBatch = 300
+const RecomputeBatch = 1000
 
 // Recompute settles again the lines of the Seoul business days from..to
 // (optionally of one marketplace), in batches of whole order numbers, as a

@@ -8,7 +8,9 @@ import (
 	"math/big"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -183,7 +185,7 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return 0, err
 	}
-	lines, err := loadLines(ctx, tx, marketplaceID, orderNos, usertrans)
+	lines, err := loadLines(ctx, tx, marketplaceID, orderNos, usertrans, neededVars(rules))
 	if err != nil {
 		return 0, err
 	}
@@ -204,13 +206,16 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 }
 
 // changedRows counts the rows that differ from what is stored (a line not
-// settled before counts as changed).
+// settled before counts as changed). The stored rows are read by primary key
+// in their own queries: joined to the lines' query, PostgreSQL's cached plan
+// scanned the growing settlements table (a 1,000,000-line recompute took
+// twice as long).
 func changedRows(ctx context.Context, q sqldb.Querier, rows []row) (int, error) {
 	stored := make(map[int64]row, len(rows))
-	for start := 0; start < len(rows); start += 500 {
-		ids := make([]string, 0, 500)
-		for _, r := range rows[start:min(start+500, len(rows))] {
-			ids = append(ids, fmt.Sprint(r.id))
+	for start := 0; start < len(rows); start += 1000 {
+		ids := make([]string, 0, 1000)
+		for _, r := range rows[start:min(start+1000, len(rows))] {
+			ids = append(ids, strconv.FormatInt(r.id, 10))
 		}
 		var w sqldb.Where
 		w.In("market_order_id", ids)
@@ -301,26 +306,30 @@ func finalRows(results []result) []row {
 	return rows
 }
 
-// writeResults stores the settlement rows: one prepared statement reused on
-// SQLite, multi-row statements on PostgreSQL (a round trip each).
+// writeResults stores the settlement rows: on PostgreSQL one statement per
+// 5,000 rows whose columns travel as arrays (unnest; the same text each
+// time, so prepared once), on SQLite one prepared statement reused.
 func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows []row) error {
 	if tx.Engine == sqldb.Postgres {
-		const per = 500
+		const per = 5000
 		for start := 0; start < len(rows); start += per {
 			chunk := rows[start:min(start+per, len(rows))]
-			var b strings.Builder
-			args := make([]any, 0, len(chunk)*10)
-			b.WriteString(`INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled) VALUES `)
+			ids, vers := make([]int64, len(chunk)), make([]int64, len(chunk))
+			days, reasons := make([]string, len(chunk)), make([]string, len(chunk))
+			sale, settle, prepaid, margin, payment := make([]int64, len(chunk)), make([]int64, len(chunk)), make([]int64, len(chunk)),
+				make([]int64, len(chunk)), make([]int64, len(chunk))
 			for i, w := range chunk {
-				if i > 0 {
-					b.WriteString(", ")
+				ids[i], days[i], reasons[i] = w.id, w.day, w.reason
+				if v, ok := w.ver.(int64); ok {
+					vers[i] = v // a version id is never 0: 0 stands for none
 				}
-				n := len(args)
-				fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
-				args = append(args, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason)
+				sale[i], settle[i], prepaid[i], margin[i], payment[i] = w.sale, w.settle, w.prepaid, w.margin, w.payment
 			}
-			b.WriteString(upsertTail)
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled)
+				SELECT u.id, $1, u.day, NULLIF(u.ver, 0), u.sale, u.settle, u.prepaid, u.margin, u.payment, u.reason
+				FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[])
+					AS u(id, day, ver, sale, settle, prepaid, margin, payment, reason)`+upsertTail,
+				marketplaceID, ids, days, vers, sale, settle, prepaid, margin, payment, reasons); err != nil {
 				return err
 			}
 		}
@@ -397,10 +406,14 @@ func roundWon(r *big.Rat, mode string) int64 {
 // their rounded total: an amount shared by several rows (shop_price /
 // cnt_order) is never 9,999 of 10,000.
 func shareOrderTotals(results []result) {
-	groups := map[string][]int{}
+	type key struct {
+		orderNo string
+		version int64
+	}
+	groups := map[key][]int{}
 	for i, r := range results {
 		if r.rule != nil {
-			k := r.l.orderNo + "\x00" + fmt.Sprint(r.rule.VersionID)
+			k := key{r.l.orderNo, r.rule.VersionID}
 			groups[k] = append(groups[k], i)
 		}
 	}
@@ -424,6 +437,16 @@ func shareOrderTotals(results []result) {
 // 3,333⅓ (total 10,000) become 3,334 / 3,333 / 3,333.
 func distribute(results []result, idx []int, field func(*result) **big.Rat) {
 	mode := results[idx[0]].rule.Rounding
+	whole := true
+	for _, i := range idx {
+		if !(*field(&results[i])).IsInt() {
+			whole = false
+			break
+		}
+	}
+	if whole {
+		return // whole won already add up to their total, in every mode
+	}
 	total := new(big.Rat)
 	for _, i := range idx {
 		total.Add(total, *field(&results[i]))
@@ -489,6 +512,31 @@ func (s *Service) rulesOf(ctx context.Context, q sqldb.Querier, marketplaceID in
 	return out, rows.Err()
 }
 
+// anyCode is the key of neededVars that says some settlement code is read.
+const anyCode = "\x00code"
+
+// neededVars names the variables the rules' formulas read (a line's other
+// variables are never looked at, so they are not built): codeN_c also needs
+// codeN, whose text it falls back to.
+func neededVars(rules []*compiled) map[string]bool {
+	need := map[string]bool{}
+	for _, c := range rules {
+		for _, p := range []*formula.Program{c.sale, c.settle, c.prepaid, c.margin, c.payment} {
+			if p == nil {
+				continue
+			}
+			for _, n := range p.Names {
+				need[n] = true
+				if strings.HasPrefix(n, "code") {
+					need[anyCode] = true
+					need[strings.TrimSuffix(n, "_c")] = true
+				}
+			}
+		}
+	}
+	return need
+}
+
 // matchAgg is what the matched catalogue products of one marketplace
 // product code and option add up to, per marketplace unit.
 type matchAgg struct {
@@ -507,7 +555,9 @@ type matchAgg struct {
 // is per_products × qty; tot_products is that over the whole bundle. A set
 // of three books at 5,000 supply price each therefore has
 // products:supply_price 15,000 and per_products 3.
-func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderNos []string, usertrans map[string]int64) ([]line, error) {
+//
+// need names the variables to build (see neededVars); nil builds them all.
+func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderNos []string, usertrans map[string]int64, need map[string]bool) ([]line, error) {
 	matches, err := loadMatches(ctx, q, marketplaceID)
 	if err != nil {
 		return nil, err
@@ -624,24 +674,133 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 		if b != nil {
 			l.firstInBundle = b.first
 		}
-		v := formula.Vars{"shop_price": formula.Int(r.shopPrice), "qty": formula.Int(r.qty), "pay_type": formula.Str(r.payType),
-			"org_trans_who": formula.Str(r.orgTrans), "order_status": formula.Str(r.status), "option": formula.Str(r.option),
-			"product_code": formula.Str(r.code), "cnt_order": formula.Int(o.lines), "cnt_order_seq": formula.Int(int64(len(o.subs))),
-			"tot_order": formula.Int(b.lines), "tot_products": formula.Int(b.products), "order_products": formula.Int(m.count * r.qty),
-			"cancel_order": formula.Int(o.cancelled), "cancel_cnt": formula.Int(o.cancelQty), "usertrans_cnt": formula.Int(usertrans[r.day]),
-			"per_products": formula.Int(m.count), "products:supply_price": formula.Int(m.supply), "products:shop_price": formula.Int(m.shop),
-			"products:org_price": formula.Int(m.cost), "products:trans_fee": formula.Int(m.trans)}
-		var cs map[string]string
-		if err := json.Unmarshal([]byte(r.codes), &cs); err != nil {
-			return nil, err
+		v := make(formula.Vars, min(len(need), 24))
+		for _, f := range []struct {
+			name string
+			val  int64
+		}{{"shop_price", r.shopPrice}, {"qty", r.qty}, {"cnt_order", o.lines}, {"cnt_order_seq", int64(len(o.subs))},
+			{"tot_order", b.lines}, {"tot_products", b.products}, {"order_products", m.count * r.qty},
+			{"cancel_order", o.cancelled}, {"cancel_cnt", o.cancelQty}, {"usertrans_cnt", usertrans[r.day]},
+			{"per_products", m.count}, {"products:supply_price", m.supply}, {"products:shop_price", m.shop},
+			{"products:org_price", m.cost}, {"products:trans_fee", m.trans}} {
+			if need == nil || need[f.name] {
+				v[f.name] = formula.Int(f.val)
+			}
 		}
-		for k, val := range cs {
-			v[k] = formula.Code(val)
+		for _, f := range [...]struct{ name, val string }{{"pay_type", r.payType}, {"org_trans_who", r.orgTrans},
+			{"order_status", r.status}, {"option", r.option}, {"product_code", r.code}} {
+			if need == nil || need[f.name] {
+				v[f.name] = formula.Str(f.val)
+			}
+		}
+		if need == nil || need[anyCode] {
+			if err := eachCode(r.codes, func(k, val string) {
+				if need == nil || need[k] {
+					v[k] = formula.Code(val)
+				}
+			}); err != nil {
+				return nil, err
+			}
 		}
 		l.vars = v
 		out = append(out, l)
 	}
 	return out, nil
+}
+
+// eachCode calls f with each name and text of a line's codes, a JSON object
+// of strings as the import stores it ({"code11":"31,000"}), in order (a
+// repeated name ends with its last text, as json.Unmarshal into a map). The
+// plain form is read by hand; anything else (escapes, other values, bad
+// UTF-8) goes through encoding/json, which also gives the errors.
+func eachCode(codes string, f func(name, text string)) error {
+	if pairs, ok := plainCodes(codes); ok {
+		for i := 0; i < len(pairs); i += 2 {
+			f(pairs[i], pairs[i+1])
+		}
+		return nil
+	}
+	var cs map[string]string
+	if err := json.Unmarshal([]byte(codes), &cs); err != nil {
+		return err
+	}
+	for k, v := range cs {
+		f(k, v)
+	}
+	return nil
+}
+
+// plainCodes reads {"name":"text", ...} with no escapes and only strings,
+// returning name, text, name, text...; false for any other form.
+func plainCodes(s string) ([]string, bool) {
+	if !utf8.ValidString(s) {
+		return nil, false
+	}
+	i := 0
+	space := func() {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			i++
+		}
+	}
+	str := func() (string, bool) {
+		if i >= len(s) || s[i] != '"' {
+			return "", false
+		}
+		i++
+		start := i
+		for i < len(s) && s[i] != '"' {
+			if s[i] == '\\' || s[i] < 0x20 {
+				return "", false
+			}
+			i++
+		}
+		if i >= len(s) {
+			return "", false
+		}
+		i++
+		return s[start : i-1], true
+	}
+	space()
+	if i >= len(s) || s[i] != '{' {
+		return nil, false
+	}
+	i++
+	space()
+	var out []string
+	if i < len(s) && s[i] == '}' {
+		i++
+	} else {
+		for {
+			space()
+			k, ok := str()
+			if !ok {
+				return nil, false
+			}
+			space()
+			if i >= len(s) || s[i] != ':' {
+				return nil, false
+			}
+			i++
+			space()
+			v, ok := str()
+			if !ok {
+				return nil, false
+			}
+			out = append(out, k, v)
+			space()
+			if i < len(s) && s[i] == ',' {
+				i++
+				continue
+			}
+			if i < len(s) && s[i] == '}' {
+				i++
+				break
+			}
+			return nil, false
+		}
+	}
+	space()
+	return out, i == len(s)
 }
 
 // prepaidBundles counts, per order day, the bundles of a marketplace whose
@@ -707,7 +866,7 @@ func (s *Service) LineVars(ctx context.Context, id int64) (formula.Vars, error) 
 	if err := s.DB.Read().QueryRowContext(ctx, `SELECT marketplace_id, order_no FROM market_orders WHERE id = $1`, id).Scan(&mp, &no); err != nil {
 		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
 	}
-	lines, err := loadLines(ctx, s.DB.Read(), mp, []string{no}, nil)
+	lines, err := loadLines(ctx, s.DB.Read(), mp, []string{no}, nil, nil)
 	if err != nil {
 		return nil, err
 	}

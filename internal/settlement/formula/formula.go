@@ -50,13 +50,45 @@ func Str(s string) Value { return Value{Kind: Text, Str: s} }
 // the text is one (read once here, not at every use).
 func Code(s string) Value {
 	v := Value{Kind: Dynamic, Str: s}
-	t := strings.NewReplacer(",", "", "원", "", " ", "").Replace(strings.TrimSpace(s))
+	t := codeText(s)
 	if t == "" {
 		v.Num = new(big.Rat)
+	} else if n, ok := plainInt(t); ok {
+		v.Num = new(big.Rat).SetInt64(n)
 	} else if r, ok := new(big.Rat).SetString(t); ok {
 		v.Num = r
 	}
 	return v
+}
+
+// codeCleaner drops the thousands separators, 원 and spaces of a code's
+// text; a Replacer is safe for concurrent use, so it is made once.
+var codeCleaner = strings.NewReplacer(",", "", "원", "", " ", "")
+
+// codeText is a code's text as a number would be read from it.
+func codeText(s string) string { return codeCleaner.Replace(strings.TrimSpace(s)) }
+
+// plainInt reads an optional minus and up to 18 decimal digits (the
+// common code, read the same as big.Rat.SetString would but without it).
+func plainInt(t string) (int64, bool) {
+	d := t
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(d[i]-'0')
+	}
+	if len(d) < len(t) {
+		n = -n
+	}
+	return n, true
 }
 
 // Error is a refusal with its place in the formula.
@@ -578,7 +610,7 @@ func toNumber(v Value, pos int) (*big.Rat, error) {
 		if v.Num != nil { // a code whose text the caller already read as a number
 			return v.Num, nil
 		}
-		s := strings.NewReplacer(",", "", "원", "", " ", "").Replace(strings.TrimSpace(v.Str))
+		s := codeText(v.Str)
 		if s == "" {
 			return new(big.Rat), nil
 		}

@@ -2,6 +2,8 @@ package formula
 
 import (
 	"math/big"
+	"math/rand"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -144,5 +146,29 @@ func TestOverflowIsRefused(t *testing.T) {
 	}
 	if got, err := Evaluate("1000000000000", Vars{}); err != nil || got.Value != 1_000_000_000_000 {
 		t.Errorf("1조 itself: %+v, %v", got, err)
+	}
+}
+
+// A code's plain integer is read as big.Rat.SetString reads it.
+func TestCodeIntegersAsSetString(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	ins := []string{"0", "-0", "007", "-", "--1", "999999999999999999", "-999999999999999999", "9999999999999999999", "1e3", "+5", "12.5", "3,720", " 31,000원 "}
+	for range 5000 {
+		n := r.Int63() >> uint(r.Intn(63))
+		s := strconv.FormatInt(n, 10)
+		if r.Intn(2) == 0 {
+			s = "-" + s
+		}
+		ins = append(ins, s, "0"+s)
+	}
+	for _, in := range ins {
+		got := Code(in)
+		want, ok := new(big.Rat).SetString(codeText(in))
+		if codeText(in) == "" {
+			want, ok = new(big.Rat), true
+		}
+		if ok != (got.Num != nil) || ok && got.Num.Cmp(want) != 0 {
+			t.Fatalf("Code(%q) = %v, SetString gives %v (%v)", in, got.Num, want, ok)
+		}
 	}
 }
