@@ -306,30 +306,28 @@ func finalRows(results []result) []row {
 	return rows
 }
 
-// writeResults stores the settlement rows: on PostgreSQL one statement per
-// 5,000 rows whose columns travel as arrays (unnest; the same text each
-// time, so prepared once), on SQLite one prepared statement reused.
+// writeResults stores the settlement rows: on PostgreSQL multi-row
+// statements of 500 rows, on SQLite one prepared statement reused.
 func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows []row) error {
 	if tx.Engine == sqldb.Postgres {
-		const per = 5000
+		// Multi-row statements (a round trip each), in the portable SQL subset
+		// (no arrays or casts: CONVENTIONS.md).
+		const per = 500
 		for start := 0; start < len(rows); start += per {
 			chunk := rows[start:min(start+per, len(rows))]
-			ids, vers := make([]int64, len(chunk)), make([]int64, len(chunk))
-			days, reasons := make([]string, len(chunk)), make([]string, len(chunk))
-			sale, settle, prepaid, margin, payment := make([]int64, len(chunk)), make([]int64, len(chunk)), make([]int64, len(chunk)),
-				make([]int64, len(chunk)), make([]int64, len(chunk))
+			var b strings.Builder
+			args := make([]any, 0, len(chunk)*10)
+			b.WriteString(`INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled) VALUES `)
 			for i, w := range chunk {
-				ids[i], days[i], reasons[i] = w.id, w.day, w.reason
-				if v, ok := w.ver.(int64); ok {
-					vers[i] = v // a version id is never 0: 0 stands for none
+				if i > 0 {
+					b.WriteString(", ")
 				}
-				sale[i], settle[i], prepaid[i], margin[i], payment[i] = w.sale, w.settle, w.prepaid, w.margin, w.payment
+				n := len(args)
+				fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
+				args = append(args, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled)
-				SELECT u.id, $1, u.day, NULLIF(u.ver, 0), u.sale, u.settle, u.prepaid, u.margin, u.payment, u.reason
-				FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[])
-					AS u(id, day, ver, sale, settle, prepaid, margin, payment, reason)`+upsertTail,
-				marketplaceID, ids, days, vers, sale, settle, prepaid, margin, payment, reasons); err != nil {
+			b.WriteString(upsertTail)
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 				return err
 			}
 		}
