@@ -360,11 +360,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 }
 
 func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Actor, h handlerFunc) {
-	key := r.Header.Get("Idempotency-Key")
-	if len(key) > 200 {
-		web.WriteProblem(w, r, s.Log, apperr.New(apperr.Invalid, "Idempotency-Key는 200자 이하입니다.", "Idempotency-Key is longer than 200 characters."))
-		return
-	}
+	key := r.Header.Get("Idempotency-Key") // checked by route (web.IdempotencyKey)
 	// As large as the largest body a route takes (an upload); each handler
 	// applies its own limit again.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUpload))
@@ -416,12 +412,17 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 var errAnswerLost = apperr.New(apperr.Conflict, "이 요청은 처리되었지만 답을 보내기 전에 연결이 끊겼습니다. 결과를 조회해 확인해 주세요.",
 	"This request was carried out, but the connection closed before its answer was sent; look the result up.")
 
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "없는 번호입니다: "+r.PathValue("id"), "No such id: "+r.PathValue("id"))
+func pathID(r *http.Request) (int64, error) { return pathNumber(r, "id", "번호", "id") }
+
+// pathNumber reads the positive number in the path value name; anything
+// else is a record that does not exist (404 naming what and the value).
+func pathNumber(r *http.Request, name, whatKO, whatEN string) (int64, error) {
+	v := r.PathValue(name)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apperr.New(apperr.NotFound, "없는 "+whatKO+"입니다: "+v, "No such "+whatEN+": "+v)
 	}
-	return id, nil
+	return n, nil
 }
 
 // pageParams reads page and per_page; bad numbers are input errors.

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/coupon"
@@ -13,13 +12,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
-func couponID(r *http.Request) (int64, error) {
-	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, apperr.New(apperr.NotFound, "없는 쿠폰입니다.", "No such coupon.")
-	}
-	return n, nil
-}
+func couponID(r *http.Request) (int64, error) { return pathNumber(r, "id", "쿠폰", "coupon") }
 
 func couponFilter(r *http.Request) (coupon.Filter, error) {
 	f, err := coupon.ParseFilter(r.URL.Query().Get)

@@ -85,13 +85,7 @@ func (s *Server) exportDeliveries(w http.ResponseWriter, r *http.Request, a acce
 	}
 }
 
-func itemID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("item_id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "없는 항목번호입니다: "+r.PathValue("item_id"), "No such item: "+r.PathValue("item_id"))
-	}
-	return id, nil
-}
+func itemID(r *http.Request) (int64, error) { return pathNumber(r, "item_id", "항목번호", "item") }
 
 func (s *Server) patchDelivery(r *http.Request, a access.Actor) (int, any, error) {
 	id, err := itemID(r)

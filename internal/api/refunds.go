@@ -14,13 +14,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 )
 
-func refundID(r *http.Request) (int64, error) {
-	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, apperr.New(apperr.NotFound, "없는 환불입니다.", "No such refund.")
-	}
-	return n, nil
-}
+func refundID(r *http.Request) (int64, error) { return pathNumber(r, "id", "환불", "refund") }
 
 func (s *Server) requestRefund(r *http.Request, a access.Actor) (int, any, error) {
 	var in refund.RequestInput

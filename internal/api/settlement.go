@@ -13,13 +13,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/settlement"
 )
 
-func ruleID(r *http.Request) (int64, error) {
-	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, apperr.New(apperr.NotFound, "없는 정산룰입니다.", "No such rule.")
-	}
-	return n, nil
-}
+func ruleID(r *http.Request) (int64, error) { return pathNumber(r, "id", "정산룰", "rule") }
 
 // ruleAnswer is a saved rule with the warnings a clerk should read.
 type ruleAnswer struct {

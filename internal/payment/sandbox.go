@@ -156,7 +156,7 @@ func (s *Sandbox) Confirm(ctx context.Context, req ConfirmRequest) (res Result, 
 	case req.Amount%1000 == 999:
 		return declined(req.PaymentKey, "EXCEED_MAX_DAILY_PAYMENT_COUNT", "하루 결제 가능 횟수를 초과했습니다.")
 	}
-	err = s.DB.InTxCtx(ctx, func(tx *sqldb.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		p, err := s.load(ctx, tx, req.PaymentKey)
 		if err != nil {
 			return err
@@ -295,7 +295,7 @@ type sandboxWebhook struct {
 // Deposit marks the virtual account of paymentKey as paid and returns the
 // signed webhook (body and headers) that the sandbox sends for it.
 func (s *Sandbox) Deposit(ctx context.Context, paymentKey string) (body []byte, headers map[string]string, err error) {
-	err = s.DB.InTxCtx(ctx, func(tx *sqldb.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		p, err := s.load(ctx, tx, paymentKey)
 		if err != nil {
 			return err

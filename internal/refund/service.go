@@ -212,7 +212,7 @@ func (s *Service) Complete(ctx context.Context, a access.Actor, id int64, in Com
 		if err := a.CheckWrite(r.Site, "환불", "refund"); err != nil {
 			return err
 		}
-		if err := s.lockRequested(ctx, tx, id, "환불완료", StatusCompleted); err != nil {
+		if err := s.lockRequested(ctx, tx, id); err != nil {
 			return err
 		}
 		ref, err := order.LoadRefundable(ctx, tx, orderID)
@@ -258,7 +258,7 @@ func overRefundable(refundable int64) error {
 // lockRequested locks refund id for the caller's transaction if it is still
 // requested: a concurrent completion or denial waits here and then sees what
 // this one did.
-func (s *Service) lockRequested(ctx context.Context, tx *sqldb.Tx, id int64, toKO, to string) error {
+func (s *Service) lockRequested(ctx context.Context, tx *sqldb.Tx, id int64) error {
 	res, err := tx.ExecContext(ctx, `UPDATE refunds SET gateway_error = gateway_error WHERE id = $1 AND status = 'requested'`, id)
 	if err != nil {
 		return err

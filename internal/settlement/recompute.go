@@ -8,7 +8,6 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/audit"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
-	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 )
 
@@ -51,12 +50,8 @@ func (s *Service) begin(ctx context.Context, a access.Actor, from, to, marketpla
 	if err := CheckRecompute(a, from, to); err != nil {
 		return Job{}, err
 	}
-	if marketplace != "" {
-		var one int
-		if err := s.DB.Read().QueryRowContext(ctx, `SELECT 1 FROM marketplaces WHERE code = $1`, marketplace).Scan(&one); err != nil {
-			return Job{}, &apperr.Error{Code: apperr.Invalid, Message: "없는 판매처입니다: " + marketplace, English: "no such marketplace: " + marketplace,
-				Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
-		}
+	if err := s.knownMarketplace(ctx, marketplace); err != nil {
+		return Job{}, err
 	}
 	// A closed month (정산마감) keeps its figures: refuse before any work.
 	if month, code, err := closedIn(ctx, s.DB.Read(), from, to, marketplace); err != nil {
@@ -276,14 +271,5 @@ func CheckRecompute(a access.Actor, from, to string) error {
 	if a.Role == access.Viewer {
 		return access.ErrReadOnly
 	}
-	var fe apperr.Fields
-	for name, v := range map[string]string{"from": from, "to": to} {
-		if _, err := kst.ParseDay(v); err != nil {
-			fe.Add(name, "날짜는 YYYY-MM-DD 형식의 있는 날짜입니다.", "dates are real days as YYYY-MM-DD")
-		}
-	}
-	if fe == nil && to < from {
-		fe.Add("to", "끝 날짜가 시작 날짜보다 앞섭니다.", "to is before from")
-	}
-	return fe.Err()
+	return checkRange(from, to)
 }

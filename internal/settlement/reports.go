@@ -95,11 +95,22 @@ const matchSQL = `(SELECT pm.marketplace_id, pm.product_code, pm.option_text, MI
 const reportFrom = ` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id LEFT JOIN market_settlements st ON st.market_order_id = o.id
 	LEFT JOIN ` + matchSQL
 
-// where checks the filter and makes its conditions.
-func (f ReportFilter) where() (sqldb.Where, error) {
+// where checks the filter (real days in order, a marketplace and a supplier
+// that exist) and makes its conditions.
+func (s *Service) where(ctx context.Context, f ReportFilter) (sqldb.Where, error) {
 	var w sqldb.Where
 	if err := checkRange(f.From, f.To); err != nil {
 		return w, err
+	}
+	if err := s.knownMarketplace(ctx, f.Marketplace); err != nil {
+		return w, err
+	}
+	if f.SupplierID != 0 {
+		var one int
+		if err := s.DB.Read().QueryRowContext(ctx, `SELECT 1 FROM suppliers WHERE id = $1`, f.SupplierID).Scan(&one); err != nil {
+			return w, &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("없는 공급처입니다: %d", f.SupplierID), English: "no such supplier",
+				Fields: []apperr.FieldError{{Location: "supplier_id", Message: "없는 공급처입니다.", English: "no such supplier"}}}
+		}
 	}
 	w.Add("o.order_day >= ? AND o.order_day <= ?", f.From, f.To)
 	if f.Marketplace != "" {
@@ -111,21 +122,16 @@ func (f ReportFilter) where() (sqldb.Where, error) {
 	return w, nil
 }
 
-// knownMarketplace refuses a filter's marketplace or supplier that does not exist.
-func (s *Service) checkFilter(ctx context.Context, f ReportFilter) error {
-	q := s.DB.Read()
-	var one int
-	if f.Marketplace != "" {
-		if err := q.QueryRowContext(ctx, `SELECT 1 FROM marketplaces WHERE code = $1`, f.Marketplace).Scan(&one); err != nil {
-			return &apperr.Error{Code: apperr.Invalid, Message: "없는 판매처입니다: " + f.Marketplace, English: "no such marketplace",
-				Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
-		}
+// knownMarketplace refuses a marketplace code that does not exist ("" is
+// every marketplace).
+func (s *Service) knownMarketplace(ctx context.Context, code string) error {
+	if code == "" {
+		return nil
 	}
-	if f.SupplierID != 0 {
-		if err := q.QueryRowContext(ctx, `SELECT 1 FROM suppliers WHERE id = $1`, f.SupplierID).Scan(&one); err != nil {
-			return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("없는 공급처입니다: %d", f.SupplierID), English: "no such supplier",
-				Fields: []apperr.FieldError{{Location: "supplier_id", Message: "없는 공급처입니다.", English: "no such supplier"}}}
-		}
+	var one int
+	if err := s.DB.Read().QueryRowContext(ctx, `SELECT 1 FROM marketplaces WHERE code = $1`, code).Scan(&one); err != nil {
+		return &apperr.Error{Code: apperr.Invalid, Message: "없는 판매처입니다: " + code, English: "no such marketplace: " + code,
+			Fields: []apperr.FieldError{{Location: "marketplace", Message: "없는 판매처입니다.", English: "no such marketplace"}}}
 	}
 	return nil
 }
@@ -135,10 +141,7 @@ func (s *Service) checkFilter(ctx context.Context, f ReportFilter) error {
 // Cancelled only; their amounts are not sales.
 func (s *Service) ByMarketplace(ctx context.Context, f ReportFilter) (Report[MarketRow], error) {
 	rep := Report[MarketRow]{From: f.From, To: f.To, Rows: []MarketRow{}}
-	w, err := f.where()
-	if err == nil {
-		err = s.checkFilter(ctx, f)
-	}
+	w, err := s.where(ctx, f)
 	if err != nil {
 		return rep, err
 	}
@@ -245,10 +248,7 @@ func (s *Service) addAdjustments(ctx context.Context, f ReportFilter, list []Mar
 // unmatched product is flagged: its cost is unknown, so it has no margin.
 func (s *Service) ByProduct(ctx context.Context, f ReportFilter) (Report[ProductRow], error) {
 	rep := Report[ProductRow]{From: f.From, To: f.To, Rows: []ProductRow{}}
-	w, err := f.where()
-	if err == nil {
-		err = s.checkFilter(ctx, f)
-	}
+	w, err := s.where(ctx, f)
 	if err != nil {
 		return rep, err
 	}
@@ -337,10 +337,7 @@ func (f ReportFilter) adjustmentWhere() (sqldb.Where, string) {
 // matched catalogue products; unmatched lines form one row, 미매칭.
 func (s *Service) BySupplier(ctx context.Context, f ReportFilter) (Report[SupplierRow], error) {
 	rep := Report[SupplierRow]{From: f.From, To: f.To, Rows: []SupplierRow{}}
-	w, err := f.where()
-	if err == nil {
-		err = s.checkFilter(ctx, f)
-	}
+	w, err := s.where(ctx, f)
 	if err != nil {
 		return rep, err
 	}

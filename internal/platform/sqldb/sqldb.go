@@ -267,8 +267,6 @@ func NotFound(err error, whatKO, whatEN string) error {
 // precision), so that both engines give back exactly what was written.
 func Instant(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-type txKey struct{}
-
 type commitHookKey struct{}
 
 // OnCommit returns a ctx under which every transaction that commits calls f
@@ -277,18 +275,6 @@ type commitHookKey struct{}
 // nothing committed).
 func OnCommit(ctx context.Context, f func()) context.Context {
 	return context.WithValue(ctx, commitHookKey{}, f)
-}
-
-// WithTx marks ctx as running inside tx, for a component that must join the
-// caller's transaction instead of opening its own (SQLite has one writer).
-func WithTx(ctx context.Context, tx *Tx) context.Context { return context.WithValue(ctx, txKey{}, tx) }
-
-// InTxCtx runs fn in the transaction that ctx carries, or in a new one.
-func (db *DB) InTxCtx(ctx context.Context, fn func(tx *Tx) error) error {
-	if tx, ok := ctx.Value(txKey{}).(*Tx); ok {
-		return fn(tx)
-	}
-	return db.InTx(ctx, fn)
 }
 
 // Truncate cuts s to at most n bytes without splitting a character, so that
