@@ -118,11 +118,11 @@ func ceiling(b *testing.B, db *sqldb.DB, n int) float64 {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	target := ceilingBulk(cols)
+	target := sqldb.Bulk{Table: "bench_ceiling", Columns: cols}
 	start := time.Now()
 	batch := make([][]any, 0, 5000)
 	flush := func() {
-		if err := db.InTx(ctx, func(tx *sqldb.Tx) error { return ceilingWrite(ctx, tx, target, batch) }); err != nil {
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error { return tx.WriteRows(ctx, target, batch) }); err != nil {
 			b.Fatal(err)
 		}
 		batch = batch[:0]

@@ -59,7 +59,7 @@ var lineColumns = []string{"marketplace_id", "order_no", "sub_no", "order_day", 
 	"qty", "shop_price", "pay_type", "org_trans_who", "buyer", "recipient", "phone", "phone2", "zipcode", "address", "request", "status",
 	"cancelled", "cancelled_day", "codes", "raw", "import_id", "created_at", "updated_at"}
 
-var staging = bulk{Table: "market_import_rows", Columns: append([]string{"seq", "row_no", "bundle_key"}, lineColumns...)}
+var staging = sqldb.Bulk{Table: "market_import_rows", Columns: append([]string{"seq", "row_no", "bundle_key"}, lineColumns...)}
 
 // publishSQL moves a range of staged rows into market_orders.
 var publishSQL = func() string {
@@ -216,7 +216,7 @@ func (s *Service) stage(ctx context.Context, r *sheetReader, m Marketplace, impo
 		if len(batch) == 0 {
 			return nil
 		}
-		err := put(func(tx *sqldb.Tx) error { return writeRows(ctx, tx, staging, batch) })
+		err := put(func(tx *sqldb.Tx) error { return tx.WriteRows(ctx, staging, batch) })
 		clear(batch)
 		batch = batch[:0]
 		return err
