@@ -35,4 +35,4 @@ CREATE TABLE market_import_rows (
     created_at      TIMESTAMP NOT NULL,
     updated_at      TIMESTAMP NOT NULL,
     PRIMARY KEY (import_id, seq)
-) WITHOUT ROWID;
+);
