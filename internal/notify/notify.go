@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -252,6 +253,22 @@ func (o *Outbox) claim(ctx context.Context, token string) ([]claimed, error) {
 	return out, err
 }
 
+// release gives claimed messages that were not sent back to the outbox, due
+// at once (the process is stopping).
+func (o *Outbox) release(token string, left []claimed) error {
+	ctx := context.Background()
+	now := sqldb.Instant(o.Now())
+	return o.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		for _, m := range left {
+			if _, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET claim = '', next_at = $1 WHERE id = $2 AND claim = $3 AND status = 'pending'`,
+				now, m.id, token); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // SendDue sends the messages that are due and returns how many were sent.
 // A failure is retried later with exponential backoff; after MaxTries the
 // message is marked failed.
@@ -278,20 +295,23 @@ func (o *Outbox) SendDue(ctx context.Context) (int, error) {
 		if err != nil || len(batch) == 0 {
 			return sent, err
 		}
-		for _, m := range batch {
+		for i, m := range batch {
 			if err := ctx.Err(); err != nil {
-				return sent, err // the rest is claimed until the lease ends, then sent by anyone
+				return sent, errors.Join(err, o.release(token, batch[i:]))
 			}
-			sctx, cancel := context.WithTimeout(ctx, SendTimeout)
+			// A send under way finishes even when the process stops: its
+			// answer is recorded, not left to a second send after the lease.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SendTimeout)
 			sendErr := o.Provider.Send(sctx, m.phone, m.body)
 			cancel()
 			now := sqldb.Instant(o.Now())
 			var recorded bool
-			err := o.DB.InTx(context.WithoutCancel(ctx), func(tx *sqldb.Tx) error {
+			rctx := context.WithoutCancel(ctx)
+			err := o.DB.InTx(rctx, func(tx *sqldb.Tx) error {
 				var res sql.Result
 				var err error
 				if sendErr == nil {
-					res, err = tx.ExecContext(ctx, `UPDATE sms_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $1, last_error = ''
+					res, err = tx.ExecContext(rctx, `UPDATE sms_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $1, last_error = ''
 						WHERE id = $2 AND claim = $3 AND status = 'pending'`, now, m.id, token)
 				} else {
 					status := "pending"
@@ -299,7 +319,7 @@ func (o *Outbox) SendDue(ctx context.Context) (int, error) {
 						status = "failed"
 					}
 					next := now.Add(time.Duration(1<<min(m.attempts, 10)) * 30 * time.Second)
-					res, err = tx.ExecContext(ctx, `UPDATE sms_outbox SET status = $1, attempts = attempts + 1, next_at = $2, last_error = $3, claim = ''
+					res, err = tx.ExecContext(rctx, `UPDATE sms_outbox SET status = $1, attempts = attempts + 1, next_at = $2, last_error = $3, claim = ''
 						WHERE id = $4 AND claim = $5 AND status = 'pending'`, status, next, sqldb.Truncate(sendErr.Error(), 500), m.id, token)
 				}
 				if err != nil {

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -261,6 +262,40 @@ func TestExpiredClaimIsTakenOver(t *testing.T) {
 		}
 		if !strings.HasPrefix(claim, "fast/") || attempts != 1 {
 			t.Fatalf("recorded under claim %q with %d attempts, want fast's, once", claim, attempts)
+		}
+	})
+}
+
+// A sender that stops in the middle of its batch finishes the message under
+// way and gives the rest back at once, for another sender to send now
+// rather than after the lease.
+func TestStoppedSenderGivesItsClaimsBack(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		now := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return now }
+		rec := &recorder{sent: map[string][]string{}}
+		ctx, stop := context.WithCancel(context.Background())
+		first := &Outbox{DB: db, Now: clock, Log: quiet, Holder: "first", Provider: rec.as("first", stop)}
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			for i := range 5 {
+				if err := first.Enqueue(ctx, tx, "010-0000-2122", fmt.Sprint("메시지 ", i), "x"); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := first.SendDue(ctx); n != 1 || !errors.Is(err, context.Canceled) {
+			t.Fatalf("stopped sender: %d sent (%v), want the one under way", n, err)
+		}
+		second := &Outbox{DB: db, Now: clock, Log: quiet, Holder: "second", Provider: rec.as("second", nil)}
+		if n, err := second.SendDue(context.Background()); n != 4 || err != nil {
+			t.Fatalf("second sender at the same instant: %d sent (%v), want the 4 given back", n, err)
+		}
+		if len(rec.sent) != 5 {
+			t.Fatalf("%d distinct messages sent, want 5", len(rec.sent))
 		}
 	})
 }
