@@ -245,6 +245,9 @@ func TestTwoServersOnePostgres(t *testing.T) {
 		return n
 	}
 	dueBefore := count(`SELECT COUNT(*) FROM order_items WHERE delivery_status = 'delivered'`) // with the demo's
+	if dueBefore != delivered+3 {
+		t.Fatalf("%d items delivered, want ours and the demo's three", dueBefore)
+	}
 	// Marketplace lines for the recompute: 5,000 order numbers of one day.
 	sheet := filepath.Join(dir, "11st.csv")
 	if err := os.WriteFile(sheet, sheet11st(0, 15_000), 0o644); err != nil {
