@@ -330,7 +330,7 @@ func (o *Outbox) SendDue(ctx context.Context) (int, error) {
 				return err
 			})
 			if err != nil {
-				return sent, err
+				return sent, errors.Join(err, o.release(token, batch[i+1:]))
 			}
 			switch {
 			case !recorded:
