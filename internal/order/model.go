@@ -292,6 +292,10 @@ type Filter struct {
 	Q                      string
 	Field                  string // order_no, title, buyer_name, member_login; "" = all
 	Site                   string
+	// Anchor is the first order number of the page AnchorPage, from which a
+	// page near it is read (the pager's links carry it); 0 reads by offset.
+	Anchor     int64
+	AnchorPage int
 	paging.Params
 }
 
