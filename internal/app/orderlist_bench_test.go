@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -66,13 +67,15 @@ var orderListCases = []struct{ name, query string }{
 	{"member-login", "field=member_login&q=user1234"},
 	{"member-login-year", "field=member_login&q=user1234&ordered_from=2019-01-01&ordered_to=2019-12-31"},
 	{"buyer-name", "field=buyer_name&q=구매자777"},
-	{"order-no", "field=order_no&q=500000"},
+	{"order-no", "field=order_no&q=150000"},
 	{"title", "field=title&q=과정 17"},
 	{"title-year", "field=title&q=과정 17&ordered_from=2019-01-01&ordered_to=2019-12-31"},
 	{"title-rare", "field=title&q=없는 과정"},
 	{"keyword-all", "q=user1234"},
 	{"per-page-500-year", "status=paid&ordered_from=2019-01-01&ordered_to=2019-12-31&per_page=500"},
 	{"page-5", "page=5"},
+	{"last-page-by-offset", "page=45000"},
+	{"card-paid-year-last-page-by-offset", "method=card&status=paid&ordered_from=2019-01-01&ordered_to=2019-12-31&per_page=50&page=1000"},
 	{"paid-month-page-5", "paid_from=2019-05-01&paid_to=2019-05-31&page=5"},
 }
 
@@ -85,6 +88,7 @@ var orderListDeep = []struct {
 	{"deep-default-p2000", "", 2000},
 	{"deep-card-paid-year-p500", "method=card&status=paid&ordered_from=2019-01-01&ordered_to=2019-12-31", 500},
 	{"deep-paidday-year-p1000", "paid_from=2019-01-01&paid_to=2019-12-31", 1000},
+	{"deep-site-paid-p3000", "site=second&status=paid", 3000},
 }
 
 // BenchmarkOrderListHTTP asks GET /api/v1/orders of a server over HTTP for
@@ -102,7 +106,11 @@ func BenchmarkOrderListHTTP(b *testing.B) {
 		b.Run(string(engine), func(b *testing.B) {
 			srv, token, scoped := orderListServer(b, engine, n)
 			get := func(b *testing.B, tok, query string) orderListAnswer {
-				req, _ := http.NewRequest("GET", srv.URL+"/api/v1/orders?"+query, nil)
+				v, err := url.ParseQuery(query)
+				if err != nil {
+					b.Fatal(err)
+				}
+				req, _ := http.NewRequest("GET", srv.URL+"/api/v1/orders?"+v.Encode(), nil)
 				req.Header.Set("Authorization", "Bearer "+tok)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
@@ -148,7 +156,7 @@ func BenchmarkOrderListHTTP(b *testing.B) {
 					if q != "" {
 						q += "&"
 					}
-					measure(b, token, q+deepPageQuery(b, func(query string) orderListAnswer { return get(b, token, query) }, q, c.page))
+					measure(b, token, deepPageQuery(b, func(query string) orderListAnswer { return get(b, token, query) }, q, c.page))
 				})
 			}
 		})
@@ -156,9 +164,16 @@ func BenchmarkOrderListHTTP(b *testing.B) {
 }
 
 // deepPageQuery is the query of page as the pager of the page five before
-// it links to it (page 1 links pages up to 6, page 6 up to 11, …).
+// it links to it (a page's links reach five pages away, through the first
+// order of the page they are on). The page five before is read once by its
+// offset, outside the measure.
 func deepPageQuery(b *testing.B, get func(string) orderListAnswer, q string, page int) string {
-	return q + "page=" + strconv.Itoa(page)
+	from := max(1, page-5)
+	a := get(q + "page=" + strconv.Itoa(from))
+	if len(a.Items) == 0 {
+		b.Fatalf("%spage=%d is empty", q, from)
+	}
+	return fmt.Sprintf("%spage=%d&anchor=%d&anchor_page=%d", q, page, a.Items[0].OrderNo, from)
 }
 
 type orderListAnswer struct {

@@ -232,15 +232,17 @@ func (s *Service) readPage(ctx context.Context, q sqldb.Querier, a access.Actor,
 	}
 	walk := (skip + limit) * max(region, 1) / max(total, 1)
 	sorted := total * 4
-	w.Add("order_no >= ? AND order_no <= ?", lo, hi)
 	if bound != "" {
 		w.Add(bound, f.Anchor)
 	}
 	var from, order string
 	if walk <= sorted {
+		w.Add("order_no >= ? AND order_no <= ?", lo, hi)
 		from, order = "orders"+sqldb.IndexedBy(s.DB, "orders_list"), "order_no"
 	} else {
-		from, order = "orders", "+order_no" // + keeps the engine off the order-number index: sort the few matches
+		// The filter's own index and a sort: + keeps the engine off the
+		// order-number indexes, and so do the missing bounds.
+		from, order = "orders", "+order_no"
 	}
 	if desc {
 		order += " DESC"
