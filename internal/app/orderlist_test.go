@@ -105,6 +105,7 @@ func TestVerifyChecksOrderListRollups(t *testing.T) {
 				"2020-01-16 paid 2020-01-16 malgn paid bank_deposit: rollup 2, orders 1"},
 			{`UPDATE order_month_counts SET n = n - 1 WHERE status = 'cancelled'`, ": rollup 0, orders 1"},
 			{`UPDATE order_days SET max_no = max_no - 1 WHERE day = (SELECT ordered_day FROM orders WHERE order_no = 290)`, "order 290 of 2020-08-08: bounds 290-289"},
+			{`DELETE FROM order_titles WHERE title = (SELECT title FROM orders WHERE order_no = 283)`, "order 283: title 영화이야기 is not in order_titles"},
 		} {
 			tamper(t, e, c.tamper)
 			out.Reset()

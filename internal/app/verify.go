@@ -90,6 +90,10 @@ var checks = []check{
 			FROM orders o LEFT JOIN order_days d ON d.day = o.ordered_day
 			WHERE d.day IS NULL OR o.order_no < d.min_no OR o.order_no > d.max_no ORDER BY o.order_no`)
 	}},
+	{"every order's title is in the titles 주문명 is searched in", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': title ' || o.title || ' is not in order_titles'
+			FROM orders o LEFT JOIN order_titles t ON t.title = o.title WHERE t.title IS NULL ORDER BY o.order_no`)
+	}},
 	{"the daily sales rollup equals the journal", func(ctx context.Context, a *App) ([]string, error) {
 		return lines(ctx, a, `SELECT COALESCE(r.site, j.site) || ' ' || COALESCE(r.day, j.business_day) || ' ' || COALESCE(r.method, j.method) ||
 			': rollup ' || COALESCE(r.captured, 0) || '/' || COALESCE(r.returned, 0) || ', journal ' || COALESCE(j.cap, 0) || '/' || COALESCE(j.ret, 0)

@@ -106,7 +106,8 @@ func seedOrders(b *testing.B, db *sqldb.DB, memberID int64, n int) {
 			`INSERT INTO order_month_counts (ordered_month, paid_month, site, status, method, n)
 			SELECT SUBSTR(ordered_day, 1, 7), SUBSTR(paid_day, 1, 7), site, status, method, SUM(n) FROM order_day_counts
 			GROUP BY SUBSTR(ordered_day, 1, 7), SUBSTR(paid_day, 1, 7), site, status, method`,
-			`INSERT INTO order_days (day, min_no, max_no) SELECT ordered_day, MIN(order_no), MAX(order_no) FROM orders GROUP BY ordered_day`} {
+			`INSERT INTO order_days (day, min_no, max_no) SELECT ordered_day, MIN(order_no), MAX(order_no) FROM orders GROUP BY ordered_day`,
+			`INSERT INTO order_titles (title) SELECT DISTINCT title FROM orders`} {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}

@@ -190,7 +190,11 @@ func (s *Service) where(a access.Actor, f Filter) sqldb.Where {
 			}
 			w.Add("order_no = ?", no)
 		case "title":
-			w.Add("LOWER(title) LIKE ? ESCAPE '\\'", like)
+			if f.titles != nil {
+				w.Add(inList("title", len(f.titles)), anys(f.titles)...)
+			} else {
+				w.Add("LOWER(title) LIKE ? ESCAPE '\\'", like)
+			}
 		case "buyer_name":
 			w.Add("buyer_name = ?", q)
 		case "member_login":
@@ -199,10 +203,63 @@ func (s *Service) where(a access.Actor, f Filter) sqldb.Where {
 			if numErr != nil {
 				no = -1
 			}
-			w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ? OR LOWER(title) LIKE ? ESCAPE '\\')", no, q, q, like)
+			if f.titles != nil {
+				w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ? OR "+inList("title", len(f.titles))+")", append([]any{no, q, q}, anys(f.titles)...)...)
+			} else {
+				w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ? OR LOWER(title) LIKE ? ESCAPE '\\')", no, q, q, like)
+			}
 		}
 	}
 	return w
+}
+
+// inList is "col IN (?, …)" for n values, "1 = 0" for none.
+func inList(col string, n int) string {
+	if n == 0 {
+		return "1 = 0"
+	}
+	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+func anys(v []string) []any {
+	out := make([]any, len(v))
+	for i, s := range v {
+		out[i] = s
+	}
+	return out
+}
+
+// maxTitles bounds the titles a search by 주문명 reads by their index; a word
+// found in more titles is looked for in every order's title.
+const maxTitles = 500
+
+// findTitles looks for the filter's word in order_titles when it searches
+// titles (주문명, or every field).
+func (s *Service) findTitles(ctx context.Context, q sqldb.Querier, f *Filter) error {
+	word := strings.TrimSpace(f.Q)
+	if word == "" || (f.Field != "" && f.Field != "title") {
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT title FROM order_titles WHERE LOWER(title) LIKE $1 ESCAPE '\' ORDER BY title LIMIT $2`, sqldb.Like(word), maxTitles+1)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	titles := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		titles = append(titles, t)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(titles) <= maxTitles {
+		f.titles = titles
+	}
+	return nil
 }
 
 // List is 주문목록: newest first, one page, with the total.
@@ -215,8 +272,11 @@ func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Pa
 	if f.Anchor <= 0 || f.AnchorPage <= 0 {
 		f.Anchor, f.AnchorPage = 0, 0
 	}
-	w := s.where(a, f)
 	q := s.DB.Read()
+	if err := s.findTitles(ctx, q, &f); err != nil {
+		return page, err
+	}
+	w := s.where(a, f)
 	keyword := strings.TrimSpace(f.Q) != ""
 	if err := s.total(ctx, q, a, f, w, &page.Total); err != nil {
 		return page, err

@@ -288,4 +288,8 @@ func checkListRollups(t *testing.T, db *sqldb.DB) {
 		WHERE d.day IS NULL OR o.order_no < d.min_no OR o.order_no > d.max_no`).Scan(&outside); err != nil || outside != 0 {
 		t.Fatalf("orders outside their day's bounds: %d %v", outside, err)
 	}
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM orders o LEFT JOIN order_titles t ON t.title = o.title
+		WHERE t.title IS NULL`).Scan(&outside); err != nil || outside != 0 {
+		t.Fatalf("orders whose title is not in order_titles: %d %v", outside, err)
+	}
 }

@@ -297,6 +297,9 @@ type Filter struct {
 	Anchor     int64
 	AnchorPage int
 	paging.Params
+	// titles are the distinct titles that hold Q, found in order_titles;
+	// nil: not looked up (the orders' titles are searched one by one).
+	titles []string
 }
 
 // SearchFields are the keyword fields of 주문목록.

@@ -160,7 +160,8 @@ type txFields struct {
 // conditional UPDATE that made the move, in its transaction, and reads the
 // order's key as that UPDATE left it. Only markPaid changes paid_day, and only
 // from ” (its WHERE says so), so the key the order leaves has paid_day ”
-// when it moves into paid from a status without payment.
+// when it moves into paid from a status without payment. A new order's day
+// bounds (order_days) and title (order_titles) are kept here too.
 func count(ctx context.Context, tx *sqldb.Tx, orderID int64, from, to string) error {
 	var site, orderedDay, paidDay, method string
 	var orderNo int64
@@ -185,10 +186,16 @@ func count(ctx context.Context, tx *sqldb.Tx, orderID int64, from, to string) er
 			orderedDay[:7], month(paidBefore), site, from, method); err != nil {
 			return err
 		}
-	} else if _, err := tx.ExecContext(ctx, `INSERT INTO order_days (day, min_no, max_no) VALUES ($1, $2, $2)
-		ON CONFLICT (day) DO UPDATE SET min_no = CASE WHEN excluded.min_no < order_days.min_no THEN excluded.min_no ELSE order_days.min_no END,
-		max_no = CASE WHEN excluded.max_no > order_days.max_no THEN excluded.max_no ELSE order_days.max_no END`, orderedDay, orderNo); err != nil {
-		return err
+	} else {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_days (day, min_no, max_no) VALUES ($1, $2, $2)
+			ON CONFLICT (day) DO UPDATE SET min_no = CASE WHEN excluded.min_no < order_days.min_no THEN excluded.min_no ELSE order_days.min_no END,
+			max_no = CASE WHEN excluded.max_no > order_days.max_no THEN excluded.max_no ELSE order_days.max_no END`, orderedDay, orderNo); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_titles (title) SELECT title FROM orders WHERE id = $1
+			ON CONFLICT (title) DO NOTHING`, orderID); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO order_counts (site, status, n) VALUES ($1, $2, 1)
 		ON CONFLICT (site, status) DO UPDATE SET n = order_counts.n + 1`, site, to); err != nil {
