@@ -40,12 +40,13 @@ GROUP BY SUBSTR(ordered_day, 1, 7), SUBSTR(paid_day, 1, 7), site, status, method
 INSERT INTO order_days (day, min_no, max_no) SELECT ordered_day, MIN(order_no), MAX(order_no) FROM orders GROUP BY ordered_day;
 -- order_titles holds each distinct title once (a title is the first item's name
 -- and " 외 N건", so there are few): a search by 주문명 looks for the word in it,
--- then reads the orders of the titles found by orders_title.
+-- then counts the orders of the titles found in orders_title, which holds every
+-- other filter column.
 CREATE TABLE order_titles (
     title TEXT PRIMARY KEY
 );
 INSERT INTO order_titles (title) SELECT DISTINCT title FROM orders;
-CREATE INDEX orders_title ON orders (title);
+CREATE INDEX orders_title ON orders (title, site, status, method, ordered_day, paid_day);
 -- A page walks the orders newest first in this index and reads a row only when
 -- it is on the page: every filter column is in it.
 CREATE INDEX orders_list ON orders (order_no, site, status, method, ordered_day, paid_day);
