@@ -151,46 +151,34 @@ func ValidateFilter(f *Filter) error {
 	return fe.Err()
 }
 
-func (s *Service) where(a access.Actor, f Filter) sqldb.Where { return s.whereFor(a, f, false) }
-
-// whereFor is where; for a walk along the order numbers (walk) each column
-// but order_no is an expression, which no index answers: so PostgreSQL, too,
-// walks the order-number index instead of reading the filter's index and
-// sorting (SQLite is told by INDEXED BY).
-func (s *Service) whereFor(a access.Actor, f Filter, walk bool) sqldb.Where {
+func (s *Service) where(a access.Actor, f Filter) sqldb.Where {
 	var w sqldb.Where
-	c := func(col string) string {
-		if walk {
-			return "(" + col + " || '')"
-		}
-		return col
-	}
 	if scope := a.ReadScope(); scope != nil {
-		w.In(c("site"), scope)
+		w.In("site", scope)
 	}
 	if f.Site != "" {
-		w.Add(c("site")+" = ?", f.Site)
+		w.Add("site = ?", f.Site)
 	}
 	if f.OrderedFrom != "" {
-		w.Add(c("ordered_day")+" >= ?", f.OrderedFrom)
+		w.Add("ordered_day >= ?", f.OrderedFrom)
 	}
 	if f.OrderedTo != "" {
-		w.Add(c("ordered_day")+" <= ?", f.OrderedTo)
+		w.Add("ordered_day <= ?", f.OrderedTo)
 	}
 	if f.PaidFrom != "" {
-		w.Add(c("paid_day")+" >= ?", f.PaidFrom)
+		w.Add("paid_day >= ?", f.PaidFrom)
 	}
 	if f.PaidTo != "" {
-		w.Add(c("paid_day")+" <= ? AND "+c("paid_day")+" <> ''", f.PaidTo)
+		w.Add("paid_day <= ? AND paid_day <> ''", f.PaidTo)
 	}
 	switch {
 	case f.Status != "":
-		w.Add(c("status")+" = ?", f.Status)
+		w.Add("status = ?", f.Status)
 	case !f.IncludePending:
-		w.Add(c("status") + " <> 'pending'")
+		w.Add("status <> 'pending'")
 	}
 	if f.Method != "" {
-		w.Add(c("method")+" = ?", f.Method)
+		w.Add("method = ?", f.Method)
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		no, numErr := strconv.ParseInt(q, 10, 64)
@@ -203,23 +191,23 @@ func (s *Service) whereFor(a access.Actor, f Filter, walk bool) sqldb.Where {
 			w.Add("order_no = ?", no)
 		case "title":
 			if f.titles != nil {
-				w.Add(inList(c("title"), len(f.titles)), anys(f.titles)...)
+				w.Add(inList("title", len(f.titles)), anys(f.titles)...)
 			} else {
 				w.Add("LOWER(title) LIKE ? ESCAPE '\\'", like)
 			}
 		case "buyer_name":
-			w.Add(c("buyer_name")+" = ?", q)
+			w.Add("buyer_name = ?", q)
 		case "member_login":
-			w.Add(c("buyer_login")+" = ?", q)
+			w.Add("buyer_login = ?", q)
 		default:
 			if numErr != nil {
 				no = -1
 			}
 			switch {
 			case f.titles != nil && len(f.titles) == 0: // no title holds it: each of the other three reads its index
-				w.Add("(order_no = ? OR "+c("buyer_login")+" = ? OR "+c("buyer_name")+" = ?)", no, q, q)
+				w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ?)", no, q, q)
 			case f.titles != nil:
-				w.Add("(order_no = ? OR "+c("buyer_login")+" = ? OR "+c("buyer_name")+" = ? OR "+inList(c("title"), len(f.titles))+")", append([]any{no, q, q}, anys(f.titles)...)...)
+				w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ? OR "+inList("title", len(f.titles))+")", append([]any{no, q, q}, anys(f.titles)...)...)
 			default:
 				w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ? OR LOWER(title) LIKE ? ESCAPE '\\')", no, q, q, like)
 			}

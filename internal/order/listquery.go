@@ -237,10 +237,6 @@ func (s *Service) readPage(ctx context.Context, q sqldb.Querier, a access.Actor,
 	}
 	var from, order string
 	if walk <= sorted {
-		w = s.whereFor(a, f, true)
-		if bound != "" {
-			w.Add(bound, f.Anchor)
-		}
 		w.Add("order_no >= ? AND order_no <= ?", lo, hi)
 		from, order = "orders"+sqldb.IndexedBy(s.DB, "orders_list"), "order_no"
 	} else {
