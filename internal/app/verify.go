@@ -69,6 +69,31 @@ var checks = []check{
 			FROM order_counts c FULL OUTER JOIN (SELECT site, status, COUNT(*) AS n FROM orders GROUP BY site, status) o
 			ON o.site = c.site AND o.status = c.status WHERE COALESCE(c.n, 0) <> COALESCE(o.n, 0)`)
 	}},
+	{"주문목록's rollup by day equals the orders", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT COALESCE(c.ordered_day, o.ordered_day) || ' paid ' || COALESCE(c.paid_day, o.paid_day) || ' ' || COALESCE(c.site, o.site) || ' ' ||
+			COALESCE(c.status, o.status) || ' ' || COALESCE(c.method, o.method) || ': rollup ' || COALESCE(c.n, 0) || ', orders ' || COALESCE(o.n, 0)
+			FROM order_day_counts c FULL OUTER JOIN (SELECT ordered_day, paid_day, site, status, method, COUNT(*) AS n FROM orders
+				GROUP BY ordered_day, paid_day, site, status, method) o
+			ON o.ordered_day = c.ordered_day AND o.paid_day = c.paid_day AND o.site = c.site AND o.status = c.status AND o.method = c.method
+			WHERE COALESCE(c.n, 0) <> COALESCE(o.n, 0) ORDER BY 1`)
+	}},
+	{"주문목록's rollup by month equals the orders", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT COALESCE(c.ordered_month, o.m) || ' paid ' || COALESCE(c.paid_month, o.pm) || ' ' || COALESCE(c.site, o.site) || ' ' ||
+			COALESCE(c.status, o.status) || ' ' || COALESCE(c.method, o.method) || ': rollup ' || COALESCE(c.n, 0) || ', orders ' || COALESCE(o.n, 0)
+			FROM order_month_counts c FULL OUTER JOIN (SELECT SUBSTR(ordered_day, 1, 7) AS m, SUBSTR(paid_day, 1, 7) AS pm, site, status, method, COUNT(*) AS n
+				FROM orders GROUP BY SUBSTR(ordered_day, 1, 7), SUBSTR(paid_day, 1, 7), site, status, method) o
+			ON o.m = c.ordered_month AND o.pm = c.paid_month AND o.site = c.site AND o.status = c.status AND o.method = c.method
+			WHERE COALESCE(c.n, 0) <> COALESCE(o.n, 0) ORDER BY 1`)
+	}},
+	{"every order's number lies within its order day's bounds", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || o.order_no || ' of ' || o.ordered_day || ': bounds ' || COALESCE(d.min_no, -1) || '-' || COALESCE(d.max_no, -1)
+			FROM orders o LEFT JOIN order_days d ON d.day = o.ordered_day
+			WHERE d.day IS NULL OR o.order_no < d.min_no OR o.order_no > d.max_no ORDER BY o.order_no`)
+	}},
+	{"every order's title is in the titles 주문명 is searched in", func(ctx context.Context, a *App) ([]string, error) {
+		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': title ' || o.title || ' is not in order_titles'
+			FROM orders o LEFT JOIN order_titles t ON t.title = o.title WHERE t.title IS NULL ORDER BY o.order_no`)
+	}},
 	{"the daily sales rollup equals the journal", func(ctx context.Context, a *App) ([]string, error) {
 		return lines(ctx, a, `SELECT COALESCE(r.site, j.site) || ' ' || COALESCE(r.day, j.business_day) || ' ' || COALESCE(r.method, j.method) ||
 			': rollup ' || COALESCE(r.captured, 0) || '/' || COALESCE(r.returned, 0) || ', journal ' || COALESCE(j.cap, 0) || '/' || COALESCE(j.ret, 0)

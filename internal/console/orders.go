@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 )
 
@@ -46,8 +48,22 @@ func (s *Server) orders(w http.ResponseWriter, r *http.Request) {
 	}
 	export := r.URL.Query()
 	export.Del("page")
-	s.render(w, r, http.StatusOK, "orders", "주문목록", map[string]any{"Page": page, "Pager": pagerOf(page, r.URL.Query()),
+	export.Del("anchor")
+	export.Del("anchor_page")
+	s.render(w, r, http.StatusOK, "orders", "주문목록", map[string]any{"Page": page, "Pager": pagerOf(page, anchored(r.URL.Query(), page)),
 		"Export": "/orders/export.xlsx?" + export.Encode()}, nil)
+}
+
+// anchored adds the page's anchor to the pager's links: the first order of
+// the page and its number, from which the pages they link are read.
+func anchored(q url.Values, page paging.Page[order.ListRow]) url.Values {
+	q.Del("anchor")
+	q.Del("anchor_page")
+	if len(page.Items) > 0 {
+		q.Set("anchor", strconv.FormatInt(page.Items[0].OrderNo, 10))
+		q.Set("anchor_page", strconv.Itoa(page.Page))
+	}
+	return q
 }
 
 func (s *Server) ordersExport(w http.ResponseWriter, r *http.Request) {

@@ -103,6 +103,27 @@ func ParseFilter(q url.Values) (Filter, error) {
 	f := Filter{OrderedFrom: q.Get("ordered_from"), OrderedTo: q.Get("ordered_to"), PaidFrom: q.Get("paid_from"), PaidTo: q.Get("paid_to"),
 		IncludePending: q.Get("include_pending") == "true" || q.Get("include_pending") == "1", Method: q.Get("method"), Status: q.Get("status"),
 		Q: q.Get("q"), Field: q.Get("field"), Site: q.Get("site"), Params: p}
+	var fe apperr.Fields
+	if v := q.Get("anchor"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 1 {
+			fe.Add("anchor", "anchor는 1 이상의 주문번호입니다.", "anchor must be an order number from 1.")
+		} else {
+			f.Anchor = n
+		}
+	}
+	if v := q.Get("anchor_page"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > paging.MaxPage {
+			fe.Add("anchor_page", fmt.Sprintf("anchor_page는 1에서 %d 사이입니다.", paging.MaxPage), fmt.Sprintf("anchor_page must be from 1 to %d.", paging.MaxPage))
+		} else {
+			f.AnchorPage = n
+		}
+	}
+	if (f.Anchor == 0) != (f.AnchorPage == 0) && fe.Err() == nil {
+		fe.Add("anchor", "anchor와 anchor_page는 함께 보냅니다.", "anchor and anchor_page go together.")
+	}
+	if err := fe.Err(); err != nil {
+		return f, err
+	}
 	return f, ValidateFilter(&f)
 }
 
@@ -169,7 +190,11 @@ func (s *Service) where(a access.Actor, f Filter) sqldb.Where {
 			}
 			w.Add("order_no = ?", no)
 		case "title":
-			w.Add("LOWER(title) LIKE ? ESCAPE '\\'", like)
+			if f.titles != nil {
+				w.Add(inList("title", len(f.titles)), anys(f.titles)...)
+			} else {
+				w.Add("LOWER(title) LIKE ? ESCAPE '\\'", like)
+			}
 		case "buyer_name":
 			w.Add("buyer_name = ?", q)
 		case "member_login":
@@ -178,10 +203,66 @@ func (s *Service) where(a access.Actor, f Filter) sqldb.Where {
 			if numErr != nil {
 				no = -1
 			}
-			w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ? OR LOWER(title) LIKE ? ESCAPE '\\')", no, q, q, like)
+			switch {
+			case f.titles != nil && len(f.titles) == 0: // no title holds it: each of the other three reads its index
+				w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ?)", no, q, q)
+			case f.titles != nil:
+				w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ? OR "+inList("title", len(f.titles))+")", append([]any{no, q, q}, anys(f.titles)...)...)
+			default:
+				w.Add("(order_no = ? OR buyer_login = ? OR buyer_name = ? OR LOWER(title) LIKE ? ESCAPE '\\')", no, q, q, like)
+			}
 		}
 	}
 	return w
+}
+
+// inList is "col IN (?, …)" for n values, "1 = 0" for none.
+func inList(col string, n int) string {
+	if n == 0 {
+		return "1 = 0"
+	}
+	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+func anys(v []string) []any {
+	out := make([]any, len(v))
+	for i, s := range v {
+		out[i] = s
+	}
+	return out
+}
+
+// maxTitles bounds the titles a search by 주문명 reads by their index; a word
+// found in more titles is looked for in every order's title.
+const maxTitles = 500
+
+// findTitles looks for the filter's word in order_titles when it searches
+// titles (주문명, or every field).
+func (s *Service) findTitles(ctx context.Context, q sqldb.Querier, f *Filter) error {
+	word := strings.TrimSpace(f.Q)
+	if word == "" || (f.Field != "" && f.Field != "title") {
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT title FROM order_titles WHERE LOWER(title) LIKE $1 ESCAPE '\' ORDER BY title LIMIT $2`, sqldb.Like(word), maxTitles+1)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	titles := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		titles = append(titles, t)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(titles) <= maxTitles {
+		f.titles = titles
+	}
+	return nil
 }
 
 // List is 주문목록: newest first, one page, with the total.
@@ -191,23 +272,36 @@ func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Pa
 	if err := ValidateFilter(&f); err != nil {
 		return page, err
 	}
-	w := s.where(a, f)
+	if f.Anchor <= 0 || f.AnchorPage <= 0 {
+		f.Anchor, f.AnchorPage = 0, 0
+	}
 	q := s.DB.Read()
+	if err := s.findTitles(ctx, q, &f); err != nil {
+		return page, err
+	}
+	w := s.where(a, f)
+	keyword := strings.TrimSpace(f.Q) != ""
 	if err := s.total(ctx, q, a, f, w, &page.Total); err != nil {
 		return page, err
 	}
-	err := s.each(ctx, w, fmt.Sprintf(" LIMIT %d OFFSET %d", f.PerPage, f.Offset()), func(r ListRow) error {
-		page.Items = append(page.Items, r)
-		return nil
-	})
+	rows, err := s.readPage(ctx, q, a, f, w, page.Total, keyword)
+	if rows != nil {
+		page.Items = rows
+	}
 	return page, err
 }
 
-// total counts the filter's orders; a filter of sites and statuses alone
-// reads the order_counts rollup instead of counting rows.
+// total counts the filter's orders: a filter of sites and statuses alone
+// reads the order_counts rollup, one with days or a method the day and month
+// rollups (listquery.go); only a keyword counts orders.
 func (s *Service) total(ctx context.Context, q sqldb.Querier, a access.Actor, f Filter, w sqldb.Where, n *int) error {
-	if f.OrderedFrom != "" || f.OrderedTo != "" || f.PaidFrom != "" || f.PaidTo != "" || f.Method != "" || strings.TrimSpace(f.Q) != "" {
+	if strings.TrimSpace(f.Q) != "" {
 		return q.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders`+w.SQL(), w.Args()...).Scan(n)
+	}
+	if f.OrderedFrom != "" || f.OrderedTo != "" || f.PaidFrom != "" || f.PaidTo != "" || f.Method != "" {
+		var err error
+		*n, err = s.rollupTotal(ctx, q, a, f)
+		return err
 	}
 	var c sqldb.Where
 	if scope := a.ReadScope(); scope != nil {

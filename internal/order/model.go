@@ -292,7 +292,14 @@ type Filter struct {
 	Q                      string
 	Field                  string // order_no, title, buyer_name, member_login; "" = all
 	Site                   string
+	// Anchor is the first order number of the page AnchorPage, from which a
+	// page near it is read (the pager's links carry it); 0 reads by offset.
+	Anchor     int64
+	AnchorPage int
 	paging.Params
+	// titles are the distinct titles that hold Q, found in order_titles;
+	// nil: not looked up (the orders' titles are searched one by one).
+	titles []string
 }
 
 // SearchFields are the keyword fields of 주문목록.

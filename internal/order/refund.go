@@ -159,7 +159,7 @@ func ReturnMoney(ctx context.Context, tx *sqldb.Tx, r Refundable, shares map[int
 		if err := CheckTransition(from, status); err != nil {
 			return "", err
 		}
-		if err := count(ctx, tx, r.Site, from, status); err != nil {
+		if err := count(ctx, tx, r.OrderID, from, status); err != nil {
 			return "", err
 		}
 	}

@@ -212,7 +212,7 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 		if err != nil {
 			return err
 		}
-		if err := count(ctx, tx, o.Site, "", StatusPending); err != nil {
+		if err := count(ctx, tx, o.ID, "", StatusPending); err != nil {
 			return err
 		}
 		for i := range o.Items {
@@ -280,7 +280,7 @@ func (s *Service) move(ctx context.Context, tx *sqldb.Tx, o *row, from, to strin
 	if n, _ := res.RowsAffected(); n != 1 {
 		return s.staleTransition(ctx, tx, o.ID, to)
 	}
-	if err := count(ctx, tx, o.Site, from, to); err != nil {
+	if err := count(ctx, tx, o.ID, from, to); err != nil {
 		return err
 	}
 	o.Status = to
@@ -323,14 +323,14 @@ func (s *Service) markPaid(ctx context.Context, tx *sqldb.Tx, o *row, from strin
 		return err
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'paid', collected = total, paid_at = $1, paid_day = $2, updated_at = $1
-		WHERE id = $3 AND status = $4`, now, kst.Day(now), o.ID, from)
+		WHERE id = $3 AND status = $4 AND paid_day = ''`, now, kst.Day(now), o.ID, from)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return s.staleTransition(ctx, tx, o.ID, StatusPaid)
 	}
-	if err := count(ctx, tx, o.Site, from, StatusPaid); err != nil {
+	if err := count(ctx, tx, o.ID, from, StatusPaid); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE order_items SET status = 'paid' WHERE order_id = $1 AND status = 'awaiting_deposit'`, o.ID); err != nil {
@@ -587,7 +587,7 @@ func (s *Service) cancelTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, o 
 			return err
 		}
 	}
-	if err := count(ctx, tx, o.Site, from, StatusCancelled); err != nil {
+	if err := count(ctx, tx, o.ID, from, StatusCancelled); err != nil {
 		return err
 	}
 	if answer != nil {

@@ -431,7 +431,7 @@ func (s *Service) cancelEmptyOrder(ctx context.Context, tx *sqldb.Tx, orderID in
 	if err != nil {
 		return false, err
 	}
-	return true, count(ctx, tx, site, StatusPaid, StatusCancelled)
+	return true, count(ctx, tx, orderID, StatusPaid, StatusCancelled)
 }
 
 // EnrollmentCancel is when and why an enrollment was cancelled on its own.

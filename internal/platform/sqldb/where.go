@@ -94,3 +94,14 @@ func ListPage[T any](ctx context.Context, q Querier, from string, w Where, colum
 	}
 	return page, rows.Err()
 }
+
+// IndexedBy makes SQLite read a table by the named index (" INDEXED BY
+// name"): without statistics its planner prefers an index of the filter and a
+// sort where walking the index of the order is cheaper. PostgreSQL chooses by
+// its statistics, so there it is "".
+func IndexedBy(db *DB, index string) string {
+	if db.Engine == SQLite {
+		return " INDEXED BY " + index
+	}
+	return ""
+}
