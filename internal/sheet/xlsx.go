@@ -4,6 +4,7 @@
 package sheet
 
 import (
+	"archive/zip"
 	"fmt"
 	"io"
 	"strings"
@@ -102,7 +103,9 @@ func (w *Writer) Finish(out io.Writer) error {
 		return err
 	}
 	defer w.f.Close()
-	if _, err := w.f.WriteTo(out); err != nil {
+	// The zip goes straight to out, not into a buffer first.
+	w.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(out) })
+	if _, err := w.f.WriteToBuffer(); err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
 	}
 	return nil
