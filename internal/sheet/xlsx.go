@@ -231,7 +231,7 @@ func (w *Writer) appendRef(b []byte, i, style int, typ string) []byte {
 // UTF-16 units, XML-escaped, _xHHHH_ escaped, spaces at the ends kept.
 func (w *Writer) appendString(b []byte, i int, s string, style int) []byte {
 	b = w.appendRef(b, i, style, "inlineStr")
-	b = append(b[:len(b)-len(`<v>`)], `<is><t`...)
+	b = append(b[:len(b)-len(`<v>`)], `<is><t`...) // an inline string has <is><t>, not <v>
 	if c := s[0]; c == ' ' || c == '\t' || c == '\n' || c == '\r' {
 		b = append(b, ` xml:space="preserve"`...)
 	} else if c := s[len(s)-1]; c == ' ' || c == '\t' || c == '\n' || c == '\r' {
