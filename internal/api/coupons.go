@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"net/http"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -160,10 +161,10 @@ func (s *Server) siteNames(ctx context.Context, a access.Actor) func(string) str
 func (s *Server) exportCoupons(w http.ResponseWriter, r *http.Request, a access.Actor) {
 	f, err := couponFilter(r)
 	if err == nil {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		n := export.CouponListName(f, kst.Day(s.Coupons.Now()))
-		web.Attachment(w, n.Korean, n.ASCII)
-		err = export.CouponList(r.Context(), s.Coupons, a, f, s.siteNames(r.Context(), a), w)
+		err = web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error {
+			return export.CouponList(r.Context(), s.Coupons, a, f, s.siteNames(r.Context(), a), out)
+		})
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)
@@ -180,10 +181,10 @@ func (s *Server) exportCouponCodes(w http.ResponseWriter, r *http.Request, a acc
 		_, err = s.Coupons.Get(r.Context(), a, id)
 	}
 	if err == nil {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		n := export.CouponCodesName(id, kst.Day(s.Coupons.Now()))
-		web.Attachment(w, n.Korean, n.ASCII)
-		err = export.CouponCodes(r.Context(), s.Coupons, a, id, f, s.siteNames(r.Context(), a), w)
+		err = web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error {
+			return export.CouponCodes(r.Context(), s.Coupons, a, id, f, s.siteNames(r.Context(), a), out)
+		})
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
@@ -75,10 +76,8 @@ func (s *Server) listDeliveries(r *http.Request, a access.Actor) (int, any, erro
 func (s *Server) exportDeliveries(w http.ResponseWriter, r *http.Request, a access.Actor) {
 	f, err := deliveryFilter(r)
 	if err == nil {
-		w.Header().Set("Content-Type", web.XLSX)
 		n := export.DeliveriesName(f, kst.Day(s.Ship.Now()))
-		web.Attachment(w, n.Korean, n.ASCII)
-		err = export.Deliveries(r.Context(), s.Ship, a, f, w)
+		err = web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.Deliveries(r.Context(), s.Ship, a, f, out) })
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
@@ -138,10 +139,8 @@ func (s *Server) getMarketOrder(r *http.Request, a access.Actor) (int, any, erro
 func (s *Server) exportMarketOrders(w http.ResponseWriter, r *http.Request, a access.Actor) {
 	f, err := market.ParseFilter(r.URL.Query().Get)
 	if err == nil {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		n := export.MarketOrdersName(f, kst.Day(s.Orders.Now()))
-		web.Attachment(w, n.Korean, n.ASCII)
-		err = export.MarketOrders(r.Context(), s.Market, a, f, w)
+		err = web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.MarketOrders(r.Context(), s.Market, a, f, out) })
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)
@@ -153,10 +152,8 @@ func (s *Server) importErrors(w http.ResponseWriter, r *http.Request, _ access.A
 	if err == nil {
 		var imp market.Import
 		if imp, err = s.Market.GetImport(r.Context(), id); err == nil {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 			n := export.ImportErrorsName(id, kst.Day(s.Orders.Now()))
-			web.Attachment(w, n.Korean, n.ASCII)
-			err = export.ImportErrors(imp.Errors, w)
+			err = web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.ImportErrors(imp.Errors, out) })
 		}
 	} else {
 		err = apperr.New(apperr.NotFound, "없는 가져오기입니다.", "no such import")

@@ -143,10 +143,8 @@ func (s *Server) orderTransactions(r *http.Request, a access.Actor) (int, any, e
 func (s *Server) exportOrders(w http.ResponseWriter, r *http.Request, a access.Actor) {
 	f, err := order.ParseFilter(r.URL.Query())
 	if err == nil {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		n := export.OrderListName(f, kst.Day(s.Orders.Now()))
-		web.Attachment(w, n.Korean, n.ASCII)
-		err = export.OrderList(r.Context(), s.Orders, a, f, w)
+		err = web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.OrderList(r.Context(), s.Orders, a, f, out) })
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)

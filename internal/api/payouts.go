@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
@@ -93,11 +94,9 @@ func (s *Server) exportReconciliation(w http.ResponseWriter, r *http.Request, _ 
 		web.WriteProblem(w, r, s.Log, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	n := export.ReportName("정산대사", "reconciliation", f.From, f.To, f.Marketplace, kst.Day(s.Payouts.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.Reconciliation(r.Context(), s.Payouts, f, w); err != nil && s.Log != nil {
-		s.Log.ErrorContext(r.Context(), "reconciliation export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.Reconciliation(r.Context(), s.Payouts, f, out) }); err != nil {
+		web.WriteProblem(w, r, s.Log, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -106,10 +107,8 @@ func (s *Server) patchRefund(r *http.Request, a access.Actor) (int, any, error) 
 func (s *Server) exportRefunds(w http.ResponseWriter, r *http.Request, a access.Actor) {
 	f, err := refundFilter(r)
 	if err == nil {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		n := export.RefundListName(f, kst.Day(s.Refunds.Now()))
-		web.Attachment(w, n.Korean, n.ASCII)
-		err = export.RefundList(r.Context(), s.Refunds, a, f, w)
+		err = web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.RefundList(r.Context(), s.Refunds, a, f, out) })
 	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)

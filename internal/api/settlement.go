@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -121,7 +122,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, _ access.Actor) 
 				Fields: []apperr.FieldError{{Location: "supplier_id", Message: "공급처 번호는 숫자입니다.", English: "must be a number"}}}
 		}
 	}
-	write := func() error { return nil }
+	write := func(io.Writer) error { return nil }
 	switch {
 	case err != nil:
 	case name == "daily-summary" || name == "by-marketplace":
@@ -132,17 +133,17 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, _ access.Actor) 
 		var rep settlement.Report[settlement.MarketRow]
 		rep, err = s.Settle.ByMarketplace(r.Context(), f)
 		v = rep
-		write = func() error { return export.MarketReport(rep, title, w) }
+		write = func(out io.Writer) error { return export.MarketReport(rep, title, out) }
 	case name == "by-product":
 		var rep settlement.Report[settlement.ProductRow]
 		rep, err = s.Settle.ByProduct(r.Context(), f)
 		v = rep
-		write = func() error { return export.ProductReport(rep, w) }
+		write = func(out io.Writer) error { return export.ProductReport(rep, out) }
 	case name == "by-supplier":
 		var rep settlement.Report[settlement.SupplierRow]
 		rep, err = s.Settle.BySupplier(r.Context(), f)
 		v = rep
-		write = func() error { return export.SupplierReport(rep, w) }
+		write = func(out io.Writer) error { return export.SupplierReport(rep, out) }
 	default:
 		err = apperr.New(apperr.NotFound, "없는 보고서입니다.", "no such report")
 	}
@@ -151,11 +152,9 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, _ access.Actor) 
 		return
 	}
 	if xlsx {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		n := export.ReportName(title, name, f.From, f.To, f.Marketplace, kst.Day(s.Orders.Now()))
-		web.Attachment(w, n.Korean, n.ASCII)
-		if err := write(); err != nil {
-			s.Log.ErrorContext(r.Context(), "report export", "err", err)
+		if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, write); err != nil {
+			web.WriteProblem(w, r, s.Log, err)
 		}
 		return
 	}

@@ -50,11 +50,9 @@ func (s *Server) salesStats(w http.ResponseWriter, r *http.Request, a access.Act
 		return
 	}
 	if xlsx {
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		n := export.StatsName(title, "sales-"+name, from, to, q.Get("site"), kst.Day(s.Orders.Now()))
-		web.Attachment(w, n.Korean, n.ASCII)
-		if err := write(w); err != nil {
-			s.Log.ErrorContext(r.Context(), "stats export", "err", err)
+		if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, write); err != nil {
+			web.WriteProblem(w, r, s.Log, err)
 		}
 		return
 	}

@@ -68,7 +68,8 @@ func TestDeliveriesRoundTripAPIConsoleCLI(t *testing.T) {
 		}
 		ci, ct := slices.Index(rows[0], "항목번호"), slices.Index(rows[0], "송장번호")
 		numbers := map[string]string{items[0]: "123456789013", items[1]: "100000000004", items[2]: "123456789014"}
-		w, _ := sheet.NewWriter("배송관리", rows[0])
+		var filled bytes.Buffer
+		w, _ := sheet.NewWriter(&filled, "배송관리", rows[0])
 		for _, r := range rows[1:] {
 			for len(r) < len(rows[0]) {
 				r = append(r, "")
@@ -80,8 +81,7 @@ func TestDeliveriesRoundTripAPIConsoleCLI(t *testing.T) {
 			}
 			_ = w.Row(vals...)
 		}
-		var filled bytes.Buffer
-		if err := w.Finish(&filled); err != nil {
+		if err := w.Finish(); err != nil {
 			t.Fatal(err)
 		}
 		upload := func(dry string) map[string]any {

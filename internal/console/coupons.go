@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -101,11 +102,11 @@ func (s *Server) couponsExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	n := export.CouponListName(f, kst.Day(s.Coupons.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.CouponList(r.Context(), s.Coupons, actorOf(r), f, siteNameOf(data["SiteNames"].(map[string]string)), w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error {
+		return export.CouponList(r.Context(), s.Coupons, actorOf(r), f, siteNameOf(data["SiteNames"].(map[string]string)), out)
+	}); err != nil {
+		s.fail(w, r, err)
 	}
 }
 
@@ -271,11 +272,11 @@ func (s *Server) couponCodesExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	n := export.CouponCodesName(id, kst.Day(s.Coupons.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.CouponCodes(r.Context(), s.Coupons, a, id, f, siteNameOf(data["SiteNames"].(map[string]string)), w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error {
+		return export.CouponCodes(r.Context(), s.Coupons, a, id, f, siteNameOf(data["SiteNames"].(map[string]string)), out)
+	}); err != nil {
+		s.fail(w, r, err)
 	}
 }
 

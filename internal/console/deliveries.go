@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,11 +67,9 @@ func (s *Server) deliveriesExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", web.XLSX)
 	n := export.DeliveriesName(f, kst.Day(s.Ship.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.Deliveries(r.Context(), s.Ship, actorOf(r), f, w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.Deliveries(r.Context(), s.Ship, actorOf(r), f, out) }); err != nil {
+		s.fail(w, r, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -243,11 +244,9 @@ func (s *Server) marketExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	n := export.MarketOrdersName(f, kst.Day(s.Orders.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.MarketOrders(r.Context(), s.Market, actorOf(r), f, w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.MarketOrders(r.Context(), s.Market, actorOf(r), f, out) }); err != nil {
+		s.fail(w, r, err)
 	}
 }
 
@@ -262,11 +261,9 @@ func (s *Server) marketImportErrors(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	n := export.ImportErrorsName(id, kst.Day(s.Orders.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.ImportErrors(imp.Errors, w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.ImportErrors(imp.Errors, out) }); err != nil {
+		s.fail(w, r, err)
 	}
 }
 

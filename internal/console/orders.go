@@ -1,6 +1,7 @@
 package console
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -76,11 +77,9 @@ func (s *Server) ordersExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	n := export.OrderListName(f, kst.Day(s.Orders.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.OrderList(r.Context(), s.Orders, actorOf(r), f, w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.OrderList(r.Context(), s.Orders, actorOf(r), f, out) }); err != nil {
+		s.fail(w, r, err)
 	}
 }
 
@@ -144,11 +143,9 @@ func (s *Server) orderExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", web.XLSX)
 	n := export.OrderName(v.O.OrderNo, kst.Day(s.Orders.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.Order(v.O, v.Txs, w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.Order(v.O, v.Txs, out) }); err != nil {
+		s.fail(w, r, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -104,11 +105,9 @@ func (s *Server) reconciliationExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	n := export.ReportName("정산대사", "reconciliation", f.From, f.To, f.Marketplace, kst.Day(s.Payouts.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.Reconciliation(r.Context(), s.Payouts, f, w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.Reconciliation(r.Context(), s.Payouts, f, out) }); err != nil {
+		s.fail(w, r, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package console
 
 import (
 	"cmp"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -55,11 +56,9 @@ func (s *Server) refundsExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	n := export.RefundListName(f, kst.Day(s.Refunds.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.RefundList(r.Context(), s.Refunds, actorOf(r), f, w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.RefundList(r.Context(), s.Refunds, actorOf(r), f, out) }); err != nil {
+		s.fail(w, r, err)
 	}
 }
 

@@ -128,9 +128,7 @@ func (s *Server) reportExport(w http.ResponseWriter, r *http.Request) {
 		title, en = "공급처별정산통계", "by-supplier"
 	}
 	n := export.ReportName(title, en, f.From, f.To, f.Marketplace, kst.Day(s.Orders.Now()))
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := write(w); err != nil {
-		s.Log.ErrorContext(r.Context(), "report export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, write); err != nil {
+		s.fail(w, r, err)
 	}
 }

@@ -247,10 +247,8 @@ func (s *Server) statsExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := export.StatsName(title, "sales-"+kind, from, to, site, kst.Day(s.Orders.Now()))
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := write(w); err != nil {
-		s.Log.ErrorContext(r.Context(), "stats export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, write); err != nil {
+		s.fail(w, r, err)
 	}
 }
 

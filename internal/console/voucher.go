@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -89,11 +90,9 @@ func (s *Server) voucherExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", web.XLSX)
 	n := export.VoucherListName(f, kst.Day(s.Orders.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.VoucherList(r.Context(), s.Voucher, actorOf(r), f, w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.VoucherList(r.Context(), s.Voucher, actorOf(r), f, out) }); err != nil {
+		s.fail(w, r, err)
 	}
 }
 
@@ -117,11 +116,9 @@ func (s *Server) voucherMembers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", web.XLSX)
 	n := export.VoucherMembersName(f, kst.Day(s.Orders.Now()))
-	web.Attachment(w, n.Korean, n.ASCII)
-	if err := export.VoucherMembers(rows, w); err != nil {
-		s.Log.ErrorContext(r.Context(), "export", "err", err)
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.VoucherMembers(rows, out) }); err != nil {
+		s.fail(w, r, err)
 	}
 }
 

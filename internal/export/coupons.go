@@ -24,7 +24,7 @@ func sharedLabel(shared bool) string {
 
 // CouponList writes the coupons of the filter as xlsx.
 func CouponList(ctx context.Context, svc *coupon.Service, a access.Actor, f coupon.Filter, siteName func(string) string, out io.Writer) error {
-	w, err := sheet.NewWriter("쿠폰관리", CouponListHeaders)
+	w, err := sheet.NewWriter(out, "쿠폰관리", CouponListHeaders)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func CouponList(ctx context.Context, svc *coupon.Service, a access.Actor, f coup
 	if err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // CouponCodeHeaders are the columns of the 쿠폰사용관리 export.
@@ -46,7 +46,7 @@ var CouponCodeHeaders = []string{"No", "쿠폰 사이트", "쿠폰번호", "회�
 
 // CouponCodes writes the codes of one coupon as xlsx.
 func CouponCodes(ctx context.Context, svc *coupon.Service, a access.Actor, id int64, f coupon.CodeFilter, siteName func(string) string, out io.Writer) error {
-	w, err := sheet.NewWriter("쿠폰사용관리", CouponCodeHeaders)
+	w, err := sheet.NewWriter(out, "쿠폰사용관리", CouponCodeHeaders)
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func CouponCodes(ctx context.Context, svc *coupon.Service, a access.Actor, id in
 	if err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // CouponListName names the 쿠폰관리 export.

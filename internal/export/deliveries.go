@@ -20,7 +20,7 @@ var DeliveryHeaders = []string{"No", "주문번호", "항목번호", "상품명"
 
 // Deliveries writes the 배송관리 rows of the filter as xlsx, streaming.
 func Deliveries(ctx context.Context, svc *shipping.Service, a access.Actor, f shipping.Filter, out io.Writer) error {
-	w, err := sheet.NewWriter("배송관리", DeliveryHeaders)
+	w, err := sheet.NewWriter(out, "배송관리", DeliveryHeaders)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func Deliveries(ctx context.Context, svc *shipping.Service, a access.Actor, f sh
 	if err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // DeliveriesName names the 배송관리 export of the filter.

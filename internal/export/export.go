@@ -25,7 +25,7 @@ var OrderListHeaders = []string{"No", "주문번호", "사이트", "주문명", 
 // OrderList writes the orders of the filter as xlsx, streaming rows from the
 // database into the workbook.
 func OrderList(ctx context.Context, svc *order.Service, a access.Actor, f order.Filter, out io.Writer) error {
-	w, err := sheet.NewWriter("주문목록", OrderListHeaders)
+	w, err := sheet.NewWriter(out, "주문목록", OrderListHeaders)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func OrderList(ctx context.Context, svc *order.Service, a access.Actor, f order.
 	if err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // dotted writes 2020-08-08 as the console does: 2020.08.08.
@@ -63,7 +63,7 @@ var OrderSheets = []struct {
 // Order writes one order's workbook: the order, every item, its payment
 // transactions (결제내역) and its shipping, one sheet each.
 func Order(o order.Order, txs []order.Transaction, out io.Writer) error {
-	w, err := sheet.NewWriter(OrderSheets[0].Name, OrderSheets[0].Headers)
+	w, err := sheet.NewWriter(out, OrderSheets[0].Name, OrderSheets[0].Headers)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func Order(o order.Order, txs []order.Transaction, out io.Writer) error {
 			return err
 		}
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 func deliveryLabel(code string) string {
@@ -131,7 +131,7 @@ var RefundListHeaders = []string{"No", "주문번호", "회원아이디", "구�
 
 // RefundList writes the refunds of the filter as xlsx.
 func RefundList(ctx context.Context, svc *refund.Service, a access.Actor, f refund.Filter, out io.Writer) error {
-	w, err := sheet.NewWriter("환불관리", RefundListHeaders)
+	w, err := sheet.NewWriter(out, "환불관리", RefundListHeaders)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func RefundList(ctx context.Context, svc *refund.Service, a access.Actor, f refu
 	if err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // MarketOrderHeaders are the columns of the marketplace order export.
@@ -155,7 +155,7 @@ var MarketOrderHeaders = []string{"판매처", "주문일", "주문번호", "부
 // MarketOrders writes the marketplace orders of the filter as xlsx; the
 // settlement columns stay empty until orders are settled.
 func MarketOrders(ctx context.Context, svc *market.Service, a access.Actor, f market.Filter, out io.Writer) error {
-	w, err := sheet.NewWriter("판매처주문", MarketOrderHeaders)
+	w, err := sheet.NewWriter(out, "판매처주문", MarketOrderHeaders)
 	if err != nil {
 		return err
 	}
@@ -179,12 +179,12 @@ func MarketOrders(ctx context.Context, svc *market.Service, a access.Actor, f ma
 	if err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // ImportErrors writes an import's refused cells: row, column, value, reason.
 func ImportErrors(errs []market.RowError, out io.Writer) error {
-	w, err := sheet.NewWriter("오류", []string{"행", "열(헤더)", "값", "사유"})
+	w, err := sheet.NewWriter(out, "오류", []string{"행", "열(헤더)", "값", "사유"})
 	if err != nil {
 		return err
 	}
@@ -193,12 +193,12 @@ func ImportErrors(errs []market.RowError, out io.Writer) error {
 			return err
 		}
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // MarketReport writes 당일판매분요약표 or 판매처별 정산통계 with its totals row.
 func MarketReport(rep settlement.Report[settlement.MarketRow], title string, out io.Writer) error {
-	w, err := sheet.NewWriter(title, []string{"판매처", "주문수", "주문행", "수량", "총판매금액", "정산예정금액", "수수료", "선결제 배송비", "배송마진", "취소", "미정산", "marketplace"})
+	w, err := sheet.NewWriter(out, title, []string{"판매처", "주문수", "주문행", "수량", "총판매금액", "정산예정금액", "수수료", "선결제 배송비", "배송마진", "취소", "미정산", "marketplace"})
 	if err != nil {
 		return err
 	}
@@ -207,12 +207,12 @@ func MarketReport(rep settlement.Report[settlement.MarketRow], title string, out
 			return err
 		}
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // SupplierReport writes 공급처별 정산통계 with its totals row.
 func SupplierReport(rep settlement.Report[settlement.SupplierRow], out io.Writer) error {
-	w, err := sheet.NewWriter("공급처별정산통계", []string{"공급처", "주문행", "수량", "총판매금액", "정산예정금액", "수수료", "원가", "마진", "supplier_id"})
+	w, err := sheet.NewWriter(out, "공급처별정산통계", []string{"공급처", "주문행", "수량", "총판매금액", "정산예정금액", "수수료", "원가", "마진", "supplier_id"})
 	if err != nil {
 		return err
 	}
@@ -221,12 +221,12 @@ func SupplierReport(rep settlement.Report[settlement.SupplierRow], out io.Writer
 			return err
 		}
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // ProductReport writes 판매처상품매출통계 with its totals row.
 func ProductReport(rep settlement.Report[settlement.ProductRow], out io.Writer) error {
-	w, err := sheet.NewWriter("판매처상품매출통계", []string{"판매처", "판매처 상품코드", "상품명", "상품매칭", "수량", "총판매금액", "정산예정금액", "수수료", "원가", "마진", "marketplace"})
+	w, err := sheet.NewWriter(out, "판매처상품매출통계", []string{"판매처", "판매처 상품코드", "상품명", "상품매칭", "수량", "총판매금액", "정산예정금액", "수수료", "원가", "마진", "marketplace"})
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func ProductReport(rep settlement.Report[settlement.ProductRow], out io.Writer) 
 			return err
 		}
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // ReconciliationHeaders are the 정산대사 EXCEL's columns.
@@ -251,7 +251,7 @@ var ReconciliationHeaders = []string{"판매처", "주문일", "정산일", "주
 
 // Reconciliation writes the reconciled lines of the filter.
 func Reconciliation(ctx context.Context, svc *payout.Service, f payout.Filter, out io.Writer) error {
-	w, err := sheet.NewWriter("정산대사", ReconciliationHeaders)
+	w, err := sheet.NewWriter(out, "정산대사", ReconciliationHeaders)
 	if err != nil {
 		return err
 	}
@@ -262,5 +262,5 @@ func Reconciliation(ctx context.Context, svc *payout.Service, f payout.Filter, o
 	if err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }

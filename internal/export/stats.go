@@ -10,7 +10,7 @@ import (
 // SalesReport writes 일별매출통계 or 월별매출통계 with its 합계 row; the
 // numbers are the report's, as the screen shows them.
 func SalesReport(rep stats.Report, title, period string, out io.Writer) error {
-	w, err := sheet.NewWriter(title, []string{period, "매출 금액", "주문 금액", "주문 건수", "환불 금액", "환불 건수"})
+	w, err := sheet.NewWriter(out, title, []string{period, "매출 금액", "주문 금액", "주문 건수", "환불 금액", "환불 건수"})
 	if err != nil {
 		return err
 	}
@@ -27,12 +27,12 @@ func SalesReport(rep stats.Report, title, period string, out io.Writer) error {
 	if err := w.Row("합계", t.Sales, t.OrderAmount, t.Orders, t.RefundAmount, t.Refunds); err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // CourseSales writes 과정매출통계 with its 합계 row.
 func CourseSales(rep stats.CourseReport, out io.Writer) error {
-	w, err := sheet.NewWriter("과정매출통계", []string{"구분", "과정명", "수강료", "매출 금액", "주문 건수", "주문 금액", "환불 건수", "환불 금액", "product_id"})
+	w, err := sheet.NewWriter(out, "과정매출통계", []string{"구분", "과정명", "수강료", "매출 금액", "주문 건수", "주문 금액", "환불 건수", "환불 금액", "product_id"})
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func CourseSales(rep stats.CourseReport, out io.Writer) error {
 	if err := w.Row("합계", "", "", t.Sales, t.Orders, t.OrderAmount, t.Refunds, t.RefundAmount, ""); err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // StatsName names a 매출통계 download of a period (and site).

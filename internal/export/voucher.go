@@ -28,7 +28,7 @@ var VoucherListHeaders = []string{"No", "년도/차수", "과정명", "소속", 
 
 // VoucherList writes the 근로자카드주문 rows of the filter as xlsx.
 func VoucherList(ctx context.Context, svc *voucher.Service, a access.Actor, f voucher.Filter, out io.Writer) error {
-	w, err := sheet.NewWriter("근로자카드주문", VoucherListHeaders)
+	w, err := sheet.NewWriter(out, "근로자카드주문", VoucherListHeaders)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func VoucherList(ctx context.Context, svc *voucher.Service, a access.Actor, f vo
 	if err != nil {
 		return err
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // VoucherMemberHeaders are the columns of 회원 EXCEL (the learners for
@@ -50,7 +50,7 @@ var VoucherMemberHeaders = []string{"No", "주문번호", "년도", "차수", "�
 
 // VoucherMembers writes the learner rows of 회원 EXCEL.
 func VoucherMembers(rows []voucher.LearnerRow, out io.Writer) error {
-	w, err := sheet.NewWriter("수강생", VoucherMemberHeaders)
+	w, err := sheet.NewWriter(out, "수강생", VoucherMemberHeaders)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func VoucherMembers(rows []voucher.LearnerRow, out io.Writer) error {
 			return err
 		}
 	}
-	return w.Finish(out)
+	return w.Finish()
 }
 
 // VoucherListName names the 근로자카드주문 export of the filter.

@@ -20,10 +20,10 @@ func FuzzRead(f *testing.F) {
 			f.Add(b[:len(b)/2], name)
 		}
 	}
-	w, _ := NewWriter("s", []string{"a", "b"})
-	_ = w.Row("x", int64(1))
 	var buf bytes.Buffer
-	_ = w.Finish(&buf)
+	w, _ := NewWriter(&buf, "s", []string{"a", "b"})
+	_ = w.Row("x", int64(1))
+	_ = w.Finish()
 	f.Add(buf.Bytes(), "s.xlsx")
 	f.Add(buf.Bytes()[:buf.Len()/2], "s.xlsx")
 	f.Add([]byte("a,b\n\"unterminated"), "x.csv")
@@ -65,10 +65,10 @@ func TestReadSurvivesMutations(t *testing.T) {
 		}
 		seeds = append(seeds, b)
 	}
-	w, _ := NewWriter("s", []string{"a", "b"})
-	_ = w.Row("x", int64(1))
 	var buf bytes.Buffer
-	_ = w.Finish(&buf)
+	w, _ := NewWriter(&buf, "s", []string{"a", "b"})
+	_ = w.Row("x", int64(1))
+	_ = w.Finish()
 	seeds = append(seeds, buf.Bytes())
 	names := []string{"a.xlsx", "a.xls", "a.csv", ""}
 	r := rand.New(rand.NewSource(20261122))

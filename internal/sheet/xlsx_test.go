@@ -2,6 +2,7 @@ package sheet
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -11,7 +12,8 @@ import (
 )
 
 func TestWriterRoundTripAndSafety(t *testing.T) {
-	w, err := NewWriter("주문목록", []string{"주문번호", "주문명", "주문금액"})
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, "주문목록", []string{"주문번호", "주문명", "주문금액"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,8 +23,7 @@ func TestWriterRoundTripAndSafety(t *testing.T) {
 	if err := w.Row(int64(285), "-1+2", int64(0)); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := w.Finish(&buf); err != nil {
+	if err := w.Finish(); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
@@ -47,7 +48,8 @@ func TestWriterRoundTripAndSafety(t *testing.T) {
 // An empty text is an empty cell and a lone "-" stays "-"; formulas are
 // still neutralised.
 func TestEmptyCellsAndSheets(t *testing.T) {
-	w, err := NewWriter("주문", []string{"항목", "값", "비고"})
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, "주문", []string{"항목", "값", "비고"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +59,7 @@ func TestEmptyCellsAndSheets(t *testing.T) {
 	if err := w.Row("메모", "-1+2", "@SUM(A1)"); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := w.Finish(&buf); err != nil {
+	if err := w.Finish(); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
@@ -77,7 +78,8 @@ func TestEmptyCellsAndSheets(t *testing.T) {
 
 // A second sheet streams after the first, with its own header row.
 func TestSecondSheet(t *testing.T) {
-	w, err := NewWriter("주문", []string{"항목"})
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, "주문", []string{"항목"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +92,7 @@ func TestSecondSheet(t *testing.T) {
 	if err := w.Row(int64(8000)); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := w.Finish(&buf); err != nil {
+	if err := w.Finish(); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
@@ -150,4 +151,132 @@ func TestOpenStreamsRows(t *testing.T) {
 func refusedWith(err error, word string) bool {
 	e, ok := apperr.As(err)
 	return ok && e.Code == apperr.Invalid && strings.Contains(e.Message, word)
+}
+
+// countingWriter counts what reached it.
+type countingWriter struct {
+	buf bytes.Buffer
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) { return c.buf.Write(p) }
+
+// Rows leave for out as they are added, long before Finish; nothing leaves
+// before the first row, so an error up to then can still be answered.
+func TestWriterStreams(t *testing.T) {
+	var out countingWriter
+	w, err := NewWriter(&out, "주문목록", []string{"No", "주문번호", "주문명"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.buf.Len() != 0 {
+		t.Fatalf("%d bytes out before the first row", out.buf.Len())
+	}
+	const n = 20_000
+	for i := 1; i <= n; i++ {
+		if err := w.Row(int64(i), fmt.Sprintf("2020%06d", i), fmt.Sprintf("과정 %d", i%300)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := out.buf.Len()
+	if before < 20_000 {
+		t.Fatalf("only %d bytes out after %d rows, before Finish: the rows are held back", before, n)
+	}
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if out.buf.Len()-before > 64<<10 {
+		t.Errorf("Finish wrote %d bytes: more than the package's parts and the last rows", out.buf.Len()-before)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(out.buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("주문목록")
+	if err != nil || len(rows) != n+1 {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	if got := rows[n]; got[0] != "20000" || got[1] != "2020020000" || got[2] != "과정 200" {
+		t.Errorf("last row %v", got)
+	}
+	if typ, _ := f.GetCellType("주문목록", "B2"); typ != excelize.CellTypeInlineString {
+		t.Errorf("an identifier is type %v, want text", typ)
+	}
+	if typ, _ := f.GetCellType("주문목록", "A2"); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+		t.Errorf("No is type %v, want a number", typ)
+	}
+	if bold, _ := f.GetCellStyle("주문목록", "A1"); bold == 0 {
+		t.Errorf("header without its style")
+	}
+}
+
+// Text that needs care reads back as excelize's own StreamWriter writes it:
+// markup, control characters, _xHHHH_, spaces at the ends, line breaks,
+// characters XML cannot hold, bad UTF-8 and text past a cell's 32,767
+// characters.
+func TestWriterTextLikeExcelize(t *testing.T) {
+	values := []any{"a & b <c> \"d\" 'e'", "bell\x07here", "_x0041_ and _x005F_ and _xZZ_", " lead", "trail ", "two\nlines",
+		"cr\rx", "tab\tx", "\uFFFE\uFFFF", "bad \xff utf8", strings.Repeat("가", 40000), strings.Repeat("😀", 20000), "a\x00b",
+		int64(-12), 3.25, true, false, uint64(7), 12, "=1+1", "-", "@x", "+82", "한글 주문명", ""}
+	headers := []string{"h"}
+	var ours bytes.Buffer
+	w, err := NewWriter(&ours, "s", headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Row(values...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	ref := excelize.NewFile()
+	sw, err := ref.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = sw.SetRow("A1", []any{"h"})
+	cells := make([]any, len(values))
+	for i, v := range values {
+		if s, ok := v.(string); ok {
+			if s == "" {
+				continue
+			}
+			v = Safe(s)
+		}
+		cells[i] = v
+	}
+	if err := sw.SetRow("A2", cells); err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := ref.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(b []byte, sheet string) [][]string {
+		f, err := excelize.OpenReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	got, want := read(ours.Bytes(), "s"), read(theirs.Bytes(), "Sheet1")
+	if len(got) != 2 || len(want) != 2 || len(got[1]) != len(want[1]) {
+		t.Fatalf("rows %d/%d, cells %v vs %v", len(got), len(want), len(got[1]), len(want[1]))
+	}
+	for i := range want[1] {
+		if got[1][i] != want[1][i] {
+			g, x := got[1][i], want[1][i]
+			if len(g) > 40 {
+				g, x = fmt.Sprintf("%d bytes %q…", len(g), g[:20]), fmt.Sprintf("%d bytes %q…", len(x), x[:20])
+			}
+			t.Errorf("cell %d (%T): %s, excelize reads back %s", i, values[i], g, x)
+		}
+	}
 }

@@ -115,7 +115,8 @@ func TestUploadRoundTrip(t *testing.T) {
 		}
 		ci, ct := slices.Index(rows[0], "항목번호"), slices.Index(rows[0], "송장번호")
 		fill := map[string]string{fmt.Sprint(ids[0]): "123456789013", fmt.Sprint(ids[3]): "1000-0000-0004", fmt.Sprint(ids[5]): "123456789014"}
-		w, err := sheet.NewWriter("배송관리", rows[0])
+		var filled bytes.Buffer
+		w, err := sheet.NewWriter(&filled, "배송관리", rows[0])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,8 +135,7 @@ func TestUploadRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var filled bytes.Buffer
-		if err := w.Finish(&filled); err != nil {
+		if err := w.Finish(); err != nil {
 			t.Fatal(err)
 		}
 		in := shipping.UploadInput{Filename: "배송관리.xlsx", Data: filled.Bytes(), Carrier: "LT", State: "shipped", DryRun: true}

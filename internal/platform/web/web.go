@@ -258,7 +258,9 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		defer func() {
 			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
+				if p == http.ErrAbortHandler { // a download cut short on purpose (SendXLSX)
+					log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+						"bytes", sw.bytes, "duration_ms", time.Since(start).Milliseconds(), "aborted", true)
 					panic(p)
 				}
 				log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(p), "path", r.URL.Path)
