@@ -149,15 +149,12 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	// usertrans_cnt per marketplace and day, counted once for the whole run.
-	prepaid := map[int64]map[string]int64{}
+	// usertrans_cnt per marketplace and day, counted once for the whole run
+	// (in the first batch that needs the day, when a formula reads it).
+	prepaid := map[int64]dayCounts{}
 	for _, k := range keys {
 		if _, ok := prepaid[k.mp]; !ok {
-			m, err := prepaidBundles(ctx, s.DB.Read(), k.mp)
-			if err != nil {
-				return 0, err
-			}
-			prepaid[k.mp] = m
+			prepaid[k.mp] = dayCounts{}
 		}
 	}
 	job.Total = int64(len(keys))
