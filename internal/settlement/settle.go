@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -241,60 +240,10 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if len(closed) > 0 {
 		rows = slices.DeleteFunc(rows, func(r row) bool { return len(r.day) >= 7 && closed[r.day[:7]] })
 	}
-	changed, err := changedRows(ctx, tx, rows)
-	if err != nil {
+	if err := checkVersions(ctx, tx, marketplaceID, rows); err != nil {
 		return 0, err
 	}
-	return changed, writeResults(ctx, tx, marketplaceID, rows)
-}
-
-// changedRows counts the rows that differ from what is stored (a line not
-// settled before counts as changed). The stored rows are read by primary key
-// in their own queries: joined to the lines' query, PostgreSQL's cached plan
-// scanned the growing settlements table (a 1,000,000-line recompute took
-// twice as long).
-func changedRows(ctx context.Context, q sqldb.Querier, rows []row) (int, error) {
-	stored := make(map[int64]row, len(rows))
-	for start := 0; start < len(rows); start += 1000 {
-		ids := make([]string, 0, 1000)
-		for _, r := range rows[start:min(start+1000, len(rows))] {
-			ids = append(ids, strconv.FormatInt(r.id, 10))
-		}
-		var w sqldb.Where
-		w.In("market_order_id", ids)
-		res, err := q.QueryContext(ctx, `SELECT market_order_id, COALESCE(rule_version_id, 0), sale, settle, prepaid, margin, payment, unsettled
-			FROM market_settlements`+w.SQL(), w.Args()...)
-		if err != nil {
-			return 0, err
-		}
-		for res.Next() {
-			var r row
-			var ver int64
-			if err := res.Scan(&r.id, &ver, &r.sale, &r.settle, &r.prepaid, &r.margin, &r.payment, &r.reason); err != nil {
-				res.Close()
-				return 0, err
-			}
-			r.ver = ver
-			stored[r.id] = r
-		}
-		res.Close()
-		if err := res.Err(); err != nil {
-			return 0, err
-		}
-	}
-	n := 0
-	for _, r := range rows {
-		old, ok := stored[r.id]
-		ver := int64(0)
-		if v, isInt := r.ver.(int64); isInt {
-			ver = v
-		}
-		if !ok || old.ver.(int64) != ver || old.sale != r.sale || old.settle != r.settle || old.prepaid != r.prepaid || old.margin != r.margin ||
-			old.payment != r.payment || old.reason != r.reason {
-			n++
-		}
-	}
-	return n, nil
+	return writeResults(ctx, tx, marketplaceID, rows)
 }
 
 // settleLines is the one settlement calculation: each line's rule, its
@@ -328,10 +277,6 @@ type row struct {
 	reason                                 string
 }
 
-const upsertTail = ` ON CONFLICT (market_order_id) DO UPDATE SET rule_version_id = excluded.rule_version_id,
-	sale = excluded.sale, settle = excluded.settle, prepaid = excluded.prepaid, margin = excluded.margin, payment = excluded.payment,
-	unsettled = excluded.unsettled, order_day = excluded.order_day`
-
 // finalRows rounds the results to the won by each rule's mode, as stored. The
 // bundle-level amounts (선결제처리, 배송마진) count once per bundle, on its
 // first line that is not cancelled; a bundle whose lines are all cancelled
@@ -353,45 +298,34 @@ func finalRows(results []result) []row {
 	return rows
 }
 
-// writeResults stores the settlement rows: on PostgreSQL multi-row
-// statements of 500 rows, on SQLite one prepared statement reused.
-func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows []row) error {
-	if tx.Engine == sqldb.Postgres {
-		// Multi-row statements (a round trip each), in the portable SQL subset
-		// (no arrays or casts: CONVENTIONS.md).
-		const per = 500
-		for start := 0; start < len(rows); start += per {
-			chunk := rows[start:min(start+per, len(rows))]
-			var b strings.Builder
-			args := make([]any, 0, len(chunk)*10)
-			b.WriteString(`INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled) VALUES `)
-			for i, w := range chunk {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				n := len(args)
-				fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
-				args = append(args, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason)
-			}
-			b.WriteString(upsertTail)
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-				return err
-			}
+// settlementsBulk writes settlement rows: a line settled before is updated
+// only when its settlement changed.
+var settlementsBulk = sqldb.Bulk{Table: "market_settlements",
+	Columns:  []string{"market_order_id", "marketplace_id", "order_day", "rule_version_id", "sale", "settle", "prepaid", "margin", "payment", "unsettled"},
+	Conflict: []string{"market_order_id"}, Replace: true, Changed: true}
+
+// writeResults stores the settlement rows in bulk (sqldb.WriteRows) and
+// returns how many lines' settlement changed (a line not settled before
+// counts as changed); an unchanged row is not written again.
+func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows []row) (int, error) {
+	const per = 5000
+	vals := make([][]any, 0, min(len(rows), per))
+	cells := make([]any, 0, min(len(rows), per)*10)
+	changed := 0
+	for start := 0; start < len(rows); start += per {
+		vals, cells = vals[:0], cells[:0]
+		for _, w := range rows[start:min(start+per, len(rows))] {
+			n := len(cells)
+			cells = append(cells, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason)
+			vals = append(vals, cells[n:len(cells):len(cells)])
 		}
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`+upsertTail)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, w := range rows {
-		if _, err := stmt.ExecContext(ctx, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason); err != nil {
-			return err
+		n, err := tx.WriteRowsCount(ctx, settlementsBulk, vals)
+		if err != nil {
+			return changed, err
 		}
+		changed += int(n)
 	}
-	return nil
+	return changed, nil
 }
 
 // evalLine computes the line's amounts by its rule: on the formula Row
