@@ -25,6 +25,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/idem"
+	"github.com/orderdesk/orderdesk/internal/platform/lease"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
@@ -60,6 +61,8 @@ type App struct {
 	Sandbox *payment.Sandbox
 	Coupons *coupon.Service
 	Stats   *stats.Service
+	// Leases lets one process of several run each periodic job at a time.
+	Leases *lease.Runner
 }
 
 // NewLogger makes the structured logger of the configuration.
@@ -128,6 +131,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Stats = &stats.Service{DB: db, Now: now}
 	a.Payouts = &payout.Service{DB: db, Now: now}
 	a.Settle.AfterRecompute = a.Payouts.AfterRecompute
+	a.Leases = &lease.Runner{DB: db, Now: now}
 	return a, nil
 }
 
@@ -209,14 +213,22 @@ func (a *App) RecoverGatewayCalls(ctx context.Context, olderThan time.Duration) 
 	return errors.Join(err1, err2)
 }
 
+// recoveryLease is how long a round of a recovery job holds its lease
+// without renewal (it is renewed while the round runs).
+const recoveryLease = 2 * time.Minute
+
 // runRecovery runs RecoverGatewayCalls at start and then every interval
-// until ctx ends. A claim younger than order.RecoverAfter may still have
-// its caller waiting for the gateway, so it is left to a later round.
+// until ctx ends, one process at a time (lease gateway_recovery): each call
+// is repeated once, not once per server. A claim younger than
+// order.RecoverAfter may still have its caller waiting for the gateway, so
+// it is left to a later round.
 func (a *App) runRecovery(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := a.RecoverGatewayCalls(ctx, order.RecoverAfter); err != nil && ctx.Err() == nil {
+		if _, err := a.Leases.Run(ctx, "gateway_recovery", recoveryLease, func(ctx context.Context) error {
+			return a.RecoverGatewayCalls(ctx, order.RecoverAfter)
+		}); err != nil && ctx.Err() == nil {
 			a.Log.Error("gateway call recovery", "err", err)
 		}
 		select {
@@ -245,14 +257,21 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Each background loop ends before Serve returns (and the database
+	// closes): a message being sent is recorded, the rest of its batch given
+	// back to the outbox; a recovery under way finishes its call and record.
 	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopOutbox()
-	go a.Outbox.Run(outboxCtx, 30*time.Second)
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); a.Outbox.Run(outboxCtx, 30*time.Second) }()
+	defer func() { stopOutbox(); <-outboxDone }()
 	recovery, stopRecovery := context.WithCancel(context.WithoutCancel(ctx))
 	recovered := make(chan struct{})
 	go func() { defer close(recovered); a.runRecovery(recovery, time.Minute) }()
-	defer func() { stopRecovery(); <-recovered }() // a recovery under way finishes its call and record
-	go a.recoverConfirms(outboxCtx, 30*time.Second)
+	defer func() { stopRecovery(); <-recovered }()
+	confirmRecovery, stopConfirmRecovery := context.WithCancel(context.WithoutCancel(ctx))
+	confirmRecovered := make(chan struct{})
+	go func() { defer close(confirmRecovered); a.recoverConfirms(confirmRecovery, 30*time.Second) }()
+	defer func() { stopConfirmRecovery(); <-confirmRecovered }()
 	confirming, stopConfirming := context.WithCancel(context.WithoutCancel(ctx))
 	confirmed := make(chan struct{})
 	go func() { defer close(confirmed); a.autoConfirm(confirming, time.Hour) }()
@@ -272,12 +291,18 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(addr string)) e
 }
 
 // recoverConfirms settles, at start and then every interval, the payment
-// confirmations whose gateway answer was never recorded (order.ClaimTTL).
+// confirmations whose gateway answer was never recorded (order.ClaimTTL),
+// one process at a time (lease confirm_recovery).
 func (a *App) recoverConfirms(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := a.Orders.RecoverConfirmClaims(ctx); err != nil {
+		n := 0
+		if _, err := a.Leases.Run(ctx, "confirm_recovery", recoveryLease, func(ctx context.Context) error {
+			var err error
+			n, err = a.Orders.RecoverConfirmClaims(ctx)
+			return err
+		}); err != nil && ctx.Err() == nil {
 			a.Log.ErrorContext(ctx, "settling unrecorded payment confirmations", "settled", n, "err", err)
 		} else if n > 0 {
 			a.Log.InfoContext(ctx, "settled unrecorded payment confirmations", "settled", n)

@@ -369,12 +369,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 }
 
 func (a *App) importSheet(ctx context.Context, stdout io.Writer, marketplace, file, encoding, password string, dryRun bool) error {
-	data, err := os.ReadFile(file)
+	// The sheet is read in place, a row at a time: a large file is never
+	// held in memory.
+	f, err := os.Open(file)
 	if err != nil {
 		return usageError{fmt.Sprintf("cannot read %s: %v", file, err)}
 	}
-	prev, imp, err := a.Market.Import(ctx, access.System(), market.ImportInput{Marketplace: marketplace, Filename: filepath.Base(file), Data: data,
-		Encoding: encoding, Password: password, DryRun: dryRun})
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return usageError{fmt.Sprintf("cannot read %s: %v", file, err)}
+	}
+	prev, imp, err := a.Market.Import(ctx, access.System(), market.ImportInput{Marketplace: marketplace, Filename: filepath.Base(file), Reader: f,
+		Size: st.Size(), Encoding: encoding, Password: password, DryRun: dryRun})
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,9 @@ func TestImportKilledAndRerun(t *testing.T) {
 			if got := count(`SELECT COUNT(*) FROM market_imports WHERE status = 'running'`); got != 0 {
 				t.Fatalf("%d sessions still running", got)
 			}
+			if got := count(`SELECT COUNT(*) FROM market_import_rows`); got != 0 {
+				t.Fatalf("%d staged rows left behind (the killed session's are deleted at take-over)", got)
+			}
 			verify := exec.Command(bin, "verify")
 			verify.Env = env
 			if out, err := verify.CombinedOutput(); err != nil {

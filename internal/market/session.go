@@ -21,7 +21,8 @@ import (
 // runs and at every committed batch; a session whose lease has run out, or
 // whose owner process is gone (same host, the process id no longer names the
 // process that started it), is taken over at once by the next import of its
-// marketplace: marked failed with a note, its committed lines kept.
+// marketplace: marked failed with a note, its committed lines kept and its staged rows
+// deleted.
 
 // DefaultLease is how long a running session stays its process's without
 // renewal.
@@ -127,6 +128,11 @@ func (s *Service) claimSession(ctx context.Context, tx *sqldb.Tx, a access.Actor
 		note := why + " 다음 가져오기가 이어받았습니다. 이미 저장된 줄은 그대로 있습니다."
 		if _, err := tx.ExecContext(ctx, `UPDATE market_imports SET status = 'failed', note = $1, finished_at = $2, lease_until = NULL
 			WHERE id = $3 AND status = 'running'`, note, now, r.id); err != nil {
+			return err
+		}
+		// Its staged rows (import.go) are never published: the new import
+		// reads the file again.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM market_import_rows WHERE import_id = $1`, r.id); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, now, a, audit.Change{Action: "market.import.take_over", Entity: "market_import", EntityID: r.id,

@@ -1,18 +1,25 @@
 // Package notify sends SMS through an outbox: a message is written in the
 // transaction of the change it reports and sent after commit, retried with
-// backoff until the provider takes it.
+// backoff until the provider takes it. Several processes may send from one
+// outbox: each message is claimed by one sender before it is sent.
 package notify
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -85,9 +92,13 @@ type Outbox struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	MaxTries int // default 8
+	// Holder names this process in its claims (default host:pid:start).
+	Holder string
 
-	once sync.Once
-	kick chan struct{}
+	once       sync.Once
+	kick       chan struct{}
+	holderOnce sync.Once
+	claims     atomic.Int64 // numbers this process's claims
 }
 
 func (o *Outbox) init() { o.once.Do(func() { o.kick = make(chan struct{}, 1) }) }
@@ -177,59 +188,159 @@ func (o *Outbox) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// Claims: several senders (one per orderdesk process) share one outbox. A
+// sender claims a few due messages at a time by one conditional UPDATE …
+// RETURNING that writes its claim token and moves their next_at forward by
+// ClaimLease; a message already claimed (next_at in the future) is not due,
+// so two senders never hold the same message. The answer is recorded only
+// under the same claim. A sender that dies between the provider's answer and
+// the record leaves its messages to be sent again once the lease has passed:
+// at least once, exactly once in every other case.
+const (
+	// ClaimBatch is how many messages one claim takes.
+	ClaimBatch = 10
+	// SendTimeout bounds one provider call.
+	SendTimeout = 20 * time.Second
+	// ClaimLease is how long a claim holds its messages: long enough to send
+	// the whole batch one after the other.
+	ClaimLease = ClaimBatch*SendTimeout + time.Minute
+)
+
+type claimed struct {
+	id          int64
+	phone, body string
+	attempts    int
+}
+
+// holder names this sender in its claims: host, process and start.
+func (o *Outbox) holder() string {
+	o.holderOnce.Do(func() {
+		if o.Holder == "" {
+			host, _ := os.Hostname()
+			o.Holder = fmt.Sprintf("%s:%d:%d", host, os.Getpid(), time.Now().UnixNano())
+		}
+	})
+	return o.Holder
+}
+
+// claim takes up to ClaimBatch due messages for token.
+func (o *Outbox) claim(ctx context.Context, token string) ([]claimed, error) {
+	now := sqldb.Instant(o.Now())
+	var out []claimed
+	err := o.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		out = out[:0]
+		// The outer conditions are checked again on the row as it is when
+		// the update reaches it: a message another sender claimed meanwhile
+		// is no longer due and is left out.
+		rows, err := tx.QueryContext(ctx, `UPDATE sms_outbox SET claim = $1, next_at = $2
+			WHERE status = 'pending' AND next_at <= $3
+			AND id IN (SELECT id FROM sms_outbox WHERE status = 'pending' AND next_at <= $3 ORDER BY id LIMIT `+fmt.Sprint(ClaimBatch)+`)
+			RETURNING id, phone, body, attempts`, token, now.Add(ClaimLease), now)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m claimed
+			if err := rows.Scan(&m.id, &m.phone, &m.body, &m.attempts); err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	slices.SortFunc(out, func(a, b claimed) int { return cmp.Compare(a.id, b.id) })
+	return out, err
+}
+
+// release gives claimed messages that were not sent back to the outbox, due
+// at once (the process is stopping).
+func (o *Outbox) release(token string, left []claimed) error {
+	ctx := context.Background()
+	now := sqldb.Instant(o.Now())
+	return o.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		for _, m := range left {
+			if _, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET claim = '', next_at = $1 WHERE id = $2 AND claim = $3 AND status = 'pending'`,
+				now, m.id, token); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // SendDue sends the messages that are due and returns how many were sent.
 // A failure is retried later with exponential backoff; after MaxTries the
 // message is marked failed.
 func (o *Outbox) SendDue(ctx context.Context) (int, error) {
-	now := sqldb.Instant(o.Now())
-	rows, err := o.DB.Read().QueryContext(ctx, `SELECT id, phone, body, attempts FROM sms_outbox WHERE status = 'pending' AND next_at <= $1 ORDER BY id LIMIT 100`, now)
-	if err != nil {
-		return 0, err
-	}
-	type msg struct {
-		id          int64
-		phone, body string
-		attempts    int
-	}
-	var due []msg
-	for rows.Next() {
-		var m msg
-		if err := rows.Scan(&m.id, &m.phone, &m.body, &m.attempts); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		due = append(due, m)
-	}
-	rows.Close()
 	maxTries := o.MaxTries
 	if maxTries == 0 {
 		maxTries = 8
 	}
 	sent := 0
-	for _, m := range due {
-		sendErr := o.Provider.Send(ctx, m.phone, m.body)
-		err := o.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-			if sendErr == nil {
-				_, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $1, last_error = '' WHERE id = $2`, now, m.id)
-				return err
+	for {
+		token := fmt.Sprintf("%s/%d", o.holder(), o.claims.Add(1))
+		batch, err := o.claim(ctx, token)
+		for try := 0; err == nil && len(batch) == 0 && try < 5; try++ {
+			// Nothing claimed: either nothing is due, or another sender
+			// claimed the same messages a moment before (its claim won
+			// them all). Look again while messages are still due.
+			var due int
+			if err = o.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT id FROM sms_outbox WHERE status = 'pending' AND next_at <= $1 LIMIT 1) d`,
+				sqldb.Instant(o.Now())).Scan(&due); err != nil || due == 0 {
+				break
 			}
-			status := "pending"
-			if m.attempts+1 >= maxTries {
-				status = "failed"
-			}
-			next := now.Add(time.Duration(1<<min(m.attempts, 10)) * 30 * time.Second)
-			_, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET status = $1, attempts = attempts + 1, next_at = $2, last_error = $3 WHERE id = $4`,
-				status, next, sendErr.Error(), m.id)
-			return err
-		})
-		if err != nil {
+			batch, err = o.claim(ctx, token)
+		}
+		if err != nil || len(batch) == 0 {
 			return sent, err
 		}
-		if sendErr == nil {
-			sent++
-		} else {
-			o.Log.WarnContext(ctx, "sms not sent; will retry", "id", m.id, "err", sendErr)
+		for i, m := range batch {
+			if err := ctx.Err(); err != nil {
+				return sent, errors.Join(err, o.release(token, batch[i:]))
+			}
+			// A send under way finishes even when the process stops: its
+			// answer is recorded, not left to a second send after the lease.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SendTimeout)
+			sendErr := o.Provider.Send(sctx, m.phone, m.body)
+			cancel()
+			now := sqldb.Instant(o.Now())
+			var recorded bool
+			rctx := context.WithoutCancel(ctx)
+			err := o.DB.InTx(rctx, func(tx *sqldb.Tx) error {
+				var res sql.Result
+				var err error
+				if sendErr == nil {
+					res, err = tx.ExecContext(rctx, `UPDATE sms_outbox SET status = 'sent', attempts = attempts + 1, sent_at = $1, last_error = ''
+						WHERE id = $2 AND claim = $3 AND status = 'pending'`, now, m.id, token)
+				} else {
+					status := "pending"
+					if m.attempts+1 >= maxTries {
+						status = "failed"
+					}
+					next := now.Add(time.Duration(1<<min(m.attempts, 10)) * 30 * time.Second)
+					res, err = tx.ExecContext(rctx, `UPDATE sms_outbox SET status = $1, attempts = attempts + 1, next_at = $2, last_error = $3, claim = ''
+						WHERE id = $4 AND claim = $5 AND status = 'pending'`, status, next, sqldb.Truncate(sendErr.Error(), 500), m.id, token)
+				}
+				if err != nil {
+					return err
+				}
+				n, err := res.RowsAffected()
+				recorded = n == 1
+				return err
+			})
+			if err != nil {
+				return sent, errors.Join(err, o.release(token, batch[i+1:]))
+			}
+			switch {
+			case !recorded:
+				o.Log.ErrorContext(ctx, "sms claim lost before its answer was recorded (the lease ran out); another sender may send it again",
+					"id", m.id, "sent", sendErr == nil)
+			case sendErr == nil:
+				sent++
+			default:
+				o.Log.WarnContext(ctx, "sms not sent; will retry", "id", m.id, "err", sendErr)
+			}
 		}
 	}
-	return sent, nil
 }

@@ -2,10 +2,14 @@ package notify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -100,6 +104,198 @@ func TestEnqueueSkipsLandlines(t *testing.T) {
 		var phone string
 		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*), MIN(phone) FROM sms_outbox`).Scan(&n, &phone); err != nil || n != 1 || phone != "010-1234-5678" {
 			t.Fatalf("queued %d (%s) %v, want only the mobile", n, phone, err)
+		}
+	})
+}
+
+// recorder is a provider that keeps what it was asked to send.
+type recorder struct {
+	mu   sync.Mutex
+	sent map[string][]string // body → the senders that sent it
+}
+
+func (r *recorder) as(name string, before func()) Provider {
+	return providerFunc(func(ctx context.Context, phone, body string) error {
+		if before != nil {
+			before()
+		}
+		time.Sleep(time.Millisecond)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.sent[body] = append(r.sent[body], name)
+		return nil
+	})
+}
+
+type providerFunc func(ctx context.Context, phone, body string) error
+
+func (f providerFunc) Send(ctx context.Context, phone, body string) error { return f(ctx, phone, body) }
+
+// openTwice opens two connection pools on one fresh database, as two
+// orderdesk processes have.
+func openTwice(t *testing.T, engine sqldb.Engine) (*sqldb.DB, *sqldb.DB) {
+	t.Helper()
+	dsn := sqldbtest.DSN(t, engine)
+	var dbs [2]*sqldb.DB
+	for i := range dbs {
+		db, err := sqldb.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		dbs[i] = db
+	}
+	return dbs[0], dbs[1]
+}
+
+// Two senders on one outbox, as two processes: both send at the same time
+// (each one's first message waits until the other has started sending), and
+// every message goes out exactly once.
+func TestTwoSendersSendEachMessageOnce(t *testing.T) {
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			dbA, dbB := openTwice(t, engine)
+			ctx := context.Background()
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			const n = 300
+			enq := &Outbox{DB: dbA, Now: time.Now, Log: quiet, Provider: LogProvider{Log: quiet}}
+			if err := dbA.InTx(ctx, func(tx *sqldb.Tx) error {
+				for i := range n {
+					if err := enq.Enqueue(ctx, tx, "010-0000-2122", fmt.Sprintf("메시지 %d", i), "test"); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			rec := &recorder{sent: map[string][]string{}}
+			var started sync.WaitGroup
+			started.Add(2)
+			barrier := func() func() {
+				var once sync.Once
+				return func() {
+					once.Do(func() {
+						started.Done()
+						done := make(chan struct{})
+						go func() { started.Wait(); close(done) }()
+						select {
+						case <-done:
+						case <-time.After(10 * time.Second):
+							t.Error("the other sender never started sending")
+						}
+					})
+				}
+			}
+			a := &Outbox{DB: dbA, Now: time.Now, Log: quiet, Provider: rec.as("A", barrier()), Holder: "A"}
+			b := &Outbox{DB: dbB, Now: time.Now, Log: quiet, Provider: rec.as("B", barrier()), Holder: "B"}
+			var wg sync.WaitGroup
+			counts := make([]int, 2)
+			for i, o := range []*Outbox{a, b} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got, err := o.SendDue(ctx)
+					if err != nil {
+						t.Error(err)
+					}
+					counts[i] = got
+				}()
+			}
+			wg.Wait()
+			if len(rec.sent) != n || counts[0]+counts[1] != n || counts[0] == 0 || counts[1] == 0 {
+				t.Fatalf("sent %d distinct messages (A reports %d, B %d), want %d split between both", len(rec.sent), counts[0], counts[1], n)
+			}
+			for body, by := range rec.sent {
+				if len(by) != 1 {
+					t.Errorf("%s sent %d times (by %v)", body, len(by), by)
+				}
+			}
+			var left int
+			if err := dbB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM sms_outbox WHERE status <> 'sent' OR attempts <> 1`).Scan(&left); err != nil || left != 0 {
+				t.Fatalf("%d messages not recorded as sent once (%v)", left, err)
+			}
+		})
+	}
+}
+
+// A sender that holds a message past its lease loses it: another sender
+// takes it and records it, and the late answer of the first is not recorded
+// over it.
+func TestExpiredClaimIsTakenOver(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		var mu sync.Mutex
+		now := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		rec := &recorder{sent: map[string][]string{}}
+		entered, release := make(chan struct{}), make(chan struct{})
+		slow := &Outbox{DB: db, Now: clock, Log: quiet, Holder: "slow", Provider: rec.as("slow", func() { close(entered); <-release })}
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error { return slow.Enqueue(ctx, tx, "010-0000-2122", "하나", "x") }); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan int)
+		go func() { n, _ := slow.SendDue(ctx); done <- n }()
+		<-entered
+		fast := &Outbox{DB: db, Now: clock, Log: quiet, Holder: "fast", Provider: rec.as("fast", nil)}
+		if n, err := fast.SendDue(ctx); n != 0 || err != nil {
+			t.Fatalf("a message claimed by another sender was sent again (%d, %v)", n, err)
+		}
+		mu.Lock()
+		now = now.Add(ClaimLease + time.Second)
+		mu.Unlock()
+		if n, err := fast.SendDue(ctx); n != 1 || err != nil {
+			t.Fatalf("after the lease: sent %d (%v), want the message taken over", n, err)
+		}
+		close(release)
+		if n := <-done; n != 0 {
+			t.Fatalf("the sender that lost its claim reports %d sent", n)
+		}
+		var claim string
+		var attempts int
+		if err := db.Read().QueryRowContext(ctx, `SELECT claim, attempts FROM sms_outbox`).Scan(&claim, &attempts); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(claim, "fast/") || attempts != 1 {
+			t.Fatalf("recorded under claim %q with %d attempts, want fast's, once", claim, attempts)
+		}
+	})
+}
+
+// A sender that stops in the middle of its batch finishes the message under
+// way and gives the rest back at once, for another sender to send now
+// rather than after the lease.
+func TestStoppedSenderGivesItsClaimsBack(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		now := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return now }
+		rec := &recorder{sent: map[string][]string{}}
+		ctx, stop := context.WithCancel(context.Background())
+		first := &Outbox{DB: db, Now: clock, Log: quiet, Holder: "first", Provider: rec.as("first", stop)}
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			for i := range 5 {
+				if err := first.Enqueue(ctx, tx, "010-0000-2122", fmt.Sprint("메시지 ", i), "x"); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := first.SendDue(ctx); n != 1 || !errors.Is(err, context.Canceled) {
+			t.Fatalf("stopped sender: %d sent (%v), want the one under way", n, err)
+		}
+		second := &Outbox{DB: db, Now: clock, Log: quiet, Holder: "second", Provider: rec.as("second", nil)}
+		if n, err := second.SendDue(context.Background()); n != 4 || err != nil {
+			t.Fatalf("second sender at the same instant: %d sent (%v), want the 4 given back", n, err)
+		}
+		if len(rec.sent) != 5 {
+			t.Fatalf("%d distinct messages sent, want 5", len(rec.sent))
 		}
 	})
 }

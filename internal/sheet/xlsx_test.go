@@ -2,9 +2,12 @@ package sheet
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 )
 
 func TestWriterRoundTripAndSafety(t *testing.T) {
@@ -101,4 +104,50 @@ func TestSecondSheet(t *testing.T) {
 	if v, _ := f.GetCellValue("주문", "A2"); v != "결제일" {
 		t.Errorf("first sheet A2 = %q", v)
 	}
+}
+
+// TestOpenStreamsRows: Open reads a CSV row by row, tells UTF-8 from CP949
+// by the whole file (a Korean letter split across the 64 KiB read chunks is
+// still UTF-8; a CP949 byte far past the first chunk makes the file CP949),
+// and refuses part-way with the row limit.
+func TestOpenStreamsRows(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("이름,값\n")
+	for b.Len() < 200<<10 {
+		b.WriteString("가나다라마바사,1\n")
+	}
+	utf := b.Bytes()
+	read := func(data []byte, lim Limits) ([]string, int, error) {
+		it, kind, err := Open(bytes.NewReader(data), int64(len(data)), "x.csv", ReadOptions{Limits: lim})
+		if err != nil || kind != KindCSV {
+			return nil, 0, err
+		}
+		defer it.Close()
+		var first []string
+		n := 0
+		for it.Next() {
+			if n == 1 {
+				first = append([]string(nil), it.Row()...)
+			}
+			n++
+		}
+		return first, n, it.Err()
+	}
+	first, n, err := read(utf, DefaultLimits)
+	if err != nil || first[0] != "가나다라마바사" || n != bytes.Count(utf, []byte("\n")) {
+		t.Fatalf("utf-8: %q %d %v", first, n, err)
+	}
+	cp := append(append([]byte(nil), utf...), 0xB0, 0xA1, ',', '2', '\n') // 가 in CP949
+	first, _, err = read(cp, DefaultLimits)
+	if err != nil || first[0] == "가나다라마바사" {
+		t.Fatalf("cp949 past the first chunk was read as UTF-8: %q %v", first, err)
+	}
+	if _, _, err := read(utf, Limits{MaxBytes: 1 << 20, MaxRows: 100, MaxUncompressed: 1 << 20}); !refusedWith(err, "행이 너무 많습니다") {
+		t.Fatalf("row limit: %v", err)
+	}
+}
+
+func refusedWith(err error, word string) bool {
+	e, ok := apperr.As(err)
+	return ok && e.Code == apperr.Invalid && strings.Contains(e.Message, word)
 }

@@ -166,3 +166,99 @@ func TestPasswordChecksAreBounded(t *testing.T) {
 		}
 	})
 }
+
+// Two services on two connection pools of one database, as two orderdesk
+// processes: wrong logins sent to both at once add up to one count, so at
+// most five passwords are checked in all, and the lock holds on both.
+func TestThrottleCountsAcrossProcesses(t *testing.T) {
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			dsn := sqldbtest.DSN(t, engine)
+			open := func() *sqldb.DB {
+				db, err := sqldb.Open(context.Background(), dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				if _, err := db.Migrate(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				return db
+			}
+			svcA, _ := setup(t, open())
+			svcB := &staff.Service{DB: open(), Now: svcA.Now, Throttle: staff.NewThrottle()}
+			viewer(t, svcA, "aview")
+			var checks atomic.Int64
+			for _, svc := range []*staff.Service{svcA, svcB} {
+				svc.MaxPasswordChecks = 64
+				svc.PasswordCheck = func(hash, pw string) (bool, error) { checks.Add(1); return staff.CheckPassword(hash, pw) }
+			}
+			var wg sync.WaitGroup
+			var throttled, bad atomic.Int64
+			for i := 0; i < 30; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					svc := []*staff.Service{svcA, svcB}[i%2]
+					_, _, err := svc.Login(context.Background(), "aview", "wrong password", fmt.Sprintf("10.0.5.%d", i), "t")
+					switch err {
+					case staff.ErrThrottled:
+						throttled.Add(1)
+					case staff.ErrBadCredentials:
+						bad.Add(1)
+					default:
+						t.Errorf("login: %v", err)
+					}
+				}(i)
+			}
+			wg.Wait()
+			if checks.Load() > 5 || bad.Load() > 5 || throttled.Load() < 25 {
+				t.Fatalf("30 wrong logins on two processes: %d password checks, %d wrong, %d throttled; want ≤ 5 checks, the rest throttled",
+					checks.Load(), bad.Load(), throttled.Load())
+			}
+			for _, svc := range []*staff.Service{svcA, svcB} {
+				if _, _, err := svc.Login(context.Background(), "aview", goodPassword, "10.0.5.200", "t"); err != staff.ErrThrottled {
+					t.Fatalf("right password on a locked account: %v, want throttled", err)
+				}
+			}
+		})
+	}
+}
+
+// Failures older than the window stop counting at once and are deleted by
+// a later attempt's cleanup, so that a spray of logins leaves nothing behind.
+func TestThrottleForgetsOldFailures(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		th := staff.NewThrottle()
+		start := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+		for i := 0; i < 5; i++ {
+			if _, ok, err := th.Reserve(ctx, db, "kim", "10.0.6.1", start); !ok || err != nil {
+				t.Fatalf("try %d: %v %v", i, ok, err)
+			}
+		}
+		if _, ok, err := th.Reserve(ctx, db, "KIM", "10.0.6.2", start.Add(time.Minute)); ok || err != nil {
+			t.Fatalf("sixth try of kim (as KIM) within the window: ok=%v %v, want refused", ok, err)
+		}
+		later := start.Add(16 * time.Minute)
+		for i := 0; i < 260; i++ { // past the 256th try, which cleans up
+			r, ok, err := th.Reserve(ctx, db, fmt.Sprintf("spray%d", i), fmt.Sprintf("10.0.7.%d", i%250), later)
+			if !ok || err != nil {
+				t.Fatalf("spray %d: %v %v", i, ok, err)
+			}
+			if err := r.Cancel(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, ok, err := th.Reserve(ctx, db, "kim", "10.0.6.1", later); !ok || err != nil {
+			t.Fatalf("kim after the window: ok=%v %v", ok, err)
+		}
+		var old int
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE at < $1`, sqldb.Instant(start.Add(time.Minute))).Scan(&old); err != nil {
+			t.Fatal(err)
+		}
+		if old != 0 {
+			t.Fatalf("%d failures older than the window still stored after a cleanup", old)
+		}
+	})
+}

@@ -93,7 +93,10 @@ func (s *Service) Login(ctx context.Context, login, password, ip, userAgent stri
 	now := s.Now()
 	var res *Reservation
 	if s.Throttle != nil {
-		r, ok := s.Throttle.Reserve(login, ip, now)
+		r, ok, err := s.Throttle.Reserve(ctx, s.DB, login, ip, now)
+		if err != nil {
+			return "", Staff{}, err
+		}
 		if !ok {
 			return "", Staff{}, ErrThrottled
 		}
@@ -105,24 +108,24 @@ func (s *Service) Login(ctx context.Context, login, password, ip, userAgent stri
 	err := s.DB.Read().QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM staff WHERE login = $1`, login).Scan(&id, &hash, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.checkPassword(ctx, dummyHash, password); err != nil {
-			res.Cancel()
+			_ = res.Cancel(ctx)
 			return "", Staff{}, err
 		}
 		return "", Staff{}, ErrBadCredentials
 	}
 	if err != nil {
-		res.Cancel()
+		_ = res.Cancel(ctx)
 		return "", Staff{}, err
 	}
 	ok, err := s.checkPassword(ctx, hash, password)
 	if err != nil {
-		res.Cancel()
+		_ = res.Cancel(ctx)
 		return "", Staff{}, err
 	}
 	if !ok || disabled {
 		return "", Staff{}, ErrBadCredentials
 	}
-	res.Succeed()
+	_ = res.Succeed(ctx)
 	st, err := s.ByID(ctx, id)
 	if err != nil {
 		return "", Staff{}, err

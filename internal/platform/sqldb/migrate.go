@@ -52,7 +52,12 @@ func (db *DB) migrations() ([]migration, error) {
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return nil, fmt.Errorf("create schema_migrations: %w", err)
+		// Two processes starting at once on a new PostgreSQL database: the
+		// other one's CREATE won. The table is there; go on.
+		var n int
+		if db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n) != nil {
+			return nil, fmt.Errorf("create schema_migrations: %w", err)
+		}
 	}
 	all, err := db.migrations()
 	if err != nil {
@@ -61,21 +66,21 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	var applied []string
 	for _, m := range all {
 		err := db.InTx(ctx, func(tx *Tx) error {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+			// The version's row first: a second process migrating at the
+			// same time waits here for the first one's transaction and then
+			// finds the version applied (or applies it if the first failed).
+			res, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)
+				ON CONFLICT (version) DO NOTHING`, m.version, m.name, time.Now().UTC().Format(time.RFC3339))
+			if err != nil {
 				return err
 			}
-			if n > 0 {
-				return nil
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err
 			}
 			for i, stmt := range splitStatements(m.sql) {
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("statement %d: %w", i+1, err)
 				}
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
-				return err
 			}
 			applied = append(applied, m.name)
 			return nil

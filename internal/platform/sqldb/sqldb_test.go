@@ -61,6 +61,60 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	})
 }
 
+// Three processes starting at once on a new database migrate it together:
+// none fails, and each migration is applied once.
+func TestConcurrentMigrate(t *testing.T) {
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(string(engine), func(t *testing.T) {
+			dsn := sqldbtest.DSN(t, engine)
+			var wg sync.WaitGroup
+			applied := make([][]string, 3)
+			errs := make([]error, 3)
+			for i := range errs {
+				db, err := sqldb.Open(context.Background(), dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				wg.Add(1)
+				go func() { defer wg.Done(); applied[i], errs[i] = db.Migrate(context.Background()) }()
+			}
+			wg.Wait()
+			seen := map[string]int{}
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("process %d: %v", i, err)
+				}
+				for _, name := range applied[i] {
+					seen[name]++
+				}
+			}
+			db := sqldbtest.Open(t, engine) // another schema: how many migrations there are
+			_, latest, err := db.Version(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, n := range seen {
+				if n != 1 {
+					t.Errorf("%s applied %d times", name, n)
+				}
+			}
+			if len(seen) == 0 || len(seen) < countMigrations(t, db) || latest == 0 {
+				t.Fatalf("%d migrations applied in all, want every one once", len(seen))
+			}
+		})
+	}
+}
+
+func countMigrations(t *testing.T, db *sqldb.DB) int {
+	t.Helper()
+	var n int
+	if err := db.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestInTxRollsBackAndCommits(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()

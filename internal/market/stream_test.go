@@ -1,0 +1,102 @@
+package market_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/market"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
+	"github.com/orderdesk/orderdesk/internal/sheet"
+)
+
+func countRows(t *testing.T, db *sqldb.DB, q string) int {
+	t.Helper()
+	var n int
+	if err := db.Read().QueryRowContext(context.Background(), q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestImportRefusedLateLeavesNothing: a sheet refused only after thousands
+// of its rows were staged (here: more rows than the limit, found at row
+// 11,021) stores no line, keeps no staged row, and ends its session failed
+// with the reason; the preview refuses it the same way.
+func TestImportRefusedLateLeavesNothing(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		svc := newService(t, db)
+		svc.Limits = sheet.Limits{MaxBytes: 50 << 20, MaxRows: 11_000, MaxUncompressed: 50 << 20}
+		data := sheet11st(12_000)
+		for _, dry := range []bool{true, false} {
+			_, imp, err := svc.Import(context.Background(), sys, market.ImportInput{Marketplace: "11st", Filename: "big.csv", Data: data, DryRun: dry})
+			if e, ok := apperr.As(err); !ok || e.Code != apperr.Invalid || !strings.Contains(e.Message, "행이 너무 많습니다") {
+				t.Fatalf("dry run %v: %v, want the row limit's refusal", dry, err)
+			}
+			if !dry && (imp == nil || imp.Status != "failed" || !strings.Contains(imp.Note, "행이 너무 많습니다") || imp.Inserted != 0) {
+				t.Fatalf("refused session: %+v", imp)
+			}
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM market_orders`); n != 0 {
+			t.Fatalf("a refused sheet stored %d lines", n)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM market_import_rows`); n != 0 {
+			t.Fatalf("a refused sheet left %d staged rows", n)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM market_imports WHERE status = 'running'`); n != 0 {
+			t.Fatalf("%d sessions still running", n)
+		}
+	})
+}
+
+// TestImportReportsRepeatsAcrossBatches: a row that repeats the order key
+// of a row thousands of rows (and several staging batches) earlier is
+// reported with both rows and not stored; errors come in row order.
+func TestImportReportsRepeatsAcrossBatches(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		svc := newService(t, db)
+		const n = 12_000
+		lines := bytes.Split(sheet11st(n), []byte("\n"))
+		lines[1+11_500] = lines[1] // sheet row 11,502 repeats row 2
+		lines[1+9_000] = bytes.Replace(lines[1+9_000], []byte("2025-10-13 09:00:00"), []byte("어제"), 1)
+		data := bytes.Join(lines, []byte("\n"))
+		want := []market.RowError{
+			{Row: 9_002, Column: "결제일시", Value: "어제", Reason: "날짜 형식이 아닙니다"},
+			{Row: 11_502, Column: "주문번호", Value: "700000", Reason: "2행과 주문번호·부주문번호가 같습니다"},
+		}
+		var id int64
+		for _, dry := range []bool{true, false} {
+			prev, imp, err := svc.Import(context.Background(), sys, market.ImportInput{Marketplace: "11st", Filename: "dup.csv", Data: data, DryRun: dry})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if prev.Rows != n || prev.OK != n-2 || prev.ErrorRows != 2 || len(prev.Errors) != len(want) {
+				t.Fatalf("dry run %v: preview %d rows, %d ok, %d bad, errors %+v", dry, prev.Rows, prev.OK, prev.ErrorRows, prev.Errors)
+			}
+			for i, w := range want {
+				if prev.Errors[i] != w {
+					t.Errorf("dry run %v: error %d = %+v, want %+v", dry, i, prev.Errors[i], w)
+				}
+			}
+			if !dry && (imp.Inserted != n-2 || imp.ErrorRows != 2) {
+				t.Fatalf("import: %+v", imp)
+			}
+			if !dry {
+				id = imp.ID
+			}
+		}
+		if got := countRows(t, db, `SELECT COUNT(*) FROM market_orders`); got != n-2 {
+			t.Fatalf("stored %d lines, want %d", got, n-2)
+		}
+		if got := countRows(t, db, `SELECT COUNT(*) FROM market_import_rows`); got != 0 {
+			t.Fatalf("%d staged rows left", got)
+		}
+		stored, err := svc.GetImport(context.Background(), id)
+		if err != nil || len(stored.Errors) != 2 || stored.Errors[1] != want[1] {
+			t.Fatalf("stored session: %+v %v", stored, err)
+		}
+	})
+}
