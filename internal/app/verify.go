@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+	"github.com/orderdesk/orderdesk/internal/settlement"
 )
 
 // ErrVerifyFailed is returned when verify found broken invariants.
@@ -38,6 +39,9 @@ func lines(ctx context.Context, a *App, query string, args ...any) ([]string, er
 }
 
 var checks = []check{
+	{"each settlement row belongs to a marketplace line and rule version", func(ctx context.Context, a *App) ([]string, error) {
+		return settlement.Orphans(ctx, a.DB.Read())
+	}},
 	{"each order's received money equals its journal captures", func(ctx context.Context, a *App) ([]string, error) {
 		return lines(ctx, a, `SELECT 'order ' || o.order_no || ': collected ' || o.collected || ', journal captures ' || COALESCE(j.s, 0)
 			FROM orders o LEFT JOIN (SELECT order_id, SUM(amount) AS s FROM journal WHERE kind = 'capture' GROUP BY order_id) j ON j.order_id = o.id

@@ -100,11 +100,11 @@ func (s *Service) Preview(ctx context.Context, draft Rule) (Preview, error) {
 			rules = append(rules, c)
 		}
 	}
-	lines, err := loadLines(ctx, q, mp, orderNos, nil, neededVars(rules))
+	b, err := loadLines(ctx, q, mp, orderNos, nil, neededVars(rules))
 	if err != nil {
 		return Preview{}, err
 	}
-	results := settleLines(rules, lines)
+	results := settleLines(rules, b)
 	final := finalRows(results)
 	for i, r := range results {
 		w := final[i]

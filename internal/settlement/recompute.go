@@ -1,8 +1,11 @@
 package settlement
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -108,27 +111,32 @@ type totals struct {
 	Sale, Settle int64
 }
 
+// rangeTotals counts the settled lines of the job's days and adds up their
+// 총판매금액 and 정산예정금액. It reads the settlement rows alone: a row
+// carries its line's marketplace and order day (written with them, and a
+// line's day never changes), so one pass over the rows gives what joining
+// them to the lines gave.
 func (s *Service) rangeTotals(ctx context.Context, job Job) (totals, error) {
 	var w sqldb.Where
-	w.Add("o.order_day >= ? AND o.order_day <= ?", job.From, job.To)
+	w.Add("st.order_day >= ? AND st.order_day <= ?", job.From, job.To)
 	if job.Marketplace != "" {
-		w.Add("m.code = ?", job.Marketplace)
+		w.Add("st.marketplace_id IN (SELECT id FROM marketplaces WHERE code = ?)", job.Marketplace)
 	}
 	var t totals
-	err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(st.market_order_id), COALESCE(SUM(st.sale), 0), COALESCE(SUM(st.settle), 0)
-		FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id LEFT JOIN market_settlements st ON st.market_order_id = o.id`+w.SQL(), w.Args()...).
-		Scan(&t.Lines, &t.Sale, &t.Settle)
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(st.sale), 0), COALESCE(SUM(st.settle), 0)
+		FROM market_settlements st`+w.SQL(), w.Args()...).Scan(&t.Lines, &t.Sale, &t.Settle)
 	return t, err
 }
 
 func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done, total int)) (int, error) {
+	// The order numbers with a line on the job's days, per marketplace, in
+	// order (made distinct and sorted here rather than by the database).
 	var w sqldb.Where
-	w.Add("o.order_day >= ? AND o.order_day <= ?", job.From, job.To)
+	w.Add("order_day >= ? AND order_day <= ?", job.From, job.To)
 	if job.Marketplace != "" {
-		w.Add("m.code = ?", job.Marketplace)
+		w.Add("marketplace_id IN (SELECT id FROM marketplaces WHERE code = ?)", job.Marketplace)
 	}
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT DISTINCT o.marketplace_id, o.order_no FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id`+
-		w.SQL()+` ORDER BY o.marketplace_id, o.order_no`, w.Args()...)
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT marketplace_id, order_no FROM market_orders`+w.SQL(), w.Args()...)
 	if err != nil {
 		return 0, err
 	}
@@ -149,15 +157,19 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	// usertrans_cnt per marketplace and day, counted once for the whole run.
-	prepaid := map[int64]map[string]int64{}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.mp != b.mp {
+			return cmp.Compare(a.mp, b.mp)
+		}
+		return strings.Compare(a.no, b.no)
+	})
+	keys = slices.Compact(keys)
+	// usertrans_cnt per marketplace and day, counted once for the whole run
+	// (in the first batch that needs the day, when a formula reads it).
+	prepaid := map[int64]dayCounts{}
 	for _, k := range keys {
 		if _, ok := prepaid[k.mp]; !ok {
-			m, err := prepaidBundles(ctx, s.DB.Read(), k.mp)
-			if err != nil {
-				return 0, err
-			}
-			prepaid[k.mp] = m
+			prepaid[k.mp] = dayCounts{}
 		}
 	}
 	job.Total = int64(len(keys))

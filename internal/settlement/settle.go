@@ -2,17 +2,12 @@ package settlement
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 )
@@ -22,6 +17,8 @@ type compiled struct {
 	Rule
 	sale, settle, prepaid, margin, payment *formula.Program
 	rate                                   *big.Rat
+	rateQ                                  formula.Q // rate / 100, when it fits (rateOK)
+	rateOK                                 bool
 	codes                                  []string
 }
 
@@ -60,16 +57,23 @@ func compileRule(r Rule) (*compiled, error) {
 			return nil, fmt.Errorf("정산요율을 읽을 수 없습니다: %q", r.Rate)
 		}
 	}
+	c.rateQ, c.rateOK = formula.QOf(new(big.Rat).Quo(c.rate, big.NewRat(100, 1)))
 	return c, nil
 }
 
 // line is a marketplace order line with what its formulas read.
 type line struct {
-	id, marketplaceID, bundleID, firstInBundle int64
-	orderNo, day, code, option                 string
-	cancelled                                  bool
-	supplierID                                 *int64
-	vars                                       formula.Vars
+	id, bundleID, firstInBundle                   int64
+	orderNo, sub, day, code, option               string
+	payType, orgTrans, status, codes              string
+	qty, shopPrice                                int64
+	cancelled                                     bool
+	supplierID                                    *int64
+	m                                             matchAgg // its matched catalogue products, per marketplace unit
+	cntOrder, cntOrderSeq, cancelOrder, cancelQty int64
+	totOrder, totProducts, usertrans              int64
+	codeAt                                        int  // where its codes' texts start in the batch's code arena
+	slow                                          bool // its codes are read through encoding/json: evaluated by Eval
 }
 
 // Choose picks the rule of a line: enabled rules of its marketplace whose
@@ -117,8 +121,46 @@ type result struct {
 	l                                      line
 	rule                                   *compiled
 	failed                                 *compiled // the rule whose formula failed on this line
-	sale, settle, prepaid, margin, payment *big.Rat
+	sale, settle, prepaid, margin, payment amount
 	reason                                 string
+}
+
+// amount is an exact amount: an int64 fraction, or a big.Rat when it does
+// not fit in one.
+type amount struct {
+	q   formula.Q
+	big *big.Rat
+}
+
+func (a amount) rat() *big.Rat {
+	switch {
+	case a.big != nil:
+		return a.big
+	case a.q.D == 0:
+		return new(big.Rat)
+	}
+	return a.q.Rat()
+}
+
+func (a amount) isInt() bool {
+	switch {
+	case a.big != nil:
+		return a.big.IsInt()
+	case a.q.D == 0:
+		return true
+	}
+	return a.q.IsInt()
+}
+
+// round rounds the amount to the won by the rule's mode.
+func (a amount) round(mode string) int64 {
+	switch {
+	case a.big != nil:
+		return roundWon(a.big, mode)
+	case a.q.D == 0:
+		return 0
+	}
+	return a.q.Round(mode)
 }
 
 // SettleOrderNos settles every line of the given order numbers of one
@@ -177,7 +219,7 @@ func bundleOrderNos(ctx context.Context, q sqldb.Querier, marketplaceID int64, o
 // settleOrderNos settles with the prepaid-bundle counts per day given (a
 // recompute counts them once for its whole range), or counted here. It
 // returns how many lines' settlement changed.
-func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string, usertrans map[string]int64) (int, error) {
+func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string, prepaid dayCounts) (int, error) {
 	if len(orderNos) == 0 {
 		return 0, nil
 	}
@@ -185,11 +227,11 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return 0, err
 	}
-	lines, err := loadLines(ctx, tx, marketplaceID, orderNos, usertrans, neededVars(rules))
+	b, err := loadLines(ctx, tx, marketplaceID, orderNos, prepaid, neededVars(rules))
 	if err != nil {
 		return 0, err
 	}
-	rows := finalRows(settleLines(rules, lines))
+	rows := finalRows(settleLines(rules, b))
 	// The lines of a closed month keep their stored rows (정산마감).
 	closed, err := ClosedMonths(ctx, tx, marketplaceID)
 	if err != nil {
@@ -198,72 +240,26 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if len(closed) > 0 {
 		rows = slices.DeleteFunc(rows, func(r row) bool { return len(r.day) >= 7 && closed[r.day[:7]] })
 	}
-	changed, err := changedRows(ctx, tx, rows)
-	if err != nil {
+	if err := checkVersions(ctx, tx, marketplaceID, rows); err != nil {
 		return 0, err
 	}
-	return changed, writeResults(ctx, tx, marketplaceID, rows)
-}
-
-// changedRows counts the rows that differ from what is stored (a line not
-// settled before counts as changed). The stored rows are read by primary key
-// in their own queries: joined to the lines' query, PostgreSQL's cached plan
-// scanned the growing settlements table (a 1,000,000-line recompute took
-// twice as long).
-func changedRows(ctx context.Context, q sqldb.Querier, rows []row) (int, error) {
-	stored := make(map[int64]row, len(rows))
-	for start := 0; start < len(rows); start += 1000 {
-		ids := make([]string, 0, 1000)
-		for _, r := range rows[start:min(start+1000, len(rows))] {
-			ids = append(ids, strconv.FormatInt(r.id, 10))
-		}
-		var w sqldb.Where
-		w.In("market_order_id", ids)
-		res, err := q.QueryContext(ctx, `SELECT market_order_id, COALESCE(rule_version_id, 0), sale, settle, prepaid, margin, payment, unsettled
-			FROM market_settlements`+w.SQL(), w.Args()...)
-		if err != nil {
-			return 0, err
-		}
-		for res.Next() {
-			var r row
-			var ver int64
-			if err := res.Scan(&r.id, &ver, &r.sale, &r.settle, &r.prepaid, &r.margin, &r.payment, &r.reason); err != nil {
-				res.Close()
-				return 0, err
-			}
-			r.ver = ver
-			stored[r.id] = r
-		}
-		res.Close()
-		if err := res.Err(); err != nil {
-			return 0, err
-		}
-	}
-	n := 0
-	for _, r := range rows {
-		old, ok := stored[r.id]
-		ver := int64(0)
-		if v, isInt := r.ver.(int64); isInt {
-			ver = v
-		}
-		if !ok || old.ver.(int64) != ver || old.sale != r.sale || old.settle != r.settle || old.prepaid != r.prepaid || old.margin != r.margin ||
-			old.payment != r.payment || old.reason != r.reason {
-			n++
-		}
-	}
-	return n, nil
+	return writeResults(ctx, tx, marketplaceID, rows)
 }
 
 // settleLines is the one settlement calculation: each line's rule, its
 // formulas' exact values, and the shares of an order number's lines. Settling,
-// recompute and the rule screen's preview all go through it.
-func settleLines(rules []*compiled, lines []line) []result {
-	results := make([]result, 0, len(lines))
-	for _, l := range lines {
-		r := result{l: l}
-		r.rule, r.reason = choose(rules, l)
+// recompute and the rule screen's preview all go through it. The lines are
+// in order of order number (loadLines gives them so).
+func settleLines(rules []*compiled, b *batch) []result {
+	results := make([]result, 0, len(b.lines))
+	row := new(formula.Row)
+	for i := range b.lines {
+		l := &b.lines[i]
+		r := result{l: *l}
+		r.rule, r.reason = choose(rules, *l)
 		if r.rule != nil {
-			if err := evalLine(&r); err != nil {
+			b.fill(row, l)
+			if err := evalLine(&r, row, b.need); err != nil {
 				r.failed, r.rule, r.reason = r.rule, nil, "수식 오류: "+err.Error()
 			}
 		}
@@ -281,10 +277,6 @@ type row struct {
 	reason                                 string
 }
 
-const upsertTail = ` ON CONFLICT (market_order_id) DO UPDATE SET rule_version_id = excluded.rule_version_id,
-	sale = excluded.sale, settle = excluded.settle, prepaid = excluded.prepaid, margin = excluded.margin, payment = excluded.payment,
-	unsettled = excluded.unsettled, order_day = excluded.order_day`
-
 // finalRows rounds the results to the won by each rule's mode, as stored. The
 // bundle-level amounts (선결제처리, 배송마진) count once per bundle, on its
 // first line that is not cancelled; a bundle whose lines are all cancelled
@@ -296,9 +288,9 @@ func finalRows(results []result) []row {
 		if r.rule != nil {
 			w.ver = r.rule.VersionID
 			mode := r.rule.Rounding
-			w.sale, w.settle, w.payment = roundWon(r.sale, mode), roundWon(r.settle, mode), roundWon(r.payment, mode)
+			w.sale, w.settle, w.payment = r.sale.round(mode), r.settle.round(mode), r.payment.round(mode)
 			if r.l.firstInBundle == r.l.id {
-				w.prepaid, w.margin = roundWon(r.prepaid, mode), roundWon(r.margin, mode)
+				w.prepaid, w.margin = r.prepaid.round(mode), r.margin.round(mode)
 			}
 		}
 		rows = append(rows, w)
@@ -306,64 +298,70 @@ func finalRows(results []result) []row {
 	return rows
 }
 
-// writeResults stores the settlement rows: on PostgreSQL multi-row
-// statements of 500 rows, on SQLite one prepared statement reused.
-func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows []row) error {
-	if tx.Engine == sqldb.Postgres {
-		// Multi-row statements (a round trip each), in the portable SQL subset
-		// (no arrays or casts: CONVENTIONS.md).
-		const per = 500
-		for start := 0; start < len(rows); start += per {
-			chunk := rows[start:min(start+per, len(rows))]
-			var b strings.Builder
-			args := make([]any, 0, len(chunk)*10)
-			b.WriteString(`INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled) VALUES `)
-			for i, w := range chunk {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				n := len(args)
-				fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10)
-				args = append(args, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason)
-			}
-			b.WriteString(upsertTail)
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-				return err
-			}
+// settlementsBulk writes settlement rows: a line settled before is updated
+// only when its settlement changed.
+var settlementsBulk = sqldb.Bulk{Table: "market_settlements",
+	Columns:  []string{"market_order_id", "marketplace_id", "order_day", "rule_version_id", "sale", "settle", "prepaid", "margin", "payment", "unsettled"},
+	Conflict: []string{"market_order_id"}, Replace: true, Changed: true}
+
+// writeResults stores the settlement rows in bulk (sqldb.WriteRows) and
+// returns how many lines' settlement changed (a line not settled before
+// counts as changed); an unchanged row is not written again.
+func writeResults(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, rows []row) (int, error) {
+	const per = 5000
+	vals := make([][]any, 0, min(len(rows), per))
+	cells := make([]any, 0, min(len(rows), per)*10)
+	changed := 0
+	for start := 0; start < len(rows); start += per {
+		vals, cells = vals[:0], cells[:0]
+		for _, w := range rows[start:min(start+per, len(rows))] {
+			n := len(cells)
+			cells = append(cells, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason)
+			vals = append(vals, cells[n:len(cells):len(cells)])
 		}
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO market_settlements (market_order_id, marketplace_id, order_day, rule_version_id, sale, settle, prepaid, margin, payment, unsettled)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`+upsertTail)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, w := range rows {
-		if _, err := stmt.ExecContext(ctx, w.id, marketplaceID, w.day, w.ver, w.sale, w.settle, w.prepaid, w.margin, w.payment, w.reason); err != nil {
-			return err
+		n, err := tx.WriteRowsCount(ctx, settlementsBulk, vals)
+		if err != nil {
+			return changed, err
 		}
+		changed += int(n)
 	}
-	return nil
+	return changed, nil
 }
 
-func zero() *big.Rat { return new(big.Rat) }
-
-// evalLine computes the line's amounts by its rule. An error names the rule,
-// its version and the formula (the line is stored unsettled with it).
-func evalLine(r *result) error {
-	run := func(label string, p *formula.Program) (*big.Rat, error) {
+// evalLine computes the line's amounts by its rule: on the formula Row
+// (int64 fractions, no allocation) when it can, else by Eval on the line's
+// variables, which gives the same value or the error. An error names the
+// rule, its version and the formula (the line is stored unsettled with it).
+func evalLine(r *result, row *formula.Row, need map[string]bool) error {
+	var vars formula.Vars
+	run := func(label string, p *formula.Program) (amount, error) {
 		if p == nil {
-			return zero(), nil
+			return amount{q: formula.QInt(0)}, nil
 		}
-		v, err := p.Eval(r.l.vars)
+		if !r.l.slow {
+			if q, ok := p.EvalRow(row); ok {
+				if w := q.Round(r.rule.Rounding); w <= formula.MaxAmount && w >= -formula.MaxAmount {
+					return amount{q: q}, nil
+				}
+			}
+		}
+		if vars == nil {
+			var err error
+			if vars, err = r.l.vars(need); err != nil {
+				return amount{}, err
+			}
+		}
+		v, err := p.Eval(vars)
 		if err == nil {
 			_, err = formula.Won(v, r.rule.Rounding)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("정산룰 %q(v%d) %s: %w", r.rule.Title, r.rule.Version, label, err)
+			return amount{}, fmt.Errorf("정산룰 %q(v%d) %s: %w", r.rule.Title, r.rule.Version, label, err)
 		}
-		return v, nil
+		if q, ok := formula.QOf(v); ok {
+			return amount{q: q}, nil
+		}
+		return amount{big: v}, nil
 	}
 	var err error
 	if r.sale, err = run("총판매금액", r.rule.sale); err != nil {
@@ -373,12 +371,16 @@ func evalLine(r *result) error {
 		if r.settle, err = run("정산예정금액", r.rule.settle); err != nil {
 			return err
 		}
+	} else if q, ok := formula.MulQ(r.sale.q, r.rule.rateQ); ok && r.sale.big == nil && r.rule.rateOK &&
+		q.Round(r.rule.Rounding) <= formula.MaxAmount && q.Round(r.rule.Rounding) >= -formula.MaxAmount {
+		r.settle = amount{q: q}
 	} else {
-		r.settle = new(big.Rat).Mul(r.sale, r.rule.rate)
-		r.settle.Quo(r.settle, big.NewRat(100, 1))
-		if _, err := formula.Won(r.settle, r.rule.Rounding); err != nil {
+		v := new(big.Rat).Mul(r.sale.rat(), r.rule.rate)
+		v.Quo(v, big.NewRat(100, 1))
+		if _, err := formula.Won(v, r.rule.Rounding); err != nil {
 			return fmt.Errorf("정산룰 %q(v%d) 정산예정금액: %w", r.rule.Title, r.rule.Version, err)
 		}
+		r.settle = amount{big: v}
 	}
 	if r.prepaid, err = run("선결제처리", r.rule.prepaid); err != nil {
 		return err
@@ -402,26 +404,33 @@ func roundWon(r *big.Rat, mode string) int64 {
 
 // shareOrderTotals makes the lines of one order number (and rule) add up to
 // their rounded total: an amount shared by several rows (shop_price /
-// cnt_order) is never 9,999 of 10,000.
+// cnt_order) is never 9,999 of 10,000. The results are in order of order
+// number.
 func shareOrderTotals(results []result) {
-	type key struct {
-		orderNo string
-		version int64
-	}
-	groups := map[key][]int{}
-	for i, r := range results {
-		if r.rule != nil {
-			k := key{r.l.orderNo, r.rule.VersionID}
-			groups[k] = append(groups[k], i)
+	var idx []int
+	for start := 0; start < len(results); {
+		end := start + 1
+		for end < len(results) && results[end].l.orderNo == results[start].l.orderNo {
+			end++
 		}
-	}
-	for _, idx := range groups {
-		if len(idx) < 2 {
-			continue
+		for i := start; i < end && end-start > 1; i++ {
+			r := &results[i]
+			if r.rule == nil || slices.ContainsFunc(results[start:i], func(o result) bool { return o.rule != nil && o.rule.VersionID == r.rule.VersionID }) {
+				continue // no rule, or its rule's lines were shared already
+			}
+			idx = idx[:0]
+			for j := i; j < end; j++ {
+				if results[j].rule != nil && results[j].rule.VersionID == r.rule.VersionID {
+					idx = append(idx, j)
+				}
+			}
+			if len(idx) < 2 {
+				continue
+			}
+			distribute(results, idx, func(r *result) *amount { return &r.sale })
+			distribute(results, idx, func(r *result) *amount { return &r.settle })
 		}
-		for _, field := range []func(*result) **big.Rat{func(r *result) **big.Rat { return &r.sale }, func(r *result) **big.Rat { return &r.settle }} {
-			distribute(results, idx, field)
-		}
+		start = end
 	}
 }
 
@@ -433,11 +442,11 @@ func shareOrderTotals(results []result) {
 // up; on a tie the earlier line ends further from zero. So the lines add up to the rounded total and
 // each is within one won of its own rounded value: under 절상 three lines of
 // 3,333⅓ (total 10,000) become 3,334 / 3,333 / 3,333.
-func distribute(results []result, idx []int, field func(*result) **big.Rat) {
+func distribute(results []result, idx []int, field func(*result) *amount) {
 	mode := results[idx[0]].rule.Rounding
 	whole := true
 	for _, i := range idx {
-		if !(*field(&results[i])).IsInt() {
+		if !field(&results[i]).isInt() {
 			whole = false
 			break
 		}
@@ -447,7 +456,7 @@ func distribute(results []result, idx []int, field func(*result) **big.Rat) {
 	}
 	total := new(big.Rat)
 	for _, i := range idx {
-		total.Add(total, *field(&results[i]))
+		total.Add(total, field(&results[i]).rat())
 	}
 	want := roundWon(total, mode)
 	type part struct {
@@ -458,7 +467,7 @@ func distribute(results []result, idx []int, field func(*result) **big.Rat) {
 	parts := make([]part, len(idx))
 	var sum int64
 	for k, i := range idx {
-		v := *field(&results[i])
+		v := field(&results[i]).rat()
 		b := roundWon(v, mode)
 		parts[k] = part{i: i, base: b, frac: new(big.Rat).Sub(v, new(big.Rat).SetInt64(b))}
 		sum += b
@@ -480,7 +489,7 @@ func distribute(results []result, idx []int, field func(*result) **big.Rat) {
 		sum += step
 	}
 	for _, p := range parts {
-		*field(&results[p.i]) = new(big.Rat).SetInt64(p.base)
+		*field(&results[p.i]) = amount{q: formula.QInt(p.base)}
 	}
 }
 
@@ -533,345 +542,4 @@ func neededVars(rules []*compiled) map[string]bool {
 		}
 	}
 	return need
-}
-
-// matchAgg is what the matched catalogue products of one marketplace
-// product code and option add up to, per marketplace unit.
-type matchAgg struct {
-	count, supply, shop, cost, trans int64
-	supplier                         *int64
-}
-
-// loadLines reads every line of the order numbers with the variables its
-// formulas see. The counts come from a few grouped queries per batch (not a
-// query per line), so settling scales to millions of lines.
-//
-// products:supply_price (and shop_price, org_price, trans_fee) is the sum,
-// over the catalogue products matched to the line's marketplace product, of
-// that price × its count in one marketplace unit; per_products is the number
-// of catalogue products in one unit (the sum of the counts); order_products
-// is per_products × qty; tot_products is that over the whole bundle. A set
-// of three books at 5,000 supply price each therefore has
-// products:supply_price 15,000 and per_products 3.
-//
-// need names the variables to build (see neededVars); nil builds them all.
-func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderNos []string, usertrans map[string]int64, need map[string]bool) ([]line, error) {
-	matches, err := loadMatches(ctx, q, marketplaceID)
-	if err != nil {
-		return nil, err
-	}
-	var w sqldb.Where
-	w.Add("marketplace_id = ?", marketplaceID)
-	w.In("order_no", orderNos)
-	rows, err := q.QueryContext(ctx, `SELECT id, bundle_id, order_no, sub_no, order_day, product_code, option_text, qty, shop_price,
-		pay_type, org_trans_who, status, codes, cancelled FROM market_orders`+w.SQL()+` ORDER BY order_no, id`, w.Args()...)
-	if err != nil {
-		return nil, err
-	}
-	type raw struct {
-		line
-		sub, payType, orgTrans, status, codes string
-		qty, shopPrice                        int64
-		cancelled                             bool
-	}
-	var all []raw
-	for rows.Next() {
-		var r raw
-		if err := rows.Scan(&r.id, &r.bundleID, &r.orderNo, &r.sub, &r.day, &r.code, &r.option, &r.qty, &r.shopPrice, &r.payType, &r.orgTrans,
-			&r.status, &r.codes, &r.cancelled); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		all = append(all, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// Per order number, from the lines themselves.
-	type orderAgg struct {
-		lines, cancelled, cancelQty int64
-		subs                        map[string]bool
-	}
-	orders := map[string]*orderAgg{}
-	bundleSet := map[int64]bool{}
-	daySet := map[string]bool{}
-	for _, r := range all {
-		o := orders[r.orderNo]
-		if o == nil {
-			o = &orderAgg{subs: map[string]bool{}}
-			orders[r.orderNo] = o
-		}
-		o.lines++
-		o.subs[r.sub] = true
-		if r.cancelled {
-			o.cancelled++
-			o.cancelQty += r.qty
-		}
-		bundleSet[r.bundleID] = true
-		daySet[r.day] = true
-	}
-	// Per bundle: lines, first line, matched products (a bundle may hold lines of other order numbers).
-	type bundleAgg struct{ lines, first, products int64 }
-	bundles := map[int64]*bundleAgg{}
-	ids := make([]string, 0, len(bundleSet))
-	for b := range bundleSet {
-		ids = append(ids, fmt.Sprint(b))
-	}
-	for start := 0; start < len(ids); start += 500 {
-		var bw sqldb.Where
-		bw.In("bundle_id", ids[start:min(start+500, len(ids))])
-		rows, err := q.QueryContext(ctx, `SELECT bundle_id, product_code, option_text, COUNT(*), MIN(CASE WHEN cancelled THEN NULL ELSE id END), SUM(qty)
-			FROM market_orders`+bw.SQL()+` GROUP BY bundle_id, product_code, option_text`, bw.Args()...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var b, n, qty int64
-			var first sql.NullInt64 // the first live line; none when all are cancelled
-			var code, opt string
-			if err := rows.Scan(&b, &code, &opt, &n, &first, &qty); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			agg := bundles[b]
-			if agg == nil {
-				agg = &bundleAgg{}
-				bundles[b] = agg
-			}
-			agg.lines += n
-			if first.Valid && (agg.first == 0 || first.Int64 < agg.first) {
-				agg.first = first.Int64
-			}
-			if m, ok := matches[code+"\x00"+opt]; ok {
-				agg.products += m.count * qty
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	// Prepaid-shipping bundles of the marketplace per day.
-	if usertrans == nil {
-		days := make([]string, 0, len(daySet))
-		for d := range daySet {
-			days = append(days, d)
-		}
-		if usertrans, err = prepaidBundles(ctx, q, marketplaceID, days...); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]line, 0, len(all))
-	for _, r := range all {
-		l := r.line
-		l.marketplaceID, l.cancelled = marketplaceID, r.cancelled
-		o, b := orders[r.orderNo], bundles[r.bundleID]
-		m := matches[r.code+"\x00"+r.option]
-		l.supplierID = m.supplier
-		if b != nil {
-			l.firstInBundle = b.first
-		}
-		v := make(formula.Vars, min(len(need), 24))
-		for _, f := range []struct {
-			name string
-			val  int64
-		}{{"shop_price", r.shopPrice}, {"qty", r.qty}, {"cnt_order", o.lines}, {"cnt_order_seq", int64(len(o.subs))},
-			{"tot_order", b.lines}, {"tot_products", b.products}, {"order_products", m.count * r.qty},
-			{"cancel_order", o.cancelled}, {"cancel_cnt", o.cancelQty}, {"usertrans_cnt", usertrans[r.day]},
-			{"per_products", m.count}, {"products:supply_price", m.supply}, {"products:shop_price", m.shop},
-			{"products:org_price", m.cost}, {"products:trans_fee", m.trans}} {
-			if need == nil || need[f.name] {
-				v[f.name] = formula.Int(f.val)
-			}
-		}
-		for _, f := range [...]struct{ name, val string }{{"pay_type", r.payType}, {"org_trans_who", r.orgTrans},
-			{"order_status", r.status}, {"option", r.option}, {"product_code", r.code}} {
-			if need == nil || need[f.name] {
-				v[f.name] = formula.Str(f.val)
-			}
-		}
-		if need == nil || need[anyCode] {
-			if err := eachCode(r.codes, func(k, val string) {
-				if need == nil || need[k] {
-					v[k] = formula.Code(val)
-				}
-			}); err != nil {
-				return nil, err
-			}
-		}
-		l.vars = v
-		out = append(out, l)
-	}
-	return out, nil
-}
-
-// eachCode calls f with each name and text of a line's codes, a JSON object
-// of strings as the import stores it ({"code11":"31,000"}), in order (a
-// repeated name ends with its last text, as json.Unmarshal into a map). The
-// plain form is read by hand; anything else (escapes, other values, bad
-// UTF-8) goes through encoding/json, which also gives the errors.
-func eachCode(codes string, f func(name, text string)) error {
-	if pairs, ok := plainCodes(codes); ok {
-		for i := 0; i < len(pairs); i += 2 {
-			f(pairs[i], pairs[i+1])
-		}
-		return nil
-	}
-	var cs map[string]string
-	if err := json.Unmarshal([]byte(codes), &cs); err != nil {
-		return err
-	}
-	for k, v := range cs {
-		f(k, v)
-	}
-	return nil
-}
-
-// plainCodes reads {"name":"text", ...} with no escapes and only strings,
-// returning name, text, name, text...; false for any other form.
-func plainCodes(s string) ([]string, bool) {
-	if !utf8.ValidString(s) {
-		return nil, false
-	}
-	i := 0
-	space := func() {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-			i++
-		}
-	}
-	str := func() (string, bool) {
-		if i >= len(s) || s[i] != '"' {
-			return "", false
-		}
-		i++
-		start := i
-		for i < len(s) && s[i] != '"' {
-			if s[i] == '\\' || s[i] < 0x20 {
-				return "", false
-			}
-			i++
-		}
-		if i >= len(s) {
-			return "", false
-		}
-		i++
-		return s[start : i-1], true
-	}
-	space()
-	if i >= len(s) || s[i] != '{' {
-		return nil, false
-	}
-	i++
-	space()
-	var out []string
-	if i < len(s) && s[i] == '}' {
-		i++
-	} else {
-		for {
-			space()
-			k, ok := str()
-			if !ok {
-				return nil, false
-			}
-			space()
-			if i >= len(s) || s[i] != ':' {
-				return nil, false
-			}
-			i++
-			space()
-			v, ok := str()
-			if !ok {
-				return nil, false
-			}
-			out = append(out, k, v)
-			space()
-			if i < len(s) && s[i] == ',' {
-				i++
-				continue
-			}
-			if i < len(s) && s[i] == '}' {
-				i++
-				break
-			}
-			return nil, false
-		}
-	}
-	space()
-	return out, i == len(s)
-}
-
-// prepaidBundles counts, per order day, the bundles of a marketplace whose
-// shipping was prepaid (usertrans_cnt: org_trans_who holds one of the sheet
-// format's prepaid words); with no days, every day.
-func prepaidBundles(ctx context.Context, q sqldb.Querier, marketplaceID int64, days ...string) (map[string]int64, error) {
-	var w sqldb.Where
-	w.Add("marketplace_id = ?", marketplaceID)
-	if len(days) > 0 {
-		w.In("order_day", days)
-	}
-	words, err := market.PrepaidWords(ctx, q, marketplaceID)
-	if err != nil {
-		return nil, err
-	}
-	likes := make([]string, len(words))
-	for i, wd := range words {
-		likes[i] = "LOWER(org_trans_who) LIKE " + w.Arg(sqldb.Like(wd)) + ` ESCAPE '\'`
-	}
-	w.Add("(" + strings.Join(likes, " OR ") + ")")
-	rows, err := q.QueryContext(ctx, `SELECT order_day, COUNT(DISTINCT bundle_id) FROM market_orders`+w.SQL()+` GROUP BY order_day`, w.Args()...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var d string
-		var n int64
-		if err := rows.Scan(&d, &n); err != nil {
-			return nil, err
-		}
-		out[d] = n
-	}
-	return out, rows.Err()
-}
-
-func loadMatches(ctx context.Context, q sqldb.Querier, marketplaceID int64) (map[string]matchAgg, error) {
-	rows, err := q.QueryContext(ctx, `SELECT pm.product_code, pm.option_text, SUM(pm.count), SUM(pm.count * p.supply_price), SUM(pm.count * p.sale_price),
-		SUM(pm.count * p.cost), SUM(pm.count * p.courier_fee), MIN(p.supplier_id)
-		FROM product_matches pm JOIN products p ON p.id = pm.product_id WHERE pm.marketplace_id = $1 GROUP BY pm.product_code, pm.option_text`, marketplaceID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]matchAgg{}
-	for rows.Next() {
-		var code, opt string
-		var m matchAgg
-		if err := rows.Scan(&code, &opt, &m.count, &m.supply, &m.shop, &m.cost, &m.trans, &m.supplier); err != nil {
-			return nil, err
-		}
-		out[code+"\x00"+opt] = m
-	}
-	return out, rows.Err()
-}
-
-// LineVars returns the variables a formula sees for one marketplace order
-// line (the playground shows them).
-func (s *Service) LineVars(ctx context.Context, id int64) (formula.Vars, error) {
-	var mp int64
-	var no string
-	if err := s.DB.Read().QueryRowContext(ctx, `SELECT marketplace_id, order_no FROM market_orders WHERE id = $1`, id).Scan(&mp, &no); err != nil {
-		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
-	}
-	lines, err := loadLines(ctx, s.DB.Read(), mp, []string{no}, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range lines {
-		if l.id == id {
-			return l.vars, nil
-		}
-	}
-	return nil, sqldb.NotFound(sql.ErrNoRows, "판매처 주문", "marketplace order")
 }

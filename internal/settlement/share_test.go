@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"math/rand"
 	"testing"
+
+	"github.com/orderdesk/orderdesk/internal/settlement/formula"
 )
 
 // Property: shares of an order's amount add up to the rounded whole, and
@@ -21,17 +23,21 @@ func TestSharesAddUp(t *testing.T) {
 		for i := 0; i < n; i++ {
 			v := big.NewRat(int64(r.Intn(2000000)-500000), int64(1+r.Intn(7)))
 			total.Add(total, v)
-			results = append(results, result{l: line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: v, settle: new(big.Rat).Set(v)})
+			q, _ := formula.QOf(v) // the same amount held both ways
+			results = append(results, result{l: line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: amount{big: v}, settle: amount{q: q}})
 
 		}
 		exact := make([]*big.Rat, n)
 		for i := range results {
-			exact[i] = new(big.Rat).Set(results[i].sale)
+			exact[i] = new(big.Rat).Set(results[i].sale.rat())
 		}
 		shareOrderTotals(results)
 		var sum int64
 		for i, res := range results {
-			got := roundWon(res.sale, "floor")
+			if a, b := res.sale.round("floor"), res.settle.round("floor"); a != b {
+				t.Fatalf("share %d: %d held as big.Rat, %d as int64 fraction", i, a, b)
+			}
+			got := res.sale.round("floor")
 			if own := roundWon(exact[i], mode); got < own-1 || got > own+1 {
 				t.Fatalf("share %d = %d, more than one won from its own %s %d of %s", i, got, mode, own, exact[i].RatString())
 			}
@@ -68,13 +74,13 @@ func TestSharesUnderCeil(t *testing.T) {
 	rule := &compiled{Rule: Rule{Rounding: "ceil", VersionID: 1}}
 	var results []result
 	for i := range 3 {
-		results = append(results, result{l: line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: big.NewRat(10000, 3), settle: big.NewRat(-10000, 3)})
+		results = append(results, result{l: line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: amount{big: big.NewRat(10000, 3)}, settle: amount{q: formula.Q{N: -10000, D: 3}}})
 	}
 	shareOrderTotals(results)
 	var sales, settles []int64
 	for _, r := range results {
-		sales = append(sales, roundWon(r.sale, "floor"))
-		settles = append(settles, roundWon(r.settle, "floor"))
+		sales = append(sales, r.sale.round("floor"))
+		settles = append(settles, r.settle.round("floor"))
 	}
 	if fmt.Sprint(sales) != "[3334 3333 3333]" || fmt.Sprint(settles) != "[-3334 -3333 -3333]" {
 		t.Fatalf("shares %v and %v, want [3334 3333 3333] and [-3334 -3333 -3333]", sales, settles)

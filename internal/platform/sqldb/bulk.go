@@ -15,13 +15,17 @@ import (
 // Bulk names a table written in bulk: the columns in the order of each row's
 // values and, when Conflict is set, the key of ON CONFLICT. Replace true
 // updates every other column from the new row (DO UPDATE SET c = excluded.c);
-// false keeps the stored row (DO NOTHING). The names are the caller's
-// constants, never user input.
+// false keeps the stored row (DO NOTHING). Changed, with Replace, updates a
+// stored row only when one of those columns differs (… WHERE t.c IS DISTINCT
+// FROM excluded.c OR …): a row written again unchanged is left alone, costs
+// no new row version, and is not counted by WriteRowsCount. The names are the
+// caller's constants, never user input.
 type Bulk struct {
 	Table    string
 	Columns  []string
 	Conflict []string
 	Replace  bool
+	Changed  bool
 }
 
 func (b Bulk) check(rows [][]any) error {
@@ -30,6 +34,9 @@ func (b Bulk) check(rows [][]any) error {
 	}
 	if b.Replace && len(b.Conflict) == 0 {
 		return errors.New("sqldb: bulk replace needs a conflict key")
+	}
+	if b.Changed && !b.Replace {
+		return errors.New("sqldb: bulk write of changed rows needs Replace")
 	}
 	for i, r := range rows {
 		if len(r) != len(b.Columns) {
@@ -52,14 +59,18 @@ func (b Bulk) onConflict() string {
 	for _, c := range b.Conflict {
 		key[c] = true
 	}
-	var set []string
+	var set, differ []string
 	for _, c := range b.Columns {
 		if !key[c] {
 			set = append(set, c+" = excluded."+c)
+			differ = append(differ, b.Table+"."+c+" IS DISTINCT FROM excluded."+c)
 		}
 	}
 	if len(set) == 0 {
 		return clause + "NOTHING"
+	}
+	if b.Changed {
+		return clause + "UPDATE SET " + strings.Join(set, ", ") + " WHERE " + strings.Join(differ, " OR ")
 	}
 	return clause + "UPDATE SET " + strings.Join(set, ", ")
 }
@@ -79,11 +90,19 @@ func (b Bulk) onConflict() string {
 // Call it with batches of a few thousand rows; on an error the caller's
 // transaction should roll back.
 func (tx *Tx) WriteRows(ctx context.Context, b Bulk, rows [][]any) error {
+	_, err := tx.WriteRowsCount(ctx, b, rows)
+	return err
+}
+
+// WriteRowsCount is WriteRows, and returns how many rows it inserted or
+// updated (a row kept by DO NOTHING, or left alone by Changed, is not
+// counted).
+func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, error) {
 	if err := b.check(rows); err != nil {
-		return err
+		return 0, err
 	}
 	if len(rows) == 0 {
-		return nil
+		return 0, nil
 	}
 	cols := strings.Join(b.Columns, ", ")
 	if tx.Engine != Postgres {
@@ -92,15 +111,22 @@ func (tx *Tx) WriteRows(ctx context.Context, b Bulk, rows [][]any) error {
 			marks[i] = fmt.Sprintf("$%d", i+1)
 		}
 		q := "INSERT INTO " + b.Table + " (" + cols + ") VALUES (" + strings.Join(marks, ", ") + ")" + b.onConflict()
+		var written int64
 		for i, r := range rows {
-			if _, err := tx.ExecContext(ctx, q, r...); err != nil {
-				return fmt.Errorf("bulk write %s row %d: %w", b.Table, i, err)
+			res, err := tx.ExecContext(ctx, q, r...)
+			if err != nil {
+				return written, fmt.Errorf("bulk write %s row %d: %w", b.Table, i, err)
 			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return written, err
+			}
+			written += n
 		}
-		return nil
+		return written, nil
 	}
 	if tx.conn == nil {
-		return errors.New("sqldb: bulk write on PostgreSQL needs a transaction from InTx")
+		return 0, errors.New("sqldb: bulk write on PostgreSQL needs a transaction from InTx")
 	}
 	tmp := bulkTable(b)
 	if !tx.bulk[tmp] {
@@ -110,7 +136,7 @@ func (tx *Tx) WriteRows(ctx context.Context, b Bulk, rows [][]any) error {
 		q := "CREATE TEMPORARY TABLE IF NOT EXISTS " + tmp + " ON COMMIT DELETE ROWS AS SELECT " + cols +
 			", CAST(0 AS BIGINT) AS bulk_ord FROM " + b.Table + " WITH NO DATA"
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("bulk write %s: %w", b.Table, err)
+			return 0, fmt.Errorf("bulk write %s: %w", b.Table, err)
 		}
 		if tx.bulk == nil {
 			tx.bulk = make(map[string]bool)
@@ -135,16 +161,21 @@ func (tx *Tx) WriteRows(ctx context.Context, b Bulk, rows [][]any) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("bulk write %s (copy): %w", b.Table, err)
+		return 0, fmt.Errorf("bulk write %s (copy): %w", b.Table, err)
 	}
 	q := "INSERT INTO " + b.Table + " (" + cols + ") SELECT " + cols + " FROM " + tmp + b.onConflict()
-	if _, err := tx.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("bulk write %s: %w", b.Table, err)
+	res, err := tx.ExecContext(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("bulk write %s: %w", b.Table, err)
+	}
+	written, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, "TRUNCATE "+tmp); err != nil {
-		return fmt.Errorf("bulk write %s: %w", b.Table, err)
+		return written, fmt.Errorf("bulk write %s: %w", b.Table, err)
 	}
-	return nil
+	return written, nil
 }
 
 // bulkTable names the temporary table of a table and column list.

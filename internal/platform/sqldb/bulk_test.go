@@ -84,6 +84,45 @@ func TestWriteRows(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// Changed: only rows whose values differ are updated, and counted
+		// with the new ones; a NULL against a value counts as a difference.
+		cb := rb
+		cb.Changed = true
+		var counts []int64
+		for _, batch := range [][][]any{
+			{{"k0000", int64(1000000), "바뀜"}, {"k0001", int64(1), "메모"}, {"k0002", int64(2), "메모"}}, // all as stored
+			{{"k0000", int64(1000000), "바뀜"}, {"k0001", int64(-1), "메모"}, {"k0002", int64(2), nil}, {"newer", int64(3), nil}},
+			{{"k0007", int64(7), nil}, {"k0008", int64(8), "메모"}}, // k0007's note is NULL already
+		} {
+			err = db.InTx(ctx, func(tx *sqldb.Tx) error {
+				n, err := tx.WriteRowsCount(ctx, cb, batch)
+				counts = append(counts, n)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if fmt.Sprint(counts) != "[0 3 0]" {
+			t.Fatalf("rows written by changed-only batches: %v, want [0 3 0]", counts)
+		}
+		if got := sum(t, db); got != "2504 4123755 2498" {
+			t.Fatalf("after changed-only writes: %s", got)
+		}
+		err = db.InTx(ctx, func(tx *sqldb.Tx) error {
+			n, err := tx.WriteRowsCount(ctx, b, [][]any{{"plain1", int64(0), nil}, {"plain2", int64(0), nil}})
+			if err == nil && n != 2 {
+				err = fmt.Errorf("plain insert counted %d rows", n)
+			}
+			if _, err2 := tx.WriteRowsCount(ctx, sqldb.Bulk{Table: "bulk_t", Columns: []string{"k"}, Changed: true}, nil); err == nil && err2 == nil {
+				err = fmt.Errorf("Changed without Replace was accepted")
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+
 		// A row of the wrong width is refused before anything is written.
 		err = db.InTx(ctx, func(tx *sqldb.Tx) error {
 			return tx.WriteRows(ctx, b, [][]any{{"x", int64(1)}})

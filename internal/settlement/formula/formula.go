@@ -8,6 +8,7 @@ package formula
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"regexp"
 	"strconv"
@@ -148,6 +149,7 @@ type node struct {
 	pos     int
 	kind    Kind
 	eval    func(v Vars) (Value, error)
+	fast    fast // the same on a Row without allocating; nil: never fast
 	isConst bool // needs no variable: folded at compile time
 	// For the peephole below: a product of a variable part and a constant.
 	mulVar   *node
@@ -166,6 +168,7 @@ func fold(n node, inputs ...node) node {
 		return n // keep the runtime error (e.g. 1/0) where it happens
 	}
 	n.eval = func(Vars) (Value, error) { return v, nil }
+	n.fast = constFast(v)
 	n.isConst = true
 	return n
 }
@@ -276,7 +279,7 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 	switch t := n.(type) {
 	case *ast.IntegerNode:
 		r := new(big.Rat).SetInt64(int64(t.Value))
-		return node{pos: pos, kind: Number, isConst: true, eval: func(Vars) (Value, error) { return Value{Kind: Number, Num: r}, nil }}, nil
+		return constNode(pos, Value{Kind: Number, Num: r}), nil
 	case *ast.FloatNode:
 		// Read the literal's own text so that 15.4 is exactly 154/10.
 		text := literalAt(c.src, n.Location().From)
@@ -285,13 +288,11 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 			r = new(big.Rat)
 			r.SetFloat64(t.Value)
 		}
-		return node{pos: pos, kind: Number, isConst: true, eval: func(Vars) (Value, error) { return Value{Kind: Number, Num: r}, nil }}, nil
+		return constNode(pos, Value{Kind: Number, Num: r}), nil
 	case *ast.StringNode:
-		s := t.Value
-		return node{pos: pos, kind: Text, isConst: true, eval: func(Vars) (Value, error) { return Value{Kind: Text, Str: s}, nil }}, nil
+		return constNode(pos, Value{Kind: Text, Str: t.Value}), nil
 	case *ast.BoolNode:
-		b := t.Value
-		return node{pos: pos, kind: Bool, isConst: true, eval: func(Vars) (Value, error) { return Value{Kind: Bool, B: b}, nil }}, nil
+		return constNode(pos, Value{Kind: Bool, B: t.Value}), nil
 	case *ast.IdentifierNode:
 		name := t.Value
 		if strings.HasPrefix(name, "products_") {
@@ -314,7 +315,7 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 		if m := codeName.FindStringSubmatch(name); m != nil && m[2] == "_c" {
 			digitsOf = "code" + m[1]
 		}
-		return node{pos: pos, kind: kind, eval: func(v Vars) (Value, error) {
+		return node{pos: pos, kind: kind, fast: identFast(name), eval: func(v Vars) (Value, error) {
 			val, ok := v[name]
 			if !ok && digitsOf != "" {
 				return Digits(v[digitsOf].Str), nil
@@ -342,7 +343,22 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 				return node{}, &Error{Pos: pos, Message: "숫자가 아닌 값에 부호를 붙였습니다", English: "sign on a non-number"}
 			}
 			neg := t.Operator == "-"
-			return node{pos: pos, kind: Number, eval: func(v Vars) (Value, error) {
+			var f fast
+			if x.fast != nil {
+				f = func(r *Row) (fv, bool) {
+					a, ok := x.fast(r)
+					if !ok {
+						return a, false
+					}
+					q, ok := a.number()
+					if neg {
+						q.N = -q.N
+						ok = ok && q.N != math.MinInt64
+					}
+					return fv{kind: Number, num: q, numOK: true}, ok
+				}
+			}
+			return node{pos: pos, kind: Number, fast: f, eval: func(v Vars) (Value, error) {
 				a, err := x.eval(v)
 				if err != nil {
 					return a, err
@@ -357,7 +373,14 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 			if x.kind != Bool {
 				return node{}, &Error{Pos: pos, Message: "! 뒤에는 조건이 와야 합니다", English: "! needs a condition"}
 			}
-			return node{pos: pos, kind: Bool, eval: func(v Vars) (Value, error) {
+			var f fast
+			if x.fast != nil {
+				f = func(r *Row) (fv, bool) {
+					a, ok := x.fast(r)
+					return fv{kind: Bool, b: !a.b}, ok
+				}
+			}
+			return node{pos: pos, kind: Bool, fast: f, eval: func(v Vars) (Value, error) {
 				a, err := x.eval(v)
 				return Value{Kind: Bool, B: !a.B}, err
 			}}, nil
@@ -388,7 +411,20 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 				return node{}, &Error{Pos: b.pos, Message: "조건의 두 결과가 같은 종류(숫자/문자)가 아닙니다", English: "both branches must have the same type"}
 			}
 		}
-		return node{pos: pos, kind: kind, eval: func(v Vars) (Value, error) {
+		var f fast
+		if cond.fast != nil && a.fast != nil && b.fast != nil {
+			f = func(r *Row) (fv, bool) {
+				cv, ok := cond.fast(r)
+				if !ok {
+					return cv, false
+				}
+				if cv.b {
+					return a.fast(r)
+				}
+				return b.fast(r)
+			}
+		}
+		return node{pos: pos, kind: kind, fast: f, eval: func(v Vars) (Value, error) {
 			cv, err := cond.eval(v)
 			if err != nil {
 				return cv, err
@@ -462,7 +498,7 @@ func (c *compiler) binary(t *ast.BinaryNode, pos int) (node, error) {
 				return node{}, &Error{Pos: x.pos, Message: "문자나 조건을 숫자처럼 계산할 수 없습니다", English: "a text or condition used as a number"}
 			}
 		}
-		return fold(node{pos: pos, kind: Number, eval: func(v Vars) (Value, error) {
+		return fold(node{pos: pos, kind: Number, fast: arithFast(op, l, r), eval: func(v Vars) (Value, error) {
 			a, b, err := evalNums(v, l, r)
 			if err != nil {
 				return Value{}, err
@@ -489,7 +525,7 @@ func (c *compiler) binary(t *ast.BinaryNode, pos int) (node, error) {
 				return node{}, &Error{Pos: x.pos, Message: "크기 비교는 숫자끼리만 할 수 있습니다", English: "comparison needs numbers"}
 			}
 		}
-		return node{pos: pos, kind: Bool, eval: func(v Vars) (Value, error) {
+		return node{pos: pos, kind: Bool, fast: compareFast(op, l, r), eval: func(v Vars) (Value, error) {
 			a, b, err := evalNums(v, l, r)
 			if err != nil {
 				return Value{}, err
@@ -513,7 +549,7 @@ func (c *compiler) binary(t *ast.BinaryNode, pos int) (node, error) {
 		if (l.kind == Bool) != (r.kind == Bool) || (textual && (l.kind == Number || r.kind == Number)) {
 			return node{}, &Error{Pos: r.pos, Message: "서로 다른 종류(숫자/문자)를 비교했습니다", English: "compared values of different types"}
 		}
-		return node{pos: pos, kind: Bool, eval: func(v Vars) (Value, error) {
+		return node{pos: pos, kind: Bool, fast: equalFast(op == "!=", textual, l, r), eval: func(v Vars) (Value, error) {
 			a, err := l.eval(v)
 			if err != nil {
 				return a, err
@@ -548,7 +584,17 @@ func (c *compiler) binary(t *ast.BinaryNode, pos int) (node, error) {
 		if l.kind != Bool || r.kind != Bool {
 			return node{}, &Error{Pos: pos, Message: "&& 와 || 는 조건끼리 잇습니다", English: "&& and || join conditions"}
 		}
-		return node{pos: pos, kind: Bool, eval: func(v Vars) (Value, error) {
+		var f fast
+		if l.fast != nil && r.fast != nil {
+			f = func(row *Row) (fv, bool) {
+				a, ok := l.fast(row)
+				if !ok || op == "&&" && !a.b || op == "||" && a.b {
+					return a, ok
+				}
+				return r.fast(row)
+			}
+		}
+		return node{pos: pos, kind: Bool, fast: f, eval: func(v Vars) (Value, error) {
 			a, err := l.eval(v)
 			if err != nil {
 				return a, err
@@ -566,6 +612,20 @@ func (c *compiler) binary(t *ast.BinaryNode, pos int) (node, error) {
 func mulByConst(x node, k *big.Rat, pos int) node {
 	xv := x
 	n := node{pos: pos, kind: Number, mulVar: &xv, mulConst: k}
+	if kq, ok := QOf(k); ok && x.fast != nil {
+		n.fast = func(r *Row) (fv, bool) {
+			a, ok := x.fast(r)
+			if !ok {
+				return a, false
+			}
+			q, ok := a.number()
+			if !ok {
+				return a, false
+			}
+			q, ok = MulQ(q, kq)
+			return fv{kind: Number, num: q, numOK: true}, ok
+		}
+	}
 	n.eval = func(v Vars) (Value, error) {
 		a, err := x.eval(v)
 		if err != nil {
