@@ -50,6 +50,7 @@ type DB struct {
 	SQLitePath string
 	read       *sql.DB
 	write      *sql.DB
+	commits    atomic.Int64
 }
 
 // ParseDSN checks a DSN: "sqlite:PATH" or a postgres:// URL.
@@ -165,6 +166,10 @@ func (db *DB) Close() error {
 // Read is the pool for queries outside a transaction.
 func (db *DB) Read() Querier { return db.read }
 
+// Commits counts the transactions committed through InTx since Open (on
+// SQLite each took the single writer), for benchmarks.
+func (db *DB) Commits() int64 { return db.commits.Load() }
+
 // Ping checks that the database answers (for /healthz).
 func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
 
@@ -226,6 +231,7 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	db.commits.Add(1)
 	if first != nil {
 		first.done.Store(true)
 	}
