@@ -113,12 +113,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// busy_timeout first so that the other pragmas wait for a lock too.
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_time_format=sqlite"
 		base := "file:" + url.PathEscape(target) + "?" + pragmas
-		if db.write, err = sql.Open("sqlite", base+"&_txlock=immediate"); err != nil {
+		if db.write, err = sql.Open(sqliteDriver, base+"&_txlock=immediate"); err != nil {
 			return nil, err
 		}
 		db.write.SetMaxOpenConns(1)
 		db.write.SetConnMaxIdleTime(0)
-		if db.read, err = sql.Open("sqlite", base+"&_pragma=query_only(ON)"); err != nil {
+		if db.read, err = sql.Open(sqliteDriver, base+"&_pragma=query_only(ON)"); err != nil {
 			db.write.Close()
 			return nil, err
 		}
@@ -178,6 +178,10 @@ type Tx struct {
 	*sql.Tx
 	Engine Engine
 	after  []func()
+	// conn is the connection the transaction runs on (PostgreSQL), so that
+	// WriteRows can reach pgx's COPY on it.
+	conn *sql.Conn
+	bulk map[string]bool // temporary tables made for WriteRows in this transaction
 }
 
 // AfterCommit registers f to run once the transaction has committed (e.g. to
@@ -204,11 +208,20 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	sqlTx, err := db.write.BeginTx(ctx, nil)
+	tx := &Tx{Engine: db.Engine}
+	if db.Engine == Postgres {
+		if tx.conn, err = db.write.Conn(ctx); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer tx.conn.Close()
+		tx.Tx, err = tx.conn.BeginTx(ctx, nil)
+	} else {
+		tx.Tx, err = db.write.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx, Engine: db.Engine}
+	sqlTx := tx.Tx
 	defer func() {
 		if p := recover(); p != nil {
 			_ = sqlTx.Rollback()

@@ -1,0 +1,154 @@
+package sqldb
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Bulk names a table written in bulk: the columns in the order of each row's
+// values and, when Conflict is set, the key of ON CONFLICT. Replace true
+// updates every other column from the new row (DO UPDATE SET c = excluded.c);
+// false keeps the stored row (DO NOTHING). The names are the caller's
+// constants, never user input.
+type Bulk struct {
+	Table    string
+	Columns  []string
+	Conflict []string
+	Replace  bool
+}
+
+func (b Bulk) check(rows [][]any) error {
+	if b.Table == "" || len(b.Columns) == 0 {
+		return errors.New("sqldb: bulk write needs a table and columns")
+	}
+	if b.Replace && len(b.Conflict) == 0 {
+		return errors.New("sqldb: bulk replace needs a conflict key")
+	}
+	for i, r := range rows {
+		if len(r) != len(b.Columns) {
+			return fmt.Errorf("sqldb: bulk row %d of %s has %d values for %d columns", i, b.Table, len(r), len(b.Columns))
+		}
+	}
+	return nil
+}
+
+// onConflict is the statement's ON CONFLICT clause ("" without a key).
+func (b Bulk) onConflict() string {
+	if len(b.Conflict) == 0 {
+		return ""
+	}
+	clause := " ON CONFLICT (" + strings.Join(b.Conflict, ", ") + ") DO "
+	if !b.Replace {
+		return clause + "NOTHING"
+	}
+	key := make(map[string]bool, len(b.Conflict))
+	for _, c := range b.Conflict {
+		key[c] = true
+	}
+	var set []string
+	for _, c := range b.Columns {
+		if !key[c] {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	if len(set) == 0 {
+		return clause + "NOTHING"
+	}
+	return clause + "UPDATE SET " + strings.Join(set, ", ")
+}
+
+// WriteRows writes rows (each with len(b.Columns) values: int64, int, string,
+// bool, time.Time, []byte or nil) inside the transaction, in one of two ways
+// chosen by the engine so that callers carry no per-engine branch:
+//
+//   - PostgreSQL: COPY (pgx CopyFrom) into a temporary table with the same
+//     columns, then one INSERT … SELECT … ON CONFLICT into b.Table, and the
+//     temporary table emptied. Rows go in in the order given (serial ids
+//     follow it). With Replace, a key must not appear twice in
+//     one call (PostgreSQL refuses to update a row twice in one statement).
+//   - SQLite: one prepared INSERT … ON CONFLICT run per row (the statement is
+//     prepared once per connection; SQLite's own inserts are the cost).
+//
+// Call it with batches of a few thousand rows; on an error the caller's
+// transaction should roll back.
+func (tx *Tx) WriteRows(ctx context.Context, b Bulk, rows [][]any) error {
+	if err := b.check(rows); err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := strings.Join(b.Columns, ", ")
+	if tx.Engine != Postgres {
+		marks := make([]string, len(b.Columns))
+		for i := range marks {
+			marks[i] = fmt.Sprintf("$%d", i+1)
+		}
+		q := "INSERT INTO " + b.Table + " (" + cols + ") VALUES (" + strings.Join(marks, ", ") + ")" + b.onConflict()
+		for i, r := range rows {
+			if _, err := tx.ExecContext(ctx, q, r...); err != nil {
+				return fmt.Errorf("bulk write %s row %d: %w", b.Table, i, err)
+			}
+		}
+		return nil
+	}
+	if tx.conn == nil {
+		return errors.New("sqldb: bulk write on PostgreSQL needs a transaction from InTx")
+	}
+	tmp := bulkTable(b)
+	if !tx.bulk[tmp] {
+		// The temporary table lives as long as the connection; its rows go at
+		// every commit. Made from the table itself, so the types are the same;
+		// bulk_ord keeps the rows' order (and so the order of serial ids).
+		q := "CREATE TEMPORARY TABLE IF NOT EXISTS " + tmp + " ON COMMIT DELETE ROWS AS SELECT " + cols +
+			", CAST(0 AS BIGINT) AS bulk_ord FROM " + b.Table + " WITH NO DATA"
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("bulk write %s: %w", b.Table, err)
+		}
+		if tx.bulk == nil {
+			tx.bulk = make(map[string]bool)
+		}
+		tx.bulk[tmp] = true
+	}
+	err := tx.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("sqldb: bulk write needs pgx, got %T", dc)
+		}
+		n := 0
+		src := pgx.CopyFromFunc(func() ([]any, error) {
+			if n == len(rows) {
+				return nil, nil
+			}
+			r := append(rows[n][:len(rows[n]):len(rows[n])], int64(n))
+			n++
+			return r, nil
+		})
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{tmp}, append(b.Columns[:len(b.Columns):len(b.Columns)], "bulk_ord"), src)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bulk write %s (copy): %w", b.Table, err)
+	}
+	q := "INSERT INTO " + b.Table + " (" + cols + ") SELECT " + cols + " FROM " + tmp + b.onConflict()
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("bulk write %s: %w", b.Table, err)
+	}
+	if _, err := tx.ExecContext(ctx, "TRUNCATE "+tmp); err != nil {
+		return fmt.Errorf("bulk write %s: %w", b.Table, err)
+	}
+	return nil
+}
+
+// bulkTable names the temporary table of a table and column list.
+func bulkTable(b Bulk) string {
+	h := sha256.Sum256([]byte(strings.Join(b.Columns, ",")))
+	return "bulk_" + b.Table + "_" + hex.EncodeToString(h[:4])
+}
