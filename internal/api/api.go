@@ -9,6 +9,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
@@ -76,6 +78,13 @@ type routeDef struct {
 	public  http.HandlerFunc
 	body    body
 	noStore bool // the answer shows personal data: never stored for an Idempotency-Key
+	// inWork reserves an Idempotency-Key in the work's first transaction
+	// instead of one of its own before the handler (a commit fewer on
+	// SQLite's single writer). Only for handlers whose work before their
+	// first transaction is reads and checks, with no call to anything
+	// outside the database: a concurrent request with the key is told
+	// apart there (idempotent).
+	inWork bool
 }
 
 // rawFunc is an authenticated handler that writes its own answer.
@@ -102,12 +111,12 @@ func (s *Server) routes() []routeDef {
 		{pattern: "GET /api/v1/products/{id}", h: s.getProduct},
 		{pattern: "PATCH /api/v1/products/{id}", h: s.patchProduct},
 		{pattern: "GET /api/v1/audit", h: s.listAudit},
-		{pattern: "POST /api/v1/orders", h: s.placeOrder},
+		{pattern: "POST /api/v1/orders", h: s.placeOrder, inWork: true},
 		{pattern: "GET /api/v1/orders", h: s.listOrders},
 		{pattern: "GET /api/v1/orders/export.xlsx", raw: s.exportOrders},
 		{pattern: "GET /api/v1/orders/{order_no}", h: s.getOrder},
-		{pattern: "POST /api/v1/orders/{order_no}/payments/prepare", h: s.preparePayment},
-		{pattern: "POST /api/v1/orders/{order_no}/payments/confirm", h: s.confirmPayment},
+		{pattern: "POST /api/v1/orders/{order_no}/payments/prepare", h: s.preparePayment, inWork: true},
+		{pattern: "POST /api/v1/orders/{order_no}/payments/confirm", h: s.confirmPayment, inWork: true},
 		{pattern: "POST /api/v1/orders/{order_no}/confirm-deposit", h: s.confirmDeposit},
 		{pattern: "POST /api/v1/orders/{order_no}/cancel", h: s.cancelOrder},
 		{pattern: "GET /api/v1/orders/{order_no}/transactions", h: s.orderTransactions},
@@ -224,7 +233,7 @@ func (s *Server) Handler() http.Handler {
 		case rt.raw != nil:
 			s.rawRoute(mux, rt.pattern, rt.raw)
 		default:
-			s.route(mux, rt.pattern, rt.h, rt.body, rt.noStore)
+			s.route(mux, rt)
 		}
 	}
 	const catchAll = "/api/v1/"
@@ -290,8 +299,8 @@ func (s *Server) rawRoute(mux *http.ServeMux, pattern string, h rawFunc) {
 // A route marked noStore answers personal data in clear (a resident
 // registration number): its answer is never stored, so an Idempotency-Key is
 // not used; calling it again reveals again (audited).
-func (s *Server) route(mux *http.ServeMux, pattern string, h handlerFunc, b body, noStore bool) {
-	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) route(mux *http.ServeMux, rt routeDef) {
+	mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.authenticate(r)
 		if err != nil {
 			s.unauthorized(w, r, err)
@@ -301,7 +310,7 @@ func (s *Server) route(mux *http.ServeMux, pattern string, h handlerFunc, b body
 			web.WriteProblem(w, r, s.Log, err)
 			return
 		}
-		if b == jsonBody && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if rt.body == jsonBody && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if err := web.JSONType(r); err != nil {
 				web.WriteProblem(w, r, s.Log, err)
 				return
@@ -312,11 +321,11 @@ func (s *Server) route(mux *http.ServeMux, pattern string, h handlerFunc, b body
 			web.WriteProblem(w, r, s.Log, err)
 			return
 		}
-		if r.Method == http.MethodPost && key != "" && !noStore {
-			s.idempotent(w, r, a, h)
+		if r.Method == http.MethodPost && key != "" && !rt.noStore {
+			s.idempotent(w, r, a, rt.h, rt.inWork)
 			return
 		}
-		s.answer(w, r, a, h)
+		s.answer(w, r, a, rt.h)
 	})
 }
 
@@ -359,7 +368,13 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Actor, h handlerFunc) {
+// idempotent runs h under the request's Idempotency-Key. The key is
+// reserved before h runs, in a transaction of its own, or (inWork) in h's
+// first transaction (sqldb.BeforeWork), after a read finds it free: a
+// request that finds the key taken there does nothing and answers as if it
+// had found it before (the first answer again, 422 for another body, 409
+// while the first runs).
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Actor, h handlerFunc, inWork bool) {
 	key := r.Header.Get("Idempotency-Key") // checked by route (web.IdempotencyKey)
 	// As large as the largest body a route takes (an upload); each handler
 	// applies its own limit again.
@@ -369,16 +384,19 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	saved, err := s.Idem.Begin(r.Context(), a.StaffID, key, r.Method, r.URL.Path, s.Idem.Hash(r.Method, r.URL.Path, body))
+	hash := s.Idem.Hash(r.Method, r.URL.Path, body)
+	var saved *idem.Saved
+	if inWork {
+		saved, err = s.Idem.Lookup(r.Context(), a.StaffID, key, hash)
+	} else {
+		saved, err = s.Idem.Begin(r.Context(), a.StaffID, key, r.Method, r.URL.Path, hash)
+	}
 	if err != nil {
 		web.WriteProblem(w, r, s.Log, err)
 		return
 	}
 	if saved != nil {
-		w.Header().Set("Idempotent-Replayed", "true")
-		w.Header().Set("Content-Type", cmp.Or(saved.ContentType, "application/json; charset=utf-8"))
-		w.WriteHeader(saved.Status)
-		_, _ = io.WriteString(w, saved.Body)
+		replay(w, saved)
 		return
 	}
 	rec := &recorder{ResponseWriter: w}
@@ -387,13 +405,37 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 	// its answer is what the key keeps.
 	ctx, committed, stop := idem.Guard(r.Context())
 	defer stop()
-	s.answer(rec, r.WithContext(ctx), a, h)
+	if inWork {
+		// The first transaction that commits holds the reservation, so
+		// committed() also says whether the key is reserved.
+		ctx = sqldb.BeforeWork(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			return s.Idem.Reserve(ctx, tx, a.StaffID, key, r.Method, r.URL.Path, hash)
+		})
+	}
+	work := r.WithContext(ctx)
+	status, v, herr := h(work, a)
+	var taken *idem.Replay
+	if errors.As(herr, &taken) {
+		replay(w, &taken.Saved)
+		return
+	}
+	if errors.Is(herr, idem.ErrMismatch) || errors.Is(herr, idem.ErrInProgress) {
+		web.WriteProblem(w, r, s.Log, herr) // the key is another request's
+		return
+	}
+	if herr != nil {
+		web.WriteProblem(rec, work, s.Log, herr)
+	} else {
+		web.WriteJSON(rec, status, v)
+	}
 	bg := context.WithoutCancel(r.Context())
 	abandoned := rec.status == 499 || r.Context().Err() != nil
 	switch {
 	case rec.status >= 500 || abandoned && !committed():
 		// Nothing was done: the key is free for the retry.
-		err = s.Idem.Release(bg, a.StaffID, key)
+		if !inWork || committed() {
+			err = s.Idem.Release(bg, a.StaffID, key)
+		}
 	case rec.status == 499:
 		// Done, but the answer was lost with the client (it left just as the
 		// work committed): keep the key, saying so, rather than do it twice.
@@ -401,12 +443,23 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 		p.Instance = r.URL.Path
 		b, _ := json.Marshal(p)
 		err = s.Idem.Finish(bg, a.StaffID, key, p.Status, "application/problem+json", string(b))
+	case inWork && !committed():
+		// Refused before any work: the key keeps the refusal.
+		err = s.Idem.Store(bg, a.StaffID, key, r.Method, r.URL.Path, hash, rec.status, rec.Header().Get("Content-Type"), rec.buf.String())
 	default:
 		err = s.Idem.Finish(bg, a.StaffID, key, rec.status, rec.Header().Get("Content-Type"), rec.buf.String())
 	}
 	if err != nil {
 		s.Log.ErrorContext(r.Context(), "idempotency finish", "err", err)
 	}
+}
+
+// replay answers a request with the answer saved under its key.
+func replay(w http.ResponseWriter, saved *idem.Saved) {
+	w.Header().Set("Idempotent-Replayed", "true")
+	w.Header().Set("Content-Type", cmp.Or(saved.ContentType, "application/json; charset=utf-8"))
+	w.WriteHeader(saved.Status)
+	_, _ = io.WriteString(w, saved.Body)
 }
 
 var errAnswerLost = apperr.New(apperr.Conflict, "이 요청은 처리되었지만 답을 보내기 전에 연결이 끊겼습니다. 결과를 조회해 확인해 주세요.",

@@ -3,9 +3,11 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,6 +190,79 @@ func TestAbandonedAfterCommitKeepsAnswer(t *testing.T) {
 		var count int
 		if err := e.app.DB.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM market_orders WHERE marketplace_id = (SELECT id FROM marketplaces WHERE code = '11st')`).Scan(&count); err != nil || count != n {
 			t.Fatalf("stored lines = %d, %v; want %d", count, err, n)
+		}
+	})
+}
+
+// TestCheckoutKeyReservedInWork: placing and paying reserve their
+// Idempotency-Key in their first transaction (no transaction of its own).
+// Concurrent confirmations with one key pay once; the key answers the first
+// answer again; a refusal before any work is kept under its key; a key in
+// use answers 422 for another body; no key is left in progress.
+func TestCheckoutKeyReservedInWork(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, memberID, productID := demoEnv(t, e)
+		placed := e.do("POST", "/api/v1/orders", tok, map[string]any{"site": "malgn", "member_id": memberID, "payment_method": "card",
+			"items": []map[string]any{{"product_id": productID, "qty": 1}}}, "Idempotency-Key", "work-place")
+		if placed.Status != 201 {
+			t.Fatalf("place = %d %s", placed.Status, placed.Body)
+		}
+		no := int64(placed.json(t)["order_no"].(float64))
+		path := fmt.Sprintf("/api/v1/orders/%d/payments/", no)
+		// Refused before any work (wrong amount): kept and answered again.
+		bad := map[string]any{"gateway": "sandbox", "payment_key": "work-pay", "amount": 7999}
+		first := e.do("POST", path+"confirm", tok, bad, "Idempotency-Key", "work-bad")
+		again := e.do("POST", path+"confirm", tok, bad, "Idempotency-Key", "work-bad")
+		if first.Status != 422 || again.Status != 422 || again.Header.Get("Idempotent-Replayed") != "true" || string(first.Body) != string(again.Body) {
+			t.Fatalf("refusal kept: %d %s / %d replayed=%q %s", first.Status, first.Body, again.Status, again.Header.Get("Idempotent-Replayed"), again.Body)
+		}
+		good := map[string]any{"gateway": "sandbox", "payment_key": "work-pay", "amount": 8000}
+		results := make([]response, 6)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = e.do("POST", path+"confirm", tok, good, "Idempotency-Key", "work-pay")
+			}()
+		}
+		wg.Wait()
+		paid := 0
+		for _, r := range results {
+			switch {
+			case r.Status == 200 && r.json(t)["status"] == "paid":
+				paid++
+			case r.Status == 409: // the first was still running
+			default:
+				t.Fatalf("concurrent confirmation = %d %s", r.Status, r.Body)
+			}
+		}
+		last := e.do("POST", path+"confirm", tok, good, "Idempotency-Key", "work-pay")
+		if paid == 0 || last.Status != 200 || last.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("paid answers %d; replay %d replayed=%q", paid, last.Status, last.Header.Get("Idempotent-Replayed"))
+		}
+		if r := e.do("POST", path+"confirm", tok, bad, "Idempotency-Key", "work-pay"); r.Status != 422 {
+			t.Fatalf("the key with another body = %d %s", r.Status, r.Body)
+		}
+		ctx := context.Background()
+		var captures, confirms, open int
+		db := e.app.DB.Read()
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM journal j JOIN orders o ON o.id = j.order_id WHERE o.order_no = $1 AND j.kind = 'capture'`, no).Scan(&captures); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sandbox_transactions WHERE payment_key = 'work-pay'`).Scan(&confirms); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM idempotency_keys WHERE status_code = 0`).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if captures != 1 || confirms != 1 || open != 0 {
+			t.Fatalf("captures %d, sandbox payments %d, keys in progress %d; want 1, 1, 0", captures, confirms, open)
+		}
+		for _, key := range []string{"work-place", "work-bad", "work-pay"} {
+			if ok, status := e.keyState(t, key); !ok || status == 0 {
+				t.Fatalf("key %s: stored %v, status %d", key, ok, status)
+			}
 		}
 	})
 }

@@ -32,26 +32,34 @@ type itemShare struct{ item, amount int64 }
 // whose part is not 0. The migration 0015 rolls up older journal rows by the
 // same rule.
 func rollProducts(ctx context.Context, tx *sqldb.Tx, o row, day string, amount int64, shares []itemShare) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, product_id, paid FROM order_items WHERE order_id = $1 ORDER BY id`, o.ID)
-	if err != nil {
-		return err
-	}
 	product := map[int64]int64{}
 	paid := map[int64]int64{}
 	var order []int64
-	for rows.Next() {
-		var id, pid, p int64
-		if err := rows.Scan(&id, &pid, &p); err != nil {
-			rows.Close()
+	if o.allItems {
+		for _, it := range o.Items {
+			product[it.ID], paid[it.ID] = it.ProductID, it.Paid
+			order = append(order, it.ID)
+		}
+		slices.Sort(order)
+	} else {
+		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, paid FROM order_items WHERE order_id = $1 ORDER BY id`, o.ID)
+		if err != nil {
 			return err
 		}
-		product[id] = pid
-		paid[id] = p
-		order = append(order, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+		for rows.Next() {
+			var id, pid, p int64
+			if err := rows.Scan(&id, &pid, &p); err != nil {
+				rows.Close()
+				return err
+			}
+			product[id] = pid
+			paid[id] = p
+			order = append(order, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
 	inflow := amount >= 0
 	abs := amount

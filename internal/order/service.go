@@ -341,6 +341,10 @@ func (s *Service) markPaid(ctx context.Context, tx *sqldb.Tx, o *row, from strin
 			return err
 		}
 	}
+	// Every item is in o.Items now (a caller passes all or none), each with
+	// its enrollment if it has one (loadItems reads them; a new order's
+	// items have none yet).
+	o.allItems = true
 	for _, it := range o.Items {
 		if it.Kind != catalog.KindCourse {
 			continue
@@ -349,15 +353,18 @@ func (s *Service) markPaid(ctx context.Context, tx *sqldb.Tx, o *row, from strin
 		if it.GovRefundable {
 			status = EnrollAwaitingApproval
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = $1, updated_at = $2 WHERE order_item_id = $3`, status, now, it.ID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO enrollments (order_item_id, order_id, member_id, product_id, status, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $6)`, it.ID, o.ID, o.MemberID, it.ProductID, status, now); err != nil {
+		if it.EnrollmentID != 0 {
+			res, err := tx.ExecContext(ctx, `UPDATE enrollments SET status = $1, updated_at = $2 WHERE order_item_id = $3`, status, now, it.ID)
+			if err != nil {
 				return err
 			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				continue
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO enrollments (order_item_id, order_id, member_id, product_id, status, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6)`, it.ID, o.ID, o.MemberID, it.ProductID, status, now); err != nil {
+			return err
 		}
 	}
 	o.Status, o.Collected, o.PaidAt = StatusPaid, o.Total, &now

@@ -19,6 +19,9 @@ type row struct {
 	Order
 	depositSecret string
 	voucherEnc    string
+	// allItems: Items holds every item of the order as stored (markPaid
+	// makes it so), and rollProducts need not read them again.
+	allItems bool
 }
 
 func scanOrder(s interface{ Scan(...any) error }) (row, error) {

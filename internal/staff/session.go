@@ -227,14 +227,17 @@ func (s *Service) Token(ctx context.Context, token string) (Staff, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return Staff{}, ErrNoSession
 	}
-	var id int64
-	err := s.DB.Read().QueryRowContext(ctx, `SELECT t.staff_id FROM api_tokens t JOIN staff st ON st.id = t.staff_id
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND st.disabled = FALSE`, hashToken(token)).Scan(&id)
+	// The token and its account in one query: every API call asks it.
+	st, err := scanStaff(s.DB.Read().QueryRowContext(ctx, `SELECT `+tokenStaffColumns+` FROM api_tokens t JOIN staff st ON st.id = t.staff_id
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND st.disabled = FALSE`, hashToken(token)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Staff{}, ErrNoSession
 	}
 	if err != nil {
 		return Staff{}, err
 	}
-	return s.ByID(ctx, id)
+	return st, s.loadSites(ctx, s.DB.Read(), &st)
 }
+
+// tokenStaffColumns are staffColumns of the staff table aliased st.
+var tokenStaffColumns = "st." + strings.ReplaceAll(staffColumns, ", ", ", st.")

@@ -68,16 +68,89 @@ func (s *Store) Begin(ctx context.Context, staffID int64, key, method, path, has
 			staffID, key).Scan(&gotHash, &status, &ctype, &body); err != nil {
 			return err
 		}
-		switch {
-		case gotHash != hash:
-			return ErrMismatch
-		case status == 0:
-			return ErrInProgress
-		}
-		saved = &Saved{Status: status, ContentType: ctype, Body: body}
-		return nil
+		saved, err = check(hash, gotHash, status, ctype, body)
+		return err
 	})
 	return saved, err
+}
+
+// Replay is what Reserve answers when the request finished before: its
+// saved answer, to be sent again.
+type Replay struct{ Saved Saved }
+
+func (r *Replay) Error() string { return "idempotency key already answered" }
+
+// check answers for a key found stored with hash gotHash: ErrMismatch for
+// another request, ErrInProgress while the first runs, else its answer.
+func check(hash, gotHash string, status int, ctype, body string) (*Saved, error) {
+	switch {
+	case gotHash != hash:
+		return nil, ErrMismatch
+	case status == 0:
+		return nil, ErrInProgress
+	}
+	return &Saved{Status: status, ContentType: ctype, Body: body}, nil
+}
+
+// Lookup is Begin without the reservation, on the read pool: the saved
+// answer, ErrMismatch or ErrInProgress for a key in use, nil, nil for a free
+// one. A request that goes on with a free key reserves it with Reserve in
+// its first transaction.
+func (s *Store) Lookup(ctx context.Context, staffID int64, key, hash string) (*Saved, error) {
+	var gotHash, ctype, body string
+	var status int
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT body_hash, status_code, content_type, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
+		staffID, key).Scan(&gotHash, &status, &ctype, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return check(hash, gotHash, status, ctype, body)
+}
+
+// Reserve reserves the key in the caller's transaction, the request's first
+// (sqldb.BeforeWork): the reservation commits with the first work that
+// commits, so that a concurrent request with the key waits for that commit
+// (PostgreSQL) or the single writer (SQLite) and then finds it. A key taken
+// meanwhile gives ErrMismatch, ErrInProgress or a *Replay, and the
+// transaction rolls back: the request does nothing.
+func (s *Store) Reserve(ctx context.Context, tx *sqldb.Tx, staffID int64, key, method, path, hash string) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (staff_id, idem_key, method, path, body_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (staff_id, idem_key) DO NOTHING`, staffID, key, method, path, hash, sqldb.Instant(s.Now()))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var gotHash, ctype, body string
+	var status int
+	if err := tx.QueryRowContext(ctx, `SELECT body_hash, status_code, content_type, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
+		staffID, key).Scan(&gotHash, &status, &ctype, &body); err != nil {
+		return err
+	}
+	saved, err := check(hash, gotHash, status, ctype, body)
+	if err != nil {
+		return err
+	}
+	return &Replay{Saved: *saved}
+}
+
+// Store keeps the answer of a request that reserved nothing because none of
+// its transactions committed (it was refused before any work): the key then
+// answers it again. A key taken meanwhile by another request is left alone.
+func (s *Store) Store(ctx context.Context, staffID int64, key, method, path, hash string, status int, contentType, body string) error {
+	if status >= 500 {
+		return nil
+	}
+	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (staff_id, idem_key, method, path, body_hash, created_at, status_code, content_type, response)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (staff_id, idem_key) DO NOTHING`,
+			staffID, key, method, path, hash, sqldb.Instant(s.Now()), status, contentType, body)
+		return err
+	})
 }
 
 // Finish stores the answer of the request that reserved the key. Answers of

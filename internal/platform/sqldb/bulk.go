@@ -163,7 +163,7 @@ func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, 
 	if err != nil {
 		return 0, fmt.Errorf("bulk write %s (copy): %w", b.Table, err)
 	}
-	q := "INSERT INTO " + b.Table + " (" + cols + ") SELECT " + cols + " FROM " + tmp + b.onConflict()
+	q := "INSERT INTO " + b.Table + " (" + cols + ") SELECT " + cols + " FROM " + tmp + " ORDER BY bulk_ord" + b.onConflict()
 	res, err := tx.ExecContext(ctx, q)
 	if err != nil {
 		return 0, fmt.Errorf("bulk write %s: %w", b.Table, err)

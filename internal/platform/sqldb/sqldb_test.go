@@ -198,3 +198,62 @@ func TestConcurrentWritersSerialise(t *testing.T) {
 		}
 	})
 }
+
+// TestBeforeWork: the hook's write goes with the first transaction that
+// commits under the ctx (and is undone with one that rolls back), and no
+// later transaction runs it again.
+func TestBeforeWork(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(ctx, `CREATE TABLE marks (what TEXT NOT NULL)`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		runs := 0
+		wctx := sqldb.BeforeWork(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			runs++
+			_, err := tx.ExecContext(ctx, `INSERT INTO marks (what) VALUES ('hook')`)
+			return err
+		})
+		work := func(fail bool) error {
+			return db.InTx(wctx, func(tx *sqldb.Tx) error {
+				if _, err := tx.ExecContext(wctx, `INSERT INTO marks (what) VALUES ('work')`); err != nil {
+					return err
+				}
+				if fail {
+					return errors.New("refused")
+				}
+				return nil
+			})
+		}
+		count := func(what string) int {
+			var n int
+			if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM marks WHERE what = $1`, what).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if err := work(true); err == nil {
+			t.Fatal("the failing work committed")
+		}
+		if count("hook") != 0 || count("work") != 0 {
+			t.Fatalf("after a rollback: hook %d, work %d rows", count("hook"), count("work"))
+		}
+		for range 2 {
+			if err := work(false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if runs != 2 || count("hook") != 1 || count("work") != 2 {
+			t.Fatalf("hook ran %d times, %d hook rows, %d work rows; want 2, 1, 2", runs, count("hook"), count("work"))
+		}
+		refusal := errors.New("key taken")
+		refused := sqldb.BeforeWork(ctx, func(context.Context, *sqldb.Tx) error { return refusal })
+		ran := false
+		if err := db.InTx(refused, func(*sqldb.Tx) error { ran = true; return nil }); !errors.Is(err, refusal) || ran {
+			t.Fatalf("a refusing hook: err %v, work ran %v", err, ran)
+		}
+	})
+}
