@@ -93,8 +93,19 @@ func TestDeadHolderAndLostLease(t *testing.T) {
 			ctx := context.Background()
 			dead := make(chan struct{})
 			defer close(dead)
-			go func() { // A takes an hour's lease and hangs
-				_, _ = a.Run(ctx, "dead_job", time.Hour, func(context.Context) error { <-dead; return nil })
+			go func() { // A takes an hour's lease (trying while B holds it) and hangs
+				for {
+					ran, _ := a.Run(ctx, "dead_job", time.Hour, func(context.Context) error { <-dead; return nil })
+					select {
+					case <-dead:
+						return
+					default:
+					}
+					if ran {
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
 			}()
 			for ran := true; ran; {
 				var err error
