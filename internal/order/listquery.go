@@ -240,10 +240,14 @@ func (s *Service) readPage(ctx context.Context, q sqldb.Querier, a access.Actor,
 	hint := sqldb.IndexedBy(s.DB, "orders_list")
 	switch {
 	case hint == "":
-		// PostgreSQL cannot be told which index to take, and given the
-		// walk's bounds or the sort's + its planner chose whole-table reads
-		// (1.6 s for 결제완료 over a year, measured); the plain query, as
-		// before the walk, stays within tens of milliseconds there.
+		// PostgreSQL cannot be told which index to take. Given the sort's +
+		// its planner chose whole-table reads (1.6 s for 결제완료 over a year,
+		// measured), and given the order-number bounds of a 결제일 range it
+		// walked the primary key (결제일 one year 39 → 253 ms p95); the bounds
+		// of a 주문일 range alone help it (주문일 one day 46 → 2 ms p95).
+		if (f.OrderedFrom != "" || f.OrderedTo != "") && f.PaidFrom == "" && f.PaidTo == "" {
+			w.Add("order_no >= ? AND order_no <= ?", lo, hi)
+		}
 		from, order = "orders", "order_no"
 	case walk <= sorted:
 		w.Add("order_no >= ? AND order_no <= ?", lo, hi)
