@@ -304,18 +304,7 @@ func (s *Service) total(ctx context.Context, q sqldb.Querier, a access.Actor, f 
 		return err
 	}
 	var c sqldb.Where
-	if scope := a.ReadScope(); scope != nil {
-		c.In("site", scope)
-	}
-	if f.Site != "" {
-		c.Add("site = ?", f.Site)
-	}
-	switch {
-	case f.Status != "":
-		c.Add("status = ?", f.Status)
-	case !f.IncludePending:
-		c.Add("status <> 'pending'")
-	}
+	countConds(&c, a, f)
 	return q.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM order_counts`+c.SQL(), c.Args()...).Scan(n)
 }
 

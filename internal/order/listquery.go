@@ -112,47 +112,50 @@ func (ax rangeAxis) edgeCond(w *sqldb.Where, col string) {
 	w.Add(col + " IN (" + strings.Join(ph, ", ") + ")")
 }
 
+// countConds adds a filter's site, status and method to the conditions on a
+// counting rollup (order_counts has no method: it serves filters without one).
+func countConds(w *sqldb.Where, a access.Actor, f Filter) {
+	if scope := a.ReadScope(); scope != nil {
+		w.In("site", scope)
+	}
+	if f.Site != "" {
+		w.Add("site = ?", f.Site)
+	}
+	switch {
+	case f.Status != "":
+		w.Add("status = ?", f.Status)
+	case !f.IncludePending:
+		w.Add("status <> 'pending'")
+	}
+	if f.Method != "" {
+		w.Add("method = ?", f.Method)
+	}
+}
+
 // rollupTotal sums the rollups for a filter without a keyword.
 func (s *Service) rollupTotal(ctx context.Context, q sqldb.Querier, a access.Actor, f Filter) (int, error) {
 	ord, paid := cutRange(f.OrderedFrom, f.OrderedTo), cutRange(f.PaidFrom, f.PaidTo)
-	common := func(w *sqldb.Where) {
-		if scope := a.ReadScope(); scope != nil {
-			w.In("site", scope)
-		}
-		if f.Site != "" {
-			w.Add("site = ?", f.Site)
-		}
-		switch {
-		case f.Status != "":
-			w.Add("status = ?", f.Status)
-		case !f.IncludePending:
-			w.Add("status <> 'pending'")
-		}
-		if f.Method != "" {
-			w.Add("method = ?", f.Method)
-		}
-	}
 	var parts []sqldb.Where
 	var tables []string
 	if ord.hasMonths() && paid.hasMonths() { // whole months × whole months
 		var w sqldb.Where
 		ord.monthCond(&w, "ordered_month")
 		paid.monthCond(&w, "paid_month")
-		common(&w)
+		countConds(&w, a, f)
 		parts, tables = append(parts, w), append(tables, "order_month_counts")
 	}
 	if len(ord.edges) > 0 { // the cut days of the order range × the whole payment range
 		var w sqldb.Where
 		ord.edgeCond(&w, "ordered_day")
 		paid.dayCond(&w, "paid_day")
-		common(&w)
+		countConds(&w, a, f)
 		parts, tables = append(parts, w), append(tables, "order_day_counts")
 	}
 	if len(paid.edges) > 0 && ord.hasMonths() { // the whole months of the order range × the cut days of the payment range
 		var w sqldb.Where
 		paid.edgeCond(&w, "paid_day")
 		ord.daysOfMonthsCond(&w, "ordered_day")
-		common(&w)
+		countConds(&w, a, f)
 		parts, tables = append(parts, w), append(tables, "order_day_counts")
 	}
 	total := 0

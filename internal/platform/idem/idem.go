@@ -54,24 +54,37 @@ func (s *Store) Hash(method, path string, body []byte) string {
 func (s *Store) Begin(ctx context.Context, staffID int64, key, method, path, hash string) (*Saved, error) {
 	var saved *Saved
 	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (staff_id, idem_key, method, path, body_hash, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (staff_id, idem_key) DO NOTHING`, staffID, key, method, path, hash, sqldb.Instant(s.Now()))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			return nil
-		}
-		var gotHash, ctype, body string
-		var status int
-		if err := tx.QueryRowContext(ctx, `SELECT body_hash, status_code, content_type, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
-			staffID, key).Scan(&gotHash, &status, &ctype, &body); err != nil {
-			return err
-		}
-		saved, err = check(hash, gotHash, status, ctype, body)
+		var err error
+		saved, err = s.reserve(ctx, tx, staffID, key, method, path, hash)
 		return err
 	})
 	return saved, err
+}
+
+// reserve inserts the key in tx; nil, nil when it was free, else what the
+// stored key answers (see check).
+func (s *Store) reserve(ctx context.Context, tx *sqldb.Tx, staffID int64, key, method, path, hash string) (*Saved, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (staff_id, idem_key, method, path, body_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (staff_id, idem_key) DO NOTHING`, staffID, key, method, path, hash, sqldb.Instant(s.Now()))
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil, nil
+	}
+	return find(ctx, tx, staffID, key, hash)
+}
+
+// find reads a stored key and answers as check does (sql.ErrNoRows when
+// there is none).
+func find(ctx context.Context, q sqldb.Querier, staffID int64, key, hash string) (*Saved, error) {
+	var gotHash, ctype, body string
+	var status int
+	if err := q.QueryRowContext(ctx, `SELECT body_hash, status_code, content_type, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
+		staffID, key).Scan(&gotHash, &status, &ctype, &body); err != nil {
+		return nil, err
+	}
+	return check(hash, gotHash, status, ctype, body)
 }
 
 // Replay is what Reserve answers when the request finished before: its
@@ -97,17 +110,11 @@ func check(hash, gotHash string, status int, ctype, body string) (*Saved, error)
 // one. A request that goes on with a free key reserves it with Reserve in
 // its first transaction.
 func (s *Store) Lookup(ctx context.Context, staffID int64, key, hash string) (*Saved, error) {
-	var gotHash, ctype, body string
-	var status int
-	err := s.DB.Read().QueryRowContext(ctx, `SELECT body_hash, status_code, content_type, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
-		staffID, key).Scan(&gotHash, &status, &ctype, &body)
+	saved, err := find(ctx, s.DB.Read(), staffID, key, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return check(hash, gotHash, status, ctype, body)
+	return saved, err
 }
 
 // Reserve reserves the key in the caller's transaction, the request's first
@@ -117,22 +124,8 @@ func (s *Store) Lookup(ctx context.Context, staffID int64, key, hash string) (*S
 // meanwhile gives ErrMismatch, ErrInProgress or a *Replay, and the
 // transaction rolls back: the request does nothing.
 func (s *Store) Reserve(ctx context.Context, tx *sqldb.Tx, staffID int64, key, method, path, hash string) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (staff_id, idem_key, method, path, body_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (staff_id, idem_key) DO NOTHING`, staffID, key, method, path, hash, sqldb.Instant(s.Now()))
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return nil
-	}
-	var gotHash, ctype, body string
-	var status int
-	if err := tx.QueryRowContext(ctx, `SELECT body_hash, status_code, content_type, response FROM idempotency_keys WHERE staff_id = $1 AND idem_key = $2`,
-		staffID, key).Scan(&gotHash, &status, &ctype, &body); err != nil {
-		return err
-	}
-	saved, err := check(hash, gotHash, status, ctype, body)
-	if err != nil {
+	saved, err := s.reserve(ctx, tx, staffID, key, method, path, hash)
+	if err != nil || saved == nil {
 		return err
 	}
 	return &Replay{Saved: *saved}
