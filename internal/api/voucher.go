@@ -1,7 +1,7 @@
 package api
 
 import (
-	"bytes"
+	"io"
 	"net/http"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -21,20 +21,17 @@ func (s *Server) listVoucherOrders(r *http.Request, a access.Actor) (int, any, e
 	return http.StatusOK, list, err
 }
 
-// exportVoucherOrders is [EXCEL]: the list as shown, numbers masked.
+// exportVoucherOrders is [EXCEL]: the list as shown, numbers masked,
+// streamed to the response as it is read.
 func (s *Server) exportVoucherOrders(w http.ResponseWriter, r *http.Request, a access.Actor) {
 	f, err := voucher.ParseFilter(r.URL.Query())
 	if err == nil {
-		var buf bytes.Buffer
-		if err = export.VoucherList(r.Context(), s.Voucher, a, f, &buf); err == nil {
-			n := export.VoucherListName(f, kst.Day(s.Orders.Now()))
-			w.Header().Set("Content-Type", web.XLSX)
-			web.Attachment(w, n.Korean, n.ASCII)
-			_, _ = buf.WriteTo(w)
-			return
-		}
+		n := export.VoucherListName(f, kst.Day(s.Orders.Now()))
+		err = web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.VoucherList(r.Context(), s.Voucher, a, f, out) })
 	}
-	web.WriteProblem(w, r, s.Log, err)
+	if err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+	}
 }
 
 // exportVoucherMembers is [회원 EXCEL]: the learners of the filter for
@@ -45,17 +42,13 @@ func (s *Server) exportVoucherMembers(w http.ResponseWriter, r *http.Request, a 
 	if err == nil {
 		var rows []voucher.LearnerRow
 		if rows, err = s.Voucher.Learners(r.Context(), a, f, r.URL.Query().Get("reason")); err == nil {
-			var buf bytes.Buffer
-			if err = export.VoucherMembers(rows, &buf); err == nil {
-				n := export.VoucherMembersName(f, kst.Day(s.Orders.Now()))
-				w.Header().Set("Content-Type", web.XLSX)
-				web.Attachment(w, n.Korean, n.ASCII)
-				_, _ = buf.WriteTo(w)
-				return
-			}
+			n := export.VoucherMembersName(f, kst.Day(s.Orders.Now()))
+			err = web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.VoucherMembers(rows, out) })
 		}
 	}
-	web.WriteProblem(w, r, s.Log, err)
+	if err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+	}
 }
 
 // approveEnrollments is 선택 수강승인: {enrollment_ids} → each approved or
