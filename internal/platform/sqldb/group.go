@@ -29,6 +29,11 @@ import (
 // batch that was waiting gets errBatchLost and InTx runs its fn again in a
 // new transaction, as it retries a serialization failure on PostgreSQL.
 //
+// A transaction must not wait for another InTx's caller to return (over a
+// channel, say): that caller returns only after the shared commit, which
+// waits for this transaction. (Waiting for another InTx to begin was already
+// a deadlock with one writer.)
+//
 // Inside a batch a transaction sees the writes of the batch's earlier
 // transactions (one connection), exactly as it would had they committed
 // first; the read pool sees none of them until the shared COMMIT, when none of
@@ -53,10 +58,12 @@ import (
 // by about 12 %, for at most 1 ms more per transaction under concurrency. A
 // lone caller never lingers.
 const (
-	maxBatch    = 64
-	maxBatchAge = 10 * time.Millisecond
-	lingerFor   = time.Millisecond
+	maxBatch  = 64
+	lingerFor = time.Millisecond
 )
+
+// maxBatchAge is a variable for the tests that need a batch to stay open.
+var maxBatchAge = 10 * time.Millisecond
 
 // errBatchLost is a waiting caller's answer when the shared transaction was
 // rolled back by another caller's failure; InTx retries it.

@@ -71,6 +71,11 @@ func waitForWaiter(t *testing.T, db *DB) {
 // take the batch down.
 func TestGroupCommit(t *testing.T) {
 	ctx := context.Background()
+	// The batch must stay open however slowly this machine starts the
+	// second goroutine.
+	age := maxBatchAge
+	maxBatchAge = time.Hour
+	t.Cleanup(func() { maxBatchAge = age })
 	for _, second := range []string{"commits", "fails", "cancelled"} {
 		t.Run(second, func(t *testing.T) {
 			db := openGroupTest(t)
@@ -139,6 +144,9 @@ func TestGroupCommit(t *testing.T) {
 // committed; the second gets its error.
 func TestGroupCommitLostBatchIsRetried(t *testing.T) {
 	ctx := context.Background()
+	age := maxBatchAge
+	maxBatchAge = time.Hour
+	t.Cleanup(func() { maxBatchAge = age })
 	db := openGroupTest(t)
 	runs := 0
 	var wg sync.WaitGroup
