@@ -48,7 +48,10 @@ func (d cachingDriver) Open(name string) (driver.Conn, error) {
 	if !ok { // a driver change: run uncached rather than fail
 		return c, nil
 	}
-	return &cachingConn{sqliteConn: sc, stmts: make(map[string]*cachedStmt)}, nil
+	// The writer connection (opened with _txlock=immediate) runs its
+	// statements to their end whatever the caller's ctx: see group.go.
+	writer := strings.Contains(name, "_txlock=immediate")
+	return &cachingConn{sqliteConn: sc, stmts: make(map[string]*cachedStmt), writer: writer}, nil
 }
 
 // sqliteConn is what modernc's connection offers and database/sql uses.
@@ -77,8 +80,9 @@ type cachedStmt struct {
 
 type cachingConn struct {
 	sqliteConn
-	mu    sync.Mutex
-	stmts map[string]*cachedStmt
+	writer bool
+	mu     sync.Mutex
+	stmts  map[string]*cachedStmt
 }
 
 // cacheable leaves scripts (several statements: migrations) to the driver.
@@ -133,6 +137,9 @@ func (c *cachingConn) release(cs *cachedStmt) {
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.writer {
+		ctx = context.WithoutCancel(ctx)
+	}
 	cs, err := c.take(ctx, query)
 	if err != nil {
 		return nil, err
@@ -155,6 +162,9 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.writer {
+		ctx = context.WithoutCancel(ctx)
+	}
 	cs, err := c.take(ctx, query)
 	if err != nil {
 		return nil, err
