@@ -280,32 +280,28 @@ func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Pa
 		return page, err
 	}
 	w := s.where(a, f)
-	keyword := strings.TrimSpace(f.Q) != ""
-	if err := s.total(ctx, q, a, f, w, &page.Total); err != nil {
-		return page, err
+	// A keyword counts the orders (by their indexes); any other filter sums
+	// its matches by order month from the rollups (listwalk.go), which also
+	// find its page.
+	var months map[string]int
+	if strings.TrimSpace(f.Q) != "" {
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders`+w.SQL(), s.DB.Planned(w.Args())...).Scan(&page.Total); err != nil {
+			return page, err
+		}
+	} else {
+		var err error
+		if months, err = s.byMonth(ctx, q, a, f); err != nil {
+			return page, err
+		}
+		for _, n := range months {
+			page.Total += n
+		}
 	}
-	rows, err := s.readPage(ctx, q, a, f, w, page.Total, keyword)
+	rows, err := s.readPage(ctx, q, a, f, w, page.Total, months)
 	if rows != nil {
 		page.Items = rows
 	}
 	return page, err
-}
-
-// total counts the filter's orders: a filter of sites and statuses alone
-// reads the order_counts rollup, one with days or a method the day and month
-// rollups (listquery.go); only a keyword counts orders.
-func (s *Service) total(ctx context.Context, q sqldb.Querier, a access.Actor, f Filter, w sqldb.Where, n *int) error {
-	if strings.TrimSpace(f.Q) != "" {
-		return q.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders`+w.SQL(), w.Args()...).Scan(n)
-	}
-	if f.OrderedFrom != "" || f.OrderedTo != "" || f.PaidFrom != "" || f.PaidTo != "" || f.Method != "" {
-		var err error
-		*n, err = s.rollupTotal(ctx, q, a, f)
-		return err
-	}
-	var c sqldb.Where
-	countConds(&c, a, f)
-	return q.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM order_counts`+c.SQL(), c.Args()...).Scan(n)
 }
 
 // Each calls fn for every row of the filter, newest first, streaming from

@@ -3,6 +3,7 @@ package order
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -18,13 +19,18 @@ import (
 //     order_month_counts (the whole months of its day ranges) and
 //     order_day_counts (the days of the months its ranges cut), never a count
 //     of orders. With a keyword it counts the orders (by their indexes).
-//   - A page is read one of two ways, whichever reads fewer rows by the
-//     counts: walking the covering index orders_list newest first from the
-//     highest order number the day range can hold (order_days), skipping
-//     rows that do not match, when matches are dense; or by the filter's own
-//     index and a sort of its few matches. A page past the middle walks from
-//     the other end. That choice is made on SQLite, which is told the index
-//     (INDEXED BY); PostgreSQL gets the plain query and its planner chooses.
+//   - A page of such a filter is found from the same rollups (listwalk.go):
+//     whole months and days before it are skipped by their counts, and one
+//     query reads it between the order numbers of its days, walking the
+//     covering index orders_list, on both engines; where matches are too
+//     sparse there, the filter's own index and a sort. A page past the
+//     middle walks from the other end.
+//   - A keyword's page walks orders_list newest first from the highest
+//     order number the day range can hold when that reads fewer rows than
+//     a sort of its matches (SQLite, told the index by INDEXED BY); on
+//     PostgreSQL its planner chooses.
+//   - On PostgreSQL every query of the list is planned for its values
+//     (sqldb's Planned), never by a generic plan.
 //   - The screen's pager links carry an anchor (the first order number of the
 //     page it is on and that page's number), so a page near it is read from
 //     the anchor, not from the first row: deep pages cost as much as the first.
@@ -113,7 +119,7 @@ func (ax rangeAxis) edgeCond(w *sqldb.Where, col string) {
 }
 
 // countConds adds a filter's site, status and method to the conditions on a
-// counting rollup (order_counts has no method: it serves filters without one).
+// counting rollup (order_day_counts, order_month_counts).
 func countConds(w *sqldb.Where, a access.Actor, f Filter) {
 	if scope := a.ReadScope(); scope != nil {
 		w.In("site", scope)
@@ -132,38 +138,15 @@ func countConds(w *sqldb.Where, a access.Actor, f Filter) {
 	}
 }
 
-// rollupTotal sums the rollups for a filter without a keyword.
+// rollupTotal sums the rollups for a filter without a keyword: its matches
+// by order month (byMonth), added up.
 func (s *Service) rollupTotal(ctx context.Context, q sqldb.Querier, a access.Actor, f Filter) (int, error) {
-	ord, paid := cutRange(f.OrderedFrom, f.OrderedTo), cutRange(f.PaidFrom, f.PaidTo)
-	var parts []sqldb.Where
-	var tables []string
-	if ord.hasMonths() && paid.hasMonths() { // whole months × whole months
-		var w sqldb.Where
-		ord.monthCond(&w, "ordered_month")
-		paid.monthCond(&w, "paid_month")
-		countConds(&w, a, f)
-		parts, tables = append(parts, w), append(tables, "order_month_counts")
-	}
-	if len(ord.edges) > 0 { // the cut days of the order range × the whole payment range
-		var w sqldb.Where
-		ord.edgeCond(&w, "ordered_day")
-		paid.dayCond(&w, "paid_day")
-		countConds(&w, a, f)
-		parts, tables = append(parts, w), append(tables, "order_day_counts")
-	}
-	if len(paid.edges) > 0 && ord.hasMonths() { // the whole months of the order range × the cut days of the payment range
-		var w sqldb.Where
-		paid.edgeCond(&w, "paid_day")
-		ord.daysOfMonthsCond(&w, "ordered_day")
-		countConds(&w, a, f)
-		parts, tables = append(parts, w), append(tables, "order_day_counts")
+	months, err := s.byMonth(ctx, q, a, f)
+	if err != nil {
+		return 0, fmt.Errorf("주문목록 total: %w", err)
 	}
 	total := 0
-	for i, w := range parts {
-		var n int
-		if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM `+tables[i]+w.SQL(), w.Args()...).Scan(&n); err != nil {
-			return 0, fmt.Errorf("주문목록 total: %w", err)
-		}
+	for _, n := range months {
 		total += n
 	}
 	return total, nil
@@ -172,7 +155,7 @@ func (s *Service) rollupTotal(ctx context.Context, q sqldb.Querier, a access.Act
 // orderNoBounds are the lowest and highest order numbers that the filter's
 // day ranges can hold (order_days); an order is paid on or after the day it
 // is ordered, so a payment range ends the order days too.
-func orderNoBounds(ctx context.Context, q sqldb.Querier, f Filter) (lo, hi int64, err error) {
+func orderNoBounds(ctx context.Context, q sqldb.Querier, db *sqldb.DB, f Filter) (lo, hi int64, err error) {
 	var w sqldb.Where
 	if f.OrderedFrom != "" {
 		w.Add("day >= ?", f.OrderedFrom)
@@ -184,21 +167,23 @@ func orderNoBounds(ctx context.Context, q sqldb.Querier, f Filter) (lo, hi int64
 	if to != "" {
 		w.Add("day <= ?", to)
 	}
-	err = q.QueryRowContext(ctx, `SELECT COALESCE(MIN(min_no), 0), COALESCE(MAX(max_no), -1) FROM order_days`+w.SQL(), w.Args()...).Scan(&lo, &hi)
+	err = q.QueryRowContext(ctx, `SELECT COALESCE(MIN(min_no), 0), COALESCE(MAX(max_no), -1) FROM order_days`+w.SQL(), db.Planned(w.Args())...).Scan(&lo, &hi)
 	return lo, hi, err
 }
 
-// readPage reads the page of f whose total is total.
-func (s *Service) readPage(ctx context.Context, q sqldb.Querier, a access.Actor, f Filter, w sqldb.Where, total int, keyword bool) ([]ListRow, error) {
+// readPage reads the page of f whose total is total; months are its matches
+// by order month (nil for a keyword, which the rollups do not count).
+func (s *Service) readPage(ctx context.Context, q sqldb.Querier, a access.Actor, f Filter, w sqldb.Where, total int, months map[string]int) ([]ListRow, error) {
 	per := f.PerPage
 	// skip rows newest first (desc) or oldest first, after the bound.
 	desc, skip, limit := true, f.Offset(), per
 	var bound string
+	cutLo, cutHi := int64(math.MinInt64), int64(math.MaxInt64)
 	switch {
 	case f.Anchor > 0 && f.Page >= f.AnchorPage:
-		bound, skip = "order_no <= ?", (f.Page-f.AnchorPage)*per
+		bound, skip, cutHi = "order_no <= ?", (f.Page-f.AnchorPage)*per, f.Anchor
 	case f.Anchor > 0:
-		bound, desc, skip = "order_no > ?", false, (f.AnchorPage-f.Page-1)*per
+		bound, desc, skip, cutLo = "order_no > ?", false, (f.AnchorPage-f.Page-1)*per, f.Anchor+1
 	default:
 		if skip >= total {
 			return nil, nil
@@ -212,7 +197,41 @@ func (s *Service) readPage(ctx context.Context, q sqldb.Querier, a access.Actor,
 	if total == 0 {
 		return nil, nil
 	}
-	lo, hi, err := orderNoBounds(ctx, q, f)
+	dir := ""
+	if desc {
+		dir = " DESC"
+	}
+	read := func(from, order string, skip int) ([]ListRow, error) {
+		rows, err := s.scanList(ctx, q, `SELECT `+listColumns+` FROM `+from+w.SQL()+` ORDER BY `+order+dir+fmt.Sprintf(` LIMIT %d OFFSET %d`, limit, skip), w.Args())
+		if err != nil || desc {
+			return rows, err
+		}
+		slices.Reverse(rows)
+		return rows, nil
+	}
+	hint := sqldb.IndexedBy(s.DB, "orders_list")
+	// The sort reads every match, each from the table.
+	sorted := float64(total) * 4
+	if months != nil {
+		plan, err := s.planWalk(ctx, q, a, f, months, desc, skip, limit, cutLo, cutHi)
+		if err != nil || plan.empty {
+			return nil, err
+		}
+		// Index rows the walk reads: the bounds' order numbers, in the
+		// share of the matches between them that the page needs.
+		walk := float64(plan.hi-plan.lo+1) * min(1, float64(plan.skip+limit)/float64(max(plan.rows, 1)))
+		if walk <= sorted {
+			w.Add("order_no >= ? AND order_no <= ?", plan.lo, plan.hi)
+			return read("orders"+hint, "order_no", plan.skip)
+		}
+		// Sparse matches: the filter's own index and a sort; + keeps the
+		// engine off the order-number indexes.
+		if bound != "" {
+			w.Add(bound, f.Anchor)
+		}
+		return read("orders", "+order_no", skip)
+	}
+	lo, hi, err := orderNoBounds(ctx, q, s.DB, f)
 	if err != nil {
 		return nil, err
 	}
@@ -220,27 +239,15 @@ func (s *Service) readPage(ctx context.Context, q sqldb.Querier, a access.Actor,
 		return nil, nil
 	}
 	// Rows the walk reads: (skip + limit) matches at the density of matches
-	// among the orders the bounds hold; the sort reads every match, each
-	// from the table.
-	region := total
-	if !keyword {
-		rf := Filter{OrderedFrom: f.OrderedFrom, OrderedTo: f.OrderedTo, Site: f.Site, IncludePending: true}
-		if f.PaidTo != "" && (rf.OrderedTo == "" || f.PaidTo < rf.OrderedTo) {
-			rf.OrderedTo = f.PaidTo
-		}
-		if region, err = s.rollupTotal(ctx, q, a, rf); err != nil {
-			return nil, err
-		}
-	} else if region, err = s.rollupTotal(ctx, q, a, Filter{Site: f.Site, IncludePending: true}); err != nil {
+	// among the orders the bounds hold.
+	region, err := s.rollupTotal(ctx, q, a, Filter{Site: f.Site, IncludePending: true})
+	if err != nil {
 		return nil, err
 	}
-	walk := (skip + limit) * max(region, 1) / max(total, 1)
-	sorted := total * 4
+	walk := float64(skip+limit) * float64(max(region, 1)) / float64(max(total, 1))
 	if bound != "" {
 		w.Add(bound, f.Anchor)
 	}
-	var from, order string
-	hint := sqldb.IndexedBy(s.DB, "orders_list")
 	switch {
 	case hint == "":
 		// PostgreSQL cannot be told which index to take. Given the sort's +
@@ -251,30 +258,21 @@ func (s *Service) readPage(ctx context.Context, q sqldb.Querier, a access.Actor,
 		if (f.OrderedFrom != "" || f.OrderedTo != "") && f.PaidFrom == "" && f.PaidTo == "" {
 			w.Add("order_no >= ? AND order_no <= ?", lo, hi)
 		}
-		from, order = "orders", "order_no"
+		return read("orders", "order_no", skip)
 	case walk <= sorted:
 		w.Add("order_no >= ? AND order_no <= ?", lo, hi)
-		from, order = "orders"+hint, "order_no"
+		return read("orders"+hint, "order_no", skip)
 	default:
 		// The filter's own index and a sort: + keeps the engine off the
 		// order-number indexes, and so do the missing bounds.
-		from, order = "orders", "+order_no"
+		return read("orders", "+order_no", skip)
 	}
-	if desc {
-		order += " DESC"
-	}
-	rows, err := s.scanList(ctx, q, `SELECT `+listColumns+` FROM `+from+w.SQL()+` ORDER BY `+order+fmt.Sprintf(` LIMIT %d OFFSET %d`, limit, skip), w.Args())
-	if err != nil || desc {
-		return rows, err
-	}
-	slices.Reverse(rows)
-	return rows, nil
 }
 
 const listColumns = `order_no, site, title, method, total, buyer_name, buyer_login, ordered_day, paid_day, status, tax_invoice, refunded, gateway <> ''`
 
 func (s *Service) scanList(ctx context.Context, q sqldb.Querier, query string, args []any) ([]ListRow, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	rows, err := q.QueryContext(ctx, query, s.DB.Planned(args)...)
 	if err != nil {
 		return nil, err
 	}

@@ -52,9 +52,17 @@ func TestListAgreesWithAPlainQuery(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(15, 4))
 		day0 := time.Date(2019, 11, 20, 3, 0, 0, 0, time.UTC) // 2019-11-20 12:00 in Seoul
 		methods := []string{"card", "transfer", "mobile", "foreign_card", "bank_deposit", "free"}
-		const n = 260
+		// 260 orders on days that jump back and forth (their months' order
+		// numbers overlap), then 90 on days that only go forward from
+		// 2020-03-02 (each month's order numbers apart from the others').
+		const n = 350
+		later := time.Date(2020, 3, 1, 3, 0, 0, 0, time.UTC)
 		for i := 0; i < n; i++ {
 			clock = day0.Add(time.Duration(rnd.IntN(100*24)) * time.Hour) // about 2019-11-20 to 2020-02-28
+			if i >= 260 {
+				later = later.Add(time.Duration(6+rnd.IntN(36)) * time.Hour) // about 2020-03-02 to 2020-05-25
+				clock = later
+			}
 			method := methods[rnd.IntN(len(methods))]
 			in := order.PlaceInput{Site: "malgn", MemberID: f.memberID, Method: method, Items: []order.ItemInput{{ProductID: f.course, Qty: 1}}}
 			if rnd.IntN(3) == 0 {
@@ -153,6 +161,8 @@ func TestListAgreesWithAPlainQuery(t *testing.T) {
 			{Site: "second", Method: "transfer", PaidFrom: "2020-01-01", PaidTo: "2020-12-31"},
 			{IncludePending: true, OrderedFrom: "2020-01-01", OrderedTo: "2020-01-31"},
 			{Q: "sample2122", Field: "member_login"}, {Q: "other7", Field: "member_login", OrderedFrom: "2020-01-01"},
+			{OrderedFrom: "2020-02-20", OrderedTo: "2020-04-15"}, {PaidFrom: "2020-03-10", PaidTo: "2020-05-03", Status: order.StatusPaid},
+			{Method: "card", OrderedFrom: "2020-03-01"}, {Site: "second", PaidFrom: "2020-02-25"},
 			{Q: "김둘째", Field: "buyer_name", Status: order.StatusPaid}, {Q: "엑셀", Field: "title"}, {Q: "영화", IncludePending: true},
 			{Q: "없는 말", Field: "title"}, {Q: fmt.Sprint(all[len(all)/2].no), Field: "order_no"}, {Q: fmt.Sprint(all[3].no)},
 		}
@@ -162,6 +172,12 @@ func TestListAgreesWithAPlainQuery(t *testing.T) {
 				name := fmt.Sprintf("%s %+v", a.Login, flt)
 				for _, per := range []int{7, 50} {
 					flt.PerPage = per
+					// Pages of 7 cut every span the offset falls in into days;
+					// pages of 50 walk the offset when it is short.
+					undo := func() {}
+					if per == 7 {
+						undo = order.SetRefineRows(0)
+					}
 					pages := max(1, (len(want)+per-1)/per)
 					for p := 1; p <= pages+1; p++ {
 						flt.Page, flt.Anchor, flt.AnchorPage = p, 0, 0
@@ -180,6 +196,7 @@ func TestListAgreesWithAPlainQuery(t *testing.T) {
 							}
 						}
 					}
+					undo()
 				}
 			}
 		}

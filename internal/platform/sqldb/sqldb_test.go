@@ -257,3 +257,41 @@ func TestBeforeWork(t *testing.T) {
 		}
 	})
 }
+
+// TestPlannedSkipsPreparedStatements runs a query with Planned arguments on
+// both engines; on PostgreSQL it must leave no prepared statement behind
+// (PostgreSQL would switch a prepared one to a generic plan after five runs),
+// where the same text sent plainly leaves one.
+func TestPlannedSkipsPreparedStatements(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		const planned, plain = `SELECT $1 + 41 /* planned */`, `SELECT $1 + 41 /* plain */`
+		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			for i := 0; i < 7; i++ {
+				var n int64
+				if err := tx.QueryRowContext(ctx, planned, db.Planned([]any{int64(1)})...).Scan(&n); err != nil || n != 42 {
+					t.Fatalf("planned: %d, %v", n, err)
+				}
+				if err := tx.QueryRowContext(ctx, plain, int64(1)).Scan(&n); err != nil || n != 42 {
+					t.Fatalf("plain: %d, %v", n, err)
+				}
+			}
+			if db.Engine != sqldb.Postgres {
+				return nil
+			}
+			for text, want := range map[string]int{planned: 0, plain: 1} {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_prepared_statements WHERE statement = $1`, text).Scan(&n); err != nil {
+					return err
+				}
+				if n != want {
+					t.Errorf("%s: %d prepared statements, want %d", text, n, want)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
