@@ -215,5 +215,15 @@ func TestRecomputeGolden(t *testing.T) {
 		if fmt.Sprint(changed) != "[3000 0]" {
 			t.Fatalf("lines changed by the two jobs: %v, want [3000 0]", changed)
 		}
+		// One order number a batch: every bundle of several order numbers
+		// is read in a batch that holds only some of its lines.
+		emptySettlements(t, db)
+		st.Batch = 1
+		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if again := dumpRows(t, db); again != got {
+			t.Fatal("settling one order number a batch gave other rows")
+		}
 	})
 }

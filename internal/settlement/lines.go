@@ -1,6 +1,7 @@
 package settlement
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -74,27 +75,71 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 	if err != nil {
 		return nil, err
 	}
+	// The lines of the order numbers asked for, then the other lines of
+	// their bundles: a bundle whose line count in the table is above the
+	// lines read so far has some elsewhere (rare), and only those bundles'
+	// lines are read again. (Reading every line of the bundles in one
+	// query looked each line up twice, and PostgreSQL's planner chose to
+	// scan the whole table for it on a table of some 200,000 lines.)
 	var w sqldb.Where
 	w.Add("marketplace_id = ?", marketplaceID)
 	w.In("order_no", orderNos)
-	rows, err := q.QueryContext(ctx, `SELECT id, bundle_id, order_no, sub_no, order_day, product_code, option_text, qty, shop_price,
-		pay_type, org_trans_who, status, codes, cancelled FROM market_orders WHERE bundle_id IN (SELECT bundle_id FROM market_orders`+w.SQL()+`)`, w.Args()...)
+	all := make([]line, 0, len(orderNos)*3)
+	all, err = scanLines(ctx, q, all, w)
 	if err != nil {
 		return nil, err
 	}
-	all := make([]line, 0, len(orderNos)*3)
-	for rows.Next() {
-		var l line
-		if err := rows.Scan(&l.id, &l.bundleID, &l.orderNo, &l.sub, &l.day, &l.code, &l.option, &l.qty, &l.shopPrice, &l.payType, &l.orgTrans,
-			&l.status, &l.codes, &l.cancelled); err != nil {
-			rows.Close()
+	have := make(map[int64]int64, len(all))
+	for _, l := range all {
+		have[l.bundleID]++
+	}
+	ids := make([]int64, 0, len(have))
+	for id := range have {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var short []int64
+	for start := 0; start < len(ids); start += bundleChunk {
+		part := ids[start:min(start+bundleChunk, len(ids))]
+		var w sqldb.Where
+		w.InInt("bundle_id", part)
+		rows, err := q.QueryContext(ctx, `SELECT bundle_id, COUNT(*) FROM market_orders`+w.SQL()+` GROUP BY bundle_id`, w.Args()...)
+		if err != nil {
 			return nil, err
 		}
-		all = append(all, l)
+		for rows.Next() {
+			var id, n int64
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if n > have[id] {
+				short = append(short, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if len(short) > 0 {
+		seen := make(map[int64]bool, len(all))
+		for _, l := range all {
+			seen[l.id] = true
+		}
+		for start := 0; start < len(short); start += bundleChunk {
+			var w sqldb.Where
+			w.InInt("bundle_id", short[start:min(start+bundleChunk, len(short))])
+			more, err := scanLines(ctx, q, nil, w)
+			if err != nil {
+				return nil, err
+			}
+			for _, l := range more {
+				if !seen[l.id] {
+					all = append(all, l)
+				}
+			}
+		}
 	}
 	// Per bundle: lines, first live line, matched products.
 	type bundleAgg struct{ lines, first, products int64 }
@@ -122,12 +167,17 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 			lines = append(lines, l)
 		}
 	}
-	slices.SortFunc(lines, func(a, b line) int {
+	// Mostly in order already (as the key index gives them); a line is
+	// large, so it is moved only when it must.
+	byNoID := func(a, b line) int {
 		if c := strings.Compare(a.orderNo, b.orderNo); c != 0 {
 			return c
 		}
-		return int(a.id - b.id)
-	})
+		return cmp.Compare(a.id, b.id)
+	}
+	if !slices.IsSortedFunc(lines, byNoID) {
+		slices.SortFunc(lines, byNoID)
+	}
 	// Per order number, from its lines (adjacent now).
 	for start := 0; start < len(lines); {
 		end := start + 1
@@ -187,6 +237,28 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 	}
 	b.lines = lines
 	return b, nil
+}
+
+// bundleChunk bounds the bundle ids of one query's IN list.
+const bundleChunk = 1000
+
+// scanLines appends the lines that w selects, with what their formulas read.
+func scanLines(ctx context.Context, q sqldb.Querier, all []line, w sqldb.Where) ([]line, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, bundle_id, order_no, sub_no, order_day, product_code, option_text, qty, shop_price,
+		pay_type, org_trans_who, status, codes, cancelled FROM market_orders`+w.SQL(), w.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l line
+		if err := rows.Scan(&l.id, &l.bundleID, &l.orderNo, &l.sub, &l.day, &l.code, &l.option, &l.qty, &l.shopPrice, &l.payType, &l.orgTrans,
+			&l.status, &l.codes, &l.cancelled); err != nil {
+			return nil, err
+		}
+		all = append(all, l)
+	}
+	return all, rows.Err()
 }
 
 // readCodes keeps the texts of the codes the rules read from the line's

@@ -63,6 +63,10 @@ type Service struct {
 	// BeforeBatch, when set, runs before each recompute batch (tests use it to
 	// hold a job while they stop it).
 	BeforeBatch func(ctx context.Context)
+	// Batch is how many order numbers one recompute transaction settles; 0
+	// means RecomputeBatch (tests take small batches so that bundles of
+	// several order numbers fall across two).
+	Batch int
 
 	cache sync.Map // rule version id → *compiled
 

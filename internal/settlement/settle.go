@@ -81,7 +81,7 @@ type line struct {
 // product codes (if any) hold its code. The highest priority wins; on a tie
 // a rule with product codes beats one with only a supplier, which beats one
 // with neither; then the newest. It returns why no rule covers the line.
-func choose(rules []*compiled, l line) (*compiled, string) {
+func choose(rules []*compiled, l *line) (*compiled, string) {
 	var best *compiled
 	specific := func(c *compiled) int {
 		switch {
@@ -118,7 +118,7 @@ func choose(rules []*compiled, l line) (*compiled, string) {
 
 // result is one line's settlement before writing.
 type result struct {
-	l                                      line
+	l                                      *line // in the batch's lines
 	rule                                   *compiled
 	failed                                 *compiled // the rule whose formula failed on this line
 	sale, settle, prepaid, margin, payment amount
@@ -255,8 +255,8 @@ func settleLines(rules []*compiled, b *batch) []result {
 	row := new(formula.Row)
 	for i := range b.lines {
 		l := &b.lines[i]
-		r := result{l: *l}
-		r.rule, r.reason = choose(rules, *l)
+		r := result{l: l}
+		r.rule, r.reason = choose(rules, l)
 		if r.rule != nil {
 			b.fill(row, l)
 			if err := evalLine(&r, row, b.need); err != nil {

@@ -24,7 +24,7 @@ func TestSharesAddUp(t *testing.T) {
 			v := big.NewRat(int64(r.Intn(2000000)-500000), int64(1+r.Intn(7)))
 			total.Add(total, v)
 			q, _ := formula.QOf(v) // the same amount held both ways
-			results = append(results, result{l: line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: amount{big: v}, settle: amount{q: q}})
+			results = append(results, result{l: &line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: amount{big: v}, settle: amount{q: q}})
 
 		}
 		exact := make([]*big.Rat, n)
@@ -74,7 +74,7 @@ func TestSharesUnderCeil(t *testing.T) {
 	rule := &compiled{Rule: Rule{Rounding: "ceil", VersionID: 1}}
 	var results []result
 	for i := range 3 {
-		results = append(results, result{l: line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: amount{big: big.NewRat(10000, 3)}, settle: amount{q: formula.Q{N: -10000, D: 3}}})
+		results = append(results, result{l: &line{id: int64(i + 1), orderNo: "A"}, rule: rule, sale: amount{big: big.NewRat(10000, 3)}, settle: amount{q: formula.Q{N: -10000, D: 3}}})
 	}
 	shareOrderTotals(results)
 	var sales, settles []int64

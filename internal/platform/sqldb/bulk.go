@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -80,12 +81,16 @@ func (b Bulk) onConflict() string {
 // chosen by the engine so that callers carry no per-engine branch:
 //
 //   - PostgreSQL: COPY (pgx CopyFrom) into a temporary table with the same
-//     columns, then one INSERT … SELECT … ON CONFLICT into b.Table, and the
-//     temporary table emptied. Rows go in in the order given (serial ids
+//     columns, then one INSERT … SELECT … ON CONFLICT into b.Table; the
+//     temporary table is emptied at commit, or by the next call in the same
+//     transaction. Rows go in in the order given (serial ids
 //     follow it). With Replace, a key must not appear twice in
 //     one call (PostgreSQL refuses to update a row twice in one statement).
-//   - SQLite: one prepared INSERT … ON CONFLICT run per row (the statement is
-//     prepared once per connection; SQLite's own inserts are the cost).
+//   - SQLite: prepared multi-row INSERT … VALUES (…), (…) … ON CONFLICT of
+//     up to sqliteRowsParams parameters each, the rest one row a statement
+//     (both prepared once per connection): a statement of 100 rows costs
+//     SQLite's own inserts and little more, where one a row paid the
+//     statement's step, reset and binding a hundred times.
 //
 // Call it with batches of a few thousand rows; on an error the caller's
 // transaction should roll back.
@@ -106,30 +111,18 @@ func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, 
 	}
 	cols := strings.Join(b.Columns, ", ")
 	if tx.Engine != Postgres {
-		marks := make([]string, len(b.Columns))
-		for i := range marks {
-			marks[i] = fmt.Sprintf("$%d", i+1)
-		}
-		q := "INSERT INTO " + b.Table + " (" + cols + ") VALUES (" + strings.Join(marks, ", ") + ")" + b.onConflict()
-		var written int64
-		for i, r := range rows {
-			res, err := tx.ExecContext(ctx, q, r...)
-			if err != nil {
-				return written, fmt.Errorf("bulk write %s row %d: %w", b.Table, i, err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return written, err
-			}
-			written += n
-		}
-		return written, nil
+		return tx.insertRows(ctx, b, rows)
 	}
 	if tx.conn == nil {
 		return 0, errors.New("sqldb: bulk write on PostgreSQL needs a transaction from InTx")
 	}
 	tmp := bulkTable(b)
-	if !tx.bulk[tmp] {
+	if tx.bulk[tmp] {
+		// An earlier call's rows are still there (they go at commit).
+		if _, err := tx.ExecContext(ctx, "TRUNCATE "+tmp); err != nil {
+			return 0, fmt.Errorf("bulk write %s: %w", b.Table, err)
+		}
+	} else {
 		// The temporary table lives as long as the connection; its rows go at
 		// every commit. Made from the table itself, so the types are the same;
 		// bulk_ord keeps the rows' order (and so the order of serial ids).
@@ -141,8 +134,8 @@ func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, 
 		if tx.bulk == nil {
 			tx.bulk = make(map[string]bool)
 		}
-		tx.bulk[tmp] = true
 	}
+	tx.bulk[tmp] = true
 	err := tx.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -168,18 +161,74 @@ func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, 
 	if err != nil {
 		return 0, fmt.Errorf("bulk write %s: %w", b.Table, err)
 	}
-	written, err := res.RowsAffected()
-	if err != nil {
-		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, "TRUNCATE "+tmp); err != nil {
-		return written, fmt.Errorf("bulk write %s: %w", b.Table, err)
-	}
-	return written, nil
+	return res.RowsAffected()
 }
 
 // bulkTable names the temporary table of a table and column list.
 func bulkTable(b Bulk) string {
 	h := sha256.Sum256([]byte(strings.Join(b.Columns, ",")))
 	return "bulk_" + b.Table + "_" + hex.EncodeToString(h[:4])
+}
+
+// sqliteRowsParams bounds the parameters of one multi-row INSERT on SQLite.
+const sqliteRowsParams = 1000
+
+// insertRows is WriteRowsCount on SQLite.
+func (tx *Tx) insertRows(ctx context.Context, b Bulk, rows [][]any) (int64, error) {
+	ncol := len(b.Columns)
+	per := max(1, sqliteRowsParams/ncol)
+	text := func(n int) string {
+		var q strings.Builder
+		q.WriteString("INSERT INTO " + b.Table + " (" + strings.Join(b.Columns, ", ") + ") VALUES ")
+		for r := range n {
+			if r > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteByte('(')
+			for c := range ncol {
+				if c > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("$" + strconv.Itoa(r*ncol+c+1))
+			}
+			q.WriteByte(')')
+		}
+		q.WriteString(b.onConflict())
+		return q.String()
+	}
+	var written int64
+	exec := func(q string, at, count int, args []any) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil && count > 1 {
+			return fmt.Errorf("bulk write %s rows %d to %d: %w", b.Table, at, at+count-1, err)
+		} else if err != nil {
+			return fmt.Errorf("bulk write %s row %d: %w", b.Table, at, err)
+		}
+		n, err := res.RowsAffected()
+		written += n
+		return err
+	}
+	i := 0
+	if len(rows) >= per && per > 1 {
+		q := text(per)
+		args := make([]any, 0, per*ncol)
+		for ; i+per <= len(rows); i += per {
+			args = args[:0]
+			for _, r := range rows[i : i+per] {
+				args = append(args, r...)
+			}
+			if err := exec(q, i, per, args); err != nil {
+				return written, err
+			}
+		}
+	}
+	if i < len(rows) {
+		q := text(1)
+		for ; i < len(rows); i++ {
+			if err := exec(q, i, 1, rows[i]); err != nil {
+				return written, err
+			}
+		}
+	}
+	return written, nil
 }

@@ -123,6 +123,38 @@ func TestWriteRows(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		// Many rows a statement (SQLite), with changed-only replaces: 700
+		// rows of which every seventh differs are 100 written.
+		exec(t, db, "CREATE TABLE bulk_m (k BIGINT PRIMARY KEY, n BIGINT NOT NULL, note TEXT NOT NULL)")
+		mb := sqldb.Bulk{Table: "bulk_m", Columns: []string{"k", "n", "note"}, Conflict: []string{"k"}, Replace: true, Changed: true}
+		var many [][]any
+		for i := range 700 {
+			many = append(many, []any{int64(i), int64(i), "a"})
+		}
+		counts = counts[:0]
+		for pass := range 2 {
+			if pass == 1 {
+				for i := 0; i < len(many); i += 7 {
+					many[i][1] = int64(-i - 1)
+				}
+			}
+			err = db.InTx(ctx, func(tx *sqldb.Tx) error {
+				n, err := tx.WriteRowsCount(ctx, mb, many)
+				counts = append(counts, n)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var total int64
+		if err := db.Read().QueryRowContext(ctx, "SELECT SUM(n) FROM bulk_m").Scan(&total); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(counts) != "[700 100]" || total != 699*700/2-2*(7*99*100/2)-100 {
+			t.Fatalf("many rows: written %v, sum %d", counts, total)
+		}
+
 		// A row of the wrong width is refused before anything is written.
 		err = db.InTx(ctx, func(tx *sqldb.Tx) error {
 			return tx.WriteRows(ctx, b, [][]any{{"x", int64(1)}})

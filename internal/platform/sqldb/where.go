@@ -33,13 +33,22 @@ func (w *Where) Add(cond string, args ...any) {
 
 // In appends "col IN (...)"; an empty list matches nothing.
 func (w *Where) In(col string, vals []string) {
-	if len(vals) == 0 {
+	w.in(col, len(vals), func(i int) any { return vals[i] })
+}
+
+// InInt appends "col IN (...)" of numbers; an empty list matches nothing.
+func (w *Where) InInt(col string, vals []int64) {
+	w.in(col, len(vals), func(i int) any { return vals[i] })
+}
+
+func (w *Where) in(col string, n int, val func(int) any) {
+	if n == 0 {
 		w.conds = append(w.conds, "1 = 0")
 		return
 	}
-	ph := make([]string, len(vals))
-	for i, v := range vals {
-		ph[i] = w.Arg(v)
+	ph := make([]string, n)
+	for i := range ph {
+		ph[i] = w.Arg(val(i))
 	}
 	w.conds = append(w.conds, col+" IN ("+strings.Join(ph, ", ")+")")
 }
