@@ -113,7 +113,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// busy_timeout first so that the other pragmas wait for a lock too.
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_time_format=sqlite"
 		base := "file:" + url.PathEscape(target) + "?" + pragmas
-		if db.write, err = sql.Open(sqliteDriver, base+"&_txlock=immediate"); err != nil {
+		// The writer's page cache is 64 MiB (SQLite's default is 2 MiB): an
+		// import writes a whole sheet in one transaction, and with the default
+		// the index pages it keeps touching were spilled to the WAL and read
+		// back (a sixth of a 100,000-row import's database time, measured).
+		if db.write, err = sql.Open(sqliteDriver, base+"&_txlock=immediate&_pragma=cache_size(-65536)"); err != nil {
 			return nil, err
 		}
 		db.write.SetMaxOpenConns(1)
