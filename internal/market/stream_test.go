@@ -95,7 +95,7 @@ func TestImportReportsRepeatsAcrossBatches(t *testing.T) {
 			t.Fatalf("stored %d lines, want %d", got, n-2)
 		}
 		if got := countRows(t, db, `SELECT COUNT(*) FROM market_import_rows`); got != 0 {
-			t.Fatalf("%d staged rows left", got)
+			t.Fatalf("%d noted rows left", got)
 		}
 		stored, err := svc.GetImport(context.Background(), id)
 		if err != nil || len(stored.Errors) != 2 || stored.Errors[1] != want[1] {
