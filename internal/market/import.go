@@ -22,7 +22,8 @@ package market
 //     met say which row they repeat: a line stored earlier by this import
 //     (its import_id and row_no), or a line of an earlier import, whose first
 //     row in this file is noted in market_import_rows (only these rows, and
-//     deleted before the commit) so that a second one is a repeat too.
+//     deleted before the commit; noteInsert) so that a second one is a
+//     repeat too.
 //  5. The session ends `done` with its counts and errors in the same
 //     transaction, so it is done exactly when its lines are there.
 //
@@ -64,7 +65,8 @@ var lineColumns = []string{"marketplace_id", "order_no", "sub_no", "order_day", 
 var (
 	lineKey   = []string{"marketplace_id", "order_no", "sub_no"}
 	lineTable = sqldb.Bulk{Table: "market_orders", Columns: lineColumns, Conflict: lineKey}
-	// noteTable: the rows that met a line of an earlier import (step 4).
+	// noteTable: the rows that met a line of an earlier import (step 4,
+	// noteInsert).
 	noteTable = sqldb.Bulk{Table: "market_import_rows", Columns: append([]string{"seq", "row_no", "bundle_key"}, lineColumns[:27]...)}
 )
 
@@ -504,6 +506,37 @@ func bundleInsert(n int) string {
 	return q.(string)
 }
 
+var noteInserts sync.Map // n → the text of noteInsert(n)
+
+// noteInsert notes n rows that met a line of an earlier import (the values
+// of noteTable's columns, row after row); a row whose 주문번호·부주문번호 this
+// import noted before keeps that note. It returns each row's key and the
+// row of its note: another row than its own means it repeats that row.
+func noteInsert(n int) string {
+	if q, ok := noteInserts.Load(n); ok {
+		return q.(string)
+	}
+	width := len(noteTable.Columns)
+	var b strings.Builder
+	b.WriteString("INSERT INTO market_import_rows (" + strings.Join(noteTable.Columns, ", ") + ") VALUES ")
+	for r := 0; r < n; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := 0; c < width; c++ {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", r*width+c+1)
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(" ON CONFLICT (import_id, order_no, sub_no) DO UPDATE SET row_no = market_import_rows.row_no RETURNING order_no, sub_no, row_no")
+	q, _ := noteInserts.LoadOrStore(n, b.String())
+	return q.(string)
+}
+
 // inChunks calls fn with keys 500 at a time.
 func inChunks(keys []string, fn func([]string) error) error {
 	for start := 0; start < len(keys); start += 500 {
@@ -578,50 +611,45 @@ func (l *loader) resolve(ctx context.Context, ids map[string]int64) error {
 		}
 	}
 	if len(met) > 0 {
-		// The rows of this sheet that met a line of an earlier import before.
-		nos = nos[:0]
-		clear(seen)
-		for _, i := range met {
-			if no := l.batch[i].OrderNo; !seen[no] {
-				seen[no] = true
-				nos = append(nos, no)
+		// Note them: a row met before keeps its note, whose row comes back.
+		first := make(map[string]int, len(met))
+		l.noted = true
+		for rest := met; len(rest) > 0; {
+			n := bundleChunk(len(rest))
+			args := make([]any, 0, n*len(noteTable.Columns))
+			for _, i := range rest[:n] {
+				b := &l.batch[i]
+				args = append(append(args, b.no, b.no, b.bundle), l.vals[i][:27]...)
 			}
-		}
-		first := map[string]int{}
-		err := inChunks(nos, func(chunk []string) error {
-			var w sqldb.Where
-			w.Add("import_id = ?", l.id)
-			w.In("order_no", chunk)
-			rows, err := l.tx.QueryContext(ctx, `SELECT order_no, sub_no, row_no FROM market_import_rows`+w.SQL(), w.Args()...)
+			rows, err := l.tx.QueryContext(ctx, noteInsert(n), args...)
 			if err != nil {
-				return err
+				return fmt.Errorf("noted rows: %w", err)
 			}
-			defer rows.Close()
 			for rows.Next() {
 				var no, sub string
 				var row int
 				if err := rows.Scan(&no, &sub, &row); err != nil {
+					rows.Close()
 					return err
 				}
 				first[no+"\x00"+sub] = row
 			}
-			return rows.Err()
-		})
-		if err != nil {
-			return err
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			rest = rest[n:]
 		}
-		var notes [][]any
 		for _, i := range met {
 			b := &l.batch[i]
 			key := b.OrderNo + "\x00" + b.SubNo
-			if row, ok := first[key]; ok {
+			if row := first[key]; row != b.no {
 				b.state = lineRepeat
 				l.repeats = append(l.repeats, l.repeat(b.no, b.OrderNo, row))
 				continue
 			}
 			b.state = lineExisting
 			l.p.Existing++
-			notes = append(notes, append([]any{b.no, b.no, b.bundle}, l.vals[i][:27]...))
 			st := stored[key]
 			if !b.Cancelled || st.cancelled {
 				l.unchanged++
@@ -641,10 +669,6 @@ func (l *loader) resolve(ctx context.Context, ids map[string]int64) error {
 				l.unchanged++
 			}
 		}
-		if err := l.tx.WriteRows(ctx, noteTable, notes); err != nil {
-			return fmt.Errorf("noted rows: %w", err)
-		}
-		l.noted = true
 	}
 	// Bundles that only lines not stored asked for, left empty.
 	used := make(map[string]bool, len(l.batch))
