@@ -156,7 +156,7 @@ func TestAbandonedRequestReleasesKey(t *testing.T) {
 func TestAbandonedAfterCommitKeepsAnswer(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		tok, _, _ := demoEnv(t, e)
-		const n = 2500 // three batches
+		const n = 2500 // one batch: AfterBatch runs after it, inside the import's transaction
 		data := newUpload(sheet11st(0, n))
 		firstBatch, gone := make(chan struct{}), make(chan struct{})
 		e.app.Market.AfterBatch = func(batch int) error {

@@ -5,37 +5,43 @@ package market
 //  1. The sheet is opened as a stream (sheet.Open) and its header row is
 //     found among the top rows; a sheet without the format's headers is
 //     refused before a session starts.
-//  2. Stage: the rows are read one at a time, parsed and checked. A bad
-//     row's errors are kept (row, column, value, reason); a good row joins a
-//     batch that is written to market_import_rows in a transaction of its
-//     own, which also renews the session's lease. Memory holds one batch,
-//     never the file (only the bad rows' errors grow with it).
+//  2. One transaction holds the whole import. The rows are read one at a
+//     time, parsed and checked; a bad row's errors are kept (row, column,
+//     value, reason); a good row joins a batch of BatchSize rows that is
+//     written straight into market_orders: its bundles first, then its
+//     lines (ON CONFLICT DO NOTHING: a line stored before stays as it is),
+//     the cancellations of stored lines, and the settlement. Memory holds
+//     one batch, never the file (only the bad rows' errors grow with it).
 //  3. A refusal found part-way — a broken CSV line at row 90,000, more rows
-//     than the limit, a formula in an xls cell, no order row at all — fails
-//     the session and deletes its staged rows: market_orders never saw any.
-//  4. Check: the rows that repeat an earlier good row's 주문번호·부주문번호 are
-//     found by one query over the staged rows, reported and dropped; the
-//     counts and errors are stored with the session.
-//  5. Publish: BatchSize staged rows at a time, one transaction each: the
-//     bundles, one INSERT … SELECT … ON CONFLICT DO NOTHING into
-//     market_orders (a line stored before stays as it is), the cancellations
-//     of stored lines, the settlement, the staged rows deleted, and the
-//     lease and counts — a batch commits only while the session is still
-//     this process's. An import killed while publishing is taken over by the
-//     next import of the marketplace, which deletes the dead session's
-//     staged rows and stages the file again: every line is stored once.
+//     than the limit, a formula in an xls cell, no order row at all — rolls
+//     the transaction back: no line, bundle or settlement of the file stays.
+//     So does a cancelled request or a session taken over by another process.
+//  4. Repeats: a row repeating an earlier row's 주문번호·부주문번호 is
+//     reported against that row and not stored. Within a batch the batch's
+//     own keys tell; when a batch's lines do not all go in, the lines they
+//     met say which row they repeat: a line stored earlier by this import
+//     (its import_id and row_no), or a line of an earlier import, whose first
+//     row in this file is noted in market_import_rows (only these rows, and
+//     deleted before the commit; noteInsert) so that a second one is a
+//     repeat too.
+//  5. The session ends `done` with its counts and errors in the same
+//     transaction, so it is done exactly when its lines are there.
 //
-// A preview (DryRun) runs steps 1–4 in one transaction that is rolled back.
+// A preview (DryRun) does the same reading, checking and writing in one
+// transaction that is rolled back. On SQLite both hold the database's single
+// writer while they run (README, "Storage decisions").
 
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -46,57 +52,32 @@ import (
 	"github.com/orderdesk/orderdesk/internal/sheet"
 )
 
-// BatchSize is how many staged rows one publishing transaction stores.
-const BatchSize = 1000
-
-// stageBatch is how many rows one staging transaction writes.
-const stageBatch = 5000
+// BatchSize is how many good rows an import writes at a time.
+const BatchSize = 5000
 
 // lineColumns are the columns of market_orders that an import writes (all
-// but id and bundle_id), in the order of stageRow's values after seq, row_no
-// and bundle_key; market_import_rows has the same columns.
+// but id), in the order of lineValues; market_import_rows holds the first
+// 27 of them after its own seq, row_no and bundle_key.
 var lineColumns = []string{"marketplace_id", "order_no", "sub_no", "order_day", "ordered_at", "product_code", "product_name", "option_text",
 	"qty", "shop_price", "pay_type", "org_trans_who", "buyer", "recipient", "phone", "phone2", "zipcode", "address", "request", "status",
-	"cancelled", "cancelled_day", "codes", "raw", "import_id", "created_at", "updated_at"}
+	"cancelled", "cancelled_day", "codes", "raw", "import_id", "created_at", "updated_at", "bundle_id", "row_no"}
 
-var staging = sqldb.Bulk{Table: "market_import_rows", Columns: append([]string{"seq", "row_no", "bundle_key"}, lineColumns...)}
-
-// publishSQL moves a range of staged rows into market_orders.
-var publishSQL = func() string {
-	var sel strings.Builder
-	for i, c := range lineColumns {
-		if i > 0 {
-			sel.WriteString(", ")
-		}
-		sel.WriteString("s." + c)
-	}
-	return `INSERT INTO market_orders (` + strings.Join(lineColumns, ", ") + `, bundle_id) SELECT ` + sel.String() + `, b.id
-		FROM market_import_rows s JOIN market_bundles b ON b.marketplace_id = s.marketplace_id AND b.bundle_key = s.bundle_key
-		WHERE s.import_id = $1 AND s.seq >= $2 AND s.seq < $3 ORDER BY s.seq
-		ON CONFLICT (marketplace_id, order_no, sub_no) DO NOTHING`
-}()
-
-// stageRow is a good row's values in the order of staging.Columns.
-func stageRow(o *Order, seq, rowNo int, marketplaceID, importID int64, cancelledDay string, now time.Time) []any {
-	return []any{seq, rowNo, bundleKey(*o), marketplaceID, o.OrderNo, o.SubNo, o.OrderDay, o.OrderedAt, o.ProductCode, o.ProductName, o.Option,
-		o.Qty, o.ShopPrice, o.PayType, o.OrgTransWho, o.Buyer, o.Recipient, o.Phone, o.Phone2, o.Zipcode, o.Address, o.Request, o.Status,
-		o.Cancelled, cancelledDay, codesJSON(o.Codes), o.rawJSON, importID, now, now}
-}
-
-func codesJSON(codes map[string]string) string {
-	b, _ := json.Marshal(codes)
-	return string(b)
-}
+var (
+	lineKey   = []string{"marketplace_id", "order_no", "sub_no"}
+	lineTable = sqldb.Bulk{Table: "market_orders", Columns: lineColumns, Conflict: lineKey}
+	// noteTable: the rows that met a line of an earlier import (step 4,
+	// noteInsert).
+	noteTable = sqldb.Bulk{Table: "market_import_rows", Columns: append([]string{"seq", "row_no", "bundle_key"}, lineColumns[:27]...)}
+)
 
 // sheetReader reads a sheet's order rows against a format.
 type sheetReader struct {
 	rows *sheet.Rows
 	f    Format
-	idx  map[string]int // header → column
-	kept []string       // the headers of the columns whose cells are kept raw ("" for the others)
-	top  [][]string     // rows read ahead to find the header, those after it
-	no   int            // the sheet's row number (from 1) of the last row returned
-	head Preview        // Kind, HeaderRow, Landing
+	plan *rowPlan
+	top  [][]string // rows read ahead to find the header, those after it
+	no   int        // the sheet's row number (from 1) of the last row returned
+	head Preview    // Kind, HeaderRow, Landing
 }
 
 // openSheet opens the sheet of in and finds its header row.
@@ -131,7 +112,7 @@ func (s *Service) openSheet(ctx context.Context, m Marketplace, in ImportInput) 
 		rows.Close()
 		return nil, apperr.Wrap(apperr.Invalid, herr, herr.Error(), "the sheet does not match the format: "+herr.Error())
 	}
-	r.head.HeaderRow, r.idx = hr+1, idx
+	r.head.HeaderRow = hr + 1
 	header := r.top[hr]
 	r.top, r.no = r.top[hr+1:], hr+1
 	// The raw cells kept of a line are those of the columns the format maps
@@ -144,12 +125,13 @@ func (s *Service) openSheet(ctx context.Context, m Marketplace, in ImportInput) 
 	for _, h := range f.Codes {
 		mapped[h] = true
 	}
-	r.kept = make([]string, len(header))
+	kept := make([]string, len(header))
 	for j, h := range header {
 		if h = strings.TrimSpace(h); mapped[h] {
-			r.kept[j] = h
+			kept[j] = h
 		}
 	}
+	r.plan = compilePlan(f, idx, kept)
 	for _, h := range header {
 		h = strings.TrimSpace(h)
 		if h == "" {
@@ -195,133 +177,527 @@ func blank(row []string) bool {
 	return true
 }
 
-// staged is what staging read.
-type staged struct {
-	rows      int // order rows read
-	errorRows int
-	good      int // rows staged (seq runs 1..good)
-	errors    []RowError
-	sample    []Order
+// loader writes one sheet's rows in the import's (or preview's)
+// transaction.
+type loader struct {
+	s     *Service
+	tx    *sqldb.Tx
+	m     Marketplace
+	r     *sheetReader
+	plan  *rowPlan
+	id    int64 // the session (a preview's is rolled back with its lines)
+	dry   bool  // a preview: no cancellation, no settlement
+	now   time.Time
+	today string
+
+	p                            Preview // Rows, ErrorRows, Errors, Sample, Existing, Cancelling
+	inserted, updated, unchanged int
+	noted                        bool // rows were noted in market_import_rows
+	batches                      int
+
+	batch   []batchLine // the batch being written
+	vals    [][]any     // its values, reused
+	repeats []RowError  // rows found repeating a row of an earlier batch
 }
 
-// stage reads the sheet's order rows and writes the good ones to
-// market_import_rows under importID; put runs a batch's write in a
-// transaction. A refusal of the sheet part-way is returned as it is.
-func (s *Service) stage(ctx context.Context, r *sheetReader, m Marketplace, importID int64, put func(func(tx *sqldb.Tx) error) error) (staged, error) {
-	var st staged
+// batchLine is a good row waiting in the batch.
+type batchLine struct {
+	parsed
+	no     int    // the sheet's row
+	bundle string // bundleKey
+	state  int8
+}
+
+// The states of a batch line once written.
+const (
+	lineInserted int8 = iota
+	lineExisting      // a line of an earlier import: stays, may be cancelled
+	lineRepeat        // repeats an earlier row of the sheet: reported, not stored
+)
+
+func (s *Service) newLoader(tx *sqldb.Tx, m Marketplace, r *sheetReader, id int64, dry bool) *loader {
 	now := sqldb.Instant(s.Now())
-	today := kst.Day(now)
-	batch := make([][]any, 0, stageBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	return &loader{s: s, tx: tx, m: m, r: r, plan: r.plan, id: id, dry: dry, now: now, today: kst.Day(now), p: r.head}
+}
+
+// load reads the sheet to its end, writing its good rows a batch at a time.
+// A refusal of the sheet part-way is returned as it is (the caller rolls
+// the transaction back).
+func (l *loader) load(ctx context.Context) error {
+	err := l.read(ctx)
+	if err != nil && ctx.Err() != nil {
+		// A cancelled request (or a session taken over) shows as whatever
+		// the database said on the way (PostgreSQL: a closed connection).
+		return ctx.Err()
+	}
+	return err
+}
+
+// read runs the sheet's reading and parsing on a goroutine of its own, a
+// batch ahead of the writing here, so that the two use both processors: at
+// most three batches are in memory (one parsed, one waiting, one written).
+func (l *loader) read(ctx context.Context) error {
+	batches := make(chan []batchLine, 1)
+	free := make(chan []batchLine, 2)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var parseErr error
+	var parsePanic any
+	go func() {
+		defer close(done)
+		defer close(batches)
+		defer func() { parsePanic = recover() }()
+		parseErr = l.parse(batches, free, stop)
+	}()
+	var err error
+	for b := range batches {
+		if err == nil {
+			l.batch = b
+			if err = l.flush(ctx); err != nil {
+				close(stop)
+			}
 		}
-		err := put(func(tx *sqldb.Tx) error { return tx.WriteRows(ctx, staging, batch) })
-		clear(batch)
-		batch = batch[:0]
+		clear(b)
+		select {
+		case free <- b[:0]:
+		default:
+		}
+	}
+	<-done
+	if parsePanic != nil {
+		panic(parsePanic)
+	}
+	if err != nil {
 		return err
 	}
+	if parseErr != nil {
+		return parseErr
+	}
+	if l.p.Rows == 0 {
+		return apperr.New(apperr.Invalid, "헤더 아래에 주문 행이 없습니다.", "no order rows under the header")
+	}
+	l.p.ErrorRows += len(l.repeats)
+	l.p.Errors = append(l.p.Errors, l.repeats...)
+	sort.SliceStable(l.p.Errors, func(i, j int) bool { return l.p.Errors[i].Row < l.p.Errors[j].Row })
+	l.p.OK = l.p.Rows - l.p.ErrorRows
+	if l.noted {
+		if _, err := l.tx.ExecContext(ctx, `DELETE FROM market_import_rows WHERE import_id = $1`, l.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parse reads the sheet to its end (or until stop closes) and sends its good
+// rows in batches of BatchSize; it counts the rows and keeps the bad rows'
+// errors and the sample in l.p. A row repeating an earlier row of its own
+// batch is reported here; the writer finds the others.
+func (l *loader) parse(batches chan<- []batchLine, free <-chan []batchLine, stop <-chan struct{}) error {
 	inSample := map[string]bool{}
+	keys := make(map[string]int, BatchSize) // the batch's 주문번호·부주문번호 → its row
+	var buf []byte
+	batch := make([]batchLine, 0, BatchSize)
+	send := func() bool {
+		select {
+		case batches <- batch:
+		case <-stop:
+			return false
+		}
+		clear(keys)
+		select {
+		case batch = <-free:
+		default:
+			batch = make([]batchLine, 0, BatchSize)
+		}
+		return true
+	}
 	for {
-		row, no, ok := r.next()
+		row, no, ok := l.r.next()
 		if !ok {
 			break
 		}
 		if blank(row) {
 			continue
 		}
-		st.rows++
-		o, errs := parseRow(row, no, r.idx, r.kept, r.f)
+		l.p.Rows++
+		o, errs, b := l.plan.parseRow(row, no, buf)
+		buf = b
 		if len(errs) > 0 {
-			st.errorRows++
-			st.errors = append(st.errors, errs...)
+			l.p.ErrorRows++
+			l.p.Errors = append(l.p.Errors, errs...)
 			continue
 		}
-		st.good++
-		o.Marketplace = m.Code
-		cday := ""
-		if o.Cancelled {
-			cday = today
+		key := o.OrderNo + "\x00" + o.SubNo
+		if first, ok := keys[key]; ok {
+			l.p.ErrorRows++
+			l.p.Errors = append(l.p.Errors, l.repeat(no, o.OrderNo, first))
+			continue
 		}
-		batch = append(batch, stageRow(&o, st.good, no, m.ID, importID, cday, now))
-		// The first good rows are the sample; a row repeating one of them
-		// is an error (check), not a sample.
-		if key := o.OrderNo + "\x00" + o.SubNo; len(st.sample) < 20 && !inSample[key] {
+		keys[key] = no
+		o.Marketplace = l.m.Code
+		// The first good rows are the sample.
+		if len(l.p.Sample) < 20 && !inSample[key] {
 			inSample[key] = true
-			st.sample = append(st.sample, o)
+			sample := o.Order
+			sample.Codes = l.plan.codesMap(row)
+			sample.rawJSON = o.raw
+			l.p.Sample = append(l.p.Sample, sample)
 		}
-		if len(batch) == stageBatch {
-			if err := flush(); err != nil {
-				return st, err
+		batch = append(batch, batchLine{parsed: o, no: no, bundle: bundleKey(o.Order)})
+		if len(batch) == BatchSize && !send() {
+			return nil
+		}
+	}
+	if err := l.r.rows.Err(); err != nil {
+		return err
+	}
+	if len(batch) > 0 {
+		send()
+	}
+	return nil
+}
+
+// repeat is the error of row no, which repeats row first's 주문번호·부주문번호.
+func (l *loader) repeat(no int, orderNo string, first int) RowError {
+	return RowError{Row: no, Column: l.plan.fields[fOrderNo].header, Value: orderNo, Reason: fmt.Sprintf("%d행과 주문번호·부주문번호가 같습니다", first)}
+}
+
+// values fills the batch's rows of lineColumns (bundle ids from ids).
+func (l *loader) values(ids map[string]int64) [][]any {
+	l.vals = l.vals[:0]
+	for i := range l.batch {
+		b := &l.batch[i]
+		cday := ""
+		if b.Cancelled {
+			cday = l.today
+		}
+		l.vals = append(l.vals, []any{l.m.ID, b.OrderNo, b.SubNo, b.OrderDay, b.OrderedAt, b.ProductCode, b.ProductName, b.Option,
+			b.Qty, b.ShopPrice, b.PayType, b.OrgTransWho, b.Buyer, b.Recipient, b.Phone, b.Phone2, b.Zipcode, b.Address, b.Request, b.Status,
+			b.Cancelled, cday, b.codes, b.raw, l.id, l.now, l.now, ids[b.bundle], b.no})
+	}
+	return l.vals
+}
+
+// flush writes the batch: bundles, lines, then what the lines met (resolve),
+// the settlement of its order numbers, and AfterBatch.
+func (l *loader) flush(ctx context.Context) error {
+	if len(l.batch) == 0 {
+		return nil
+	}
+	ids, err := l.bundles(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := l.tx.WriteRowsCount(ctx, lineTable, l.values(ids))
+	if err != nil {
+		return fmt.Errorf("orders: %w", err)
+	}
+	if int(n) == len(l.batch) {
+		l.inserted += len(l.batch)
+	} else if err := l.resolve(ctx, ids); err != nil {
+		return err
+	}
+	if !l.dry && l.s.Settle != nil {
+		var nos []string
+		seen := make(map[string]bool, len(l.batch))
+		for _, b := range l.batch {
+			if b.state != lineRepeat && !seen[b.OrderNo] {
+				seen[b.OrderNo] = true
+				nos = append(nos, b.OrderNo)
+			}
+		}
+		if err := l.s.Settle(ctx, l.tx, l.m.ID, nos); err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+	}
+	l.batch = nil
+	clear(l.vals)
+	batch := l.batches
+	l.batches++
+	if !l.dry && l.s.AfterBatch != nil {
+		return l.s.AfterBatch(batch)
+	}
+	return nil
+}
+
+// bundles stores the bundles of the batch's lines (those stored before
+// stay) and returns their ids by key: the new ones' come back from the
+// insert itself; those stored before are looked up.
+func (l *loader) bundles(ctx context.Context) (map[string]int64, error) {
+	ids := make(map[string]int64, len(l.batch))
+	var keys []string
+	for _, b := range l.batch {
+		if _, ok := ids[b.bundle]; !ok {
+			ids[b.bundle] = 0
+			keys = append(keys, b.bundle)
+		}
+	}
+	scan := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				return err
+			}
+			ids[key] = id
+		}
+		return rows.Err()
+	}
+	for rest := keys; len(rest) > 0; {
+		n := bundleChunk(len(rest))
+		args := make([]any, 0, n+1)
+		args = append(args, l.m.ID)
+		for _, k := range rest[:n] {
+			args = append(args, k)
+		}
+		if err := scan(l.tx.QueryContext(ctx, bundleInsert(n), args...)); err != nil {
+			return nil, fmt.Errorf("bundles: %w", err)
+		}
+		rest = rest[n:]
+	}
+	var old []string
+	for _, k := range keys {
+		if ids[k] == 0 {
+			old = append(old, k)
+		}
+	}
+	err := inChunks(old, func(chunk []string) error {
+		var w sqldb.Where
+		w.Add("marketplace_id = ?", l.m.ID)
+		w.In("bundle_key", chunk)
+		return scan(l.tx.QueryContext(ctx, `SELECT id, bundle_key FROM market_bundles`+w.SQL(), w.Args()...))
+	})
+	return ids, err
+}
+
+// bundleChunk is how many of n keys the next insert takes: 256, or the
+// largest power of two below n, so that a few statement texts serve every
+// batch (each is prepared once per connection).
+func bundleChunk(n int) int {
+	c := 256
+	for c > n {
+		c /= 2
+	}
+	return c
+}
+
+var bundleInserts sync.Map // n → the text of bundleInsert(n)
+
+// bundleInsert inserts n bundles of one marketplace ($1; the keys are $2…),
+// keeping those stored before, and returns the new ones' ids and keys.
+func bundleInsert(n int) string {
+	if q, ok := bundleInserts.Load(n); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO market_bundles (marketplace_id, bundle_key) VALUES ")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "($1, $%d)", i+2)
+	}
+	b.WriteString(" ON CONFLICT (marketplace_id, bundle_key) DO NOTHING RETURNING id, bundle_key")
+	q, _ := bundleInserts.LoadOrStore(n, b.String())
+	return q.(string)
+}
+
+var noteInserts sync.Map // n → the text of noteInsert(n)
+
+// noteInsert notes n rows that met a line of an earlier import (the values
+// of noteTable's columns, row after row); a row whose 주문번호·부주문번호 this
+// import noted before keeps that note. It returns each row's key and the
+// row of its note: another row than its own means it repeats that row.
+func noteInsert(n int) string {
+	if q, ok := noteInserts.Load(n); ok {
+		return q.(string)
+	}
+	width := len(noteTable.Columns)
+	var b strings.Builder
+	b.WriteString("INSERT INTO market_import_rows (" + strings.Join(noteTable.Columns, ", ") + ") VALUES ")
+	for r := 0; r < n; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := 0; c < width; c++ {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", r*width+c+1)
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(" ON CONFLICT (import_id, order_no, sub_no) DO UPDATE SET row_no = market_import_rows.row_no RETURNING order_no, sub_no, row_no")
+	q, _ := noteInserts.LoadOrStore(n, b.String())
+	return q.(string)
+}
+
+// inChunks calls fn with keys 500 at a time.
+func inChunks(keys []string, fn func([]string) error) error {
+	for start := 0; start < len(keys); start += 500 {
+		if err := fn(keys[start:min(start+500, len(keys))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storedLine is a line of market_orders that a batch line met.
+type storedLine struct {
+	id        int64
+	day       string
+	cancelled bool
+	importID  int64
+	rowNo     int
+}
+
+// resolve sorts out a batch whose lines did not all go in: each line either
+// went in, repeats a row stored earlier by this import, or met a line of an
+// earlier import (which it may cancel) unless an earlier row of this sheet
+// met it first. Bundles made for lines that did not go in, and left without
+// a line, are deleted.
+func (l *loader) resolve(ctx context.Context, ids map[string]int64) error {
+	nos := make([]string, 0, len(l.batch))
+	seen := make(map[string]bool, len(l.batch))
+	for _, b := range l.batch {
+		if !seen[b.OrderNo] {
+			seen[b.OrderNo] = true
+			nos = append(nos, b.OrderNo)
+		}
+	}
+	stored := make(map[string]storedLine, len(l.batch))
+	err := inChunks(nos, func(chunk []string) error {
+		var w sqldb.Where
+		w.Add("marketplace_id = ?", l.m.ID)
+		w.In("order_no", chunk)
+		rows, err := l.tx.QueryContext(ctx, `SELECT id, order_no, sub_no, order_day, cancelled, import_id, row_no FROM market_orders`+w.SQL(), w.Args()...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s storedLine
+			var no, sub string
+			if err := rows.Scan(&s.id, &no, &sub, &s.day, &s.cancelled, &s.importID, &s.rowNo); err != nil {
+				return err
+			}
+			stored[no+"\x00"+sub] = s
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	var met []int // batch lines that met a line of an earlier import
+	for i := range l.batch {
+		b := &l.batch[i]
+		st, ok := stored[b.OrderNo+"\x00"+b.SubNo]
+		switch {
+		case !ok:
+			return fmt.Errorf("orders: row %d was neither stored nor met a stored line", b.no)
+		case st.importID == l.id && st.rowNo == b.no:
+			b.state = lineInserted
+			l.inserted++
+		case st.importID == l.id:
+			b.state = lineRepeat
+			l.repeats = append(l.repeats, l.repeat(b.no, b.OrderNo, st.rowNo))
+		default:
+			met = append(met, i)
+		}
+	}
+	if len(met) > 0 {
+		// Note them: a row met before keeps its note, whose row comes back.
+		first := make(map[string]int, len(met))
+		l.noted = true
+		for rest := met; len(rest) > 0; {
+			n := bundleChunk(len(rest))
+			args := make([]any, 0, n*len(noteTable.Columns))
+			for _, i := range rest[:n] {
+				b := &l.batch[i]
+				args = append(append(args, b.no, b.no, b.bundle), l.vals[i][:27]...)
+			}
+			rows, err := l.tx.QueryContext(ctx, noteInsert(n), args...)
+			if err != nil {
+				return fmt.Errorf("noted rows: %w", err)
+			}
+			for rows.Next() {
+				var no, sub string
+				var row int
+				if err := rows.Scan(&no, &sub, &row); err != nil {
+					rows.Close()
+					return err
+				}
+				first[no+"\x00"+sub] = row
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			rest = rest[n:]
+		}
+		for _, i := range met {
+			b := &l.batch[i]
+			key := b.OrderNo + "\x00" + b.SubNo
+			if row := first[key]; row != b.no {
+				b.state = lineRepeat
+				l.repeats = append(l.repeats, l.repeat(b.no, b.OrderNo, row))
+				continue
+			}
+			b.state = lineExisting
+			l.p.Existing++
+			st := stored[key]
+			if !b.Cancelled || st.cancelled {
+				l.unchanged++
+				continue
+			}
+			l.p.Cancelling++
+			if l.dry {
+				continue
+			}
+			changed, err := l.s.cancelStored(ctx, l.tx, l.m, st.id, st.day, b.Status, l.today, l.now)
+			if err != nil {
+				return err
+			}
+			if changed {
+				l.updated++
+			} else {
+				l.unchanged++
 			}
 		}
 	}
-	if err := r.rows.Err(); err != nil {
-		return st, err
-	}
-	if err := flush(); err != nil {
-		return st, err
-	}
-	if st.rows == 0 {
-		return st, apperr.New(apperr.Invalid, "헤더 아래에 주문 행이 없습니다.", "no order rows under the header")
-	}
-	return st, nil
-}
-
-// check reports and drops the staged rows that repeat an earlier row's
-// 주문번호·부주문번호, and fills the preview's counts: rows, errors, and the
-// rows already stored (and those this sheet cancels).
-func check(ctx context.Context, tx *sqldb.Tx, r *sheetReader, importID int64, st staged) (Preview, error) {
-	p := r.head
-	p.Rows, p.ErrorRows, p.Errors, p.Sample = st.rows, st.errorRows, st.errors, st.sample
-	rows, err := tx.QueryContext(ctx, `SELECT s.seq, s.row_no, s.order_no, d.first FROM market_import_rows s
-		JOIN (SELECT order_no, sub_no, MIN(row_no) AS first FROM market_import_rows WHERE import_id = $1
-			GROUP BY order_no, sub_no HAVING COUNT(*) > 1) d ON d.order_no = s.order_no AND d.sub_no = s.sub_no
-		WHERE s.import_id = $2 AND s.row_no > d.first ORDER BY s.row_no`, importID, importID)
-	if err != nil {
-		return p, err
-	}
-	var repeats []int64
-	var repeated []RowError
-	for rows.Next() {
-		var seq int64
-		var e RowError
-		var first int
-		if err := rows.Scan(&seq, &e.Row, &e.Value, &first); err != nil {
-			rows.Close()
-			return p, err
-		}
-		e.Column, e.Reason = r.f.Fields["order_no"], fmt.Sprintf("%d행과 주문번호·부주문번호가 같습니다", first)
-		repeats, repeated = append(repeats, seq), append(repeated, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return p, err
-	}
-	for _, seq := range repeats {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM market_import_rows WHERE import_id = $1 AND seq = $2`, importID, seq); err != nil {
-			return p, err
+	// Bundles that only lines not stored asked for, left empty.
+	used := make(map[string]bool, len(l.batch))
+	for _, b := range l.batch {
+		if b.state == lineInserted {
+			used[b.bundle] = true
 		}
 	}
-	if len(repeated) > 0 {
-		p.Errors = append(p.Errors, repeated...)
-		sort.SliceStable(p.Errors, func(i, j int) bool { return p.Errors[i].Row < p.Errors[j].Row })
+	var orphans []string
+	for _, b := range l.batch {
+		if !used[b.bundle] {
+			used[b.bundle] = true
+			orphans = append(orphans, fmt.Sprint(ids[b.bundle]))
+		}
 	}
-	p.ErrorRows += len(repeated)
-	p.OK = st.good - len(repeated)
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.cancelled = TRUE AND m.cancelled = FALSE THEN 1 ELSE 0 END), 0)
-		FROM market_import_rows s JOIN market_orders m ON m.marketplace_id = s.marketplace_id AND m.order_no = s.order_no AND m.sub_no = s.sub_no
-		WHERE s.import_id = $1`, importID).Scan(&p.Existing, &p.Cancelling); err != nil {
-		return p, err
-	}
-	return p, nil
+	return inChunks(orphans, func(chunk []string) error {
+		var w sqldb.Where
+		w.In("id", chunk)
+		w.Add("manual = FALSE AND NOT EXISTS (SELECT 1 FROM market_orders o WHERE o.bundle_id = market_bundles.id)")
+		_, err := l.tx.ExecContext(ctx, `DELETE FROM market_bundles`+w.SQL(), w.Args()...)
+		return err
+	})
 }
 
 // errPreviewDone rolls a preview's transaction back.
 var errPreviewDone = errors.New("preview done")
 
-// preview stages the sheet and checks it in one transaction that is rolled
-// back: nothing of it stays.
+// preview reads, checks and writes the sheet in one transaction that is
+// rolled back: nothing of it stays.
 func (s *Service) preview(ctx context.Context, m Marketplace, r *sheetReader) (Preview, error) {
 	var p Preview
 	ran := false
@@ -330,20 +706,18 @@ func (s *Service) preview(ctx context.Context, m Marketplace, r *sheetReader) (P
 			return errors.New("preview: the transaction was retried")
 		}
 		ran = true
-		// A session row only to key the staged rows; rolled back with them.
+		// A session row only to key the lines; rolled back with them.
 		var id int64
 		now := sqldb.Instant(s.Now())
 		if err := tx.QueryRowContext(ctx, `INSERT INTO market_imports (marketplace_id, filename, kind, status, started_at, note)
 			VALUES ($1, '', $2, 'failed', $3, 'preview') RETURNING id`, m.ID, r.head.Kind, now).Scan(&id); err != nil {
 			return err
 		}
-		st, err := s.stage(ctx, r, m, id, func(fn func(tx *sqldb.Tx) error) error { return fn(tx) })
-		if err != nil {
+		l := s.newLoader(tx, m, r, id, true)
+		if err := l.load(ctx); err != nil {
 			return err
 		}
-		if p, err = check(ctx, tx, r, id, st); err != nil {
-			return err
-		}
+		p = l.p
 		return errPreviewDone
 	})
 	if errors.Is(err, errPreviewDone) {
@@ -356,7 +730,8 @@ func (s *Service) preview(ctx context.Context, m Marketplace, r *sheetReader) (P
 // Otherwise it stores the good rows as one import session (see the top of
 // this file): a row already stored changes only when this sheet marks it
 // cancelled, so importing the same file again adds nothing, and an import
-// stopped half-way can simply be run again.
+// that stopped (refused, cancelled, killed) stored nothing and can simply be
+// run again.
 func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (Preview, *Import, error) {
 	if err := canWrite(a); err != nil {
 		return Preview{}, nil, err
@@ -393,218 +768,114 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 	if err != nil {
 		return r.head, nil, err
 	}
+	// The lease is renewed in transactions of its own while the import's
+	// runs (on SQLite they wait for it: no other process can take the
+	// session over while it holds the writer either).
 	runCtx, stop := context.WithCancelCause(ctx)
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
 		s.renewLease(runCtx, imp.ID, stop)
 	}()
-	p, runErr := s.run(runCtx, m, imp, r)
-	if errors.Is(context.Cause(runCtx), errTakenOver) {
+	p, runErr := s.run(runCtx, a, m, imp, r)
+	if runErr != nil && errors.Is(context.Cause(runCtx), errTakenOver) {
 		runErr = errTakenOver
 	}
 	stop(nil)
 	<-renewed
-	status := "done"
-	if runErr != nil {
-		status = "failed"
+	if runErr == nil {
+		return p, imp, nil
 	}
 	fin := sqldb.Instant(s.Now())
-	imp.Status, imp.FinishedAt, imp.Note = status, &fin, endNote(runErr)
+	imp.Status, imp.FinishedAt, imp.Note = "failed", &fin, endNote(runErr)
+	imp.Inserted, imp.Updated, imp.Unchanged = 0, 0, 0
 	errJSON, _ := json.Marshal(imp.Errors)
 	// The session ends even when the caller has gone away (a browser that
 	// disconnected cancels ctx): the cleanup does not use its cancellation.
 	bg := context.WithoutCancel(ctx)
 	if err := s.DB.InTx(bg, func(tx *sqldb.Tx) error {
-		if _, err := tx.ExecContext(bg, `UPDATE market_imports SET status = $1, note = $2, finished_at = $3, lease_until = NULL, rows_total = $4,
-			rows_ok = $5, rows_error = $6, errors = $7 WHERE id = $8 AND status = 'running'`,
-			status, imp.Note, fin, imp.Rows, imp.OK, imp.ErrorRows, string(errJSON), imp.ID); err != nil {
+		if _, err := tx.ExecContext(bg, `UPDATE market_imports SET status = 'failed', note = $1, finished_at = $2, lease_until = NULL, rows_total = $3,
+			rows_ok = $4, rows_error = $5, errors = $6 WHERE id = $7 AND status = 'running'`,
+			imp.Note, fin, imp.Rows, imp.OK, imp.ErrorRows, string(errJSON), imp.ID); err != nil {
 			return err
 		}
-		if runErr != nil { // a refused or stopped import leaves no staged row behind
-			if _, err := tx.ExecContext(bg, `DELETE FROM market_import_rows WHERE import_id = $1`, imp.ID); err != nil {
-				return err
-			}
-		}
-		return audit.Record(bg, tx, fin, a, audit.Change{Action: "market.import", Entity: "market_import", EntityID: imp.ID,
-			After: map[string]any{"marketplace": m.Code, "file": in.Filename, "status": status, "rows": imp.Rows, "errors": imp.ErrorRows,
-				"inserted": imp.Inserted, "updated": imp.Updated, "unchanged": imp.Unchanged}})
-	}); err != nil && runErr == nil {
-		runErr = err
+		return s.recordImport(bg, tx, fin, a, m, imp)
+	}); err != nil {
+		return p, imp, errors.Join(runErr, err)
 	}
 	return p, imp, runErr
 }
 
-// run stages, checks and publishes the sheet as the session imp.
-func (s *Service) run(ctx context.Context, m Marketplace, imp *Import, r *sheetReader) (Preview, error) {
-	put := func(fn func(tx *sqldb.Tx) error) error {
-		return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-			if err := fn(tx); err != nil {
-				return err
-			}
-			return s.holdLease(ctx, tx, imp.ID, 0, 0, 0)
-		})
-	}
-	st, err := s.stage(ctx, r, m, imp.ID, put)
-	imp.Rows, imp.OK, imp.ErrorRows, imp.Errors = st.rows, st.good, st.errorRows, st.errors
-	if err != nil {
-		return r.head, err
-	}
-	var p Preview
-	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		var err error
-		if p, err = check(ctx, tx, r, imp.ID, st); err != nil {
+// recordImport writes the audit record of a session's end.
+func (s *Service) recordImport(ctx context.Context, tx *sqldb.Tx, now time.Time, a access.Actor, m Marketplace, imp *Import) error {
+	return audit.Record(ctx, tx, now, a, audit.Change{Action: "market.import", Entity: "market_import", EntityID: imp.ID,
+		After: map[string]any{"marketplace": m.Code, "file": imp.Filename, "status": imp.Status, "rows": imp.Rows, "errors": imp.ErrorRows,
+			"inserted": imp.Inserted, "updated": imp.Updated, "unchanged": imp.Unchanged}})
+}
+
+// run writes the sheet as the session imp in one transaction, which ends
+// the session `done` with its counts only while it is still this process's
+// (errTakenOver otherwise, and nothing stays).
+func (s *Service) run(ctx context.Context, a access.Actor, m Marketplace, imp *Import, r *sheetReader) (Preview, error) {
+	p := r.head
+	ran := false
+	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		if ran { // the sheet has been read: a retry cannot read it again
+			return errors.New("import: the transaction was retried")
+		}
+		ran = true
+		l := s.newLoader(tx, m, r, imp.ID, false)
+		err := l.load(ctx)
+		imp.Rows, imp.OK, imp.ErrorRows, imp.Errors = l.p.Rows, l.p.Rows-l.p.ErrorRows, l.p.ErrorRows, l.p.Errors
+		if err != nil {
 			return err
 		}
-		errJSON, _ := json.Marshal(p.Errors)
-		if _, err := tx.ExecContext(ctx, `UPDATE market_imports SET rows_total = $1, rows_ok = $2, rows_error = $3, errors = $4 WHERE id = $5`,
-			p.Rows, p.OK, p.ErrorRows, string(errJSON), imp.ID); err != nil {
+		p = l.p
+		fin := sqldb.Instant(s.Now())
+		imp.Inserted, imp.Updated, imp.Unchanged = l.inserted, l.updated, l.unchanged
+		imp.Status, imp.FinishedAt = "done", &fin
+		errJSON, _ := json.Marshal(imp.Errors)
+		res, err := tx.ExecContext(ctx, `UPDATE market_imports SET status = 'done', note = '', finished_at = $1, lease_until = NULL,
+			rows_total = $2, rows_ok = $3, rows_error = $4, errors = $5, inserted = $6, updated = $7, unchanged = $8
+			WHERE id = $9 AND status = 'running'`, fin, imp.Rows, imp.OK, imp.ErrorRows, string(errJSON), imp.Inserted, imp.Updated, imp.Unchanged, imp.ID)
+		if err != nil {
 			return err
 		}
-		return s.holdLease(ctx, tx, imp.ID, 0, 0, 0)
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return errTakenOver
+		}
+		return s.recordImport(ctx, tx, fin, a, m, imp)
 	})
 	if err != nil {
+		imp.Status, imp.FinishedAt = "running", nil
 		return r.head, err
 	}
-	imp.OK, imp.ErrorRows, imp.Errors = p.OK, p.ErrorRows, p.Errors
-	return p, s.publish(ctx, m, imp, st.good)
+	return p, nil
 }
 
-// publish moves the session's staged rows (seq 1..last) into market_orders,
-// BatchSize at a time.
-func (s *Service) publish(ctx context.Context, m Marketplace, imp *Import, last int) error {
-	for batch, lo := 0, 1; lo <= last; batch, lo = batch+1, lo+BatchSize {
-		hi := lo + BatchSize // exclusive
-		var ins, upd, same int
-		err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-			ins, upd, same = 0, 0, 0
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM market_import_rows WHERE import_id = $1 AND seq >= $2 AND seq < $3`,
-				imp.ID, lo, hi).Scan(&n); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO market_bundles (marketplace_id, bundle_key)
-				SELECT marketplace_id, bundle_key FROM market_import_rows WHERE import_id = $1 AND seq >= $2 AND seq < $3
-				GROUP BY marketplace_id, bundle_key ORDER BY MIN(seq) ON CONFLICT (marketplace_id, bundle_key) DO NOTHING`, imp.ID, lo, hi); err != nil {
-				return fmt.Errorf("bundles: %w", err)
-			}
-			res, err := tx.ExecContext(ctx, publishSQL, imp.ID, lo, hi)
-			if err != nil {
-				return fmt.Errorf("orders: %w", err)
-			}
-			n64, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			ins = int(n64)
-			if upd, err = s.cancelStored(ctx, tx, m, imp.ID, lo, hi); err != nil {
-				return err
-			}
-			same = n - ins - upd
-			if s.Settle != nil {
-				nos, err := batchOrderNos(ctx, tx, imp.ID, lo, hi)
-				if err != nil {
-					return err
-				}
-				if err := s.Settle(ctx, tx, m.ID, nos); err != nil {
-					return fmt.Errorf("settle: %w", err)
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM market_import_rows WHERE import_id = $1 AND seq >= $2 AND seq < $3`, imp.ID, lo, hi); err != nil {
-				return err
-			}
-			// The batch commits only while the session is still this
-			// process's; its counts are kept with it.
-			return s.holdLease(ctx, tx, imp.ID, ins, upd, same)
-		})
+// cancelStored cancels the stored line id (of orderDay) that a sheet row
+// marks cancelled with status; a line of a closed month goes through
+// LateCancel. It reports whether the line counts as updated.
+func (s *Service) cancelStored(ctx context.Context, tx *sqldb.Tx, m Marketplace, id int64, orderDay, status, today string, now time.Time) (bool, error) {
+	if s.LateCancel != nil {
+		closed, booked, err := s.LateCancel(ctx, tx, m.ID, id, orderDay, today)
 		if err != nil {
-			return err
+			return false, err
 		}
-		imp.Inserted += ins
-		imp.Updated += upd
-		imp.Unchanged += same
-		if s.AfterBatch != nil {
-			if err := s.AfterBatch(batch); err != nil {
-				return err
+		if closed {
+			if _, err := tx.ExecContext(ctx, `UPDATE market_orders SET status = $1, updated_at = $2 WHERE id = $3`, status, now, id); err != nil {
+				return false, err
 			}
+			return booked, nil
 		}
 	}
-	return nil
-}
-
-// cancelStored cancels the stored lines that staged rows seq lo..hi-1 mark
-// cancelled (a line of a closed month through LateCancel); it returns how
-// many changed (the others are unchanged).
-func (s *Service) cancelStored(ctx context.Context, tx *sqldb.Tx, m Marketplace, importID int64, lo, hi int) (upd int, err error) {
-	rows, err := tx.QueryContext(ctx, `SELECT o.id, o.order_day, s.status, s.cancelled_day, s.updated_at FROM market_import_rows s
-		JOIN market_orders o ON o.marketplace_id = s.marketplace_id AND o.order_no = s.order_no AND o.sub_no = s.sub_no
-		WHERE s.import_id = $1 AND s.seq >= $2 AND s.seq < $3 AND s.cancelled = TRUE AND o.cancelled = FALSE ORDER BY s.seq`, importID, lo, hi)
+	res, err := tx.ExecContext(ctx, `UPDATE market_orders SET status = $1, cancelled = TRUE, cancelled_day = $2, updated_at = $3
+		WHERE id = $4 AND cancelled = FALSE`, status, today, now, id)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
-	type line struct {
-		id          int64
-		day, status string
-		today       string
-		now         time.Time
-	}
-	var lines []line
-	for rows.Next() {
-		var l line
-		if err := rows.Scan(&l.id, &l.day, &l.status, &l.today, &l.now); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		lines = append(lines, l)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	for _, l := range lines {
-		if s.LateCancel != nil {
-			closed, booked, err := s.LateCancel(ctx, tx, m.ID, l.id, l.day, l.today)
-			if err != nil {
-				return 0, err
-			}
-			if closed {
-				if _, err := tx.ExecContext(ctx, `UPDATE market_orders SET status = $1, updated_at = $2 WHERE id = $3`, l.status, l.now, l.id); err != nil {
-					return 0, err
-				}
-				if booked {
-					upd++
-				}
-				continue
-			}
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE market_orders SET status = $1, cancelled = TRUE, cancelled_day = $2, updated_at = $3
-			WHERE id = $4 AND cancelled = FALSE`, l.status, l.today, l.now, l.id)
-		if err != nil {
-			return 0, err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			upd++
-		}
-	}
-	return upd, nil
-}
-
-// batchOrderNos are the order numbers of staged rows seq lo..hi-1, in the
-// sheet's order.
-func batchOrderNos(ctx context.Context, tx *sqldb.Tx, importID int64, lo, hi int) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT order_no FROM market_import_rows WHERE import_id = $1 AND seq >= $2 AND seq < $3
-		GROUP BY order_no ORDER BY MIN(seq)`, importID, lo, hi)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var nos []string
-	for rows.Next() {
-		var no string
-		if err := rows.Scan(&no); err != nil {
-			return nil, err
-		}
-		nos = append(nos, no)
-	}
-	return nos, rows.Err()
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }

@@ -1,11 +1,13 @@
 package market
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/orderdesk/orderdesk/internal/sheet"
 )
@@ -95,114 +97,235 @@ func phone(s string) string {
 	return s
 }
 
-// rawJSON writes the non-empty cells of a row as a JSON object keyed by
-// header, in the sheet's column order; a column whose header is "" is left out.
-func rawJSON(row []string, headers []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
+// rowPlan is a sheet format compiled against one sheet's header row: the
+// column of every field and code, so that parsing a row looks nothing up.
+type rowPlan struct {
+	fields [len(planFields)]planCol
+	codes  []codeCol // by code name, in the order json.Marshal writes a map's keys
+	kept   []string  // the header of each column whose cells are kept raw ("" for the others)
+	cancel []string  // the format's cancel words
+}
+
+// planCol is where a field's cell is: its column (-1: none) and header.
+type planCol struct {
+	j      int
+	header string
+}
+
+type codeCol struct {
+	name string // codeN
+	j    int
+}
+
+// planFields are the fields parseRow reads, in the order of rowPlan.fields.
+var planFields = [...]string{"order_no", "order_id_seq", "order_date", "product_code", "product_name", "option", "qty", "shop_price",
+	"pay_type", "org_trans_who", "buyer", "recipient", "phone", "phone2", "zipcode", "address", "request", "status"}
+
+const (
+	fOrderNo = iota
+	fSubNo
+	fOrderDate
+	fProductCode
+	fProductName
+	fOption
+	fQty
+	fShopPrice
+	fPayType
+	fOrgTransWho
+	fBuyer
+	fRecipient
+	fPhone
+	fPhone2
+	fZipcode
+	fAddress
+	fRequest
+	fStatus
+)
+
+// compilePlan compiles f against a sheet whose header columns are idx
+// (header → column); kept names the columns whose cells are kept raw.
+func compilePlan(f Format, idx map[string]int, kept []string) *rowPlan {
+	p := &rowPlan{kept: kept, cancel: f.CancelWords}
+	column := func(header string) int {
+		if j, ok := idx[strings.TrimSpace(header)]; ok {
+			return j
+		}
+		return -1
+	}
+	for i, code := range planFields {
+		p.fields[i] = planCol{j: -1}
+		if h, ok := f.Fields[code]; ok {
+			p.fields[i] = planCol{j: column(h), header: h}
+		}
+	}
+	for n, h := range f.Codes {
+		p.codes = append(p.codes, codeCol{name: CodeName(n), j: column(h)})
+	}
+	sort.Slice(p.codes, func(a, b int) bool { return p.codes[a].name < p.codes[b].name })
+	return p
+}
+
+// cell is the trimmed cell of column j ("" past the row's end or for -1).
+func cell(row []string, j int) string {
+	if j < 0 || j >= len(row) {
+		return ""
+	}
+	return strings.TrimSpace(row[j])
+}
+
+// codesMap returns a row's settlement codes by name (the preview's sample).
+func (p *rowPlan) codesMap(row []string) map[string]string {
+	m := make(map[string]string, len(p.codes))
+	for _, c := range p.codes {
+		m[c.name] = cell(row, c.j)
+	}
+	return m
+}
+
+// appendCodes writes a row's codes as the JSON object json.Marshal would
+// write of codesMap (keys in sorted order).
+func (p *rowPlan) appendCodes(b []byte, row []string) []byte {
+	b = append(b, '{')
+	for i, c := range p.codes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, c.name)
+		b = append(b, ':')
+		b = appendJSONString(b, cell(row, c.j))
+	}
+	return append(b, '}')
+}
+
+// appendRaw writes the non-empty cells of the kept columns as a JSON object
+// keyed by header, in the sheet's column order.
+func (p *rowPlan) appendRaw(b []byte, row []string) []byte {
+	b = append(b, '{')
 	first := true
-	for j, h := range headers {
+	for j, h := range p.kept {
 		if h == "" || j >= len(row) || strings.TrimSpace(row[j]) == "" {
 			continue
 		}
 		if !first {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
 		first = false
-		b.WriteString(strconv.Quote(h))
-		b.WriteByte(':')
-		b.WriteString(strconv.Quote(row[j]))
+		b = appendJSONString(b, h)
+		b = append(b, ':')
+		b = appendJSONString(b, row[j])
 	}
-	b.WriteByte('}')
-	return b.String()
+	return append(b, '}')
+}
+
+// appendJSONString appends s as encoding/json writes a string: text that
+// needs no escape is copied as it is, anything else goes through
+// json.Marshal, so the bytes are always the same as json.Marshal's.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf && !plainUTF8(s[i:]) {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+		if c >= utf8.RuneSelf {
+			break // plainUTF8 checked the rest
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// plainUTF8 reports whether s is valid UTF-8 that json.Marshal copies as it
+// is: no control character, quote, backslash, <, >, &, U+2028 or U+2029.
+func plainUTF8(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			return false // invalid UTF-8 (or U+FFFD itself: json.Marshal's slow path is then as good)
+		case r < 0x20 || r == '"' || r == '\\' || r == '<' || r == '>' || r == '&' || r == '\u2028' || r == '\u2029':
+			return false
+		}
+	}
+	return true
+}
+
+// parsed is a good row as it is stored: the order line, its codes and raw
+// cells as JSON.
+type parsed struct {
+	Order
+	codes, raw string
 }
 
 // parseRow turns one sheet row into an order line, or the reasons it cannot.
-// headers names the columns whose cells are kept raw ("" for the others).
-func parseRow(row []string, rowNo int, idx map[string]int, headers []string, f Format) (Order, []RowError) {
-	cell := func(header string) string {
-		j, ok := idx[strings.TrimSpace(header)]
-		if !ok || j >= len(row) {
-			return ""
-		}
-		return strings.TrimSpace(row[j])
-	}
-	field := func(code string) (string, string) {
-		h, ok := f.Fields[code]
-		if !ok {
-			return "", ""
-		}
-		return cell(h), h
-	}
-	var o Order
+// buf is scratch space for the JSON it writes (returned for reuse).
+func (p *rowPlan) parseRow(row []string, rowNo int, buf []byte) (parsed, []RowError, []byte) {
+	var o parsed
 	var errs []RowError
 	bad := func(header, value, reason string) {
 		errs = append(errs, RowError{Row: rowNo, Column: header, Value: value, Reason: reason})
 	}
-	var h string
-	o.OrderNo, h = field("order_no")
-	o.OrderNo = cleanNumberText(o.OrderNo)
+	field := func(i int) string { return cell(row, p.fields[i].j) }
+	o.OrderNo = cleanNumberText(field(fOrderNo))
 	if o.OrderNo == "" {
-		bad(h, "", "필수 항목(주문번호)이 비어 있습니다")
+		bad(p.fields[fOrderNo].header, "", "필수 항목(주문번호)이 비어 있습니다")
 	}
-	o.SubNo, _ = field("order_id_seq")
-	o.SubNo = cleanNumberText(o.SubNo)
-	if d, h := field("order_date"); true {
+	o.SubNo = cleanNumberText(field(fSubNo))
+	if d := field(fOrderDate); true {
 		t, err := parseDate(d)
 		if err != nil {
-			bad(h, d, err.Error())
+			bad(p.fields[fOrderDate].header, d, err.Error())
 		} else {
-			o.OrderedAt, o.OrderDay = t.Format("2006-01-02 15:04:05"), t.Format("2006-01-02")
+			o.OrderedAt = t.Format("2006-01-02 15:04:05")
+			o.OrderDay = o.OrderedAt[:10]
 		}
 	}
-	o.ProductCode, _ = field("product_code")
-	o.ProductCode = cleanNumberText(o.ProductCode)
-	if o.ProductName, h = field("product_name"); o.ProductName == "" {
-		bad(h, "", "필수 항목(상품명)이 비어 있습니다")
+	o.ProductCode = cleanNumberText(field(fProductCode))
+	if o.ProductName = field(fProductName); o.ProductName == "" {
+		bad(p.fields[fProductName].header, "", "필수 항목(상품명)이 비어 있습니다")
 	}
-	o.Option, _ = field("option")
-	if q, h := field("qty"); true {
+	o.Option = field(fOption)
+	if q := field(fQty); true {
 		n, err := parseWon(q)
 		switch {
 		case err != nil:
-			bad(h, q, "수량이 "+err.Error())
+			bad(p.fields[fQty].header, q, "수량이 "+err.Error())
 		case n < 1 || n > 100000:
-			bad(h, q, "수량은 1 이상입니다")
+			bad(p.fields[fQty].header, q, "수량은 1 이상입니다")
 		default:
 			o.Qty = int(n)
 		}
 	}
-	if p, h := field("shop_price"); true {
-		n, err := parseWon(p)
+	if v := field(fShopPrice); true {
+		n, err := parseWon(v)
 		if err != nil {
-			bad(h, p, "판매가: "+err.Error())
+			bad(p.fields[fShopPrice].header, v, "판매가: "+err.Error())
 		}
 		o.ShopPrice = n
 	}
-	o.PayType, _ = field("pay_type")
-	o.OrgTransWho, _ = field("org_trans_who")
-	o.Buyer, _ = field("buyer")
-	o.Recipient, _ = field("recipient")
-	o.Phone, _ = field("phone")
-	o.Phone = phone(o.Phone)
-	o.Phone2, _ = field("phone2")
-	o.Phone2 = phone(o.Phone2)
-	o.Zipcode, _ = field("zipcode")
-	o.Zipcode = zipcode(o.Zipcode)
-	o.Address, _ = field("address")
-	o.Request, _ = field("request")
-	o.Status, _ = field("status")
-	for _, w := range f.CancelWords {
+	o.PayType = field(fPayType)
+	o.OrgTransWho = field(fOrgTransWho)
+	o.Buyer = field(fBuyer)
+	o.Recipient = field(fRecipient)
+	o.Phone = phone(field(fPhone))
+	o.Phone2 = phone(field(fPhone2))
+	o.Zipcode = zipcode(field(fZipcode))
+	o.Address = field(fAddress)
+	o.Request = field(fRequest)
+	o.Status = field(fStatus)
+	for _, w := range p.cancel {
 		if w != "" && strings.Contains(o.Status, w) {
 			o.Cancelled = true
 		}
 	}
-	o.Codes = map[string]string{}
-	for n, header := range f.Codes {
-		o.Codes[CodeName(n)] = cell(header)
+	if len(errs) > 0 {
+		return o, errs, buf
 	}
-	o.rawJSON = rawJSON(row, headers)
-	return o, errs
+	buf = p.appendCodes(buf[:0], row)
+	o.codes = string(buf)
+	buf = p.appendRaw(buf[:0], row)
+	o.raw = string(buf)
+	return o, nil, buf
 }
 
 // bundleKey groups orders shipped together (합포): one marketplace, the same

@@ -23,8 +23,8 @@ import (
 type Service struct {
 	DB  *sqldb.DB
 	Now func() time.Time
-	// AfterBatch, when set, runs after each committed batch (tests use it to
-	// stop an import half-way).
+	// AfterBatch, when set, runs after each batch an import wrote, inside
+	// its transaction (tests use it to stop an import part-way).
 	AfterBatch func(batch int) error
 	// Settle, when set, settles the lines of the order numbers in the
 	// import's own transaction (the settlement package provides it).

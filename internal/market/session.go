@@ -18,11 +18,11 @@ import (
 
 // An import session belongs to the process that runs it. The process holds
 // a lease on it (lease_until), renewed every third of DefaultLease while it
-// runs and at every committed batch; a session whose lease has run out, or
-// whose owner process is gone (same host, the process id no longer names the
-// process that started it), is taken over at once by the next import of its
-// marketplace: marked failed with a note, its committed lines kept and its staged rows
-// deleted.
+// runs, in transactions of its own beside the import's; a session whose
+// lease has run out, or whose owner process is gone (same host, the process
+// id no longer names the process that started it), is taken over at once by
+// the next import of its marketplace: marked failed with a note. Its import
+// stored nothing (its one transaction never committed, import.go).
 
 // DefaultLease is how long a running session stays its process's without
 // renewal.
@@ -130,8 +130,8 @@ func (s *Service) claimSession(ctx context.Context, tx *sqldb.Tx, a access.Actor
 			WHERE id = $3 AND status = 'running'`, note, now, r.id); err != nil {
 			return err
 		}
-		// Its staged rows (import.go) are never published: the new import
-		// reads the file again.
+		// An import's transaction leaves no row in market_import_rows; a
+		// session of an older version may have left staged rows there.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM market_import_rows WHERE import_id = $1`, r.id); err != nil {
 			return err
 		}

@@ -22,10 +22,10 @@ func countRows(t *testing.T, db *sqldb.DB, q string) int {
 	return n
 }
 
-// TestImportRefusedLateLeavesNothing: a sheet refused only after thousands
-// of its rows were staged (here: more rows than the limit, found at row
-// 11,021) stores no line, keeps no staged row, and ends its session failed
-// with the reason; the preview refuses it the same way.
+// TestImportRefusedLateLeavesNothing: a sheet refused only after two batches
+// of its rows were written (here: more rows than the limit, found at row
+// 11,021) stores no line and no bundle, and ends its session failed with the
+// reason; the preview refuses it the same way.
 func TestImportRefusedLateLeavesNothing(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		svc := newService(t, db)
@@ -43,8 +43,11 @@ func TestImportRefusedLateLeavesNothing(t *testing.T) {
 		if n := countRows(t, db, `SELECT COUNT(*) FROM market_orders`); n != 0 {
 			t.Fatalf("a refused sheet stored %d lines", n)
 		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM market_bundles`); n != 0 {
+			t.Fatalf("a refused sheet left %d bundles", n)
+		}
 		if n := countRows(t, db, `SELECT COUNT(*) FROM market_import_rows`); n != 0 {
-			t.Fatalf("a refused sheet left %d staged rows", n)
+			t.Fatalf("a refused sheet left %d noted rows", n)
 		}
 		if n := countRows(t, db, `SELECT COUNT(*) FROM market_imports WHERE status = 'running'`); n != 0 {
 			t.Fatalf("%d sessions still running", n)
@@ -92,11 +95,52 @@ func TestImportReportsRepeatsAcrossBatches(t *testing.T) {
 			t.Fatalf("stored %d lines, want %d", got, n-2)
 		}
 		if got := countRows(t, db, `SELECT COUNT(*) FROM market_import_rows`); got != 0 {
-			t.Fatalf("%d staged rows left", got)
+			t.Fatalf("%d noted rows left", got)
 		}
 		stored, err := svc.GetImport(context.Background(), id)
 		if err != nil || len(stored.Errors) != 2 || stored.Errors[1] != want[1] {
 			t.Fatalf("stored session: %+v %v", stored, err)
+		}
+	})
+}
+
+// TestImportReportsRepeatOfStoredLine: a sheet that holds a line stored by
+// an earlier import twice, the second time a batch later, stores nothing
+// new for it, reports the second row against the first, and leaves no
+// bundle without a line (the repeat's own recipient asked for a new one).
+func TestImportReportsRepeatOfStoredLine(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		svc := newService(t, db)
+		ctx := context.Background()
+		if _, imp, err := svc.Import(ctx, sys, market.ImportInput{Marketplace: "11st", Filename: "first.csv", Data: sheet11st(4)}); err != nil || imp.Inserted != 4 {
+			t.Fatalf("first import: %+v %v", imp, err)
+		}
+		n := market.BatchSize + 100
+		lines := bytes.Split(sheet11st(n), []byte("\n"))
+		// Sheet row BatchSize+52 repeats row 2 (a line of the first import), for another recipient.
+		lines[1+market.BatchSize+50] = bytes.Replace(lines[1], []byte("수취인0"), []byte("다른 사람"), 1)
+		data := bytes.Join(lines, []byte("\n"))
+		want := market.RowError{Row: market.BatchSize + 52, Column: "주문번호", Value: "700000", Reason: "2행과 주문번호·부주문번호가 같습니다"}
+		for _, dry := range []bool{true, false} {
+			prev, imp, err := svc.Import(ctx, sys, market.ImportInput{Marketplace: "11st", Filename: "again.csv", Data: data, DryRun: dry})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if prev.Rows != n || prev.OK != n-1 || prev.Existing != 4 || len(prev.Errors) != 1 || prev.Errors[0] != want {
+				t.Fatalf("dry run %v: preview %d rows, %d ok, %d existing, errors %+v", dry, prev.Rows, prev.OK, prev.Existing, prev.Errors)
+			}
+			if !dry && (imp.Inserted != n-5 || imp.Unchanged != 4 || imp.ErrorRows != 1) {
+				t.Fatalf("import: %+v", imp)
+			}
+		}
+		if got := countRows(t, db, `SELECT COUNT(*) FROM market_orders`); got != n-1 {
+			t.Fatalf("stored %d lines, want %d", got, n-1)
+		}
+		if got := countRows(t, db, `SELECT COUNT(*) FROM market_bundles b WHERE NOT EXISTS (SELECT 1 FROM market_orders o WHERE o.bundle_id = b.id)`); got != 0 {
+			t.Fatalf("%d bundles without a line", got)
+		}
+		if got := countRows(t, db, `SELECT COUNT(*) FROM market_import_rows`); got != 0 {
+			t.Fatalf("%d noted rows left", got)
 		}
 	})
 }

@@ -61,7 +61,7 @@ func FindHeader(rows [][]string, want []string, norm func(string) string) (row i
 // ParseWon reads an amount in won as spreadsheets write it: "31,000",
 // "31000원", "-1,053", "31000.0", "₩ 5,000".
 func ParseWon(s string) (int64, error) {
-	t := strings.NewReplacer(",", "", "원", "", " ", "", "₩", "").Replace(strings.TrimSpace(s))
+	t := wonMarks.Replace(strings.TrimSpace(s))
 	if t == "" {
 		return 0, fmt.Errorf("금액이 비어 있습니다")
 	}
@@ -77,6 +77,10 @@ func ParseWon(s string) (int64, error) {
 	}
 	return int64(f), nil
 }
+
+// wonMarks are what an amount may carry besides its digits (made once: a
+// Replacer is safe for concurrent use).
+var wonMarks = strings.NewReplacer(",", "", "원", "", " ", "", "₩", "")
 
 var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 

@@ -186,3 +186,37 @@ func sum(t *testing.T, db *sqldb.DB) string {
 	}
 	return fmt.Sprintf("%d %d %d", n, total, notes)
 }
+
+// Batches of any size are written whole and in order, and the count of rows
+// written is right (SQLite splits a batch into statements of 64, 32 … 1 rows).
+func TestWriteRowsEverySize(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		exec(t, db, "CREATE TABLE bulk_s (k BIGINT PRIMARY KEY, v TEXT NOT NULL)")
+		b := sqldb.Bulk{Table: "bulk_s", Columns: []string{"k", "v"}, Conflict: []string{"k"}}
+		next := int64(0)
+		for _, n := range []int{1, 2, 3, 63, 1024, 1025, 1100, 1300} {
+			var rows [][]any
+			for i := 0; i < n; i++ {
+				rows = append(rows, []any{next + int64(i), fmt.Sprint("v", next+int64(i))})
+			}
+			rows = append(rows, []any{int64(0), "kept"}) // key 0 is stored already (or earlier in the batch): DO NOTHING
+			var written int64
+			err := db.InTx(ctx, func(tx *sqldb.Tx) (err error) {
+				written, err = tx.WriteRowsCount(ctx, b, rows)
+				return err
+			})
+			if err != nil || written != int64(n) {
+				t.Fatalf("%d rows: wrote %d, %v", n, written, err)
+			}
+			next += int64(n)
+		}
+		var count, bad int64
+		if err := db.Read().QueryRowContext(ctx, "SELECT COUNT(*), SUM(CASE WHEN v = 'v' || CAST(k AS TEXT) THEN 0 ELSE 1 END) FROM bulk_s").Scan(&count, &bad); err != nil {
+			t.Fatal(err)
+		}
+		if count != next || bad != 0 {
+			t.Fatalf("stored %d rows (%d wrong), want %d", count, bad, next)
+		}
+	})
+}
