@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 )
 
 // TestIdempotentReplayKeepsProblemJSON: an error answered under a key is
@@ -102,44 +100,33 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestAbandonedRequestReleasesKey(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		tok, _, _ := demoEnv(t, e)
-		const n = 4000 // under 1 MiB, and long enough to parse that the test can block the import behind it
+		const n = 4000
 		data := newUpload(sheet11st(0, n))
+		// The import has reserved its key and opened the sheet; it waits there,
+		// before any transaction of its own, until its client has gone.
+		opened, gone := make(chan struct{}), make(chan struct{})
+		e.app.Market.BeforeSession = func() {
+			close(opened)
+			<-gone
+			time.Sleep(300 * time.Millisecond) // the server notices the client is gone
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		answer := e.postImport(ctx, tok, "abandon-1", data)
-		// Once the key is reserved (the sheet is being parsed), hold what the
-		// import's first transaction needs.
-		waitFor(t, "the key reserved", func() bool { ok, _ := e.keyState(t, "abandon-1"); return ok })
-		locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-		go func() {
-			held <- e.app.DB.InTx(context.Background(), func(tx *sqldb.Tx) error {
-				if tx.Engine == sqldb.Postgres {
-					if _, err := tx.ExecContext(context.Background(), `LOCK TABLE market_imports IN EXCLUSIVE MODE`); err != nil {
-						return err
-					}
-				}
-				var sessions int
-				if err := tx.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM market_imports WHERE marketplace_id = (SELECT id FROM marketplaces WHERE code = '11st')`).Scan(&sessions); err != nil {
-					return err
-				}
-				if sessions != 0 {
-					t.Errorf("the import began before the test could block it")
-				}
-				close(locked)
-				<-release
-				return nil
-			})
-		}()
-		<-locked
+		<-opened
+		if ok, _ := e.keyState(t, "abandon-1"); !ok {
+			t.Fatal("the key is not reserved while the import runs")
+		}
+		var sessions int
+		if err := e.app.DB.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM market_imports WHERE marketplace_id = (SELECT id FROM marketplaces WHERE code = '11st')`).Scan(&sessions); err != nil || sessions != 0 {
+			t.Fatalf("sessions before the import's transaction = %d, %v", sessions, err)
+		}
 		cancel()
 		if r := <-answer; r.Status != -1 {
 			t.Fatalf("the cancelled client got %d %s", r.Status, r.Body)
 		}
-		time.Sleep(300 * time.Millisecond) // the server notices the client is gone
-		close(release)
-		if err := <-held; err != nil {
-			t.Fatal(err)
-		}
+		close(gone)
+		e.app.Market.BeforeSession = nil
 		waitFor(t, "the abandoned request to end", func() bool { ok, status := e.keyState(t, "abandon-1"); return !ok || status != 0 })
 		if ok, status := e.keyState(t, "abandon-1"); ok {
 			t.Fatalf("the abandoned request left its key with status %d", status)

@@ -749,6 +749,9 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 		p, err := s.preview(ctx, m, r)
 		return p, nil, err
 	}
+	if s.BeforeSession != nil {
+		s.BeforeSession()
+	}
 	now := sqldb.Instant(s.Now())
 	imp := &Import{Marketplace: m.Code, Filename: in.Filename, Kind: r.head.Kind, Status: "running", StartedAt: now}
 	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {

@@ -26,6 +26,9 @@ type Service struct {
 	// AfterBatch, when set, runs after each batch an import wrote, inside
 	// its transaction (tests use it to stop an import part-way).
 	AfterBatch func(batch int) error
+	// BeforeSession, when set, runs when an import has opened its sheet and
+	// is about to begin its session's first transaction (tests hold it there).
+	BeforeSession func()
 	// Settle, when set, settles the lines of the order numbers in the
 	// import's own transaction (the settlement package provides it).
 	Settle func(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string) error
