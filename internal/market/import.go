@@ -22,7 +22,7 @@ package market
 //     met say which row they repeat: a line stored earlier by this import
 //     (its import_id and row_no), or a line of an earlier import, whose first
 //     row in this file is noted in market_import_rows (only these rows, and
-//     deleted before the commit; noteInsert) so that a second one is a
+//     deleted before the commit; noteInsertTail) so that a second one is a
 //     repeat too.
 //  5. The session ends `done` with its counts and errors in the same
 //     transaction, so it is done exactly when its lines are there.
@@ -41,7 +41,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -66,8 +65,9 @@ var (
 	lineKey   = []string{"marketplace_id", "order_no", "sub_no"}
 	lineTable = sqldb.Bulk{Table: "market_orders", Columns: lineColumns, Conflict: lineKey}
 	// noteTable: the rows that met a line of an earlier import (step 4,
-	// noteInsert).
-	noteTable = sqldb.Bulk{Table: "market_import_rows", Columns: append([]string{"seq", "row_no", "bundle_key"}, lineColumns[:27]...)}
+	// noteInsertTail).
+	bundleColumns = []string{"marketplace_id", "bundle_key"}
+	noteTable     = sqldb.Bulk{Table: "market_import_rows", Columns: append([]string{"seq", "row_no", "bundle_key"}, lineColumns[:27]...)}
 )
 
 // sheetReader reads a sheet's order rows against a format.
@@ -448,13 +448,12 @@ func (l *loader) bundles(ctx context.Context) (map[string]int64, error) {
 		return rows.Err()
 	}
 	for rest := keys; len(rest) > 0; {
-		n := bundleChunk(len(rest))
-		args := make([]any, 0, n+1)
-		args = append(args, l.m.ID)
+		n := sqldb.Chunk(len(rest), 256)
+		args := make([]any, 0, 2*n)
 		for _, k := range rest[:n] {
-			args = append(args, k)
+			args = append(args, l.m.ID, k)
 		}
-		if err := scan(l.tx.QueryContext(ctx, bundleInsert(n), args...)); err != nil {
+		if err := scan(l.tx.QueryContext(ctx, sqldb.InsertText("market_bundles", bundleColumns, n, bundleInsertTail), args...)); err != nil {
 			return nil, fmt.Errorf("bundles: %w", err)
 		}
 		rest = rest[n:]
@@ -474,68 +473,16 @@ func (l *loader) bundles(ctx context.Context) (map[string]int64, error) {
 	return ids, err
 }
 
-// bundleChunk is how many of n keys the next insert takes: 256, or the
-// largest power of two below n, so that a few statement texts serve every
-// batch (each is prepared once per connection).
-func bundleChunk(n int) int {
-	c := 256
-	for c > n {
-		c /= 2
-	}
-	return c
-}
+// bundleInsertTail keeps the bundles stored before and returns the new
+// ones' ids and keys.
+const bundleInsertTail = " ON CONFLICT (marketplace_id, bundle_key) DO NOTHING RETURNING id, bundle_key"
 
-var bundleInserts sync.Map // n → the text of bundleInsert(n)
-
-// bundleInsert inserts n bundles of one marketplace ($1; the keys are $2…),
-// keeping those stored before, and returns the new ones' ids and keys.
-func bundleInsert(n int) string {
-	if q, ok := bundleInserts.Load(n); ok {
-		return q.(string)
-	}
-	var b strings.Builder
-	b.WriteString("INSERT INTO market_bundles (marketplace_id, bundle_key) VALUES ")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "($1, $%d)", i+2)
-	}
-	b.WriteString(" ON CONFLICT (marketplace_id, bundle_key) DO NOTHING RETURNING id, bundle_key")
-	q, _ := bundleInserts.LoadOrStore(n, b.String())
-	return q.(string)
-}
-
-var noteInserts sync.Map // n → the text of noteInsert(n)
-
-// noteInsert notes n rows that met a line of an earlier import (the values
-// of noteTable's columns, row after row); a row whose 주문번호·부주문번호 this
-// import noted before keeps that note. It returns each row's key and the
-// row of its note: another row than its own means it repeats that row.
-func noteInsert(n int) string {
-	if q, ok := noteInserts.Load(n); ok {
-		return q.(string)
-	}
-	width := len(noteTable.Columns)
-	var b strings.Builder
-	b.WriteString("INSERT INTO market_import_rows (" + strings.Join(noteTable.Columns, ", ") + ") VALUES ")
-	for r := 0; r < n; r++ {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for c := 0; c < width; c++ {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "$%d", r*width+c+1)
-		}
-		b.WriteByte(')')
-	}
-	b.WriteString(" ON CONFLICT (import_id, order_no, sub_no) DO UPDATE SET row_no = market_import_rows.row_no RETURNING order_no, sub_no, row_no")
-	q, _ := noteInserts.LoadOrStore(n, b.String())
-	return q.(string)
-}
+// noteInsertTail notes rows that met a line of an earlier import (the
+// values of noteTable's columns, row after row); a row whose
+// 주문번호·부주문번호 this import noted before keeps that note. It returns
+// each row's key and the row of its note: another row than its own means it
+// repeats that row.
+const noteInsertTail = " ON CONFLICT (import_id, order_no, sub_no) DO UPDATE SET row_no = market_import_rows.row_no RETURNING order_no, sub_no, row_no"
 
 // inChunks calls fn with keys 500 at a time.
 func inChunks(keys []string, fn func([]string) error) error {
@@ -615,13 +562,13 @@ func (l *loader) resolve(ctx context.Context, ids map[string]int64) error {
 		first := make(map[string]int, len(met))
 		l.noted = true
 		for rest := met; len(rest) > 0; {
-			n := bundleChunk(len(rest))
+			n := sqldb.Chunk(len(rest), 256)
 			args := make([]any, 0, n*len(noteTable.Columns))
 			for _, i := range rest[:n] {
 				b := &l.batch[i]
 				args = append(append(args, b.no, b.no, b.bundle), l.vals[i][:27]...)
 			}
-			rows, err := l.tx.QueryContext(ctx, noteInsert(n), args...)
+			rows, err := l.tx.QueryContext(ctx, sqldb.InsertText(noteTable.Table, noteTable.Columns, n, noteInsertTail), args...)
 			if err != nil {
 				return fmt.Errorf("noted rows: %w", err)
 			}

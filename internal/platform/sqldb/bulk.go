@@ -118,12 +118,12 @@ func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, 
 		var written int64
 		args := make([]any, 0, min(per, len(rows))*len(b.Columns))
 		for start := 0; start < len(rows); {
-			n := bulkChunk(len(rows)-start, per)
+			n := Chunk(len(rows)-start, per)
 			args = args[:0]
 			for _, r := range rows[start : start+n] {
 				args = append(args, r...)
 			}
-			res, err := tx.ExecContext(ctx, bulkInsert(b.Table, cols, len(b.Columns), n, conflict), args...)
+			res, err := tx.ExecContext(ctx, InsertText(b.Table, b.Columns, n, conflict), args...)
 			if err != nil {
 				return written, fmt.Errorf("bulk write %s rows %d–%d: %w", b.Table, start, start+n-1, err)
 			}
@@ -191,10 +191,10 @@ func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, 
 // sqliteBulkParams bounds the values of one multi-row statement on SQLite.
 const sqliteBulkParams = 2048
 
-// bulkChunk is how many of n rows the next statement takes: per, or the
-// largest power of two below n, so that a handful of statement texts serve
-// every batch (each is prepared once per connection and kept).
-func bulkChunk(n, per int) int {
+// Chunk is how many of n rows the next multi-row statement takes: per, or
+// the largest power of two below n, so that a handful of statement texts
+// serve every batch (each is prepared once per connection and kept).
+func Chunk(n, per int) int {
 	if n >= per {
 		return per
 	}
@@ -205,21 +205,25 @@ func bulkChunk(n, per int) int {
 	return c
 }
 
-type bulkText struct {
-	table, cols, conflict string
-	rows                  int
+type insertKey struct {
+	table, cols, tail string
+	rows              int
 }
 
-var bulkTexts sync.Map // bulkText → the statement
+var insertTexts sync.Map // insertKey → the statement
 
-// bulkInsert is the INSERT of rows rows of width values each.
-func bulkInsert(table, cols string, width, rows int, conflict string) string {
-	key := bulkText{table, cols, conflict, rows}
-	if q, ok := bulkTexts.Load(key); ok {
+// InsertText is `INSERT INTO table (cols) VALUES ($1, …), (…) tail` for rows
+// rows of len(cols) parameters each, made once per shape and kept (tail is
+// an ON CONFLICT and/or RETURNING clause, or empty). Take the row counts
+// from Chunk so that few texts exist.
+func InsertText(table string, cols []string, rows int, tail string) string {
+	key := insertKey{table, strings.Join(cols, ", "), tail, rows}
+	if q, ok := insertTexts.Load(key); ok {
 		return q.(string)
 	}
+	width := len(cols)
 	var q strings.Builder
-	q.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
+	q.WriteString("INSERT INTO " + table + " (" + key.cols + ") VALUES ")
 	for r := 0; r < rows; r++ {
 		if r > 0 {
 			q.WriteString(", ")
@@ -233,8 +237,8 @@ func bulkInsert(table, cols string, width, rows int, conflict string) string {
 		}
 		q.WriteByte(')')
 	}
-	q.WriteString(conflict)
-	v, _ := bulkTexts.LoadOrStore(key, q.String())
+	q.WriteString(tail)
+	v, _ := insertTexts.LoadOrStore(key, q.String())
 	return v.(string)
 }
 

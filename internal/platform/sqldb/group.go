@@ -156,16 +156,7 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if b.err != nil {
 		return b.err
 	}
-	db.commits.Add(1)
-	if first != nil {
-		first.done.Store(true)
-	}
-	if f, ok := ctx.Value(commitHookKey{}).(func()); ok {
-		f()
-	}
-	for _, f := range tx.after {
-		f()
-	}
+	db.afterCommit(ctx, tx, first)
 	return nil
 }
 

@@ -304,6 +304,13 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	db.afterCommit(ctx, tx, first)
+	return nil
+}
+
+// afterCommit counts a committed transaction, marks the ctx's first work
+// done (it committed with this one) and runs the commit hooks.
+func (db *DB) afterCommit(ctx context.Context, tx *Tx, first *firstWork) {
 	db.commits.Add(1)
 	if first != nil {
 		first.done.Store(true)
@@ -314,7 +321,6 @@ func (db *DB) inTxOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	for _, f := range tx.after {
 		f()
 	}
-	return nil
 }
 
 func retryable(err error) bool {
