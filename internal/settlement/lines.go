@@ -241,6 +241,7 @@ func loadLines(ctx context.Context, q sqldb.Querier, marketplaceID int64, orderN
 	}
 	// The codes the formulas read.
 	if need == nil || need[anyCode] {
+		b.codeTexts = make([]string, 0, len(lines)*len(b.codeNums))
 		for i := range lines {
 			if err := b.readCodes(&lines[i]); err != nil {
 				return nil, err
