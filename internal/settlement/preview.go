@@ -100,7 +100,9 @@ func (s *Service) Preview(ctx context.Context, draft Rule) (Preview, error) {
 			rules = append(rules, c)
 		}
 	}
-	b, err := loadLines(ctx, q, mp, orderNos, nil, neededVars(rules))
+	need := neededVars(rules)
+	need["product_code"] = true // each line shows it
+	b, err := loadLines(ctx, q, mp, orderNos, 0, nil, need)
 	if err != nil {
 		return Preview{}, err
 	}

@@ -167,7 +167,18 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 		}
 		return strings.Compare(a.no, b.no)
 	})
-	keys = slices.Compact(keys)
+	// Distinct now; lines counts each number's lines on the job's days.
+	lines := make([]int32, 0, len(keys)/2)
+	uniq := keys[:0]
+	for i, k := range keys {
+		if i > 0 && k == keys[i-1] {
+			lines[len(lines)-1]++
+			continue
+		}
+		uniq = append(uniq, k)
+		lines = append(lines, 1)
+	}
+	keys = uniq
 	// usertrans_cnt per marketplace and day, counted once for the whole run
 	// (in the first batch that needs the day, when a formula reads it).
 	prepaid := map[int64]dayCounts{}
@@ -191,13 +202,16 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 			if err := tx.Rebuildable(ctx); err != nil {
 				return err
 			}
+			// A marketplace's numbers are a run of the sorted numbers.
 			byMP := map[int64][]string{}
-			for _, k := range part {
+			expect := map[int64]int{}
+			for i, k := range part {
 				byMP[k.mp] = append(byMP[k.mp], k.no)
+				expect[k.mp] += int(lines[start+i])
 			}
 			changed := 0
 			for mp, nos := range byMP {
-				n, err := s.settleOrderNos(ctx, tx, mp, nos, prepaid[mp])
+				n, err := s.settleOrderNos(ctx, tx, mp, nos, expect[mp], prepaid[mp])
 				if err != nil {
 					return err
 				}

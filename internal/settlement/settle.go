@@ -171,7 +171,7 @@ func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return err
 	}
-	_, err = s.settleOrderNos(ctx, tx, marketplaceID, orderNos, nil)
+	_, err = s.settleOrderNos(ctx, tx, marketplaceID, orderNos, 0, nil)
 	return err
 }
 
@@ -217,9 +217,10 @@ func bundleOrderNos(ctx context.Context, q sqldb.Querier, marketplaceID int64, o
 }
 
 // settleOrderNos settles with the prepaid-bundle counts per day given (a
-// recompute counts them once for its whole range), or counted here. It
+// recompute counts them once for its whole range), or counted here; expect
+// is as loadLines reads it (0 for order numbers that are not a run). It
 // returns how many lines' settlement changed.
-func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string, prepaid dayCounts) (int, error) {
+func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string, expect int, prepaid dayCounts) (int, error) {
 	if len(orderNos) == 0 {
 		return 0, nil
 	}
@@ -227,7 +228,7 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return 0, err
 	}
-	b, err := loadLines(ctx, tx, marketplaceID, orderNos, prepaid, neededVars(rules))
+	b, err := loadLines(ctx, tx, marketplaceID, orderNos, expect, prepaid, neededVars(rules))
 	if err != nil {
 		return 0, err
 	}
@@ -524,10 +525,14 @@ const anyCode = "\x00code"
 
 // neededVars names the variables the rules' formulas read (a line's other
 // variables are never looked at, so they are not built): codeN_c also needs
-// codeN, whose text it falls back to.
+// codeN, whose text it falls back to; a rule of some product codes needs
+// product_code to be chosen.
 func neededVars(rules []*compiled) map[string]bool {
 	need := map[string]bool{}
 	for _, c := range rules {
+		if len(c.codes) > 0 {
+			need["product_code"] = true // choose reads it
+		}
 		for _, p := range []*formula.Program{c.sale, c.settle, c.prepaid, c.margin, c.payment} {
 			if p == nil {
 				continue
