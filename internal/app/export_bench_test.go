@@ -12,8 +12,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/meter"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 	"github.com/orderdesk/orderdesk/internal/site"
@@ -125,42 +124,6 @@ func seedExportOrders(tb testing.TB, db *sqldb.DB, memberID int64, n int) {
 	}
 }
 
-// heapPeak samples the Go heap (runtime.ReadMemStats' HeapAlloc: live and
-// not yet collected objects) every 5 ms until stop is called, and returns
-// the largest value seen.
-func heapPeak() (stop func() uint64) {
-	var peak atomic.Uint64
-	done, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > peak.Load() {
-				peak.Store(m.HeapAlloc)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); <-finished; return peak.Load() }
-}
-
-// cpuTime is the CPU time (user and system) the process has used so far:
-// on a shared machine it says more than the wall time does.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // download GETs path with the token and reads the body to the end; it
 // returns the status, the time to the first byte of the body, and the size.
 func download(tb testing.TB, srv *httptest.Server, tok, path string) (status int, firstByte time.Duration, size int64) {
@@ -258,10 +221,10 @@ func benchDownload(b *testing.B, e *exportEnv, path string, rows int) {
 	base := ms.HeapAlloc // what the process holds before the download: the app, the seed's leftovers
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		stop, cpu0 := heapPeak(), cpuTime()
+		stop, cpu0 := meter.PeakHeap(5*time.Millisecond), meter.CPU()
 		status, ttfb, sz := download(b, e.srv, e.tok, path)
 		p := stop()
-		cpu += cpuTime() - cpu0
+		cpu += meter.CPU() - cpu0
 		if status != http.StatusOK || sz < int64(rows)*20 {
 			b.Fatalf("%s = %d, %d bytes", path, status, sz)
 		}

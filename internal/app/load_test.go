@@ -19,6 +19,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/app"
 	"github.com/orderdesk/orderdesk/internal/config"
 	"github.com/orderdesk/orderdesk/internal/member"
+	"github.com/orderdesk/orderdesk/internal/platform/meter"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 	"github.com/orderdesk/orderdesk/internal/staff"
 )
@@ -104,7 +105,7 @@ func BenchmarkStorefrontLoad(b *testing.B) {
 					var failed atomic.Pointer[error]
 					var wg sync.WaitGroup
 					b.ResetTimer()
-					commits0, flushes0, cpu0, start := a.DB.Commits(), a.DB.EngineCommits(), processCPU(), time.Now()
+					commits0, flushes0, cpu0, start := a.DB.Commits(), a.DB.EngineCommits(), meter.CPU(), time.Now()
 					for range loadClients {
 						wg.Add(1)
 						go func() {
@@ -124,7 +125,7 @@ func BenchmarkStorefrontLoad(b *testing.B) {
 						}()
 					}
 					wg.Wait()
-					elapsed, cpu, commits, flushes := time.Since(start), processCPU()-cpu0, a.DB.Commits()-commits0, a.DB.EngineCommits()-flushes0
+					elapsed, cpu, commits, flushes := time.Since(start), meter.CPU()-cpu0, a.DB.Commits()-commits0, a.DB.EngineCommits()-flushes0
 					b.StopTimer()
 					if err := failed.Load(); err != nil {
 						b.Fatal(*err)

@@ -10,11 +10,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/market"
+	"github.com/orderdesk/orderdesk/internal/platform/meter"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 	"github.com/orderdesk/orderdesk/internal/sheet"
@@ -52,32 +52,6 @@ func writeSheet(tb testing.TB, n int) (*os.File, int64) {
 	}
 	tb.Cleanup(func() { f.Close() })
 	return f, st.Size()
-}
-
-// peakHeap samples the Go heap every 10 ms until the returned function is
-// called, and returns the peak it saw.
-func peakHeap() func() uint64 {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > peak.Load() {
-				peak.Store(m.HeapAlloc)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); <-stopped; return peak.Load() }
 }
 
 // benchSizes are the sheet sizes of BenchmarkImport100k:
@@ -161,7 +135,7 @@ func BenchmarkImport100k(b *testing.B) {
 					svc := newService(b, db)
 					svc.Limits = sheet.Limits{MaxBytes: 1 << 40, MaxRows: n, MaxUncompressed: 1 << 30}
 					runtime.GC()
-					stop := peakHeap()
+					stop := meter.PeakHeap(10 * time.Millisecond)
 					b.StartTimer()
 					start := time.Now()
 					_, imp, err := svc.Import(context.Background(), sys, market.ImportInput{Marketplace: "11st", Filename: "big.csv", Reader: file, Size: size})

@@ -9,11 +9,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/payout"
+	"github.com/orderdesk/orderdesk/internal/platform/meter"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
@@ -79,29 +79,6 @@ func payoutFile(n int) []byte {
 	return buf.Bytes()
 }
 
-// peakHeap samples the Go heap until stop is called and returns its peak.
-func peakHeap() func() uint64 {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > peak.Load() {
-				peak.Store(m.HeapAlloc)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); return peak.Load() }
-}
-
 // BenchmarkReconcile1M imports a payout file of n rows (1,000,000 by
 // default; ORDERDESK_BENCH_LINES to change) against n settled lines:
 // parse, match, store, and reconcile the month; it reports rows/s and the
@@ -129,7 +106,7 @@ func BenchmarkReconcile1M(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				runtime.GC()
-				stop := peakHeap()
+				stop := meter.PeakHeap(50 * time.Millisecond)
 				t1 := time.Now()
 				_, st, err := e.po.Import(ctx, sys, payout.ImportInput{Marketplace: "shop", Filename: fmt.Sprintf("p%d.csv", i), Data: file})
 				if err != nil {

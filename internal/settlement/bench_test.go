@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/orderdesk/orderdesk/internal/platform/meter"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 	"github.com/orderdesk/orderdesk/internal/settlement"
@@ -59,13 +59,6 @@ func benchLines() int {
 		return v
 	}
 	return 1_000_000
-}
-
-// cpuTime is the process's user + system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // ceiling measures the engine's plain-insert ceiling in this run: n rows of
@@ -153,11 +146,11 @@ func openBench(b *testing.B, engine sqldb.Engine) (*sqldb.DB, string) {
 // process: the database's own work on SQLite, only the client's on
 // PostgreSQL) and its ratio to the plain-insert ceiling.
 func measure(b *testing.B, name string, n int, ceil float64, f func() error) {
-	t0, c0 := time.Now(), cpuTime()
+	t0, c0 := time.Now(), meter.CPU()
 	if err := f(); err != nil {
 		b.Fatal(err)
 	}
-	wall, cpu := time.Since(t0), cpuTime()-c0
+	wall, cpu := time.Since(t0), meter.CPU()-c0
 	rate := float64(n) / wall.Seconds()
 	b.ReportMetric(rate, name+"-lines/s")
 	b.ReportMetric(wall.Seconds(), name+"-s")
