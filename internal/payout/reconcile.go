@@ -2,8 +2,6 @@ package payout
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
@@ -127,7 +125,6 @@ func (s *Service) Reconcile(ctx context.Context, marketplaceID int64, month stri
 			return err
 		}
 		w := newLineWriter(ctx, tx)
-		defer w.close()
 		// The expected lines stream on a reader: PostgreSQL runs one statement
 		// at a time on a connection, and this one writes while they stream.
 		err = settlement.ExpectedLines(ctx, s.DB.Read(), marketplaceID, from, to, func(e settlement.Expected) error {
@@ -150,40 +147,20 @@ func (s *Service) Reconcile(ctx context.Context, marketplaceID int64, month stri
 	})
 }
 
-// lineWriter inserts reconciled lines: one prepared statement on SQLite,
-// multi-row statements on PostgreSQL (a round trip each).
+// lineWriter inserts reconciled lines in batches of 1,000 (sqldb's bulk write).
 type lineWriter struct {
 	ctx  context.Context
 	tx   *sqldb.Tx
-	buf  []any
-	n    int
-	prep func(args ...any) error
-	done func()
+	rows [][]any
 }
 
-const lineCols = `marketplace_id, market_order_id, order_no, sub_no, order_day, settle_day, product_code, product_name, rule_id, state, expected, paid,
-	difference, diff_sale, diff_fee, diff_coupon, diff_shipping`
-
-const lineArgs = 17
+// reconciledLines are payout_lines' columns as the reconciliation writes them.
+var reconciledLines = sqldb.Bulk{Table: "payout_lines", Columns: []string{"marketplace_id", "market_order_id", "order_no", "sub_no", "order_day",
+	"settle_day", "product_code", "product_name", "rule_id", "state", "expected", "paid", "difference", "diff_sale", "diff_fee", "diff_coupon",
+	"diff_shipping"}}
 
 func newLineWriter(ctx context.Context, tx *sqldb.Tx) *lineWriter {
-	w := &lineWriter{ctx: ctx, tx: tx}
-	if tx.Engine != sqldb.Postgres {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO payout_lines (`+lineCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`)
-		w.prep = func(args ...any) error {
-			if err != nil {
-				return err
-			}
-			_, e := st.ExecContext(ctx, args...)
-			return e
-		}
-		w.done = func() {
-			if err == nil {
-				st.Close()
-			}
-		}
-	}
-	return w
+	return &lineWriter{ctx: ctx, tx: tx}
 }
 
 func (w *lineWriter) add(marketplaceID int64, l Line) error {
@@ -191,47 +168,22 @@ func (w *lineWriter) add(marketplaceID int64, l Line) error {
 	if l.RuleID != nil {
 		rule = *l.RuleID
 	}
-	args := []any{marketplaceID, *l.MarketOrderID, l.OrderNo, l.SubNo, l.OrderDay, l.SettleDay, l.ProductCode, l.ProductName, rule, l.State,
-		l.Expected, l.Paid, l.Difference, l.DiffSale, l.DiffFee, l.DiffCoupon, l.DiffShipping}
-	if w.prep != nil {
-		return w.prep(args...)
-	}
-	w.buf = append(w.buf, args...)
-	w.n++
-	if w.n >= 1000 {
+	w.rows = append(w.rows, []any{marketplaceID, *l.MarketOrderID, l.OrderNo, l.SubNo, l.OrderDay, l.SettleDay, l.ProductCode, l.ProductName, rule,
+		l.State, l.Expected, l.Paid, l.Difference, l.DiffSale, l.DiffFee, l.DiffCoupon, l.DiffShipping})
+	if len(w.rows) >= 1000 {
 		return w.flush()
 	}
 	return nil
 }
 
 func (w *lineWriter) flush() error {
-	if w.n == 0 {
+	if len(w.rows) == 0 {
 		return nil
 	}
-	var b strings.Builder
-	b.WriteString(`INSERT INTO payout_lines (` + lineCols + `) VALUES `)
-	for i := 0; i < w.n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for j := 0; j < lineArgs; j++ {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "$%d", i*lineArgs+j+1)
-		}
-		b.WriteByte(')')
-	}
-	_, err := w.tx.ExecContext(w.ctx, b.String(), w.buf...)
-	w.buf, w.n = w.buf[:0], 0
+	err := w.tx.WriteRows(w.ctx, reconciledLines, w.rows)
+	clear(w.rows)
+	w.rows = w.rows[:0]
 	return err
-}
-
-func (w *lineWriter) close() {
-	if w.done != nil {
-		w.done()
-	}
 }
 
 func (s *Service) formatByID(ctx context.Context, marketplaceID int64) (market.Marketplace, Format, error) {

@@ -3,7 +3,6 @@ package payout
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -544,7 +543,7 @@ func (s *Service) store(ctx context.Context, marketplaceID, statementID int64, r
 				return err
 			}
 			var matched, unmatched, paid int64
-			var orphans []any
+			var orphans [][]any
 			for _, r := range part {
 				id, ok := ids[r.RowNo]
 				if !ok {
@@ -556,10 +555,9 @@ func (s *Service) store(ctx context.Context, marketplaceID, statementID int64, r
 					continue
 				}
 				unmatched++
-				orphans = append(orphans, marketplaceID, id, r.OrderNo, r.SubNo, r.SettleDay, r.Net, -r.Net)
+				orphans = append(orphans, []any{marketplaceID, id, r.OrderNo, r.SubNo, r.SettleDay, r.Net, -r.Net, "unmatched"})
 			}
-			if err := multiInsert(ctx, tx, `INSERT INTO payout_lines (marketplace_id, payout_row_id, order_no, sub_no, settle_day, paid, difference, state) VALUES `,
-				7, `'unmatched'`, orphans, ""); err != nil {
+			if err := tx.WriteRows(ctx, orphanLines, orphans); err != nil {
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE payout_statements SET rows_done = rows_done + $1, rows_matched = rows_matched + $2,
@@ -578,115 +576,52 @@ func (s *Service) store(ctx context.Context, marketplaceID, statementID int64, r
 	return nil
 }
 
-const rowCols = 15
+// orphanLines are the 미매칭 lines of payout rows that met no order line.
+var orphanLines = sqldb.Bulk{Table: "payout_lines", Columns: []string{"marketplace_id", "payout_row_id", "order_no", "sub_no", "settle_day", "paid",
+	"difference", "state"}}
 
-// insertRows stores a batch's rows and returns the ids of those it stored, by row number.
+// rowColumns are payout_rows' columns as insertRows writes them.
+var rowColumns = []string{"statement_id", "marketplace_id", "row_no", "order_no", "sub_no", "kind", "part", "market_order_id", "line_day", "base", "fee",
+	"coupon", "net", "settle_day", "state_text"}
+
+// insertRows stores a batch's rows and returns the ids of those it stored,
+// by row number (a row stored by an earlier run that stopped keeps its id
+// and is not returned). Multi-row statements of up to 128 rows, the texts
+// made once per shape (sqldb.InsertText).
 func insertRows(ctx context.Context, tx *sqldb.Tx, marketplaceID, statementID int64, part []Row) (map[int]int64, error) {
-	ids := make(map[int]int64, len(part))
-	args := make([]any, 0, len(part)*rowCols)
-	for _, r := range part {
-		var mo any
-		if r.MarketOrderID != 0 {
-			mo = r.MarketOrderID
-		}
-		args = append(args, statementID, marketplaceID, r.RowNo, r.OrderNo, r.SubNo, r.Kind, r.Part, mo, r.LineDay, r.Base, r.Fee, r.Coupon, r.Net,
-			r.SettleDay, r.State)
-	}
-	const head = `INSERT INTO payout_rows (statement_id, marketplace_id, row_no, order_no, sub_no, kind, part, market_order_id, line_day, base, fee,
-		coupon, net, settle_day, state_text) VALUES `
 	const tail = ` ON CONFLICT (statement_id, row_no) DO NOTHING RETURNING id, row_no`
-	scan := func(q *sql.Rows) error {
-		defer q.Close()
+	width := len(rowColumns)
+	ids := make(map[int]int64, len(part))
+	args := make([]any, 0, min(len(part), 128)*width)
+	for rest := part; len(rest) > 0; {
+		n := sqldb.Chunk(len(rest), 128)
+		args = args[:0]
+		for _, r := range rest[:n] {
+			var mo any
+			if r.MarketOrderID != 0 {
+				mo = r.MarketOrderID
+			}
+			args = append(args, statementID, marketplaceID, r.RowNo, r.OrderNo, r.SubNo, r.Kind, r.Part, mo, r.LineDay, r.Base, r.Fee, r.Coupon, r.Net,
+				r.SettleDay, r.State)
+		}
+		q, err := tx.QueryContext(ctx, sqldb.InsertText("payout_rows", rowColumns, n, tail), args...)
+		if err != nil {
+			return nil, err
+		}
 		for q.Next() {
 			var id int64
 			var no int
 			if err := q.Scan(&id, &no); err != nil {
-				return err
+				q.Close()
+				return nil, err
 			}
 			ids[no] = id
 		}
-		return q.Err()
-	}
-	if tx.Engine == sqldb.Postgres {
-		const per = 2000 // 15 parameters a row, under PostgreSQL's 65,535
-		for start := 0; start < len(part); start += per {
-			chunk := args[start*rowCols : min(start+per, len(part))*rowCols]
-			q, err := tx.QueryContext(ctx, head+placeholders(len(chunk)/rowCols, rowCols, "")+tail, chunk...)
-			if err != nil {
-				return nil, err
-			}
-			if err := scan(q); err != nil {
-				return nil, err
-			}
-		}
-		return ids, nil
-	}
-	stmt, err := tx.PrepareContext(ctx, head+placeholders(1, rowCols, "")+tail)
-	if err != nil {
-		return nil, err
-	}
-	defer stmt.Close()
-	for i := range part {
-		q, err := stmt.QueryContext(ctx, args[i*rowCols:(i+1)*rowCols]...)
-		if err != nil {
+		q.Close()
+		if err := q.Err(); err != nil {
 			return nil, err
 		}
-		if err := scan(q); err != nil {
-			return nil, err
-		}
+		rest = rest[n:]
 	}
 	return ids, nil
-}
-
-// placeholders writes n rows of k parameters: ($1, ..., $k), ... with an
-// extra constant SQL value at the end of each row when given.
-func placeholders(n, k int, extra string) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for j := 0; j < k; j++ {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "$%d", i*k+j+1)
-		}
-		if extra != "" {
-			b.WriteString(", " + extra)
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
-}
-
-// multiInsert inserts rows of k arguments (with a constant last value):
-// multi-row statements on PostgreSQL, one prepared statement on SQLite.
-func multiInsert(ctx context.Context, tx *sqldb.Tx, head string, k int, extra string, args []any, tail string) error {
-	n := len(args) / k
-	if n == 0 {
-		return nil
-	}
-	if tx.Engine == sqldb.Postgres {
-		per := 60000 / k
-		for start := 0; start < n; start += per {
-			end := min(start+per, n)
-			if _, err := tx.ExecContext(ctx, head+placeholders(end-start, k, extra)+tail, args[start*k:end*k]...); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, head+placeholders(1, k, extra)+tail)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for i := 0; i < n; i++ {
-		if _, err := stmt.ExecContext(ctx, args[i*k:(i+1)*k]...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
