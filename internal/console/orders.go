@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orderdesk/orderdesk/internal/coupon"
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
@@ -93,6 +94,8 @@ type orderView struct {
 	Revealed  string
 	CanReveal bool
 	Cancels   map[int64]order.EnrollmentCancel
+	// Coupons are the codes the order used (given back ones too).
+	Coupons []coupon.OrderUse
 }
 
 func (s *Server) loadOrderView(r *http.Request) (orderView, error) {
@@ -114,7 +117,12 @@ func (s *Server) loadOrderView(r *http.Request) (orderView, error) {
 		return orderView{}, err
 	}
 	cancels, err := s.Orders.EnrollmentCancels(r.Context(), a, no)
-	return orderView{O: o, Member: m, Txs: txs, CanWrite: a.CanWrite(o.Site), CanReveal: member.CanRevealRRN(a, o.Site), Cancels: cancels}, err
+	if err != nil {
+		return orderView{}, err
+	}
+	uses, err := s.Coupons.OrderUses(r.Context(), o.ID)
+	return orderView{O: o, Member: m, Txs: txs, CanWrite: a.CanWrite(o.Site), CanReveal: member.CanRevealRRN(a, o.Site), Cancels: cancels,
+		Coupons: uses}, err
 }
 
 func (s *Server) orderDetail(w http.ResponseWriter, r *http.Request) {

@@ -311,6 +311,42 @@ func (s *Service) LiveUses(ctx context.Context) ([]Use, error) {
 	return out, rows.Err()
 }
 
+// OrderUse is a code an order used: what the order page shows beside its
+// 할인액, given back or not.
+type OrderUse struct {
+	CouponID     int64
+	Name         string
+	Code         string
+	Discount     int64
+	ReturnedAt   *time.Time
+	ReturnReason string
+}
+
+// OrderUses lists the codes the order used, in the order they were used.
+// The caller has already checked that the actor may read the order.
+func (s *Service) OrderUses(ctx context.Context, orderID int64) ([]OrderUse, error) {
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT u.coupon_id, c.name, k.code, u.discount, u.returned_at, u.return_reason FROM coupon_uses u
+		JOIN coupon_codes k ON k.id = u.code_id JOIN coupons c ON c.id = u.coupon_id WHERE u.order_id = $1 ORDER BY u.id`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OrderUse
+	for rows.Next() {
+		var u OrderUse
+		var returned sql.NullTime
+		if err := rows.Scan(&u.CouponID, &u.Name, &u.Code, &u.Discount, &returned, &u.ReturnReason); err != nil {
+			return nil, err
+		}
+		if returned.Valid {
+			t := returned.Time
+			u.ReturnedAt = &t
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
 // UseMismatches lists the 개별 codes whose used mark disagrees with their
 // live uses (used without a use, or a use without the mark).
 func (s *Service) UseMismatches(ctx context.Context) ([]string, error) {

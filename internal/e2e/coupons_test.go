@@ -110,6 +110,9 @@ func TestBrowserCouponAssignRecallAndOrder(t *testing.T) {
 			if got := text(t, ctx, "#payment-formula"); !strings.HasPrefix(got, "27,000원 = 30,000원 - 0원 - 3,000원 + 0원") {
 				t.Fatalf("order page formula %q", got)
 			}
+			if got := text(t, ctx, "#order-coupons"); !strings.Contains(got, "브라우저 쿠폰") || !strings.Contains(got, codes.Items[1].Code) || !strings.Contains(got, "할인 3,000원") {
+				t.Fatalf("order page coupon row %q, want the coupon's name, the code %s and its discount", got, codes.Items[1].Code)
+			}
 		})
 	}
 }
