@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -135,8 +136,13 @@ func TestConsoleLoginLimitAndRedirect(t *testing.T) {
 			t.Fatalf("30 concurrent wrong logins answered %v; want at most five 401 and the rest 429", got)
 		}
 		for _, login := range []string{" aview", "aview\t", "aview"} {
-			if resp := e.postLogin(login, "correct horse battery", "/"); resp.StatusCode != http.StatusTooManyRequests {
+			resp := e.postLogin(login, "correct horse battery", "/")
+			if resp.StatusCode != http.StatusTooManyRequests {
 				t.Errorf("locked %q with the right password = %d, want 429", login, resp.StatusCode)
+			}
+			// The lock ends 15 minutes after the first failure, moments ago.
+			if after, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || after < 850 || after > 900 {
+				t.Errorf("locked %q: Retry-After %q, want the seconds left of 15 minutes", login, resp.Header.Get("Retry-After"))
 			}
 		}
 	})

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/orderdesk/orderdesk/internal/catalog"
@@ -60,11 +62,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostFormValue("next"))
 	tok, _, err := s.Staff.Login(r.Context(), r.PostFormValue("login"), r.PostFormValue("password"), s.clientIP(r), r.UserAgent())
 	if err != nil {
+		var locked *staff.ThrottledError
 		switch {
 		case errors.Is(err, staff.ErrBusy):
 			w.Header().Set("Retry-After", "2")
-		case errors.Is(err, staff.ErrThrottled):
-			w.Header().Set("Retry-After", "900")
+		case errors.As(err, &locked):
+			w.Header().Set("Retry-After", strconv.Itoa(int((locked.Wait+time.Second-1)/time.Second)))
 		}
 		s.render(w, r, web.Status(err), "login", "로그인", map[string]string{"Next": next, "Login": r.PostFormValue("login")}, err)
 		return

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 	"github.com/orderdesk/orderdesk/internal/staff"
@@ -49,10 +51,10 @@ func TestConcurrentWrongLoginsCheckAtMostFive(t *testing.T) {
 			go func(i int) {
 				defer wg.Done()
 				_, _, err := svc.Login(context.Background(), "aview", "wrong password", fmt.Sprintf("10.0.1.%d", i), "t")
-				switch err {
-				case staff.ErrThrottled:
+				switch {
+				case errors.Is(err, staff.ErrThrottled):
 					throttled.Add(1)
-				case staff.ErrBadCredentials:
+				case err == staff.ErrBadCredentials:
 					bad.Add(1)
 				default:
 					t.Errorf("login: %v", err)
@@ -84,7 +86,7 @@ func TestWhitespaceLoginsShareTheLock(t *testing.T) {
 		}
 		checks := countChecks(svc)
 		for i, login := range []string{" aview", "aview\t", "\u00a0aview ", "aview\n"} {
-			if _, _, err := svc.Login(ctx, login, goodPassword, fmt.Sprintf("10.0.2.%d", 50+i), "t"); err != staff.ErrThrottled {
+			if _, _, err := svc.Login(ctx, login, goodPassword, fmt.Sprintf("10.0.2.%d", 50+i), "t"); !errors.Is(err, staff.ErrThrottled) {
 				t.Errorf("login %q on a locked account: %v, want throttled", login, err)
 			}
 		}
@@ -201,10 +203,10 @@ func TestThrottleCountsAcrossProcesses(t *testing.T) {
 					defer wg.Done()
 					svc := []*staff.Service{svcA, svcB}[i%2]
 					_, _, err := svc.Login(context.Background(), "aview", "wrong password", fmt.Sprintf("10.0.5.%d", i), "t")
-					switch err {
-					case staff.ErrThrottled:
+					switch {
+					case errors.Is(err, staff.ErrThrottled):
 						throttled.Add(1)
-					case staff.ErrBadCredentials:
+					case err == staff.ErrBadCredentials:
 						bad.Add(1)
 					default:
 						t.Errorf("login: %v", err)
@@ -217,7 +219,7 @@ func TestThrottleCountsAcrossProcesses(t *testing.T) {
 					checks.Load(), bad.Load(), throttled.Load())
 			}
 			for _, svc := range []*staff.Service{svcA, svcB} {
-				if _, _, err := svc.Login(context.Background(), "aview", goodPassword, "10.0.5.200", "t"); err != staff.ErrThrottled {
+				if _, _, err := svc.Login(context.Background(), "aview", goodPassword, "10.0.5.200", "t"); !errors.Is(err, staff.ErrThrottled) {
 					t.Fatalf("right password on a locked account: %v, want throttled", err)
 				}
 			}
@@ -259,6 +261,42 @@ func TestThrottleForgetsOldFailures(t *testing.T) {
 		}
 		if old != 0 {
 			t.Fatalf("%d failures older than the window still stored after a cleanup", old)
+		}
+	})
+}
+
+// TestThrottleSaysHowLongToWait: a login refused after five failures is
+// told the time until its earliest failure leaves the window (by login or by
+// address, whichever is longer), in the error and its message.
+func TestThrottleSaysHowLongToWait(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		th := staff.NewThrottle()
+		start := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
+		for i := 0; i < 5; i++ { // failures at 0, 2, 4, 6 and 8 minutes
+			if _, ok, err := th.Reserve(ctx, db, "lee", fmt.Sprintf("10.0.8.%d", i), start.Add(time.Duration(2*i)*time.Minute)); !ok || err != nil {
+				t.Fatalf("try %d: %v %v", i, ok, err)
+			}
+		}
+		at := start.Add(10*time.Minute + 30*time.Second)
+		if _, ok, _ := th.Reserve(ctx, db, "lee", "10.0.8.9", at); ok {
+			t.Fatal("a sixth try within the window was let through")
+		}
+		wait, err := th.Wait(ctx, db, "lee", "10.0.8.9", at)
+		if err != nil || wait != 4*time.Minute+30*time.Second {
+			t.Fatalf("wait = %v, %v; want 4m30s (the first failure leaves the 15-minute window at 15:00)", wait, err)
+		}
+		if wait, err := th.Wait(ctx, db, "park", "10.0.9.1", at); err != nil || wait != 0 {
+			t.Fatalf("a login and address without failures wait %v, %v", wait, err)
+		}
+		svc := &staff.Service{DB: db, Now: func() time.Time { return at }, Throttle: th}
+		_, _, err = svc.Login(ctx, "lee", "anything", "10.0.8.10", "t")
+		var locked *staff.ThrottledError
+		if !errors.Is(err, staff.ErrThrottled) || !errors.As(err, &locked) || locked.Wait != wait {
+			t.Fatalf("login while locked: %v (%+v)", err, locked)
+		}
+		if e, ok := apperr.As(err); !ok || e.Code != apperr.TooMany || !strings.Contains(e.Message, "5분 후에") {
+			t.Fatalf("the answer %+v, want 429 saying 5분 (4m30s rounded up)", e)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"time"
@@ -24,11 +25,33 @@ const TokenPrefix = "od_"
 var (
 	// ErrBadCredentials is the one answer to a wrong login or password.
 	ErrBadCredentials = apperr.New(apperr.Unauthorized, "아이디 또는 비밀번호가 올바르지 않습니다.", "Wrong login or password.")
-	// ErrThrottled answers logins after too many failures.
+	// ErrThrottled answers logins after too many failures (errors.Is; the
+	// error returned is a *ThrottledError that says how long to wait).
 	ErrThrottled = apperr.New(apperr.TooMany, "로그인 실패가 많아 잠시 막혔습니다. 15분 후에 다시 시도해 주세요.", "Too many failed logins; try again in 15 minutes.")
 	// ErrNoSession answers a missing, expired or revoked session or token.
 	ErrNoSession = apperr.New(apperr.Unauthorized, "로그인이 필요합니다.", "Authentication required.")
 )
+
+// ThrottledError is ErrThrottled with the time left until a login may be
+// tried again; its message says it in whole minutes (at least one).
+type ThrottledError struct {
+	Wait time.Duration
+	err  *apperr.Error
+}
+
+func throttled(wait time.Duration) *ThrottledError {
+	wait = max(wait, time.Second)
+	minutes := int((wait + time.Minute - 1) / time.Minute)
+	return &ThrottledError{Wait: wait, err: apperr.New(apperr.TooMany,
+		fmt.Sprintf("로그인 실패가 많아 잠시 막혔습니다. %d분 후에 다시 시도해 주세요.", minutes),
+		fmt.Sprintf("Too many failed logins; try again in %d minutes.", minutes))}
+}
+
+func (e *ThrottledError) Error() string { return e.err.Error() }
+
+// Unwrap gives the answer with its minutes first (apperr.As finds it), then
+// ErrThrottled (errors.Is).
+func (e *ThrottledError) Unwrap() []error { return []error{e.err, ErrThrottled} }
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -98,7 +121,11 @@ func (s *Service) Login(ctx context.Context, login, password, ip, userAgent stri
 			return "", Staff{}, err
 		}
 		if !ok {
-			return "", Staff{}, ErrThrottled
+			wait, err := s.Throttle.Wait(ctx, s.DB, login, ip, now)
+			if err != nil {
+				return "", Staff{}, err
+			}
+			return "", Staff{}, throttled(wait)
 		}
 		res = r
 	}

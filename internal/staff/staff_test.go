@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +102,7 @@ func TestLoginSessionLogoutAndThrottle(t *testing.T) {
 		for i := 0; i < 5; i++ {
 			_, _, _ = svc.Login(ctx, "admin", "wrong", "10.0.0.2", "t")
 		}
-		if _, _, err := svc.Login(ctx, "admin", pw, "10.0.0.3", "t"); err != staff.ErrThrottled {
+		if _, _, err := svc.Login(ctx, "admin", pw, "10.0.0.3", "t"); !errors.Is(err, staff.ErrThrottled) {
 			t.Fatalf("after 5 failures: %v, want throttled", err)
 		}
 		clk.t = clk.t.Add(16 * time.Minute)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -111,6 +113,38 @@ func (t *Throttle) Reserve(ctx context.Context, db *sqldb.DB, login, ip string, 
 		return nil, false, nil
 	}
 	return r, true, nil
+}
+
+// Wait is how long the login or the address (whichever waits longer) stays
+// refused: until its earliest failure within the window leaves it, which
+// brings it under MaxFailures (a refused attempt is not counted). It is 0
+// when neither is refused.
+func (t *Throttle) Wait(ctx context.Context, db *sqldb.DB, login, ip string, now time.Time) (time.Duration, error) {
+	ipKey, loginKey := keys(login, ip)
+	at := sqldb.Instant(now)
+	since := at.Add(-t.Window)
+	var wait time.Duration
+	for _, k := range []string{ipKey, loginKey} {
+		var n int
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE k = $1 AND at >= $2`, k, since).Scan(&n); err != nil {
+			return 0, err
+		}
+		if n < t.MaxFailures {
+			continue
+		}
+		// The column itself, not MIN(at): SQLite gives an aggregate's
+		// result as text, without the column's type.
+		var first time.Time
+		err := db.Read().QueryRowContext(ctx, `SELECT at FROM login_failures WHERE k = $1 AND at >= $2 ORDER BY at LIMIT 1`, k, since).Scan(&first)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // gone since the count
+		}
+		if err != nil {
+			return 0, err
+		}
+		wait = max(wait, first.Add(t.Window).Sub(at))
+	}
+	return wait, nil
 }
 
 // cleanup deletes the failures and keys that no longer count, so that a
