@@ -86,13 +86,8 @@ func seedExportOrders(tb testing.TB, db *sqldb.DB, memberID int64, n int) {
 	ctx := context.Background()
 	day0 := time.Date(2018, 1, 1, 12, 0, 0, 0, kst.Seoul)
 	err := db.InTx(ctx, func(tx *sqldb.Tx) error {
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE bench_days (i INTEGER PRIMARY KEY, day TEXT NOT NULL)`); err != nil {
+		if err := benchDays(ctx, tx, day0, 1000); err != nil {
 			return err
-		}
-		for i := 0; i < 1000; i++ {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO bench_days (i, day) VALUES ($1, $2)`, i, kst.Day(day0.AddDate(0, 0, i))); err != nil {
-				return err
-			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO orders (order_no, site, member_id, buyer_name, buyer_login, title, method, status,
 			list_total, subsidy_total, discount_total, shipping_fee, total, collected, ordered_at, ordered_day, paid_day, updated_at)

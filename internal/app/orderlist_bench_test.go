@@ -243,6 +243,20 @@ func orderListServer(b *testing.B, engine sqldb.Engine, n int) (*httptest.Server
 	return srv, root, scoped
 }
 
+// benchDays makes the seeding table bench_days: n Seoul business days from
+// day0's, numbered from 0, for set-based SQL to join orders to.
+func benchDays(ctx context.Context, tx *sqldb.Tx, day0 time.Time, n int) error {
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE bench_days (i INTEGER PRIMARY KEY, day TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bench_days (i, day) VALUES ($1, $2)`, i, kst.Day(day0.AddDate(0, 0, i))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // seedOrderList writes n orders in SQL over 1,000 Seoul days from
 // 2018-01-01, order numbers rising with the day: two sites (7:3), the eight
 // methods (card the most), every status (pending one in ten), and payment on
@@ -252,13 +266,8 @@ func seedOrderList(b *testing.B, db *sqldb.DB, memberID int64, n int) {
 	ctx := context.Background()
 	day0 := time.Date(2018, 1, 1, 12, 0, 0, 0, kst.Seoul)
 	err := db.InTx(ctx, func(tx *sqldb.Tx) error {
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE bench_days (i INTEGER PRIMARY KEY, day TEXT NOT NULL)`); err != nil {
+		if err := benchDays(ctx, tx, day0, 1010); err != nil {
 			return err
-		}
-		for i := 0; i < 1010; i++ {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO bench_days (i, day) VALUES ($1, $2)`, i, kst.Day(day0.AddDate(0, 0, i))); err != nil {
-				return err
-			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO orders (order_no, site, member_id, buyer_name, buyer_login, title, method, status,
 			list_total, subsidy_total, discount_total, shipping_fee, total, collected, refunded, tax_invoice, ordered_at, ordered_day, paid_day, updated_at)

@@ -136,6 +136,17 @@ func (c *cachingConn) release(cs *cachedStmt) {
 	c.mu.Unlock()
 }
 
+// uncached is the text and arguments of a statement run without the cache:
+// rebound to ? (and its arguments permuted) unless it is not cacheable.
+func uncached(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
+	if !cacheable(query) {
+		return query, args, nil
+	}
+	text, perm := rebind(query)
+	args, err := permute(args, perm)
+	return text, args, err
+}
+
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if c.writer {
 		ctx = context.WithoutCancel(ctx)
@@ -145,11 +156,8 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 		return nil, err
 	}
 	if cs == nil {
-		if !cacheable(query) {
-			return c.sqliteConn.ExecContext(ctx, query, args)
-		}
-		text, perm := rebind(query)
-		if args, err = permute(args, perm); err != nil {
+		text, args, err := uncached(query, args)
+		if err != nil {
 			return nil, err
 		}
 		return c.sqliteConn.ExecContext(ctx, text, args)
@@ -170,11 +178,8 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 		return nil, err
 	}
 	if cs == nil {
-		if !cacheable(query) {
-			return c.sqliteConn.QueryContext(ctx, query, args)
-		}
-		text, perm := rebind(query)
-		if args, err = permute(args, perm); err != nil {
+		text, args, err := uncached(query, args)
+		if err != nil {
 			return nil, err
 		}
 		return c.sqliteConn.QueryContext(ctx, text, args)

@@ -412,8 +412,9 @@ func constNode(pos int, v Value) node {
 	return node{pos: pos, kind: v.Kind, isConst: true, fast: constFast(v), eval: func(Vars) (Value, error) { return v, nil }}
 }
 
-// arithFast is + - * / of two numbers.
-func arithFast(op string, l, r node) fast {
+// numbersFast evaluates both sides, which must be numbers, and gives them to
+// op; any side that cannot be done fast makes the whole fall back to Eval.
+func numbersFast(l, r node, op func(x, y Q) (fv, bool)) fast {
 	if l.fast == nil || r.fast == nil {
 		return nil
 	}
@@ -431,58 +432,55 @@ func arithFast(op string, l, r node) fast {
 		if !ok1 || !ok2 {
 			return fv{}, false
 		}
-		var q Q
-		var ok bool
-		switch op {
-		case "+":
-			q, ok = AddQ(x, y)
-		case "-":
-			if y.N == math.MinInt64 {
-				return fv{}, false
-			}
-			q, ok = AddQ(x, Q{-y.N, y.D})
-		case "*":
-			q, ok = MulQ(x, y)
-		case "/":
-			q, ok = quoQ(x, y)
-		}
-		return fv{kind: Number, num: q, numOK: true}, ok
+		return op(x, y)
 	}
+}
+
+// arithFast is + - * / of two numbers.
+func arithFast(op string, l, r node) fast {
+	var f func(x, y Q) (Q, bool)
+	switch op {
+	case "+":
+		f = AddQ
+	case "-":
+		f = func(x, y Q) (Q, bool) {
+			if y.N == math.MinInt64 {
+				return Q{}, false
+			}
+			return AddQ(x, Q{-y.N, y.D})
+		}
+	case "*":
+		f = MulQ
+	case "/":
+		f = quoQ
+	default:
+		return nil
+	}
+	return numbersFast(l, r, func(x, y Q) (fv, bool) {
+		q, ok := f(x, y)
+		return fv{kind: Number, num: q, numOK: true}, ok
+	})
 }
 
 // compareFast is < <= > >= of two numbers.
 func compareFast(op string, l, r node) fast {
-	if l.fast == nil || r.fast == nil {
+	var holds func(c int) bool
+	switch op {
+	case "<":
+		holds = func(c int) bool { return c < 0 }
+	case "<=":
+		holds = func(c int) bool { return c <= 0 }
+	case ">":
+		holds = func(c int) bool { return c > 0 }
+	case ">=":
+		holds = func(c int) bool { return c >= 0 }
+	default:
 		return nil
 	}
-	return func(row *Row) (fv, bool) {
-		a, ok1 := l.fast(row)
-		if !ok1 {
-			return a, false
-		}
-		b, ok2 := r.fast(row)
-		if !ok2 {
-			return b, false
-		}
-		x, ok1 := a.number()
-		y, ok2 := b.number()
-		if !ok1 || !ok2 {
-			return fv{}, false
-		}
+	return numbersFast(l, r, func(x, y Q) (fv, bool) {
 		c, ok := cmpQ(x, y)
-		var res bool
-		switch op {
-		case "<":
-			res = c < 0
-		case "<=":
-			res = c <= 0
-		case ">":
-			res = c > 0
-		case ">=":
-			res = c >= 0
-		}
-		return fv{kind: Bool, b: res}, ok
-	}
+		return fv{kind: Bool, b: holds(c)}, ok
+	})
 }
 
 // equalFast is == (or != when not) as Eval does it: text when either side
