@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/settlement"
@@ -39,6 +40,9 @@ func lines(ctx context.Context, a *App, query string, args ...any) ([]string, er
 }
 
 var checks = []check{
+	{"each marketplace line belongs to its marketplace, import and bundle", func(ctx context.Context, a *App) ([]string, error) {
+		return market.Orphans(ctx, a.DB.Read())
+	}},
 	{"each settlement row belongs to a marketplace line and rule version", func(ctx context.Context, a *App) ([]string, error) {
 		return settlement.Orphans(ctx, a.DB.Read())
 	}},

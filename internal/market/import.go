@@ -362,11 +362,16 @@ func (l *loader) repeat(no int, orderNo string, first int) RowError {
 	return RowError{Row: no, Column: l.plan.fields[fOrderNo].header, Value: orderNo, Reason: fmt.Sprintf("%d행과 주문번호·부주문번호가 같습니다", first)}
 }
 
-// values fills the batch's rows of lineColumns (bundle ids from ids).
-func (l *loader) values(ids map[string]int64) [][]any {
+// values fills the batch's rows of lineColumns (bundle ids from ids). A
+// bundle without an id refuses the batch: the lines' references are checked
+// here, not by the database (integrity.go).
+func (l *loader) values(ids map[string]int64) ([][]any, error) {
 	l.vals = l.vals[:0]
 	for i := range l.batch {
 		b := &l.batch[i]
+		if ids[b.bundle] == 0 {
+			return nil, fmt.Errorf("orders: row %d: bundle %q was neither stored nor found", b.no, b.bundle)
+		}
 		cday := ""
 		if b.Cancelled {
 			cday = l.today
@@ -375,7 +380,7 @@ func (l *loader) values(ids map[string]int64) [][]any {
 			b.Qty, b.ShopPrice, b.PayType, b.OrgTransWho, b.Buyer, b.Recipient, b.Phone, b.Phone2, b.Zipcode, b.Address, b.Request, b.Status,
 			b.Cancelled, cday, b.codes, b.raw, l.id, l.now, l.now, ids[b.bundle], b.no})
 	}
-	return l.vals
+	return l.vals, nil
 }
 
 // flush writes the batch: bundles, lines, then what the lines met (resolve),
@@ -388,7 +393,11 @@ func (l *loader) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n, err := l.tx.WriteRowsCount(ctx, lineTable, l.values(ids))
+	vals, err := l.values(ids)
+	if err != nil {
+		return err
+	}
+	n, err := l.tx.WriteRowsCount(ctx, lineTable, vals)
 	if err != nil {
 		return fmt.Errorf("orders: %w", err)
 	}
