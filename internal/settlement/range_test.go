@@ -54,3 +54,38 @@ func TestRecomputeDayByDay(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL two batches run at once (sqldb.DB.Writers); whatever order
+// they end in, the progress heard only grows, ends at the total, and the
+// job's row counts every order number once.
+func TestRecomputeProgressInParallel(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		_, st := setup(t, db)
+		seedMarketOrders(t, db, 300)
+		ctx := context.Background()
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "sale", Sale: "code11", Settle: "code11", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		st.Batch = 7
+		var heard [][2]int
+		n, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "", func(done, total int) { heard = append(heard, [2]int{done, total}) })
+		if err != nil || n == 0 {
+			t.Fatalf("recompute: %d, %v", n, err)
+		}
+		if want := (n + 6) / 7; len(heard) != want {
+			t.Fatalf("heard %d progress calls for %d batches", len(heard), want)
+		}
+		for i, h := range heard {
+			if h[1] != n || (i > 0 && h[0] <= heard[i-1][0]) {
+				t.Fatalf("progress %d of %v does not grow to %d", i, heard, n)
+			}
+		}
+		if last := heard[len(heard)-1]; last[0] != n {
+			t.Fatalf("progress ends at %v, want %d", last, n)
+		}
+		var done, total int
+		if err := db.Read().QueryRowContext(ctx, `SELECT done, total FROM settlement_jobs ORDER BY id DESC LIMIT 1`).Scan(&done, &total); err != nil || done != n || total != n {
+			t.Fatalf("job row: done %d total %d (%v), want %d", done, total, err, n)
+		}
+	})
+}

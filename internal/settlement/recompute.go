@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -179,68 +180,111 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 		lines = append(lines, 1)
 	}
 	keys = uniq
-	// usertrans_cnt per marketplace and day, counted once for the whole run
-	// (in the first batch that needs the day, when a formula reads it).
-	prepaid := map[int64]dayCounts{}
-	for _, k := range keys {
-		if _, ok := prepaid[k.mp]; !ok {
-			prepaid[k.mp] = dayCounts{}
-		}
-	}
 	job.Total = int64(len(keys))
 	per := RecomputeBatch
 	if s.Batch > 0 {
 		per = s.Batch
 	}
-	for start := 0; start < len(keys); start += per {
-		part := keys[start:min(start+per, len(keys))]
-		if s.BeforeBatch != nil {
-			s.BeforeBatch(ctx)
+	// The batches are independent (each writes the rows of its own order
+	// numbers, read in its own transaction), so on PostgreSQL two run at once:
+	// one is written by the server while the other is read and evaluated here
+	// (sqldb.DB.Writers). Each worker takes the next batch not taken.
+	var (
+		mu      sync.Mutex
+		next    int   // the first key of the next batch not taken
+		settled int   // the keys of the batches committed
+		failed  error // the first batch that failed stops the others
+	)
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failed != nil || next >= len(keys) {
+			return 0, false
 		}
-		err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-			// A batch lost in a crash is settled again by running the job again.
-			if err := tx.Rebuildable(ctx); err != nil {
-				return err
+		start := next
+		next += per
+		return start, true
+	}
+	worker := func() {
+		// usertrans_cnt per marketplace and day, counted once per worker
+		// for the whole run (in the first batch that needs the day, when a
+		// formula reads it).
+		prepaid := map[int64]dayCounts{}
+		for {
+			start, ok := take()
+			if !ok {
+				return
 			}
-			// A marketplace's numbers are a run of the sorted numbers.
-			byMP := map[int64][]string{}
-			expect := map[int64]int{}
-			for i, k := range part {
-				byMP[k.mp] = append(byMP[k.mp], k.no)
-				expect[k.mp] += int(lines[start+i])
+			part := keys[start:min(start+per, len(keys))]
+			if s.BeforeBatch != nil {
+				s.BeforeBatch(ctx)
 			}
-			changed := 0
-			for mp, nos := range byMP {
-				n, err := s.settleOrderNos(ctx, tx, mp, nos, expect[mp], prepaid[mp])
-				if err != nil {
+			var changed int
+			err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+				// A batch lost in a crash is settled again by running the job again.
+				if err := tx.Rebuildable(ctx); err != nil {
 					return err
 				}
-				changed += n
+				// A marketplace's numbers are a run of the sorted numbers.
+				byMP := map[int64][]string{}
+				expect := map[int64]int{}
+				for i, k := range part {
+					byMP[k.mp] = append(byMP[k.mp], k.no)
+					expect[k.mp] += int(lines[start+i])
+				}
+				changed = 0
+				for mp, nos := range byMP {
+					if prepaid[mp] == nil {
+						prepaid[mp] = dayCounts{}
+					}
+					n, err := s.settleOrderNos(ctx, tx, mp, nos, expect[mp], prepaid[mp])
+					if err != nil {
+						return err
+					}
+					changed += n
+				}
+				return s.progress(ctx, tx, job, len(part), changed)
+			})
+			mu.Lock()
+			if err != nil {
+				if failed == nil {
+					failed = err
+				}
+				mu.Unlock()
+				return
 			}
-			return s.progress(ctx, tx, job, int64(start+len(part)), int64(changed))
-		})
-		if err != nil {
-			return start, err
-		}
-		if progress != nil {
-			progress(start+len(part), len(keys))
+			settled += len(part)
+			job.Done, job.Changed = int64(settled), job.Changed+int64(changed)
+			if progress != nil {
+				progress(settled, len(keys))
+			}
+			mu.Unlock()
 		}
 	}
-	return len(keys), nil
+	var wg sync.WaitGroup
+	for range max(1, s.DB.Writers()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			worker()
+		}()
+	}
+	wg.Wait()
+	return settled, failed
 }
 
-// progress records a batch in the job's row in the batch's transaction; a
-// job no longer running (stopped as dead by another process) stops here.
-func (s *Service) progress(ctx context.Context, tx *sqldb.Tx, job *Job, done, changed int64) error {
-	res, err := tx.ExecContext(ctx, `UPDATE settlement_jobs SET done = $1, total = $2, changed = changed + $3, lease_until = $4
-		WHERE id = $5 AND status = 'running'`, done, job.Total, changed, sqldb.Instant(s.Now().Add(JobLease)), job.ID)
+// progress records a batch of n order numbers in the job's row in the
+// batch's transaction; a job no longer running (stopped as dead by another
+// process) stops here.
+func (s *Service) progress(ctx context.Context, tx *sqldb.Tx, job *Job, n, changed int) error {
+	res, err := tx.ExecContext(ctx, `UPDATE settlement_jobs SET done = done + $1, total = $2, changed = changed + $3, lease_until = $4
+		WHERE id = $5 AND status = 'running'`, n, job.Total, changed, sqldb.Instant(s.Now().Add(JobLease)), job.ID)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return apperr.New(apperr.Conflict, "이 정산 재생성은 응답이 없어 멈춘 것으로 처리되었습니다. 다시 실행해 주세요.", "the job was taken for dead; run it again")
 	}
-	job.Done, job.Changed = done, job.Changed+changed
 	return nil
 }
 

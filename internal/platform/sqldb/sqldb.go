@@ -212,6 +212,19 @@ func (db *DB) EngineCommits() int64 {
 	return db.commits.Load()
 }
 
+// Writers is how many write transactions of one bulk job are worth running
+// at once: 1 on SQLite, whose single writer runs them one after another (a
+// second one would only wait, holding the group's transaction); 2 on
+// PostgreSQL, where the server writes one batch while this process prepares
+// the next. The batches of such a job must be independent (no two write the
+// same rows).
+func (db *DB) Writers() int {
+	if db.Engine == SQLite {
+		return 1
+	}
+	return 2
+}
+
 // Ping checks that the database answers (for /healthz).
 func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
 
