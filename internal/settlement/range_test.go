@@ -89,3 +89,23 @@ func TestRecomputeProgressInParallel(t *testing.T) {
 		}
 	})
 }
+
+// A panic in a recompute batch reaches the caller's goroutine, as it did
+// before batches ran on workers of their own: a server's handler recovers
+// it; a worker's own panic would have ended the process.
+func TestRecomputePanicReachesTheCaller(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		_, st := setup(t, db)
+		seedMarketOrders(t, db, 60)
+		ctx := context.Background()
+		st.Batch = 5
+		st.BeforeBatch = func(context.Context) { panic("batch broke") }
+		defer func() {
+			if p := recover(); p != "batch broke" {
+				t.Fatalf("recovered %v, want the batch's panic", p)
+			}
+		}()
+		_, _ = st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "", nil)
+		t.Fatal("Recompute returned after its batch panicked")
+	})
+}

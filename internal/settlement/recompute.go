@@ -205,6 +205,24 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 		next += per
 		return start, true
 	}
+	// record counts a batch that committed, or keeps the error of one that
+	// failed (false: the worker stops).
+	record := func(err error, n, changed int) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if failed == nil {
+				failed = err
+			}
+			return false
+		}
+		settled += n
+		job.Done, job.Changed = int64(settled), job.Changed+int64(changed)
+		if progress != nil {
+			progress(settled, len(keys))
+		}
+		return true
+	}
 	worker := func() {
 		// usertrans_cnt per marketplace and day, counted once per worker
 		// for the whole run (in the first batch that needs the day, when a
@@ -245,31 +263,39 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 				}
 				return s.progress(ctx, tx, job, len(part), changed)
 			})
-			mu.Lock()
-			if err != nil {
-				if failed == nil {
-					failed = err
-				}
-				mu.Unlock()
+			if !record(err, len(part), changed) {
 				return
 			}
-			settled += len(part)
-			job.Done, job.Changed = int64(settled), job.Changed+int64(changed)
-			if progress != nil {
-				progress(settled, len(keys))
-			}
-			mu.Unlock()
 		}
 	}
+	// A panic in a worker stops the others and is raised again here, in the
+	// caller's goroutine, as it was before the workers (an HTTP handler's
+	// recovery answers it; a worker's own panic would end the process).
+	var panicked any
 	var wg sync.WaitGroup
 	for range max(1, s.DB.Writers()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					mu.Lock()
+					if panicked == nil {
+						panicked = p
+					}
+					if failed == nil {
+						failed = fmt.Errorf("settlement: recompute batch panicked: %v", p)
+					}
+					mu.Unlock()
+				}
+			}()
 			worker()
 		}()
 	}
 	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 	return settled, failed
 }
 
