@@ -657,7 +657,7 @@ var errPreviewDone = errors.New("preview done")
 func (s *Service) preview(ctx context.Context, m Marketplace, r *sheetReader) (Preview, error) {
 	var p Preview
 	ran := false
-	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+	err := s.DB.InTx(sqldb.Alone(ctx), func(tx *sqldb.Tx) error {
 		if ran { // the sheet has been read: a retry cannot read it again
 			return errors.New("preview: the transaction was retried")
 		}
@@ -778,7 +778,7 @@ func (s *Service) recordImport(ctx context.Context, tx *sqldb.Tx, now time.Time,
 func (s *Service) run(ctx context.Context, a access.Actor, m Marketplace, imp *Import, r *sheetReader) (Preview, error) {
 	p := r.head
 	ran := false
-	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+	err := s.DB.InTx(sqldb.Alone(ctx), func(tx *sqldb.Tx) error {
 		if ran { // the sheet has been read: a retry cannot read it again
 			return errors.New("import: the transaction was retried")
 		}

@@ -84,7 +84,7 @@ func (s *Service) Reconcile(ctx context.Context, marketplaceID int64, month stri
 		return err
 	}
 	hasBase := f.Fields["base"] != ""
-	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+	return s.DB.InTx(sqldb.Alone(ctx), func(tx *sqldb.Tx) error {
 		paid := map[int64]*paidAgg{}
 		rows, err := tx.QueryContext(ctx, `SELECT market_order_id, kind, net, base, fee, coupon, settle_day FROM payout_rows
 			WHERE marketplace_id = $1 AND line_day >= $2 AND line_day <= $3 AND market_order_id IS NOT NULL`, marketplaceID, from, to)

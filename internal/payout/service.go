@@ -530,14 +530,13 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// store writes the rows in batches; a row stored already (a resumed import)
-// is skipped by its row number. Unmatched rows become 미매칭 lines at once.
-// SQLite reuses one prepared statement; PostgreSQL, which pays a round trip
-// per statement, gets multi-row statements.
+// store writes the rows in batches, each a long transaction (sqldb.Alone);
+// a row stored already (a resumed import) is skipped by its row number.
+// Unmatched rows become 미매칭 lines at once.
 func (s *Service) store(ctx context.Context, marketplaceID, statementID int64, rows []Row) error {
 	for batch, start := 0, 0; start < len(rows); batch, start = batch+1, start+BatchSize {
 		part := rows[start:min(start+BatchSize, len(rows))]
-		err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		err := s.DB.InTx(sqldb.Alone(ctx), func(tx *sqldb.Tx) error {
 			ids, err := insertRows(ctx, tx, marketplaceID, statementID, part)
 			if err != nil {
 				return err

@@ -225,8 +225,8 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 	}
 	worker := func() {
 		// usertrans_cnt per marketplace and day, counted once per worker
-		// for the whole run (in the first batch that needs the day, when a
-		// formula reads it).
+		// for the whole run (in the worker's first batch that needs the
+		// day, when a formula reads it).
 		prepaid := map[int64]dayCounts{}
 		for {
 			start, ok := take()
@@ -238,7 +238,7 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 				s.BeforeBatch(ctx)
 			}
 			var changed int
-			err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+			err := s.DB.InTx(sqldb.Alone(ctx), func(tx *sqldb.Tx) error {
 				// A batch lost in a crash is settled again by running the job again.
 				if err := tx.Rebuildable(ctx); err != nil {
 					return err

@@ -29,6 +29,10 @@ import (
 // batch that was waiting gets errBatchLost and InTx runs its fn again in a
 // new transaction, as it retries a serialization failure on PostgreSQL.
 //
+// A long transaction (marked by Alone) runs in a batch of its own: handed
+// the open batch, the callers already in it would wait for its whole run
+// before their commit.
+//
 // A transaction must not wait for another InTx's caller to return (over a
 // channel, say): that caller returns only after the shared commit, which
 // waits for this transaction. (Waiting for another InTx to begin was already
@@ -83,7 +87,8 @@ type batch struct {
 	err   error
 	n     int
 	start time.Time
-	timer bool
+	timer *time.Timer // the linger (endBatch), stopped at the commit
+	alone bool        // a long transaction's batch: committed when it ends
 }
 
 // inGroup runs fn in a savepoint of the shared write transaction and returns
@@ -93,6 +98,12 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	g.waiting.Add(1)
 	g.mu.Lock()
 	g.waiting.Add(-1)
+	long := alone(ctx)
+	if long && g.tx != nil {
+		// Every transaction of the open batch has ended (g.mu is held
+		// between a savepoint's start and its end): commit them now.
+		db.commitBatch(g.batch, false)
+	}
 	if g.tx == nil {
 		// The shared transaction belongs to no caller: no caller's ctx may end it.
 		shared, err := db.write.BeginTx(context.WithoutCancel(ctx), nil)
@@ -100,7 +111,7 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			g.mu.Unlock()
 			return fmt.Errorf("begin: %w", err)
 		}
-		g.tx, g.batch = shared, &batch{done: make(chan struct{}), start: time.Now()}
+		g.tx, g.batch = shared, &batch{done: make(chan struct{}), start: time.Now(), alone: long}
 	}
 	b := g.batch
 	b.n++
@@ -115,7 +126,9 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	func() {
 		bg := context.WithoutCancel(ctx)
 		if _, err := tx.ExecContext(bg, "SAVEPOINT work"); err != nil {
-			fnErr, lost = fmt.Errorf("begin: %w", err), true
+			// The shared transaction is gone: fn has not run, so InTx runs
+			// it again in a new one, as the batch's other callers do.
+			fnErr, lost = fmt.Errorf("begin: %w (%w)", errBatchLost, err), true
 			return
 		}
 		panicked := true
@@ -166,14 +179,13 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 func (db *DB) endBatch(b *batch, lost, panicking bool) {
 	g := &db.group
 	defer g.mu.Unlock()
-	if !lost && !panicking && b.n < maxBatch && time.Since(b.start) < maxBatchAge {
+	if !lost && !panicking && !b.alone && b.n < maxBatch && time.Since(b.start) < maxBatchAge {
 		if g.waiting.Load() > 0 {
 			return // the next caller runs its savepoint in this batch and commits it or hands it on
 		}
 		if g.lastN > 1 {
-			if !b.timer {
-				b.timer = true
-				time.AfterFunc(lingerFor, func() {
+			if b.timer == nil {
+				b.timer = time.AfterFunc(lingerFor, func() {
 					g.mu.Lock()
 					defer g.mu.Unlock()
 					if g.batch == b {
@@ -190,6 +202,9 @@ func (db *DB) endBatch(b *batch, lost, panicking bool) {
 func (db *DB) commitBatch(b *batch, lost bool) {
 	g := &db.group
 	g.lastN = b.n
+	if b.timer != nil {
+		b.timer.Stop()
+	}
 	if lost {
 		_ = g.tx.Rollback()
 		b.err = errBatchLost

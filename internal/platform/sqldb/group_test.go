@@ -229,3 +229,50 @@ func TestGroupCommitUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d transactions in %d SQLite commits", db.Commits(), db.EngineCommits())
 }
+
+// A long transaction (Alone) is not handed the open batch: a short one that
+// ended while the long one waited for the writer returns without waiting for
+// the long one's whole run, and the long one's rows commit too.
+func TestAloneRunsInABatchOfItsOwn(t *testing.T) {
+	db := openGroupTest(t)
+	ctx := context.Background()
+	const hold = 600 * time.Millisecond
+	shortIn := make(chan struct{})
+	shortDone := make(chan time.Duration, 1)
+	longDone := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		err := db.InTx(ctx, func(tx *Tx) error {
+			close(shortIn)
+			// Wait until the long transaction queues for the writer, so that
+			// this batch would be handed on to it.
+			for db.group.waiting.Load() == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (id) VALUES (1)`)
+			return err
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		shortDone <- time.Since(start)
+	}()
+	<-shortIn
+	go func() {
+		longDone <- db.InTx(Alone(ctx), func(tx *Tx) error {
+			time.Sleep(hold)
+			_, err := tx.ExecContext(ctx, `INSERT INTO t (id) VALUES (2)`)
+			return err
+		})
+	}()
+	if took := <-shortDone; took >= hold {
+		t.Fatalf("the short transaction returned after %v, behind the long one (%v)", took, hold)
+	}
+	if err := <-longDone; err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("rows after both: %d, %v", n, err)
+	}
+}

@@ -414,6 +414,24 @@ func BeforeWork(ctx context.Context, f func(ctx context.Context, tx *Tx) error) 
 	return context.WithValue(ctx, firstKey{}, &firstWork{f: f})
 }
 
+type aloneKey struct{}
+
+// Alone marks the transactions run under ctx as long ones (a whole import,
+// a month's reconcile, a recompute batch). On SQLite such a transaction runs
+// in a group-commit batch of its own (group.go): the batch open when it
+// arrives is committed first, and its own is committed as soon as it ends,
+// so that a short transaction batched before it (a checkout) returns without
+// waiting for it to finish, and none batched after it waits for it to commit.
+// Nothing changes on PostgreSQL.
+func Alone(ctx context.Context) context.Context {
+	return context.WithValue(ctx, aloneKey{}, true)
+}
+
+func alone(ctx context.Context) bool {
+	v, _ := ctx.Value(aloneKey{}).(bool)
+	return v
+}
+
 // Truncate cuts s to at most n bytes without splitting a character, so that
 // text stored in a bounded column stays valid UTF-8 (PostgreSQL refuses
 // invalid UTF-8).
