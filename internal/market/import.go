@@ -41,6 +41,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -249,12 +250,20 @@ func (l *loader) read(ctx context.Context) error {
 		defer func() { parsePanic = recover() }()
 		parseErr = l.parse(batches, free, stop)
 	}()
+	stopParsing := sync.OnceFunc(func() { close(stop) })
+	defer func() {
+		// Also when a write panics: the parser stops at its next batch and
+		// is waited for, so that it never reads the sheet after the caller
+		// has closed it, nor waits for a reader that is gone.
+		stopParsing()
+		<-done
+	}()
 	var err error
 	for b := range batches {
 		if err == nil {
 			l.batch = b
 			if err = l.flush(ctx); err != nil {
-				close(stop)
+				stopParsing()
 			}
 		}
 		clear(b)
@@ -649,6 +658,12 @@ func (l *loader) resolve(ctx context.Context, ids map[string]int64) error {
 	})
 }
 
+// errRetried answers an import or preview whose transaction the database
+// gave up part-way (a deadlock, a lost SQLite batch): the sheet has been
+// read and cannot be read again, so nothing is stored and the clerk retries.
+var errRetried = apperr.New(apperr.Conflict, "데이터베이스가 바빠 가져오기를 마치지 못했습니다. 저장된 줄은 없습니다. 같은 파일을 다시 가져와 주세요.",
+	"the database gave up the import's transaction part-way; nothing was stored: import the file again")
+
 // errPreviewDone rolls a preview's transaction back.
 var errPreviewDone = errors.New("preview done")
 
@@ -659,7 +674,7 @@ func (s *Service) preview(ctx context.Context, m Marketplace, r *sheetReader) (P
 	ran := false
 	err := s.DB.InTx(sqldb.Alone(ctx), func(tx *sqldb.Tx) error {
 		if ran { // the sheet has been read: a retry cannot read it again
-			return errors.New("preview: the transaction was retried")
+			return errRetried
 		}
 		ran = true
 		// A session row only to key the lines; rolled back with them.
@@ -736,7 +751,25 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 		defer close(renewed)
 		s.renewLease(runCtx, imp.ID, stop)
 	}()
-	p, runErr := s.run(runCtx, a, m, imp, r)
+	// A panic in the run ends the session like any failure (the lease
+	// renewal stopped, the session marked failed) and is raised again then.
+	var panicked any
+	defer func() {
+		if panicked != nil {
+			panic(panicked)
+		}
+	}()
+	p, runErr := func() (Preview, error) {
+		defer func() {
+			if v := recover(); v != nil {
+				panicked = v
+			}
+		}()
+		return s.run(runCtx, a, m, imp, r)
+	}()
+	if panicked != nil {
+		runErr = fmt.Errorf("import panicked: %v", panicked)
+	}
 	if runErr != nil && errors.Is(context.Cause(runCtx), errTakenOver) {
 		runErr = errTakenOver
 	}
@@ -780,7 +813,7 @@ func (s *Service) run(ctx context.Context, a access.Actor, m Marketplace, imp *I
 	ran := false
 	err := s.DB.InTx(sqldb.Alone(ctx), func(tx *sqldb.Tx) error {
 		if ran { // the sheet has been read: a retry cannot read it again
-			return errors.New("import: the transaction was retried")
+			return errRetried
 		}
 		ran = true
 		l := s.newLoader(tx, m, r, imp.ID, false)

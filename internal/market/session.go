@@ -31,7 +31,7 @@ const DefaultLease = 15 * time.Second
 var (
 	errRunning = apperr.New(apperr.Conflict, "이 판매처의 다른 가져오기가 진행 중입니다. 끝난 뒤에 다시 해 주세요.", "another import of this marketplace is running")
 	// errTakenOver: this process lost its session (it stalled past its lease).
-	errTakenOver = apperr.New(apperr.Conflict, "이 가져오기는 응답이 없어 다른 가져오기가 이어받았습니다. 저장된 줄은 그대로 있습니다.",
+	errTakenOver = apperr.New(apperr.Conflict, "이 가져오기는 응답이 없어 다른 가져오기가 이어받았습니다. 이 파일의 줄은 하나도 저장되지 않았습니다.",
 		"this import stalled past its lease and another import took it over")
 )
 
@@ -125,7 +125,7 @@ func (s *Service) claimSession(ctx context.Context, tx *sqldb.Tx, a access.Actor
 		default:
 			return errRunning
 		}
-		note := why + " 다음 가져오기가 이어받았습니다. 이미 저장된 줄은 그대로 있습니다."
+		note := why + " 다음 가져오기가 이어받았습니다. 그 가져오기의 줄은 저장되지 않았습니다."
 		if _, err := tx.ExecContext(ctx, `UPDATE market_imports SET status = 'failed', note = $1, finished_at = $2, lease_until = NULL
 			WHERE id = $3 AND status = 'running'`, note, now, r.id); err != nil {
 			return err
@@ -186,10 +186,10 @@ func endNote(err error) string {
 	case err == nil:
 		return ""
 	case errors.Is(err, context.Canceled):
-		return "요청이 취소되어(연결이 끊겨) 중단되었습니다. 같은 파일을 다시 가져오면 나머지가 들어갑니다."
+		return "요청이 취소되어(연결이 끊겨) 중단되었습니다. 저장된 줄은 없습니다. 같은 파일을 다시 가져와 주세요."
 	}
 	if e, ok := apperr.As(err); ok {
 		return e.Message
 	}
-	return "오류로 중단되었습니다. 같은 파일을 다시 가져오면 나머지가 들어갑니다."
+	return "오류로 중단되었습니다. 저장된 줄은 없습니다. 같은 파일을 다시 가져와 주세요."
 }

@@ -3,8 +3,10 @@ package market_test
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
@@ -141,6 +143,44 @@ func TestImportReportsRepeatOfStoredLine(t *testing.T) {
 		}
 		if got := countRows(t, db, `SELECT COUNT(*) FROM market_import_rows`); got != 0 {
 			t.Fatalf("%d noted rows left", got)
+		}
+	})
+}
+
+// A write that panics part-way (here AfterBatch, after the first batch) is
+// raised in the caller's goroutine, stores nothing, ends the session as
+// failed, and leaves no goroutine behind (the parser waiting to hand on its
+// next batch, the lease renewal).
+func TestPanickingWriteStopsTheParser(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		svc := newService(t, db)
+		file, size := writeSheet(t, market.BatchSize*3)
+		before := runtime.NumGoroutine()
+		svc.AfterBatch = func(int) error { panic("write broke") }
+		func() {
+			defer func() {
+				if p := recover(); p != "write broke" {
+					t.Fatalf("recovered %v, want the write's panic", p)
+				}
+			}()
+			_, _, _ = svc.Import(ctx, sys, market.ImportInput{Marketplace: "11st", Filename: "big.csv", Reader: file, Size: size})
+			t.Fatal("Import returned after its write panicked")
+		}()
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after the panic, %d before: a goroutine is left behind\n%s", n, before, buf[:runtime.Stack(buf, true)])
+		}
+		if page, err := svc.List(ctx, sys, market.Filter{}); err != nil || page.Total != 0 {
+			t.Fatalf("the panicked import stored %d lines (%v)", page.Total, err)
+		}
+		var status string
+		if err := db.Read().QueryRowContext(ctx, `SELECT status FROM market_imports ORDER BY id DESC LIMIT 1`).Scan(&status); err != nil || status != "failed" {
+			t.Fatalf("the panicked import's session is %q (%v), want failed", status, err)
 		}
 	})
 }
