@@ -91,8 +91,9 @@ func TestRecomputeProgressInParallel(t *testing.T) {
 }
 
 // A panic in a recompute batch reaches the caller's goroutine, as it did
-// before batches ran on workers of their own: a server's handler recovers
-// it; a worker's own panic would have ended the process.
+// before batches ran on workers of their own (a server's handler recovers
+// it; a worker's own panic would have ended the process), and the job ends
+// failed then instead of staying running until its lease runs out.
 func TestRecomputePanicReachesTheCaller(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		_, st := setup(t, db)
@@ -100,12 +101,24 @@ func TestRecomputePanicReachesTheCaller(t *testing.T) {
 		ctx := context.Background()
 		st.Batch = 5
 		st.BeforeBatch = func(context.Context) { panic("batch broke") }
-		defer func() {
-			if p := recover(); p != "batch broke" {
-				t.Fatalf("recovered %v, want the batch's panic", p)
-			}
+		func() {
+			defer func() {
+				if p := recover(); p != "batch broke" {
+					t.Fatalf("recovered %v, want the batch's panic", p)
+				}
+			}()
+			_, _ = st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "", nil)
+			t.Fatal("Recompute returned after its batch panicked")
 		}()
-		_, _ = st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "", nil)
-		t.Fatal("Recompute returned after its batch panicked")
+		// The job ends failed at once (not left running until its lease
+		// runs out), so a recompute of the range can start again.
+		var status string
+		if err := db.Read().QueryRowContext(ctx, `SELECT status FROM settlement_jobs ORDER BY id DESC LIMIT 1`).Scan(&status); err != nil || status != "failed" {
+			t.Fatalf("the panicked job is %q (%v), want failed", status, err)
+		}
+		st.BeforeBatch = nil
+		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "", nil); err != nil {
+			t.Fatalf("recompute after the panicked one: %v", err)
+		}
 	})
 }

@@ -106,6 +106,15 @@ func (s *Service) run(ctx context.Context, a access.Actor, job Job, progress fun
 		return 0, s.finish(ctx, a, &job, before, 0, err)
 	}
 	stopRenew := s.renew(ctx, job.ID)
+	// A panic in a batch ends the job like any failure (its lease no longer
+	// renewed, recorded and audited as failed) and is raised again then.
+	defer func() {
+		if p := recover(); p != nil {
+			stopRenew()
+			_ = s.finish(ctx, a, &job, before, int(job.Done), fmt.Errorf("settlement: recompute panicked: %v", p))
+			panic(p)
+		}
+	}()
 	n, err := s.settleRange(ctx, &job, progress)
 	stopRenew()
 	return n, s.finish(ctx, a, &job, before, n, err)
