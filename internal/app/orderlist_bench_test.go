@@ -299,7 +299,7 @@ func seedOrderList(b *testing.B, db *sqldb.DB, memberID int64, n int) {
 		b.Fatal(err)
 	}
 	if db.Engine == sqldb.Postgres {
-		if _, err := db.Read().ExecContext(ctx, `VACUUM ANALYZE orders, order_counts, order_day_counts, order_month_counts, order_days, order_titles`); err != nil {
+		if _, err := db.Read().ExecContext(ctx, `VACUUM ANALYZE orders, order_day_counts, order_month_counts, order_days, order_titles`); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -308,9 +308,7 @@ func seedOrderList(b *testing.B, db *sqldb.DB, memberID int64, n int) {
 // seedOrderListRollups builds the rollups of 주문목록 from the orders, as the
 // migration 0017 does.
 func seedOrderListRollups(ctx context.Context, tx *sqldb.Tx) error {
-	for _, q := range []string{`INSERT INTO order_counts (site, status, n) SELECT site, status, COUNT(*) FROM orders GROUP BY site, status
-			ON CONFLICT (site, status) DO UPDATE SET n = excluded.n`,
-		`INSERT INTO order_day_counts (ordered_day, paid_day, site, status, method, n)
+	for _, q := range []string{`INSERT INTO order_day_counts (ordered_day, paid_day, site, status, method, n)
 			SELECT ordered_day, paid_day, site, status, method, COUNT(*) FROM orders GROUP BY ordered_day, paid_day, site, status, method`,
 		`INSERT INTO order_month_counts (ordered_month, paid_month, site, status, method, n)
 			SELECT SUBSTR(ordered_day, 1, 7), SUBSTR(paid_day, 1, 7), site, status, method, SUM(n) FROM order_day_counts

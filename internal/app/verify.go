@@ -72,11 +72,6 @@ var checks = []check{
 			OR (status = 'cancelled' AND refunded <> collected)
 			OR refunded > collected ORDER BY order_no`)
 	}},
-	{"the order counts rollup equals the orders", func(ctx context.Context, a *App) ([]string, error) {
-		return lines(ctx, a, `SELECT COALESCE(c.site, o.site) || ' ' || COALESCE(c.status, o.status) || ': rollup ' || COALESCE(c.n, 0) || ', orders ' || COALESCE(o.n, 0)
-			FROM order_counts c FULL OUTER JOIN (SELECT site, status, COUNT(*) AS n FROM orders GROUP BY site, status) o
-			ON o.site = c.site AND o.status = c.status WHERE COALESCE(c.n, 0) <> COALESCE(o.n, 0)`)
-	}},
 	{"주문목록's rollup by day equals the orders", func(ctx context.Context, a *App) ([]string, error) {
 		return lines(ctx, a, `SELECT COALESCE(c.ordered_day, o.ordered_day) || ' paid ' || COALESCE(c.paid_day, o.paid_day) || ' ' || COALESCE(c.site, o.site) || ' ' ||
 			COALESCE(c.status, o.status) || ' ' || COALESCE(c.method, o.method) || ': rollup ' || COALESCE(c.n, 0) || ', orders ' || COALESCE(o.n, 0)

@@ -99,9 +99,7 @@ func seedOrders(b *testing.B, db *sqldb.DB, memberID int64, n int) {
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{`INSERT INTO order_counts (site, status, n) SELECT site, status, COUNT(*) FROM orders GROUP BY site, status
-			ON CONFLICT (site, status) DO UPDATE SET n = excluded.n`,
-			`INSERT INTO order_day_counts (ordered_day, paid_day, site, status, method, n)
+		for _, q := range []string{`INSERT INTO order_day_counts (ordered_day, paid_day, site, status, method, n)
 			SELECT ordered_day, paid_day, site, status, method, COUNT(*) FROM orders GROUP BY ordered_day, paid_day, site, status, method`,
 			`INSERT INTO order_month_counts (ordered_month, paid_month, site, status, method, n)
 			SELECT SUBSTR(ordered_day, 1, 7), SUBSTR(paid_day, 1, 7), site, status, method, SUM(n) FROM order_day_counts

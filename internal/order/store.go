@@ -157,9 +157,9 @@ type txFields struct {
 }
 
 // count moves one order from one status to another ("" for from when the
-// order is new) in the rollups of 주문목록's totals: order_counts (site ×
-// status) and order_day_counts / order_month_counts (order day × payment day
-// × site × status × method, by day and by month). It is called after the
+// order is new) in the rollups of 주문목록's totals: order_day_counts /
+// order_month_counts (order day × payment day × site × status × method, by
+// day and by month). It is called after the
 // conditional UPDATE that made the move, in its transaction, and reads the
 // order's key as that UPDATE left it. Only markPaid changes paid_day, and only
 // from ” (its WHERE says so), so the key the order leaves has paid_day ”
@@ -176,9 +176,6 @@ func count(ctx context.Context, tx *sqldb.Tx, orderID int64, from, to string) er
 		paidBefore := paidDay
 		if to == StatusPaid && (from == StatusPending || from == StatusAwaitingDeposit) {
 			paidBefore = ""
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE order_counts SET n = n - 1 WHERE site = $1 AND status = $2`, site, from); err != nil {
-			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE order_day_counts SET n = n - 1
 			WHERE ordered_day = $1 AND paid_day = $2 AND site = $3 AND status = $4 AND method = $5`, orderedDay, paidBefore, site, from, method); err != nil {
@@ -199,10 +196,6 @@ func count(ctx context.Context, tx *sqldb.Tx, orderID int64, from, to string) er
 			ON CONFLICT (title) DO NOTHING`, orderID); err != nil {
 			return err
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO order_counts (site, status, n) VALUES ($1, $2, 1)
-		ON CONFLICT (site, status) DO UPDATE SET n = order_counts.n + 1`, site, to); err != nil {
-		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO order_day_counts (ordered_day, paid_day, site, status, method, n) VALUES ($1, $2, $3, $4, $5, 1)
 		ON CONFLICT (ordered_day, paid_day, site, status, method) DO UPDATE SET n = order_day_counts.n + 1`,

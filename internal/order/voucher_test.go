@@ -71,7 +71,7 @@ func TestEnrollmentApproveAndCancelOnceUnderConcurrentClicks(t *testing.T) {
 			t.Fatalf("journal rows %d, sum %d", n, sum)
 		}
 		var paid, cancelledN int
-		_ = db.Read().QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN status = 'paid' THEN n ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'cancelled' THEN n ELSE 0 END), 0) FROM order_counts`).Scan(&paid, &cancelledN)
+		_ = db.Read().QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN status = 'paid' THEN n ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'cancelled' THEN n ELSE 0 END), 0) FROM order_month_counts`).Scan(&paid, &cancelledN)
 		if paid != 0 || cancelledN != 1 {
 			t.Fatalf("order counts: paid %d, cancelled %d", paid, cancelledN)
 		}
