@@ -235,25 +235,25 @@ func TestThrottleForgetsOldFailures(t *testing.T) {
 		th := staff.NewThrottle()
 		start := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
 		for i := 0; i < 5; i++ {
-			if _, ok, err := th.Reserve(ctx, db, "kim", "10.0.6.1", start); !ok || err != nil {
-				t.Fatalf("try %d: %v %v", i, ok, err)
+			if r, _, err := th.Reserve(ctx, db, "kim", "10.0.6.1", start); r == nil || err != nil {
+				t.Fatalf("try %d: %v %v", i, r, err)
 			}
 		}
-		if _, ok, err := th.Reserve(ctx, db, "KIM", "10.0.6.2", start.Add(time.Minute)); ok || err != nil {
-			t.Fatalf("sixth try of kim (as KIM) within the window: ok=%v %v, want refused", ok, err)
+		if r, _, err := th.Reserve(ctx, db, "KIM", "10.0.6.2", start.Add(time.Minute)); r != nil || err != nil {
+			t.Fatalf("sixth try of kim (as KIM) within the window: %v %v, want refused", r, err)
 		}
 		later := start.Add(16 * time.Minute)
 		for i := 0; i < 260; i++ { // past the 256th try, which cleans up
-			r, ok, err := th.Reserve(ctx, db, fmt.Sprintf("spray%d", i), fmt.Sprintf("10.0.7.%d", i%250), later)
-			if !ok || err != nil {
-				t.Fatalf("spray %d: %v %v", i, ok, err)
+			r, _, err := th.Reserve(ctx, db, fmt.Sprintf("spray%d", i), fmt.Sprintf("10.0.7.%d", i%250), later)
+			if r == nil || err != nil {
+				t.Fatalf("spray %d: %v %v", i, r, err)
 			}
 			if err := r.Cancel(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, ok, err := th.Reserve(ctx, db, "kim", "10.0.6.1", later); !ok || err != nil {
-			t.Fatalf("kim after the window: ok=%v %v", ok, err)
+		if r, _, err := th.Reserve(ctx, db, "kim", "10.0.6.1", later); r == nil || err != nil {
+			t.Fatalf("kim after the window: %v %v", r, err)
 		}
 		var old int
 		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE at < $1`, sqldb.Instant(start.Add(time.Minute))).Scan(&old); err != nil {
@@ -274,20 +274,20 @@ func TestThrottleSaysHowLongToWait(t *testing.T) {
 		th := staff.NewThrottle()
 		start := time.Date(2026, 11, 2, 1, 0, 0, 0, time.UTC)
 		for i := 0; i < 5; i++ { // failures at 0, 2, 4, 6 and 8 minutes
-			if _, ok, err := th.Reserve(ctx, db, "lee", fmt.Sprintf("10.0.8.%d", i), start.Add(time.Duration(2*i)*time.Minute)); !ok || err != nil {
-				t.Fatalf("try %d: %v %v", i, ok, err)
+			if r, _, err := th.Reserve(ctx, db, "lee", fmt.Sprintf("10.0.8.%d", i), start.Add(time.Duration(2*i)*time.Minute)); r == nil || err != nil {
+				t.Fatalf("try %d: %v %v", i, r, err)
 			}
 		}
 		at := start.Add(10*time.Minute + 30*time.Second)
-		if _, ok, _ := th.Reserve(ctx, db, "lee", "10.0.8.9", at); ok {
+		r, wait, err := th.Reserve(ctx, db, "lee", "10.0.8.9", at)
+		if r != nil {
 			t.Fatal("a sixth try within the window was let through")
 		}
-		wait, err := th.Wait(ctx, db, "lee", "10.0.8.9", at)
 		if err != nil || wait != 4*time.Minute+30*time.Second {
 			t.Fatalf("wait = %v, %v; want 4m30s (the first failure leaves the 15-minute window at 15:00)", wait, err)
 		}
-		if wait, err := th.Wait(ctx, db, "park", "10.0.9.1", at); err != nil || wait != 0 {
-			t.Fatalf("a login and address without failures wait %v, %v", wait, err)
+		if r, wait, err := th.Reserve(ctx, db, "park", "10.0.9.1", at); err != nil || r == nil || wait != 0 {
+			t.Fatalf("a login and address without failures: %v, wait %v, %v", r, wait, err)
 		}
 		svc := &staff.Service{DB: db, Now: func() time.Time { return at }, Throttle: th}
 		_, _, err = svc.Login(ctx, "lee", "anything", "10.0.8.10", "t")

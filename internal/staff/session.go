@@ -116,15 +116,11 @@ func (s *Service) Login(ctx context.Context, login, password, ip, userAgent stri
 	now := s.Now()
 	var res *Reservation
 	if s.Throttle != nil {
-		r, ok, err := s.Throttle.Reserve(ctx, s.DB, login, ip, now)
+		r, wait, err := s.Throttle.Reserve(ctx, s.DB, login, ip, now)
 		if err != nil {
 			return "", Staff{}, err
 		}
-		if !ok {
-			wait, err := s.Throttle.Wait(ctx, s.DB, login, ip, now)
-			if err != nil {
-				return "", Staff{}, err
-			}
+		if r == nil {
 			return "", Staff{}, throttled(wait)
 		}
 		res = r

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -68,18 +66,20 @@ type Reservation struct {
 }
 
 // Reserve counts an attempt for login from ip at once, as a failure, and
-// returns it; ok is false (and nothing is counted) when the login or the
-// address already has MaxFailures within the window.
-func (t *Throttle) Reserve(ctx context.Context, db *sqldb.DB, login, ip string, now time.Time) (*Reservation, bool, error) {
+// returns it. When the login or the address already has MaxFailures within
+// the window, nothing is counted and Reserve returns no reservation and how
+// long the refusal lasts (whichever of the two waits longer): until enough of
+// its failures leave the window to bring it under MaxFailures.
+func (t *Throttle) Reserve(ctx context.Context, db *sqldb.DB, login, ip string, now time.Time) (*Reservation, time.Duration, error) {
 	ipKey, loginKey := keys(login, ip)
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	r := &Reservation{db: db, ipKey: ipKey, loginKey: loginKey, attempt: hex.EncodeToString(b[:])}
 	at := sqldb.Instant(now)
 	since := at.Add(-t.Window)
-	ok := false
+	var wait time.Duration
 	err := db.InTx(ctx, func(tx *sqldb.Tx) error {
-		ok = false
+		wait = 0
 		for _, k := range []string{ipKey, loginKey} {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO login_throttle_keys (k, seen_at) VALUES ($1, $2)
 				ON CONFLICT (k) DO UPDATE SET seen_at = excluded.seen_at`, k, at); err != nil {
@@ -91,60 +91,39 @@ func (t *Throttle) Reserve(ctx context.Context, db *sqldb.DB, login, ip string, 
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE k = $1 AND at >= $2`, k, since).Scan(&n); err != nil {
 				return err
 			}
-			if n >= t.MaxFailures {
-				return nil
+			if n < t.MaxFailures {
+				continue
 			}
+			// The key counts again when its (n-MaxFailures+1)th failure
+			// leaves the window. (The column itself, not MIN(at): SQLite
+			// gives an aggregate's result as text, without the column's type.)
+			var first time.Time
+			if err := tx.QueryRowContext(ctx, `SELECT at FROM login_failures WHERE k = $1 AND at >= $2 ORDER BY at LIMIT 1 OFFSET $3`,
+				k, since, n-t.MaxFailures).Scan(&first); err != nil {
+				return err
+			}
+			wait = max(wait, first.Add(t.Window).Sub(at), time.Nanosecond)
+		}
+		if wait > 0 {
+			return nil
 		}
 		for _, k := range []string{ipKey, loginKey} {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO login_failures (k, attempt, at) VALUES ($1, $2, $3)`, k, r.attempt, at); err != nil {
 				return err
 			}
 		}
-		ok = true
 		return nil
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, 0, err
 	}
 	if t.tries.Add(1)%cleanupEvery == 0 {
 		t.cleanup(ctx, db, since)
 	}
-	if !ok {
-		return nil, false, nil
+	if wait > 0 {
+		return nil, wait, nil
 	}
-	return r, true, nil
-}
-
-// Wait is how long the login or the address (whichever waits longer) stays
-// refused: until its earliest failure within the window leaves it, which
-// brings it under MaxFailures (a refused attempt is not counted). It is 0
-// when neither is refused.
-func (t *Throttle) Wait(ctx context.Context, db *sqldb.DB, login, ip string, now time.Time) (time.Duration, error) {
-	ipKey, loginKey := keys(login, ip)
-	at := sqldb.Instant(now)
-	since := at.Add(-t.Window)
-	var wait time.Duration
-	for _, k := range []string{ipKey, loginKey} {
-		var n int
-		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE k = $1 AND at >= $2`, k, since).Scan(&n); err != nil {
-			return 0, err
-		}
-		if n < t.MaxFailures {
-			continue
-		}
-		// The column itself, not MIN(at): SQLite gives an aggregate's
-		// result as text, without the column's type.
-		var first time.Time
-		err := db.Read().QueryRowContext(ctx, `SELECT at FROM login_failures WHERE k = $1 AND at >= $2 ORDER BY at LIMIT 1`, k, since).Scan(&first)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue // gone since the count
-		}
-		if err != nil {
-			return 0, err
-		}
-		wait = max(wait, first.Add(t.Window).Sub(at))
-	}
-	return wait, nil
+	return r, 0, nil
 }
 
 // cleanup deletes the failures and keys that no longer count, so that a
