@@ -664,6 +664,17 @@ func (l *loader) resolve(ctx context.Context, ids map[string]int64) error {
 var errRetried = apperr.New(apperr.Conflict, "데이터베이스가 바빠 가져오기를 마치지 못했습니다. 저장된 줄은 없습니다. 같은 파일을 다시 가져와 주세요.",
 	"the database gave up the import's transaction part-way; nothing was stored: import the file again")
 
+// lockMarketplace makes the imports and previews of one marketplace take
+// turns on PostgreSQL: each inserts the sheet's lines, uncommitted until it
+// ends, and two sheets with lines in common in another order would each wait
+// for a line the other holds (a deadlock, one of them refused). The row lock
+// makes the second wait for the first instead. (On SQLite the single writer
+// already makes them take turns.)
+func lockMarketplace(ctx context.Context, tx *sqldb.Tx, id int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE marketplaces SET id = id WHERE id = $1`, id)
+	return err
+}
+
 // errPreviewDone rolls a preview's transaction back.
 var errPreviewDone = errors.New("preview done")
 
@@ -677,6 +688,9 @@ func (s *Service) preview(ctx context.Context, m Marketplace, r *sheetReader) (P
 			return errRetried
 		}
 		ran = true
+		if err := lockMarketplace(ctx, tx, m.ID); err != nil {
+			return err
+		}
 		// A session row only to key the lines; rolled back with them.
 		var id int64
 		now := sqldb.Instant(s.Now())
@@ -816,6 +830,9 @@ func (s *Service) run(ctx context.Context, a access.Actor, m Marketplace, imp *I
 			return errRetried
 		}
 		ran = true
+		if err := lockMarketplace(ctx, tx, m.ID); err != nil {
+			return err
+		}
 		l := s.newLoader(tx, m, r, imp.ID, false)
 		err := l.load(ctx)
 		imp.Rows, imp.OK, imp.ErrorRows, imp.Errors = l.p.Rows, l.p.Rows-l.p.ErrorRows, l.p.ErrorRows, l.p.Errors
