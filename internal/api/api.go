@@ -85,6 +85,10 @@ type routeDef struct {
 	// outside the database: a concurrent request with the key is told
 	// apart there (idempotent).
 	inWork bool
+	// keeps is the success status of an inWork handler whose service keeps
+	// its answer with its work (idem.Keep): the answer commits in the work's
+	// last transaction instead of one of its own after it.
+	keeps int
 }
 
 // rawFunc is an authenticated handler that writes its own answer.
@@ -111,12 +115,12 @@ func (s *Server) routes() []routeDef {
 		{pattern: "GET /api/v1/products/{id}", h: s.getProduct},
 		{pattern: "PATCH /api/v1/products/{id}", h: s.patchProduct},
 		{pattern: "GET /api/v1/audit", h: s.listAudit},
-		{pattern: "POST /api/v1/orders", h: s.placeOrder, inWork: true},
+		{pattern: "POST /api/v1/orders", h: s.placeOrder, inWork: true, keeps: http.StatusCreated},
 		{pattern: "GET /api/v1/orders", h: s.listOrders},
 		{pattern: "GET /api/v1/orders/export.xlsx", raw: s.exportOrders},
 		{pattern: "GET /api/v1/orders/{order_no}", h: s.getOrder},
-		{pattern: "POST /api/v1/orders/{order_no}/payments/prepare", h: s.preparePayment, inWork: true},
-		{pattern: "POST /api/v1/orders/{order_no}/payments/confirm", h: s.confirmPayment, inWork: true},
+		{pattern: "POST /api/v1/orders/{order_no}/payments/prepare", h: s.preparePayment, inWork: true, keeps: http.StatusOK},
+		{pattern: "POST /api/v1/orders/{order_no}/payments/confirm", h: s.confirmPayment, inWork: true, keeps: http.StatusOK},
 		{pattern: "POST /api/v1/orders/{order_no}/confirm-deposit", h: s.confirmDeposit},
 		{pattern: "POST /api/v1/orders/{order_no}/cancel", h: s.cancelOrder},
 		{pattern: "GET /api/v1/orders/{order_no}/transactions", h: s.orderTransactions},
@@ -322,7 +326,7 @@ func (s *Server) route(mux *http.ServeMux, rt routeDef) {
 			return
 		}
 		if r.Method == http.MethodPost && key != "" && !rt.noStore {
-			s.idempotent(w, r, a, rt.h, rt.inWork)
+			s.idempotent(w, r, a, rt)
 			return
 		}
 		s.answer(w, r, a, rt.h)
@@ -373,8 +377,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 // first transaction (sqldb.BeforeWork), after a read finds it free: a
 // request that finds the key taken there does nothing and answers as if it
 // had found it before (the first answer again, 422 for another body, 409
-// while the first runs).
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Actor, h handlerFunc, inWork bool) {
+// while the first runs). With keeps, the answer commits in the work's last
+// transaction (idem.Keep) and no transaction follows the work.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Actor, rt routeDef) {
+	h, inWork := rt.h, rt.inWork
 	key := r.Header.Get("Idempotency-Key") // checked by route (web.IdempotencyKey)
 	// As large as the largest body a route takes (an upload); each handler
 	// applies its own limit again.
@@ -412,6 +418,16 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 			return s.Idem.Reserve(ctx, tx, a.StaffID, key, r.Method, r.URL.Path, hash)
 		})
 	}
+	var keeper *idem.Keeper
+	if inWork && rt.keeps != 0 {
+		ctx, keeper = idem.WithKeeper(ctx, func(ctx context.Context, tx *sqldb.Tx, v any) ([]byte, error) {
+			body, err := web.EncodeJSON(v)
+			if err != nil {
+				return nil, err
+			}
+			return body, s.Idem.Answer(ctx, tx, a.StaffID, key, rt.keeps, web.JSONContentType, string(body))
+		})
+	}
 	work := r.WithContext(ctx)
 	status, v, herr := h(work, a)
 	var taken *idem.Replay
@@ -430,7 +446,15 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 	}
 	bg := context.WithoutCancel(r.Context())
 	abandoned := rec.status == 499 || r.Context().Err() != nil
+	var kept []byte
+	if keeper != nil {
+		kept = keeper.Kept()
+	}
 	switch {
+	case kept != nil && (abandoned || rec.status == rt.keeps && bytes.Equal(kept, rec.buf.Bytes())):
+		// The answer committed with the work (idem.Keep); a client that
+		// left meanwhile finds it under the key. (Had the handler answered
+		// otherwise, Finish below would store what it sent instead.)
 	case rec.status >= 500 || abandoned && !committed():
 		// Nothing was done: the key is free for the retry.
 		if !inWork || committed() {

@@ -253,3 +253,70 @@ func TestCheckoutKeyReservedInWork(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckoutAnswerCommitsWithWork: placing, preparing and confirming a
+// payment under an Idempotency-Key store their answer in the work's last
+// transaction (idem.Keep), so that no transaction follows the work: a keyed
+// place is one commit, a prepare one, a confirm three (claim, the sandbox's
+// own, record). The key answers the very bytes that were sent, the order
+// answered is the order as stored, and verify holds.
+func TestCheckoutAnswerCommitsWithWork(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, memberID, productID := demoEnv(t, e)
+		commits := func(step func() response, want int64) response {
+			t.Helper()
+			before := e.app.DB.Commits()
+			r := step()
+			if got := e.app.DB.Commits() - before; got != want {
+				t.Fatalf("%d commits, want %d (answer %d %s)", got, want, r.Status, r.Body)
+			}
+			return r
+		}
+		replayed := func(first, again response) {
+			t.Helper()
+			if again.Status != first.Status || again.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(first.Body, again.Body) ||
+				again.Header.Get("Content-Type") != first.Header.Get("Content-Type") {
+				t.Fatalf("replay differs:\n%d %q %s\n%d %q %s", first.Status, first.Header.Get("Content-Type"), first.Body,
+					again.Status, again.Header.Get("Content-Type"), again.Body)
+			}
+		}
+		body := map[string]any{"site": "malgn", "member_id": memberID, "payment_method": "card", "items": []map[string]any{{"product_id": productID, "qty": 1}}}
+		placed := commits(func() response { return e.do("POST", "/api/v1/orders", tok, body, "Idempotency-Key", "kept-place") }, 1)
+		if placed.Status != 201 {
+			t.Fatalf("place = %d %s", placed.Status, placed.Body)
+		}
+		replayed(placed, commits(func() response { return e.do("POST", "/api/v1/orders", tok, body, "Idempotency-Key", "kept-place") }, 0))
+		no := int64(placed.json(t)["order_no"].(float64))
+		path := fmt.Sprintf("/api/v1/orders/%d", no)
+		// The answer kept in the transaction is the order as a read after it finds it.
+		stored := e.do("GET", path, tok, nil).json(t)
+		delete(stored, "payments")
+		for k, v := range placed.json(t) {
+			if fmt.Sprint(stored[k]) != fmt.Sprint(v) {
+				t.Fatalf("placed answer %s = %v, the stored order has %v", k, v, stored[k])
+			}
+		}
+		prep := commits(func() response {
+			return e.do("POST", path+"/payments/prepare", tok, map[string]any{"gateway": "sandbox"}, "Idempotency-Key", "kept-prepare")
+		}, 1)
+		replayed(prep, e.do("POST", path+"/payments/prepare", tok, map[string]any{"gateway": "sandbox"}, "Idempotency-Key", "kept-prepare"))
+		key, _ := prep.json(t)["payment_key"].(string)
+		pay := map[string]any{"gateway": "sandbox", "payment_key": key, "amount": 8000}
+		paid := commits(func() response {
+			return e.do("POST", path+"/payments/confirm", tok, pay, "Idempotency-Key", "kept-pay")
+		}, 3)
+		if paid.Status != 200 || paid.json(t)["status"] != "paid" || paid.json(t)["collected"].(float64) != 8000 {
+			t.Fatalf("confirm = %d %s", paid.Status, paid.Body)
+		}
+		replayed(paid, e.do("POST", path+"/payments/confirm", tok, pay, "Idempotency-Key", "kept-pay"))
+		// Without a key the same work answers alike and keeps nothing.
+		plain := e.do("POST", "/api/v1/orders", tok, body)
+		if plain.Status != 201 || plain.json(t)["status"] != "pending" {
+			t.Fatalf("place without a key = %d %s", plain.Status, plain.Body)
+		}
+		var out bytes.Buffer
+		if err := e.app.Verify(context.Background(), &out); err != nil {
+			t.Fatalf("verify: %v\n%s", err, out.String())
+		}
+	})
+}

@@ -130,8 +130,9 @@ func confirmAtGateway(ctx context.Context, g payment.Gateway, req payment.Confir
 
 // recordConfirm is the third step: it stores the gateway's answer and moves
 // the order if it still holds the claim. It runs on a context that the
-// client cannot cancel: the money has moved at the gateway.
-func (s *Service) recordConfirm(ctx context.Context, c claim, res payment.Result, gerr error) error {
+// client cannot cancel: the money has moved at the gateway. answer, if
+// given, runs last in the transaction that moved the order.
+func (s *Service) recordConfirm(ctx context.Context, c claim, res payment.Result, gerr error, answer func(context.Context, *sqldb.Tx) error) error {
 	ctx = context.WithoutCancel(ctx)
 	var declined *payment.Declined
 	if gerr != nil && !errors.As(gerr, &declined) {
@@ -176,9 +177,14 @@ func (s *Service) recordConfirm(ctx context.Context, c claim, res payment.Result
 			if o.Items, err = loadItems(ctx, tx, o.ID); err != nil {
 				return err
 			}
-			return s.move(ctx, tx, &o, StatusPending, StatusAwaitingDeposit, now)
+			err = s.move(ctx, tx, &o, StatusPending, StatusAwaitingDeposit, now)
+		} else {
+			err = s.markPaid(ctx, tx, &o, StatusPending, now, c.gateway+" "+c.key)
 		}
-		return s.markPaid(ctx, tx, &o, StatusPending, now, c.gateway+" "+c.key)
+		if err != nil || answer == nil {
+			return err
+		}
+		return answer(ctx, tx)
 	})
 	if err != nil {
 		return err
@@ -239,7 +245,7 @@ func (s *Service) settleClaim(ctx context.Context, c claim) error {
 	case lerr != nil && !errors.As(lerr, &d):
 		return fmt.Errorf("gateway %s lookup: %w", c.gateway, lerr)
 	case lerr == nil && approved(r) && r.OrderNo == fmt.Sprint(c.orderNo):
-		if err := s.recordConfirm(ctx, c, r, nil); !errors.Is(err, errVoided) {
+		if err := s.recordConfirm(ctx, c, r, nil, nil); !errors.Is(err, errVoided) {
 			return err
 		}
 		return nil // cancelled at the gateway: the claim is gone

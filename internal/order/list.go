@@ -30,7 +30,11 @@ func (s *Service) load(ctx context.Context, q sqldb.Querier, a access.Actor, ord
 
 // Get returns one order with its items.
 func (s *Service) Get(ctx context.Context, a access.Actor, orderNo int64) (Order, error) {
-	q := s.DB.Read()
+	return s.get(ctx, s.DB.Read(), a, orderNo)
+}
+
+// get is Get on q: in a transaction, the order as that transaction leaves it.
+func (s *Service) get(ctx context.Context, q sqldb.Querier, a access.Actor, orderNo int64) (Order, error) {
 	o, err := s.load(ctx, q, a, orderNo)
 	if err != nil {
 		return Order{}, err

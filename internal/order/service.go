@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/coupon"
 	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/secret"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -99,59 +102,14 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 	}
 	var out Order
 	now := sqldb.Instant(s.Now())
-	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		var m memberRow
-		err := tx.QueryRowContext(ctx, `SELECT site, login, name, status FROM members WHERE id = $1`, in.MemberID).Scan(&m.site, &m.login, &m.name, &m.status)
-		if err != nil || m.site != in.Site {
-			return &apperr.Error{Code: apperr.Invalid, Message: "이 사이트의 회원이 아닙니다.", English: "member_id is not a member of this site.",
-				Fields: []apperr.FieldError{{Location: "member_id", Message: "없는 회원입니다.", English: "no such member"}}}
-		}
-		if m.status == "withdrawn" {
-			return apperr.New(apperr.Invalid, "탈퇴한 회원은 주문할 수 없습니다.", "A withdrawn member cannot order.")
-		}
-		o := row{Order: Order{Site: in.Site, MemberID: in.MemberID, BuyerName: m.name, BuyerLogin: m.login, Method: in.Method,
-			TaxInvoice: in.TaxInvoice, OrderedAt: now}}
-		var fe apperr.Fields
-		needsShipping := false
-		for i, li := range in.Items {
-			loc := fmt.Sprintf("items[%d]", i)
-			var p catalog.Product
-			err := tx.QueryRowContext(ctx, `SELECT id, site, kind, name, display, sale_price, gov_refundable, shipping_fee FROM products WHERE id = $1`, li.ProductID).
-				Scan(&p.ID, &p.Site, &p.Kind, &p.Name, &p.Display, &p.SalePrice, &p.GovRefundable, &p.ShippingFee)
-			if err != nil || p.Site != in.Site {
-				fe.Add(loc+".product_id", fmt.Sprintf("이 사이트에 없는 상품입니다: %d", li.ProductID), fmt.Sprintf("no product %d on this site", li.ProductID))
-				continue
-			}
-			if p.Display == "hidden" {
-				fe.Add(loc+".product_id", "숨김 상태의 상품은 주문할 수 없습니다: "+p.Name, "product is hidden: "+p.Name)
-			}
-			it := Item{ProductID: p.ID, Kind: p.Kind, Name: p.Name, Qty: li.Qty, UnitPrice: p.SalePrice,
-				Subsidy: li.Subsidy, Discount: li.Discount, GovRefundable: p.GovRefundable}
-			if it.ListPrice, err = won.Mul(p.SalePrice, int64(li.Qty)); err != nil || !won.InRange(it.ListPrice) {
-				fe.Add(loc+".qty", "판매가 × 수량이 "+won.MaxLabel+"을 넘습니다.", "sale price times qty exceeds 10,000,000,000 won.")
-				continue
-			}
-			if !won.InRange(p.ShippingFee) {
-				fe.Add(loc+".product_id", "상품의 배송비가 "+won.MaxLabel+"을 넘습니다: "+p.Name, "the product's shipping fee exceeds 10,000,000,000 won: "+p.Name)
-				continue
-			}
-			if it.Subsidy > 0 && !(p.GovRefundable && in.Method == "voucher_card") {
-				fe.Add(loc+".subsidy", "환급금액은 내일배움카드로 결제하는 환급과정에만 있습니다.", "subsidy applies to government-refundable courses paid by voucher_card only.")
-			}
-			if it.Subsidy+it.Discount > it.ListPrice {
-				fe.Add(loc, "환급금액과 할인액의 합이 정가보다 큽니다.", "subsidy plus discount exceed the price.")
-			}
-			it.Paid = it.ListPrice - it.Subsidy - it.Discount
-			if p.Kind == catalog.KindTextbook {
-				needsShipping = true
-				it.DeliveryStatus = "waiting"
-				o.ShippingFee = max(o.ShippingFee, p.ShippingFee)
-			}
-			o.ListTotal = sum(o.ListTotal, it.ListPrice)
-			o.SubsidyTotal = sum(o.SubsidyTotal, it.Subsidy)
-			o.DiscountTotal = sum(o.DiscountTotal, it.Discount)
-			o.Items = append(o.Items, it)
-		}
+	base, needsShipping, baseFields, err := s.draft(ctx, s.DB.Read(), in, now)
+	if err != nil {
+		return Order{}, err
+	}
+	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+		o, fe := base, slices.Clone(baseFields)
+		o.Items = slices.Clone(base.Items)
+		var err error
 		var applied *coupon.Applied
 		if len(fe) == 0 {
 			if applied, err = s.applyCoupon(ctx, tx, &o, in.CouponCode, now); err != nil {
@@ -212,7 +170,7 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 		if err != nil {
 			return err
 		}
-		if err := count(ctx, tx, o.ID, "", StatusPending); err != nil {
+		if err := countAs(ctx, tx, counted{site: o.Site, orderedDay: kst.Day(now), method: o.Method, title: o.Title, orderNo: o.OrderNo}, "", StatusPending); err != nil {
 			return err
 		}
 		for i := range o.Items {
@@ -243,13 +201,77 @@ func (s *Service) Place(ctx context.Context, a access.Actor, in PlaceInput) (Ord
 			After: map[string]any{"title": o.Title, "method": o.Method, "total": o.Total, "status": o.Status}}); err != nil {
 			return err
 		}
-		out = o.Order
-		return nil
+		// The answer, read as this transaction leaves the order, commits
+		// with it under the request's Idempotency-Key.
+		if out, err = s.get(ctx, tx, a, o.OrderNo); err != nil {
+			return err
+		}
+		return idem.Keep(ctx, tx, out)
 	})
 	if err != nil {
 		return Order{}, err
 	}
-	return s.Get(ctx, a, out.OrderNo)
+	return out, nil
+}
+
+// draft is the order that in asks for, read on q before Place's
+// transaction: the member, and each item at its product's price, with what
+// is wrong with them. (Read there, not in the transaction: on SQLite's
+// single writer every statement of a transaction is time no other checkout
+// writes. A price changed meanwhile is the price of a moment before, as on
+// PostgreSQL, where reads in the transaction lock nothing either.)
+func (s *Service) draft(ctx context.Context, q sqldb.Querier, in PlaceInput, now time.Time) (o row, needsShipping bool, fe apperr.Fields, err error) {
+	var m memberRow
+	err = q.QueryRowContext(ctx, `SELECT site, login, name, status FROM members WHERE id = $1`, in.MemberID).Scan(&m.site, &m.login, &m.name, &m.status)
+	if err != nil || m.site != in.Site {
+		return row{}, false, nil, &apperr.Error{Code: apperr.Invalid, Message: "이 사이트의 회원이 아닙니다.", English: "member_id is not a member of this site.",
+			Fields: []apperr.FieldError{{Location: "member_id", Message: "없는 회원입니다.", English: "no such member"}}}
+	}
+	if m.status == "withdrawn" {
+		return row{}, false, nil, apperr.New(apperr.Invalid, "탈퇴한 회원은 주문할 수 없습니다.", "A withdrawn member cannot order.")
+	}
+	o = row{Order: Order{Site: in.Site, MemberID: in.MemberID, BuyerName: m.name, BuyerLogin: m.login, Method: in.Method,
+		TaxInvoice: in.TaxInvoice, OrderedAt: now}}
+	for i, li := range in.Items {
+		loc := fmt.Sprintf("items[%d]", i)
+		var p catalog.Product
+		err := q.QueryRowContext(ctx, `SELECT id, site, kind, name, display, sale_price, gov_refundable, shipping_fee FROM products WHERE id = $1`, li.ProductID).
+			Scan(&p.ID, &p.Site, &p.Kind, &p.Name, &p.Display, &p.SalePrice, &p.GovRefundable, &p.ShippingFee)
+		if err != nil || p.Site != in.Site {
+			fe.Add(loc+".product_id", fmt.Sprintf("이 사이트에 없는 상품입니다: %d", li.ProductID), fmt.Sprintf("no product %d on this site", li.ProductID))
+			continue
+		}
+		if p.Display == "hidden" {
+			fe.Add(loc+".product_id", "숨김 상태의 상품은 주문할 수 없습니다: "+p.Name, "product is hidden: "+p.Name)
+		}
+		it := Item{ProductID: p.ID, Kind: p.Kind, Name: p.Name, Qty: li.Qty, UnitPrice: p.SalePrice,
+			Subsidy: li.Subsidy, Discount: li.Discount, GovRefundable: p.GovRefundable}
+		if it.ListPrice, err = won.Mul(p.SalePrice, int64(li.Qty)); err != nil || !won.InRange(it.ListPrice) {
+			fe.Add(loc+".qty", "판매가 × 수량이 "+won.MaxLabel+"을 넘습니다.", "sale price times qty exceeds 10,000,000,000 won.")
+			continue
+		}
+		if !won.InRange(p.ShippingFee) {
+			fe.Add(loc+".product_id", "상품의 배송비가 "+won.MaxLabel+"을 넘습니다: "+p.Name, "the product's shipping fee exceeds 10,000,000,000 won: "+p.Name)
+			continue
+		}
+		if it.Subsidy > 0 && !(p.GovRefundable && in.Method == "voucher_card") {
+			fe.Add(loc+".subsidy", "환급금액은 내일배움카드로 결제하는 환급과정에만 있습니다.", "subsidy applies to government-refundable courses paid by voucher_card only.")
+		}
+		if it.Subsidy+it.Discount > it.ListPrice {
+			fe.Add(loc, "환급금액과 할인액의 합이 정가보다 큽니다.", "subsidy plus discount exceed the price.")
+		}
+		it.Paid = it.ListPrice - it.Subsidy - it.Discount
+		if p.Kind == catalog.KindTextbook {
+			needsShipping = true
+			it.DeliveryStatus = "waiting"
+			o.ShippingFee = max(o.ShippingFee, p.ShippingFee)
+		}
+		o.ListTotal = sum(o.ListTotal, it.ListPrice)
+		o.SubsidyTotal = sum(o.SubsidyTotal, it.Subsidy)
+		o.DiscountTotal = sum(o.DiscountTotal, it.Discount)
+		o.Items = append(o.Items, it)
+	}
+	return o, needsShipping, fe, nil
 }
 
 // sum adds amounts with overflow checks; an overflow gives a sum beyond
@@ -273,14 +295,15 @@ func (s *Service) move(ctx context.Context, tx *sqldb.Tx, o *row, from, to strin
 	if err := CheckTransition(from, to); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`, to, now, o.ID, from)
+	k, err := scanCounted(tx.QueryRowContext(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4
+		RETURNING `+countedColumns, to, now, o.ID, from))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.staleTransition(ctx, tx, o.ID, to)
+	}
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return s.staleTransition(ctx, tx, o.ID, to)
-	}
-	if err := count(ctx, tx, o.ID, from, to); err != nil {
+	if err := countAs(ctx, tx, k, from, to); err != nil {
 		return err
 	}
 	o.Status = to
@@ -322,15 +345,15 @@ func (s *Service) markPaid(ctx context.Context, tx *sqldb.Tx, o *row, from strin
 	if err := CheckTransition(from, StatusPaid); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'paid', collected = total, paid_at = $1, paid_day = $2, updated_at = $1
-		WHERE id = $3 AND status = $4 AND paid_day = ''`, now, kst.Day(now), o.ID, from)
+	k, err := scanCounted(tx.QueryRowContext(ctx, `UPDATE orders SET status = 'paid', collected = total, paid_at = $1, paid_day = $2, updated_at = $1
+		WHERE id = $3 AND status = $4 AND paid_day = '' RETURNING `+countedColumns, now, kst.Day(now), o.ID, from))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.staleTransition(ctx, tx, o.ID, StatusPaid)
+	}
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return s.staleTransition(ctx, tx, o.ID, StatusPaid)
-	}
-	if err := count(ctx, tx, o.ID, from, StatusPaid); err != nil {
+	if err := countAs(ctx, tx, k, from, StatusPaid); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE order_items SET status = 'paid' WHERE order_id = $1 AND status = 'awaiting_deposit'`, o.ID); err != nil {
@@ -398,7 +421,10 @@ func (s *Service) PreparePayment(ctx context.Context, a access.Actor, orderNo in
 	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		_, err := recordTx(ctx, tx, o.ID, gatewayName, "prepare", "", txFields{PaymentKey: c.PaymentKey, Message: "결제 요청", Amount: o.Total,
 			Raw: []byte(fmt.Sprintf(`{"orderId":%q,"amount":%d,"orderName":%q}`, c.OrderID, c.Amount, c.OrderName))}, sqldb.Instant(s.Now()))
-		return err
+		if err != nil {
+			return err
+		}
+		return idem.Keep(ctx, tx, c)
 	})
 	return c, err
 }
@@ -448,14 +474,29 @@ func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo in
 	if err != nil {
 		return Order{}, err
 	}
-	if !done {
-		c := claim{orderID: o.ID, orderNo: o.OrderNo, key: paymentKey, gateway: gatewayName}
-		res, gerr := confirmAtGateway(ctx, g, payment.ConfirmRequest{PaymentKey: paymentKey, OrderNo: fmt.Sprint(orderNo), Amount: amount, Method: o.Method})
-		if err := s.recordConfirm(ctx, c, res, gerr); err != nil {
-			return Order{}, err
-		}
+	if done {
+		return s.Get(ctx, a, orderNo)
 	}
-	return s.Get(context.WithoutCancel(ctx), a, orderNo)
+	c := claim{orderID: o.ID, orderNo: o.OrderNo, key: paymentKey, gateway: gatewayName}
+	res, gerr := confirmAtGateway(ctx, g, payment.ConfirmRequest{PaymentKey: paymentKey, OrderNo: fmt.Sprint(orderNo), Amount: amount, Method: o.Method})
+	var out *Order
+	// The answer, read as the record leaves the order, commits with it
+	// under the request's Idempotency-Key.
+	answer := func(ctx context.Context, tx *sqldb.Tx) error {
+		got, err := s.get(ctx, tx, a, orderNo)
+		if err != nil {
+			return err
+		}
+		tx.AfterCommit(func() { out = &got })
+		return idem.Keep(ctx, tx, got)
+	}
+	if err := s.recordConfirm(ctx, c, res, gerr, answer); err != nil {
+		return Order{}, err
+	}
+	if out == nil { // recorded already (a retry)
+		return s.Get(context.WithoutCancel(ctx), a, orderNo)
+	}
+	return *out, nil
 }
 
 // payableAtGateway refuses a gateway payment of an order that is not

@@ -156,55 +156,80 @@ type txFields struct {
 	Raw                                                      []byte
 }
 
-// count moves one order from one status to another ("" for from when the
-// order is new) in the rollups of 주문목록's totals: order_day_counts /
-// order_month_counts (order day × payment day × site × status × method, by
-// day and by month). It is called after the
-// conditional UPDATE that made the move, in its transaction, and reads the
-// order's key as that UPDATE left it. Only markPaid changes paid_day, and only
-// from ” (its WHERE says so), so the key the order leaves has paid_day ”
-// when it moves into paid from a status without payment. A new order's day
-// bounds (order_days) and title (order_titles) are kept here too.
+// counted is an order as the rollups of 주문목록's totals key it, read as the
+// UPDATE that moved it left it (RETURNING countedColumns, or countedOf).
+type counted struct {
+	site, orderedDay, paidDay, method, title string
+	orderNo                                  int64
+}
+
+const countedColumns = `site, ordered_day, paid_day, method, title, order_no`
+
+func scanCounted(r interface{ Scan(...any) error }) (counted, error) {
+	var k counted
+	err := r.Scan(&k.site, &k.orderedDay, &k.paidDay, &k.method, &k.title, &k.orderNo)
+	return k, err
+}
+
+// count is countAs for an order read by its id.
 func count(ctx context.Context, tx *sqldb.Tx, orderID int64, from, to string) error {
-	var site, orderedDay, paidDay, method string
-	var orderNo int64
-	if err := tx.QueryRowContext(ctx, `SELECT site, ordered_day, paid_day, method, order_no FROM orders WHERE id = $1`, orderID).
-		Scan(&site, &orderedDay, &paidDay, &method, &orderNo); err != nil {
+	k, err := scanCounted(tx.QueryRowContext(ctx, `SELECT `+countedColumns+` FROM orders WHERE id = $1`, orderID))
+	if err != nil {
 		return fmt.Errorf("order counts: %w", err)
 	}
-	if from != "" {
-		paidBefore := paidDay
-		if to == StatusPaid && (from == StatusPending || from == StatusAwaitingDeposit) {
-			paidBefore = ""
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE order_day_counts SET n = n - 1
-			WHERE ordered_day = $1 AND paid_day = $2 AND site = $3 AND status = $4 AND method = $5`, orderedDay, paidBefore, site, from, method); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE order_month_counts SET n = n - 1
-			WHERE ordered_month = $1 AND paid_month = $2 AND site = $3 AND status = $4 AND method = $5`,
-			orderedDay[:7], month(paidBefore), site, from, method); err != nil {
-			return err
-		}
-	} else {
+	return countAs(ctx, tx, k, from, to)
+}
+
+// countAs moves one order from one status to another ("" for from when the
+// order is new) in the rollups of 주문목록's totals: order_day_counts /
+// order_month_counts (order day × payment day × site × status × method, by
+// day and by month). It is called after the conditional UPDATE that made
+// the move, in its transaction, with the order's key as that UPDATE left
+// it. Only markPaid changes paid_day, and only from "" (its WHERE says so),
+// so the key the order leaves has paid_day "" when it moves into paid from
+// a status without payment. A new order's day bounds (order_days) and title
+// (order_titles) are kept here too.
+func countAs(ctx context.Context, tx *sqldb.Tx, k counted, from, to string) error {
+	if from == "" {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO order_days (day, min_no, max_no) VALUES ($1, $2, $2)
 			ON CONFLICT (day) DO UPDATE SET min_no = CASE WHEN excluded.min_no < order_days.min_no THEN excluded.min_no ELSE order_days.min_no END,
-			max_no = CASE WHEN excluded.max_no > order_days.max_no THEN excluded.max_no ELSE order_days.max_no END`, orderedDay, orderNo); err != nil {
+			max_no = CASE WHEN excluded.max_no > order_days.max_no THEN excluded.max_no ELSE order_days.max_no END`, k.orderedDay, k.orderNo); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_titles (title) SELECT title FROM orders WHERE id = $1
-			ON CONFLICT (title) DO NOTHING`, orderID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_titles (title) VALUES ($1) ON CONFLICT (title) DO NOTHING`, k.title); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO order_day_counts (ordered_day, paid_day, site, status, method, n) VALUES ($1, $2, $3, $4, $5, 1)
+			ON CONFLICT (ordered_day, paid_day, site, status, method) DO UPDATE SET n = order_day_counts.n + 1`,
+			k.orderedDay, k.paidDay, k.site, to, k.method); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO order_month_counts (ordered_month, paid_month, site, status, method, n) VALUES ($1, $2, $3, $4, $5, 1)
+			ON CONFLICT (ordered_month, paid_month, site, status, method) DO UPDATE SET n = order_month_counts.n + 1`,
+			k.orderedDay[:7], month(k.paidDay), k.site, to, k.method)
+		return err
+	}
+	paidBefore := k.paidDay
+	if to == StatusPaid && (from == StatusPending || from == StatusAwaitingDeposit) {
+		paidBefore = ""
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE order_day_counts SET n = n - 1
+		WHERE ordered_day = $1 AND paid_day = $2 AND site = $3 AND status = $4 AND method = $5`, k.orderedDay, paidBefore, k.site, from, k.method); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE order_month_counts SET n = n - 1
+		WHERE ordered_month = $1 AND paid_month = $2 AND site = $3 AND status = $4 AND method = $5`,
+		k.orderedDay[:7], month(paidBefore), k.site, from, k.method); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO order_day_counts (ordered_day, paid_day, site, status, method, n) VALUES ($1, $2, $3, $4, $5, 1)
 		ON CONFLICT (ordered_day, paid_day, site, status, method) DO UPDATE SET n = order_day_counts.n + 1`,
-		orderedDay, paidDay, site, to, method); err != nil {
+		k.orderedDay, k.paidDay, k.site, to, k.method); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO order_month_counts (ordered_month, paid_month, site, status, method, n) VALUES ($1, $2, $3, $4, $5, 1)
 		ON CONFLICT (ordered_month, paid_month, site, status, method) DO UPDATE SET n = order_month_counts.n + 1`,
-		orderedDay[:7], month(paidDay), site, to, method)
+		k.orderedDay[:7], month(k.paidDay), k.site, to, k.method)
 	return err
 }
 

@@ -153,10 +153,70 @@ func (s *Store) Finish(ctx context.Context, staffID int64, key string, status in
 		return s.Release(ctx, staffID, key)
 	}
 	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status_code = $1, content_type = $2, response = $3 WHERE staff_id = $4 AND idem_key = $5`,
-			status, contentType, body, staffID, key)
-		return err
+		return s.Answer(ctx, tx, staffID, key, status, contentType, body)
 	})
+}
+
+// Answer stores the answer of the request that reserved the key, in the
+// caller's transaction (Finish's, or the work's own through Keep).
+func (s *Store) Answer(ctx context.Context, tx *sqldb.Tx, staffID int64, key string, status int, contentType, body string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status_code = $1, content_type = $2, response = $3 WHERE staff_id = $4 AND idem_key = $5`,
+		status, contentType, body, staffID, key)
+	return err
+}
+
+// An answer kept with the work.
+//
+// A keyed request's answer is usually stored by Finish, in a transaction of
+// its own after the work's. A service whose last transaction ends the work
+// calls Keep in it with the value it is about to return: the answer then
+// commits with the work, one transaction fewer a request (on SQLite's single
+// writer, one wait for a commit fewer), and a client that goes away just as
+// the work commits finds the real answer under its key, not "answer lost".
+
+type keeperKey struct{}
+
+// Keeper stores the answers that Keep is given under ctx.
+type Keeper struct {
+	keep func(ctx context.Context, tx *sqldb.Tx, v any) ([]byte, error)
+	mu   sync.Mutex
+	body []byte // the answer of the last transaction that kept one and committed
+}
+
+// WithKeeper returns a ctx under which Keep stores a request's answer with
+// keep, which encodes v as the request would answer it, stores it under the
+// key in tx and returns the stored body.
+func WithKeeper(ctx context.Context, keep func(ctx context.Context, tx *sqldb.Tx, v any) ([]byte, error)) (context.Context, *Keeper) {
+	k := &Keeper{keep: keep}
+	return context.WithValue(ctx, keeperKey{}, k), k
+}
+
+// Kept is the body stored by a transaction that committed, nil if none did.
+func (k *Keeper) Kept() []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.body
+}
+
+// Keep stores v, the answer the work is about to give, under the request's
+// Idempotency-Key in tx, the work's last transaction. The caller returns v
+// and nothing else once tx commits. Under a ctx without a keeper (no key, a
+// console click, a job) it does nothing.
+func Keep(ctx context.Context, tx *sqldb.Tx, v any) error {
+	k, _ := ctx.Value(keeperKey{}).(*Keeper)
+	if k == nil {
+		return nil
+	}
+	body, err := k.keep(ctx, tx, v)
+	if err != nil {
+		return err
+	}
+	tx.AfterCommit(func() {
+		k.mu.Lock()
+		k.body = body
+		k.mu.Unlock()
+	})
+	return nil
 }
 
 // Release frees a key whose request did nothing (it failed inside, or its

@@ -118,11 +118,25 @@ func Lang(r *http.Request) string {
 
 // WriteJSON writes v with the status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", JSONContentType)
 	w.WriteHeader(status)
+	_ = jsonEncoder(w).Encode(v)
+}
+
+// JSONContentType is the Content-Type of WriteJSON's answers.
+const JSONContentType = "application/json; charset=utf-8"
+
+// EncodeJSON is the body WriteJSON writes for v.
+func EncodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	err := jsonEncoder(&b).Encode(v)
+	return b.Bytes(), err
+}
+
+func jsonEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	return enc
 }
 
 // DecodeJSON reads one JSON value of at most MaxJSONBody bytes into v,
