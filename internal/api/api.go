@@ -432,7 +432,19 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 	status, v, herr := h(work, a)
 	var taken *idem.Replay
 	if errors.As(herr, &taken) {
-		replay(w, &taken.Saved)
+		// The key was answered by another request. On SQLite that request
+		// may share this one's batch and its answer (idem.Keep) not be
+		// committed yet: it is replayed only once the read pool sees it,
+		// and until then this request is told the first one still runs.
+		saved, err := s.Idem.Lookup(r.Context(), a.StaffID, key, hash)
+		switch {
+		case err != nil:
+			web.WriteProblem(w, r, s.Log, err)
+		case saved == nil:
+			web.WriteProblem(w, r, s.Log, idem.ErrInProgress)
+		default:
+			replay(w, saved)
+		}
 		return
 	}
 	if errors.Is(herr, idem.ErrMismatch) || errors.Is(herr, idem.ErrInProgress) {
@@ -451,10 +463,12 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 		kept = keeper.Kept()
 	}
 	switch {
-	case kept != nil && (abandoned || rec.status == rt.keeps && bytes.Equal(kept, rec.buf.Bytes())):
+	case kept != nil && (abandoned || rec.status >= 500 || rec.status == rt.keeps && bytes.Equal(kept, rec.buf.Bytes())):
 		// The answer committed with the work (idem.Keep); a client that
-		// left meanwhile finds it under the key. (Had the handler answered
-		// otherwise, Finish below would store what it sent instead.)
+		// left meanwhile, or was answered 5xx after it, finds it under the
+		// key: the work is done and is never released for a second run.
+		// (Had the handler answered otherwise, Finish below would store
+		// what it sent instead.)
 	case rec.status >= 500 || abandoned && !committed():
 		// Nothing was done: the key is free for the retry.
 		if !inWork || committed() {

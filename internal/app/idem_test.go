@@ -320,3 +320,68 @@ func TestCheckoutAnswerCommitsWithWork(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentKeyedPlacesAnswerCommittedOrders: three requests with one
+// key at once, for many keys. On SQLite the requests may share a batch, in
+// which a later one finds the first one's answer (idem.Keep) before it has
+// committed: it must answer 409 then, never an order that is not stored yet.
+// Every order answered exists when its answer arrives, and each key places
+// exactly one order.
+func TestConcurrentKeyedPlacesAnswerCommittedOrders(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, memberID, productID := demoEnv(t, e)
+		body := map[string]any{"site": "malgn", "member_id": memberID, "payment_method": "card", "items": []map[string]any{{"product_id": productID, "qty": 1}}}
+		countOrders := func() (n int) {
+			if err := e.app.DB.Read().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM orders`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := countOrders()
+		const keys, same = 60, 3
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		var problems []string
+		answered := map[string]float64{}
+		sem := make(chan struct{}, 12)
+		for k := range keys {
+			for range same {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					key := fmt.Sprintf("race-%d", k)
+					r := e.do("POST", "/api/v1/orders", tok, body, "Idempotency-Key", key)
+					if r.Status == 409 {
+						return
+					}
+					if r.Status != 201 {
+						mu.Lock()
+						problems = append(problems, fmt.Sprintf("%s: %d %s", key, r.Status, r.Body))
+						mu.Unlock()
+						return
+					}
+					no := r.json(t)["order_no"].(float64)
+					if got := e.do("GET", fmt.Sprintf("/api/v1/orders/%d", int64(no)), tok, nil); got.Status != 200 {
+						mu.Lock()
+						problems = append(problems, fmt.Sprintf("%s answered order %v (replayed %q), which reads %d", key, no, r.Header.Get("Idempotent-Replayed"), got.Status))
+						mu.Unlock()
+					}
+					mu.Lock()
+					if prev, ok := answered[key]; ok && prev != no {
+						problems = append(problems, fmt.Sprintf("%s answered orders %v and %v", key, prev, no))
+					}
+					answered[key] = no
+					mu.Unlock()
+				}()
+			}
+		}
+		wg.Wait()
+		if len(problems) > 0 {
+			t.Fatalf("%d problems, first: %s", len(problems), strings.Join(problems[:min(5, len(problems))], "\n"))
+		}
+		if got := countOrders() - before; got != keys {
+			t.Fatalf("%d orders placed for %d keys", got, keys)
+		}
+	})
+}

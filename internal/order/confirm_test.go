@@ -13,6 +13,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/idem"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 )
@@ -283,6 +284,46 @@ func TestConfirmDepositOnlyForBankDeposit(t *testing.T) {
 		}
 		if _, err := f.svc.PreparePayment(ctx, sys, vb.OrderNo, "sandbox"); apperr.CodeOf(err) != apperr.Conflict {
 			t.Fatalf("prepare a payment of an order awaiting its deposit: %v", err)
+		}
+	})
+}
+
+// A confirmation whose answer cannot be kept with its record (the keeper
+// fails) still records the payment: the money has moved at the gateway, so
+// the order is paid once and the answer comes from a reload. A keeper that
+// works is given the paid order, in the record's own transaction.
+func TestConfirmAnswerNeverUndoesTheRecord(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		failing, keeper := idem.WithKeeper(context.Background(), func(context.Context, *sqldb.Tx, any) ([]byte, error) {
+			return nil, errors.New("the answer cannot be encoded")
+		})
+		o := f.place(t, "card", order.ItemInput{ProductID: f.course, Qty: 1})
+		got, err := f.svc.ConfirmPayment(failing, sys, o.OrderNo, "sandbox", "pk-unkept", o.Total)
+		if err != nil || got.Status != order.StatusPaid || got.Collected != o.Total {
+			t.Fatalf("confirm with a failing keeper = %+v, %v", got, err)
+		}
+		if keeper.Kept() != nil {
+			t.Fatalf("a failed keep reports %q kept", keeper.Kept())
+		}
+		if n, sum := journalCount(t, db, o.OrderNo); n != 1 || sum != o.Total {
+			t.Fatalf("journal %d rows, %d won", n, sum)
+		}
+		var claim string
+		if err := db.Read().QueryRowContext(context.Background(), `SELECT confirm_key FROM orders WHERE order_no = $1`, o.OrderNo).Scan(&claim); err != nil || claim != "" {
+			t.Fatalf("claim left %q, %v", claim, err)
+		}
+
+		var seen []order.Order
+		working, keeper := idem.WithKeeper(context.Background(), func(_ context.Context, _ *sqldb.Tx, v any) ([]byte, error) {
+			seen = append(seen, v.(order.Order))
+			return []byte("kept"), nil
+		})
+		o2 := f.place(t, "card", order.ItemInput{ProductID: f.course, Qty: 1})
+		got, err = f.svc.ConfirmPayment(working, sys, o2.OrderNo, "sandbox", "pk-kept", o2.Total)
+		if err != nil || got.Status != order.StatusPaid || string(keeper.Kept()) != "kept" || len(seen) != 1 ||
+			seen[0].Status != order.StatusPaid || seen[0].OrderNo != o2.OrderNo || seen[0].Collected != o2.Total {
+			t.Fatalf("confirm with a keeper = %+v, %v; kept %q, seen %+v", got, err, keeper.Kept(), seen)
 		}
 	})
 }

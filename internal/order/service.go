@@ -475,20 +475,26 @@ func (s *Service) ConfirmPayment(ctx context.Context, a access.Actor, orderNo in
 		return Order{}, err
 	}
 	if done {
-		return s.Get(ctx, a, orderNo)
+		return s.Get(context.WithoutCancel(ctx), a, orderNo)
 	}
 	c := claim{orderID: o.ID, orderNo: o.OrderNo, key: paymentKey, gateway: gatewayName}
 	res, gerr := confirmAtGateway(ctx, g, payment.ConfirmRequest{PaymentKey: paymentKey, OrderNo: fmt.Sprint(orderNo), Amount: amount, Method: o.Method})
 	var out *Order
 	// The answer, read as the record leaves the order, commits with it
-	// under the request's Idempotency-Key.
+	// under the request's Idempotency-Key. The money has moved at the
+	// gateway: an answer that cannot be made must not undo the record, so
+	// it is left to the reload below and the key's answer to Finish.
 	answer := func(ctx context.Context, tx *sqldb.Tx) error {
 		got, err := s.get(ctx, tx, a, orderNo)
+		if err == nil {
+			err = idem.Keep(ctx, tx, got)
+		}
 		if err != nil {
-			return err
+			s.Log.WarnContext(ctx, "the confirmed order's answer is made after the record instead", "order_no", orderNo, "err", err)
+			return nil
 		}
 		tx.AfterCommit(func() { out = &got })
-		return idem.Keep(ctx, tx, got)
+		return nil
 	}
 	if err := s.recordConfirm(ctx, c, res, gerr, answer); err != nil {
 		return Order{}, err

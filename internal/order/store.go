@@ -157,7 +157,7 @@ type txFields struct {
 }
 
 // counted is an order as the rollups of 주문목록's totals key it, read as the
-// UPDATE that moved it left it (RETURNING countedColumns, or countedOf).
+// UPDATE that moved it left it (RETURNING countedColumns, or count's SELECT).
 type counted struct {
 	site, orderedDay, paidDay, method, title string
 	orderNo                                  int64
