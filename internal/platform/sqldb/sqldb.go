@@ -129,8 +129,17 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// default is 2 MiB): an import writes a whole sheet in one
 		// transaction, and with the default the index pages it keeps
 		// touching were spilled to the WAL and read back (a sixth of a
-		// 100,000-row import's database time, measured).
-		if db.write, err = sql.Open(sqliteDriver, base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_txlock=immediate"); err != nil {
+		// 100,000-row import's database time, measured). It checkpoints the
+		// WAL into the file every 2,000 pages instead of SQLite's 1,000: a
+		// checkpoint runs inside a commit, holding the single writer for
+		// its copy and two fsyncs (about 4 ms here, every 30 orders of the
+		// checkout load test, a fifth of the writer's time); at 2,000 the
+		// pages written again and again (rollups, the tables' last leaves)
+		// are copied half as often: 3–8 % more orders/s in that test, run
+		// interleaved with 1,000, p50 1–2 ms lower, p99 the same (4,000: as
+		// fast, p99 a fifth higher). The WAL stays within the first block
+		// of its index (4,062 frames), so reads find their pages as fast.
+		if db.write, err = sql.Open(sqliteDriver, base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(2000)&_txlock=immediate"); err != nil {
 			return nil, err
 		}
 		db.write.SetMaxOpenConns(1)
