@@ -385,3 +385,53 @@ func TestConcurrentKeyedPlacesAnswerCommittedOrders(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyedConfirmationsOfEveryOutcome: a keyed confirmation's answer is what
+// its key replays, whichever way it ends: a virtual account (kept with the
+// record: awaiting_deposit), a declined card (no order moved: the refusal is
+// stored after the record) and the same payment confirmed again under a new
+// key (nothing recorded: the paid order, stored after).
+func TestKeyedConfirmationsOfEveryOutcome(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, memberID, productID := demoEnv(t, e)
+		place := func(method string) string {
+			t.Helper()
+			r := e.do("POST", "/api/v1/orders", tok, map[string]any{"site": "malgn", "member_id": memberID, "payment_method": method,
+				"items": []map[string]any{{"product_id": productID, "qty": 1}}})
+			if r.Status != 201 {
+				t.Fatalf("place %s = %d %s", method, r.Status, r.Body)
+			}
+			return fmt.Sprintf("/api/v1/orders/%d/payments/", int64(r.json(t)["order_no"].(float64)))
+		}
+		confirm := func(path, paymentKey, idemKey string) (first, again response) {
+			t.Helper()
+			body := map[string]any{"gateway": "sandbox", "payment_key": paymentKey, "amount": 8000}
+			first = e.do("POST", path+"confirm", tok, body, "Idempotency-Key", idemKey)
+			again = e.do("POST", path+"confirm", tok, body, "Idempotency-Key", idemKey)
+			if again.Status != first.Status || again.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(first.Body, again.Body) ||
+				again.Header.Get("Content-Type") != first.Header.Get("Content-Type") {
+				t.Fatalf("%s replay differs:\n%d %s\n%d %s", idemKey, first.Status, first.Body, again.Status, again.Body)
+			}
+			return first, again
+		}
+		vbank := place("vbank")
+		key := e.do("POST", vbank+"prepare", tok, map[string]any{"gateway": "sandbox"}).json(t)["payment_key"].(string)
+		if r, _ := confirm(vbank, key, "outcome-vbank"); r.Status != 200 || r.json(t)["status"] != "awaiting_deposit" {
+			t.Fatalf("virtual account = %d %s", r.Status, r.Body)
+		}
+		card := place("card")
+		if r, _ := confirm(card, "decline-outcome", "outcome-declined"); r.Status != 422 || !strings.Contains(string(r.Body), "REJECT_CARD_COMPANY") {
+			t.Fatalf("declined = %d %s", r.Status, r.Body)
+		}
+		key = e.do("POST", card+"prepare", tok, map[string]any{"gateway": "sandbox"}).json(t)["payment_key"].(string)
+		paid, _ := confirm(card, key, "outcome-paid")
+		again, _ := confirm(card, key, "outcome-paid-again")
+		if paid.Status != 200 || again.Status != 200 || paid.json(t)["status"] != "paid" || !bytes.Equal(paid.Body, again.Body) {
+			t.Fatalf("paid = %d %s; confirmed again = %d %s", paid.Status, paid.Body, again.Status, again.Body)
+		}
+		var out bytes.Buffer
+		if err := e.app.Verify(context.Background(), &out); err != nil {
+			t.Fatalf("verify: %v\n%s", err, out.String())
+		}
+	})
+}
