@@ -432,10 +432,8 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 	status, v, herr := h(work, a)
 	var taken *idem.Replay
 	if errors.As(herr, &taken) {
-		// The key was answered by another request. On SQLite that request
-		// may share this one's batch and its answer (idem.Keep) not be
-		// committed yet: it is replayed only once the read pool sees it,
-		// and until then this request is told the first one still runs.
+		// The key was answered by another request: its answer is sent once
+		// the read pool sees it committed (idem.Replay).
 		saved, err := s.Idem.Lookup(r.Context(), a.StaffID, key, hash)
 		switch {
 		case err != nil:
@@ -495,7 +493,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 // replay answers a request with the answer saved under its key.
 func replay(w http.ResponseWriter, saved *idem.Saved) {
 	w.Header().Set("Idempotent-Replayed", "true")
-	w.Header().Set("Content-Type", cmp.Or(saved.ContentType, "application/json; charset=utf-8"))
+	w.Header().Set("Content-Type", cmp.Or(saved.ContentType, web.JSONContentType))
 	w.WriteHeader(saved.Status)
 	_, _ = io.WriteString(w, saved.Body)
 }

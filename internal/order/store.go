@@ -190,7 +190,21 @@ func count(ctx context.Context, tx *sqldb.Tx, orderID int64, from, to string) er
 // a status without payment. A new order's day bounds (order_days) and title
 // (order_titles) are kept here too.
 func countAs(ctx context.Context, tx *sqldb.Tx, k counted, from, to string) error {
-	if from == "" {
+	if from != "" {
+		paidBefore := k.paidDay
+		if to == StatusPaid && (from == StatusPending || from == StatusAwaitingDeposit) {
+			paidBefore = ""
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE order_day_counts SET n = n - 1
+			WHERE ordered_day = $1 AND paid_day = $2 AND site = $3 AND status = $4 AND method = $5`, k.orderedDay, paidBefore, k.site, from, k.method); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE order_month_counts SET n = n - 1
+			WHERE ordered_month = $1 AND paid_month = $2 AND site = $3 AND status = $4 AND method = $5`,
+			k.orderedDay[:7], month(paidBefore), k.site, from, k.method); err != nil {
+			return err
+		}
+	} else {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO order_days (day, min_no, max_no) VALUES ($1, $2, $2)
 			ON CONFLICT (day) DO UPDATE SET min_no = CASE WHEN excluded.min_no < order_days.min_no THEN excluded.min_no ELSE order_days.min_no END,
 			max_no = CASE WHEN excluded.max_no > order_days.max_no THEN excluded.max_no ELSE order_days.max_no END`, k.orderedDay, k.orderNo); err != nil {
@@ -199,28 +213,6 @@ func countAs(ctx context.Context, tx *sqldb.Tx, k counted, from, to string) erro
 		if _, err := tx.ExecContext(ctx, `INSERT INTO order_titles (title) VALUES ($1) ON CONFLICT (title) DO NOTHING`, k.title); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO order_day_counts (ordered_day, paid_day, site, status, method, n) VALUES ($1, $2, $3, $4, $5, 1)
-			ON CONFLICT (ordered_day, paid_day, site, status, method) DO UPDATE SET n = order_day_counts.n + 1`,
-			k.orderedDay, k.paidDay, k.site, to, k.method); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO order_month_counts (ordered_month, paid_month, site, status, method, n) VALUES ($1, $2, $3, $4, $5, 1)
-			ON CONFLICT (ordered_month, paid_month, site, status, method) DO UPDATE SET n = order_month_counts.n + 1`,
-			k.orderedDay[:7], month(k.paidDay), k.site, to, k.method)
-		return err
-	}
-	paidBefore := k.paidDay
-	if to == StatusPaid && (from == StatusPending || from == StatusAwaitingDeposit) {
-		paidBefore = ""
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE order_day_counts SET n = n - 1
-		WHERE ordered_day = $1 AND paid_day = $2 AND site = $3 AND status = $4 AND method = $5`, k.orderedDay, paidBefore, k.site, from, k.method); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE order_month_counts SET n = n - 1
-		WHERE ordered_month = $1 AND paid_month = $2 AND site = $3 AND status = $4 AND method = $5`,
-		k.orderedDay[:7], month(paidBefore), k.site, from, k.method); err != nil {
-		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO order_day_counts (ordered_day, paid_day, site, status, method, n) VALUES ($1, $2, $3, $4, $5, 1)
 		ON CONFLICT (ordered_day, paid_day, site, status, method) DO UPDATE SET n = order_day_counts.n + 1`,

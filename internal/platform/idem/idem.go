@@ -87,9 +87,12 @@ func find(ctx context.Context, q sqldb.Querier, staffID int64, key, hash string)
 	return check(hash, gotHash, status, ctype, body)
 }
 
-// Replay is what Reserve answers when the request finished before: its
-// saved answer, to be sent again.
-type Replay struct{ Saved Saved }
+// Replay is what Reserve answers when another request with the key has an
+// answer. It carries none: inside a transaction that answer may not be
+// committed yet (on SQLite the two requests can share a batch, and the
+// other one's answer is kept with its work, see Keep), so the caller sends
+// what Lookup finds on the read pool, or ErrInProgress while it finds none.
+type Replay struct{}
 
 func (r *Replay) Error() string { return "idempotency key already answered" }
 
@@ -128,7 +131,7 @@ func (s *Store) Reserve(ctx context.Context, tx *sqldb.Tx, staffID int64, key, m
 	if err != nil || saved == nil {
 		return err
 	}
-	return &Replay{Saved: *saved}
+	return &Replay{}
 }
 
 // Store keeps the answer of a request that reserved nothing because none of
