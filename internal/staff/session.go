@@ -250,16 +250,24 @@ func (s *Service) Token(ctx context.Context, token string) (Staff, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return Staff{}, ErrNoSession
 	}
+	hash, now := hashToken(token), s.Now()
+	if st, ok := s.tokens.get(hash, now); ok {
+		return st, nil // see TokenCacheTTL
+	}
 	// The token and its account in one query: every API call asks it.
 	st, err := scanStaff(s.DB.Read().QueryRowContext(ctx, `SELECT `+tokenStaffColumns+` FROM api_tokens t JOIN staff st ON st.id = t.staff_id
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND st.disabled = FALSE`, hashToken(token)))
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND st.disabled = FALSE`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Staff{}, ErrNoSession
 	}
 	if err != nil {
 		return Staff{}, err
 	}
-	return st, s.loadSites(ctx, s.DB.Read(), &st)
+	if err := s.loadSites(ctx, s.DB.Read(), &st); err != nil {
+		return Staff{}, err
+	}
+	s.tokens.put(hash, st, now)
+	return st, nil
 }
 
 // tokenStaffColumns are staffColumns of the staff table aliased st.

@@ -62,6 +62,7 @@ type Service struct {
 
 	gateOnce sync.Once
 	gate     chan struct{}
+	tokens   tokenCache
 }
 
 var loginPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$`)
@@ -253,6 +254,7 @@ func (s *Service) SetLang(ctx context.Context, a access.Actor, lang string) erro
 	if lang != "ko" && lang != "en" {
 		return apperr.New(apperr.Invalid, "언어는 ko 또는 en입니다.", "Language must be ko or en.")
 	}
+	defer s.tokens.forget()
 	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE staff SET lang = $1, updated_at = $2 WHERE id = $3`, lang, sqldb.Instant(s.Now()), a.StaffID); err != nil {
 			return err
@@ -272,6 +274,7 @@ func (s *Service) SetDisabled(ctx context.Context, a access.Actor, id int64, dis
 		return apperr.New(apperr.Invalid, "자기 계정은 사용 중지할 수 없습니다.", "You cannot disable your own account.")
 	}
 	now := sqldb.Instant(s.Now())
+	defer s.tokens.forget()
 	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE staff SET disabled = $1, updated_at = $2 WHERE id = $3`, disabled, now, id)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 	"github.com/orderdesk/orderdesk/internal/site"
@@ -144,6 +145,81 @@ func TestTokens(t *testing.T) {
 		}
 		if _, err := svc.CreateToken(ctx, sys, "nobody", ""); apperr.CodeOf(err) != apperr.NotFound {
 			t.Fatalf("token for unknown login: %v", err)
+		}
+	})
+}
+
+// TestTokenCache: a process answers a token it has seen from memory for
+// TokenCacheTTL. Revoked through the same Service it stops at once; revoked
+// through another (another serve process) it stops once the TTL has passed.
+func TestTokenCache(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		svc, c := setup(t, db)
+		other := &staff.Service{DB: db, Now: c.Now, Throttle: staff.NewThrottle()}
+		ctx := context.Background()
+		sys := access.System()
+		if _, err := svc.Create(ctx, sys, staff.NewStaff{Login: "kim", Password: "correct horse", Role: access.SiteAdmin, Sites: []string{"malgn"}}); err != nil {
+			t.Fatal(err)
+		}
+		kim, err := svc.ByLogin(ctx, "kim")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kimActor := access.Actor{StaffID: kim.ID, Login: "kim", Role: access.SiteAdmin, Sites: []string{"malgn"}}
+		revokeByName := func(s *staff.Service, name string) {
+			t.Helper()
+			page, err := s.Tokens(ctx, kimActor, paging.Params{Page: 1, PerPage: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tk := range page.Items {
+				if tk.Name == name {
+					if err := s.RevokeToken(ctx, kimActor, tk.ID); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+			}
+			t.Fatalf("no token %q", name)
+		}
+		here, err := svc.CreateToken(ctx, sys, "kim", "here")
+		if err != nil {
+			t.Fatal(err)
+		}
+		there, err := svc.CreateToken(ctx, sys, "kim", "there")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []string{here, there} {
+			got, err := svc.Token(ctx, tok)
+			if err != nil || got.Login != "kim" {
+				t.Fatalf("Token = %+v, %v", got, err)
+			}
+			got.Sites[0] = "changed by a caller" // must not reach the cache
+		}
+		if got, err := svc.Token(ctx, here); err != nil || got.Sites[0] != "malgn" {
+			t.Fatalf("cached Token = %+v, %v", got, err)
+		}
+
+		revokeByName(svc, "here")
+		if _, err := svc.Token(ctx, here); err != staff.ErrNoSession {
+			t.Fatalf("token revoked through this process: %v", err)
+		}
+
+		if _, err := svc.Token(ctx, there); err != nil { // cached again (the revocation emptied the cache)
+			t.Fatal(err)
+		}
+		revokeByName(other, "there")
+		if _, err := other.Token(ctx, there); err != staff.ErrNoSession {
+			t.Fatalf("token revoked, asked of the revoking process: %v", err)
+		}
+		c.t = c.t.Add(staff.TokenCacheTTL - time.Millisecond)
+		if _, err := svc.Token(ctx, there); err != nil {
+			t.Fatalf("within the TTL the other process still answers from memory: %v", err)
+		}
+		c.t = c.t.Add(time.Millisecond)
+		if _, err := svc.Token(ctx, there); err != staff.ErrNoSession {
+			t.Fatalf("token revoked elsewhere, after the TTL: %v", err)
 		}
 	})
 }

@@ -43,6 +43,7 @@ func (s *Service) Tokens(ctx context.Context, a access.Actor, p paging.Params) (
 // not exist (NotFound), nor does one already revoked.
 func (s *Service) RevokeToken(ctx context.Context, a access.Actor, id int64) error {
 	now := sqldb.Instant(s.Now())
+	defer s.tokens.forget()
 	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		var owner int64
 		var name, login string
