@@ -25,7 +25,7 @@ var messages = map[string]string{
 	"입금확인": "Confirm deposit", "주문취소": "Cancel order", "환불신청": "Refund request",
 	"내 API 토큰": "My API tokens", "폐기": "Revoke", "마지막 사용": "Last used", "폐기했습니다.": "Revoked.",
 	"API 토큰이 없습니다.": "No API tokens.",
-	"폐기한 토큰은 즉시 쓸 수 없습니다. 새 토큰은 orderdesk token create --login 아이디 로 만듭니다.": "A revoked token stops working at once. Make a new one with orderdesk token create --login LOGIN.",
+	"폐기한 토큰은 이 서버에서 즉시, 다른 서버에서도 1초 안에 쓸 수 없게 됩니다. 새 토큰은 orderdesk token create --login 아이디 로 만듭니다.": "A revoked token stops working at once on this server and within a second on the others. Make a new one with orderdesk token create --login LOGIN.",
 	"배송업체 관리": "Couriers", "송장번호 일괄갱신": "Bulk tracking numbers", "배송정보": "Delivery",
 	"- 전체 -": "- All -", "이전": "Prev", "다음": "Next", "없음": "None", "English": "English", "한국어": "한국어",
 }
