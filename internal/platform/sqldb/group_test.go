@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -274,5 +276,37 @@ func TestAloneRunsInABatchOfItsOwn(t *testing.T) {
 	var n int
 	if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("rows after both: %d, %v", n, err)
+	}
+}
+
+// The writer's connection runs a statement to its end even when the
+// caller's ctx is already cancelled (SQLite would roll the whole shared
+// transaction back if the statement were interrupted); a reader's does not.
+// database/sql checks the ctx before it reaches the driver, so the test
+// calls the drivers' connections directly.
+func TestWriterConnectionIgnoresCancel(t *testing.T) {
+	db := openGroupTest(t)
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	exec := func(pool *sql.DB, query string) error {
+		c, err := pool.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.Raw(func(dc any) error {
+			_, err := dc.(driver.ExecerContext).ExecContext(cancelled, query, nil)
+			return err
+		})
+	}
+	if err := exec(db.write, `INSERT INTO t (id) VALUES (7)`); err != nil {
+		t.Fatalf("writer with a cancelled ctx: %v", err)
+	}
+	if got := ids(t, db); !got[7] {
+		t.Fatalf("the writer's statement did not run: %v", got)
+	}
+	if err := exec(db.read, `SELECT 1`); !errors.Is(err, context.Canceled) {
+		t.Fatalf("reader with a cancelled ctx: %v, want context.Canceled", err)
 	}
 }

@@ -139,7 +139,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// interleaved with 1,000, p50 1–2 ms lower, p99 the same (4,000: as
 		// fast, p99 a fifth higher). The WAL stays within the first block
 		// of its index (4,062 frames), so reads find their pages as fast.
-		if db.write, err = sql.Open(sqliteDriver, base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(2000)&_txlock=immediate"); err != nil {
+		if db.write, err = sql.Open(sqliteWriterDriver, base+"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(2000)&_txlock=immediate"); err != nil {
 			return nil, err
 		}
 		db.write.SetMaxOpenConns(1)

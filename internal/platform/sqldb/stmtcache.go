@@ -27,7 +27,14 @@ import (
 // parameters costs n² (measured with modernc v1.61.1: a 1,000-parameter
 // insert ran 9,753 rows/s with `$N`, 39,779 with `?`). A text whose `$N` are
 // not 1, 2, 3… in order (a repeat, say) gets its arguments reordered to match.
-const sqliteDriver = "sqlite-orderdesk"
+//
+// The writer connection is opened through a driver name of its own
+// (sqliteWriterDriver): it runs its statements to their end whatever the
+// caller's ctx (group.go).
+const (
+	sqliteDriver       = "sqlite-orderdesk"
+	sqliteWriterDriver = "sqlite-orderdesk-writer"
+)
 
 // stmtCacheSize bounds the statements kept per connection. Texts beyond it
 // (generated multi-row statements of many sizes, say) evict an idle one.
@@ -35,9 +42,13 @@ const stmtCacheSize = 256
 
 func init() {
 	sql.Register(sqliteDriver, cachingDriver{base: &sqlite.Driver{}})
+	sql.Register(sqliteWriterDriver, cachingDriver{base: &sqlite.Driver{}, writer: true})
 }
 
-type cachingDriver struct{ base driver.Driver }
+type cachingDriver struct {
+	base   driver.Driver
+	writer bool // connections that run every statement to its end (group.go)
+}
 
 func (d cachingDriver) Open(name string) (driver.Conn, error) {
 	c, err := d.base.Open(name)
@@ -48,10 +59,7 @@ func (d cachingDriver) Open(name string) (driver.Conn, error) {
 	if !ok { // a driver change: run uncached rather than fail
 		return c, nil
 	}
-	// The writer connection (opened with _txlock=immediate) runs its
-	// statements to their end whatever the caller's ctx: see group.go.
-	writer := strings.Contains(name, "_txlock=immediate")
-	return &cachingConn{sqliteConn: sc, stmts: make(map[string]*cachedStmt), writer: writer}, nil
+	return &cachingConn{sqliteConn: sc, stmts: make(map[string]*cachedStmt), writer: d.writer}, nil
 }
 
 // sqliteConn is what modernc's connection offers and database/sql uses.
