@@ -251,7 +251,8 @@ func (s *Service) Token(ctx context.Context, token string) (Staff, error) {
 		return Staff{}, ErrNoSession
 	}
 	hash, now := hashToken(token), s.Now()
-	if st, ok := s.tokens.get(hash, now); ok {
+	st, gen, ok := s.tokens.get(hash, now)
+	if ok {
 		return st, nil // see TokenCacheTTL
 	}
 	// The token and its account in one query: every API call asks it.
@@ -266,7 +267,7 @@ func (s *Service) Token(ctx context.Context, token string) (Staff, error) {
 	if err := s.loadSites(ctx, s.DB.Read(), &st); err != nil {
 		return Staff{}, err
 	}
-	s.tokens.put(hash, st, now)
+	s.tokens.put(hash, st, now, gen)
 	return st, nil
 }
 

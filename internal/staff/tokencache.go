@@ -29,6 +29,9 @@ const tokenCacheMax = 1024
 type tokenCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedToken // by token hash
+	// gen counts forget calls: a lookup that began before one (and may
+	// have read the token before its revocation committed) is not kept.
+	gen uint64
 }
 
 type cachedToken struct {
@@ -36,24 +39,30 @@ type cachedToken struct {
 	until time.Time
 }
 
-// get returns a copy of the account cached for hash, if it is still fresh at now.
-func (c *tokenCache) get(hash string, now time.Time) (Staff, bool) {
+// get returns a copy of the account cached for hash, if it is still fresh
+// at now, and the generation to hand to put after a lookup in the database.
+func (c *tokenCache) get(hash string, now time.Time) (Staff, uint64, bool) {
 	c.mu.Lock()
 	e, ok := c.entries[hash]
+	gen := c.gen
 	c.mu.Unlock()
 	if !ok || !now.Before(e.until) {
-		return Staff{}, false
+		return Staff{}, gen, false
 	}
 	st := e.st
 	st.Sites = slices.Clone(st.Sites) // callers own what they are given
-	return st, true
+	return st, gen, true
 }
 
-// put keeps st for hash until now + TokenCacheTTL.
-func (c *tokenCache) put(hash string, st Staff, now time.Time) {
+// put keeps st for hash until now + TokenCacheTTL, unless the cache was
+// emptied since get returned gen.
+func (c *tokenCache) put(hash string, st Staff, now time.Time, gen uint64) {
 	st.Sites = slices.Clone(st.Sites)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if c.entries == nil || len(c.entries) >= tokenCacheMax {
 		c.entries = make(map[string]cachedToken)
 	}
@@ -64,5 +73,6 @@ func (c *tokenCache) put(hash string, st Staff, now time.Time) {
 func (c *tokenCache) forget() {
 	c.mu.Lock()
 	c.entries = nil
+	c.gen++
 	c.mu.Unlock()
 }
