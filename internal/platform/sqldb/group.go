@@ -161,6 +161,9 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			fnErr = fn(tx)
 		}
 		if fnErr == nil {
+			fnErr = tx.runLast()
+		}
+		if fnErr == nil {
 			if _, err := tx.ExecContext(bg, "RELEASE work"); err != nil {
 				fnErr = fmt.Errorf("commit: %w", err)
 			}

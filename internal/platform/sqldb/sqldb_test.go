@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -152,6 +153,64 @@ func TestInTxRollsBackAndCommits(t *testing.T) {
 		_, err = db.Read().ExecContext(ctx, `INSERT INTO sites (code, name, created_at) VALUES ($1, $2, $3)`, "kept", "x", now)
 		if err == nil {
 			t.Fatalf("duplicate insert through the read pool succeeded")
+		}
+	})
+}
+
+// Work registered with Tx.Last runs after the transaction's fn, in the
+// order registered, and commits with it; its error rolls the whole
+// transaction back; a failing fn runs none of it.
+func TestLastRunsAtTheEnd(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		now := sqldb.Instant(time.Now())
+		insert := func(tx *sqldb.Tx, code string) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO sites (code, name, created_at) VALUES ($1, $2, $3)`, code, "x", now)
+			return err
+		}
+		count := func(like string) int {
+			var n int
+			if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM sites WHERE code LIKE $1`, like).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		var steps []string
+		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			tx.Last(func() error { steps = append(steps, "last 1"); return insert(tx, "last-1") })
+			tx.Last(func() error {
+				steps = append(steps, "last 2")
+				tx.Last(func() error { steps = append(steps, "last 3"); return nil }) // registered by a Last: runs too
+				return insert(tx, "last-2")
+			})
+			steps = append(steps, "work")
+			return insert(tx, "last-work")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(steps, ", "); got != "work, last 1, last 2, last 3" {
+			t.Fatalf("ran %s", got)
+		}
+		if n := count("last-%"); n != 3 {
+			t.Fatalf("%d rows committed, want 3", n)
+		}
+
+		boom := errors.New("boom")
+		err = db.InTx(ctx, func(tx *sqldb.Tx) error {
+			tx.Last(func() error { return boom })
+			return insert(tx, "undone-work")
+		})
+		if !errors.Is(err, boom) || count("undone-%") != 0 {
+			t.Fatalf("a failing Last: %v, %d rows kept", err, count("undone-%"))
+		}
+		ran := false
+		err = db.InTx(ctx, func(tx *sqldb.Tx) error {
+			tx.Last(func() error { ran = true; return insert(tx, "never") })
+			return boom
+		})
+		if !errors.Is(err, boom) || ran || count("never") != 0 {
+			t.Fatalf("a failing fn: %v, Last ran %v", err, ran)
 		}
 	})
 }
