@@ -15,8 +15,11 @@ const ShippingProduct = 0
 // itemShare is the part of a money movement that belongs to one item.
 type itemShare struct{ item, amount int64 }
 
-// rollProducts keeps sales_products (Seoul day × site × product) and
-// sales_products_monthly (the same by Seoul month) in step with one journal row of amount (positive: received, negative: returned).
+// productParts splits one journal row of amount (positive: received,
+// negative: returned) over the products of sales_products (Seoul day × site
+// × product) and sales_products_monthly (the same by Seoul month), which
+// rollProducts then adds up; book reads the parts at once and writes them
+// at the end of its transaction.
 //
 // The split is exact, in won, and sums to the row's amount:
 //   - without shares (a capture, a deposit confirmed, a cancel): each item
@@ -31,7 +34,7 @@ type itemShare struct{ item, amount int64 }
 // some of it; a movement that returns money counts one refund for each product
 // whose part is not 0. The migration 0015 rolls up older journal rows by the
 // same rule.
-func rollProducts(ctx context.Context, tx *sqldb.Tx, o row, day string, amount int64, shares []itemShare) error {
+func productParts(ctx context.Context, tx *sqldb.Tx, o row, amount int64, shares []itemShare) ([]productPart, error) {
 	product := map[int64]int64{}
 	paid := map[int64]int64{}
 	var order []int64
@@ -44,13 +47,13 @@ func rollProducts(ctx context.Context, tx *sqldb.Tx, o row, day string, amount i
 	} else {
 		rows, err := tx.QueryContext(ctx, `SELECT id, product_id, paid FROM order_items WHERE order_id = $1 ORDER BY id`, o.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for rows.Next() {
 			var id, pid, p int64
 			if err := rows.Scan(&id, &pid, &p); err != nil {
 				rows.Close()
-				return err
+				return nil, err
 			}
 			product[id] = pid
 			paid[id] = p
@@ -58,7 +61,7 @@ func rollProducts(ctx context.Context, tx *sqldb.Tx, o row, day string, amount i
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	inflow := amount >= 0
@@ -84,7 +87,7 @@ func rollProducts(ctx context.Context, tx *sqldb.Tx, o row, day string, amount i
 		for _, s := range shares {
 			pid, ok := product[s.item]
 			if !ok {
-				return fmt.Errorf("sales rollup: item %d is not of order %d", s.item, o.ID)
+				return nil, fmt.Errorf("sales rollup: item %d is not of order %d", s.item, o.ID)
 			}
 			add(pid, s.amount)
 			rest -= s.amount
@@ -94,29 +97,45 @@ func rollProducts(ctx context.Context, tx *sqldb.Tx, o row, day string, amount i
 		add(ShippingProduct, rest)
 	}
 	slices.Sort(products) // one lock order for concurrent transactions
+	out := make([]productPart, 0, len(products))
 	for _, pid := range products {
 		v := parts[pid]
-		captured, returned, orders, refunds := int64(0), int64(0), 0, 0
+		p := productPart{product: pid}
 		if inflow {
-			captured, orders = v, 1
+			p.captured, p.orders = v, 1
 		} else {
 			if v == 0 {
 				continue
 			}
-			returned, refunds = v, 1
+			p.returned, p.refunds = v, 1
 		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// productPart is one product's row of a movement in sales_products.
+type productPart struct {
+	product, captured, returned int64
+	orders, refunds             int
+}
+
+// rollProducts adds the parts productParts made to sales_products and
+// sales_products_monthly.
+func rollProducts(ctx context.Context, tx *sqldb.Tx, site, day string, parts []productPart) error {
+	for _, p := range parts {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sales_products (site, day, product_id, captured, returned, orders, refunds)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (site, day, product_id) DO UPDATE SET
 			captured = sales_products.captured + excluded.captured, returned = sales_products.returned + excluded.returned,
 			orders = sales_products.orders + excluded.orders, refunds = sales_products.refunds + excluded.refunds`,
-			o.Site, day, pid, captured, returned, orders, refunds); err != nil {
+			site, day, p.product, p.captured, p.returned, p.orders, p.refunds); err != nil {
 			return fmt.Errorf("sales rollup by product: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sales_products_monthly (site, month, product_id, captured, returned, orders, refunds)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (site, month, product_id) DO UPDATE SET
 			captured = sales_products_monthly.captured + excluded.captured, returned = sales_products_monthly.returned + excluded.returned,
 			orders = sales_products_monthly.orders + excluded.orders, refunds = sales_products_monthly.refunds + excluded.refunds`,
-			o.Site, day[:7], pid, captured, returned, orders, refunds); err != nil {
+			site, day[:7], p.product, p.captured, p.returned, p.orders, p.refunds); err != nil {
 			return fmt.Errorf("sales rollup by product and month: %w", err)
 		}
 	}

@@ -116,6 +116,34 @@ func TestAmountsFollowTheSeedFormula(t *testing.T) {
 	})
 }
 
+// SetNextOrderNo moves the numbering forward, never back, on both engines
+// (PostgreSQL numbers from a sequence, SQLite from the counters row).
+func TestSetNextOrderNo(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		first := f.place(t, "card", order.ItemInput{ProductID: f.course, Qty: 1})
+		if err := f.svc.SetNextOrderNo(ctx, first.OrderNo+100); err != nil {
+			t.Fatal(err)
+		}
+		if o := f.place(t, "card", order.ItemInput{ProductID: f.course, Qty: 1}); o.OrderNo != first.OrderNo+100 {
+			t.Fatalf("after SetNextOrderNo(%d): order %d", first.OrderNo+100, o.OrderNo)
+		}
+		if err := f.svc.SetNextOrderNo(ctx, first.OrderNo+1); err != nil {
+			t.Fatal(err)
+		}
+		if o := f.place(t, "card", order.ItemInput{ProductID: f.course, Qty: 1}); o.OrderNo != first.OrderNo+101 {
+			t.Fatalf("SetNextOrderNo lower than the last number: next order %d, want %d", o.OrderNo, first.OrderNo+101)
+		}
+		if err := f.svc.SetNextOrderNo(ctx, first.OrderNo+102); err != nil { // exactly the next one: no change
+			t.Fatal(err)
+		}
+		if o := f.place(t, "card", order.ItemInput{ProductID: f.course, Qty: 1}); o.OrderNo != first.OrderNo+102 {
+			t.Fatalf("SetNextOrderNo(next): order %d, want %d", o.OrderNo, first.OrderNo+102)
+		}
+	})
+}
+
 func TestPlaceRefusesBadInput(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		f := setup(t, db)
