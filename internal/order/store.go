@@ -100,7 +100,10 @@ func nextOrderNo(ctx context.Context, tx *sqldb.Tx) (int64, error) {
 }
 
 // SetNextOrderNo makes the next order number n (never lower than the last
-// one taken); the demo uses it to number orders as the manual does.
+// one taken); the demo uses it to number orders as the manual does. It must
+// not run while orders are being placed: on PostgreSQL the sequence's last
+// value is read outside any transaction's isolation, so a number taken
+// between that read and setval could be handed out again.
 func (s *Service) SetNextOrderNo(ctx context.Context, n int64) error {
 	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		if tx.Engine == sqldb.Postgres {

@@ -35,8 +35,8 @@ type tokenCache struct {
 }
 
 type cachedToken struct {
-	st    Staff
-	until time.Time
+	st        Staff
+	at, until time.Time // kept at, fresh until
 }
 
 // get returns a copy of the account cached for hash, if it is still fresh
@@ -46,7 +46,8 @@ func (c *tokenCache) get(hash string, now time.Time) (Staff, uint64, bool) {
 	e, ok := c.entries[hash]
 	gen := c.gen
 	c.mu.Unlock()
-	if !ok || !now.Before(e.until) {
+	// A clock stepped back (before at) makes no entry fresh for longer.
+	if !ok || !now.Before(e.until) || now.Before(e.at) {
 		return Staff{}, gen, false
 	}
 	st := e.st
@@ -66,7 +67,7 @@ func (c *tokenCache) put(hash string, st Staff, now time.Time, gen uint64) {
 	if c.entries == nil || len(c.entries) >= tokenCacheMax {
 		c.entries = make(map[string]cachedToken)
 	}
-	c.entries[hash] = cachedToken{st: st, until: now.Add(TokenCacheTTL)}
+	c.entries[hash] = cachedToken{st: st, at: now, until: now.Add(TokenCacheTTL)}
 }
 
 // forget empties the cache: called after any change to an account or token.

@@ -31,4 +31,7 @@ func TestTokenCacheKeepsNoLookupOlderThanAForget(t *testing.T) {
 	if _, _, ok := c.get("h", now.Add(TokenCacheTTL)); ok {
 		t.Fatal("entry answered after its TTL")
 	}
+	if _, _, ok := c.get("h", now.Add(-time.Minute)); ok {
+		t.Fatal("entry answered after the clock was stepped back")
+	}
 }
