@@ -1,9 +1,28 @@
 package order
 
+import (
+	"context"
+	"time"
+
+	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
+)
+
 // SetRefineRows sets how many index rows a page's offset may walk before the
 // span it falls in is cut into days (0: always cut); it returns the undo.
 func SetRefineRows(n float64) func() {
 	old := refineRows
 	refineRows = n
 	return func() { refineRows = old }
+}
+
+// CountNewOrder is countAs for a new pending order of the given day, site
+// and method (number no, title title), on tx.
+func CountNewOrder(ctx context.Context, tx *sqldb.Tx, day, site, method, title string, no int64) error {
+	return countAs(ctx, tx, counted{site: site, orderedDay: day, method: method, title: title, orderNo: no}, "", StatusPending)
+}
+
+// BookCapture is book of a capture of amount for the order with that id
+// (a site's order without items: the amount goes to ShippingProduct).
+func BookCapture(ctx context.Context, tx *sqldb.Tx, orderID int64, site, method string, amount int64, at time.Time) error {
+	return book(ctx, tx, row{Order: Order{ID: orderID, Site: site, Method: method}, allItems: true}, nil, "capture", amount, at, "test")
 }
