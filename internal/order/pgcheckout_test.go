@@ -102,3 +102,41 @@ func TestSharedRowsAreWrittenLast(t *testing.T) {
 		})
 	}
 }
+
+// A PostgreSQL database from before migration 0027 numbered orders from the
+// counters row: the migration carries its value over to the sequence (the
+// next order follows the last one) and deletes the row, so that an older
+// binary left running cannot number orders beside the sequence.
+func TestOrderNumbersCarryOverToTheSequence(t *testing.T) {
+	for _, engine := range sqldbtest.Engines() {
+		if engine != sqldb.Postgres {
+			continue
+		}
+		t.Run(string(engine), func(t *testing.T) {
+			ctx := context.Background()
+			db := sqldbtest.Open(t, engine)
+			f := setupB(t, db)
+			// The database as 0026 left it, with order 41 the last one taken.
+			for _, q := range []string{
+				`DROP SEQUENCE order_no_seq`,
+				`INSERT INTO counters (name, value) VALUES ('order_no', 41)`,
+				`DELETE FROM schema_migrations WHERE version = 27`,
+			} {
+				if _, err := db.Read().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			applied, err := db.Migrate(ctx)
+			if err != nil || len(applied) != 1 || applied[0] != "0027_order_no_sequence.sql" {
+				t.Fatalf("Migrate = %v, %v; want 0027 alone", applied, err)
+			}
+			if o := f.place(t, "card", order.ItemInput{ProductID: f.course, Qty: 1}); o.OrderNo != 42 {
+				t.Fatalf("first order after the migration: %d, want 42", o.OrderNo)
+			}
+			var left int
+			if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM counters WHERE name = 'order_no'`).Scan(&left); err != nil || left != 0 {
+				t.Fatalf("order_no counter rows left: %d, %v", left, err)
+			}
+		})
+	}
+}
