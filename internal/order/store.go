@@ -118,7 +118,7 @@ func (s *Service) SetNextOrderNo(ctx context.Context, n int64) error {
 
 // book writes one journal row and keeps the daily rollups in step with it.
 // amount is positive for money received, negative for money returned; shares
-// split a refund over its items (see rollProducts). The journal row is
+// split a refund over its items (see productParts). The journal row is
 // written now; the rollups' rows, which every payment of the day shares, at
 // the end of the transaction (see endOfTx).
 func book(ctx context.Context, tx *sqldb.Tx, o row, itemID *int64, kind string, amount int64, at time.Time, note string, shares ...itemShare) error {
