@@ -120,7 +120,7 @@ func (s *Service) SetNextOrderNo(ctx context.Context, n int64) error {
 // amount is positive for money received, negative for money returned; shares
 // split a refund over its items (see productParts). The journal row is
 // written now; the rollups' rows, which every payment of the day shares, at
-// the end of the transaction (see endOfTx).
+// the end of the transaction (sqldb.Tx.Last).
 func book(ctx context.Context, tx *sqldb.Tx, o row, itemID *int64, kind string, amount int64, at time.Time, note string, shares ...itemShare) error {
 	day := kst.Day(at)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO journal (order_id, order_item_id, site, method, kind, amount, at, business_day, note)
