@@ -82,37 +82,20 @@ func loadItems(ctx context.Context, q sqldb.Querier, orderID int64) ([]Item, err
 	return out, rows.Err()
 }
 
-// nextOrderNo takes the next order number in the caller's transaction. On
-// PostgreSQL it comes from the sequence order_no_seq (migration 0027): the
-// counters row it came from before was locked from here to the commit, so
-// concurrent placings waited for each other (most of the lock waits of the
-// checkout load test); a number whose transaction rolls back is skipped. On
-// SQLite the single writer places one order at a time anyway and the
-// counters row leaves no gaps.
+// nextOrderNo takes the next order number in the caller's transaction
+// (sqldb.Tx.Next: on PostgreSQL the sequence order_no_seq of migration 0027,
+// whose numbers concurrent placings take without waiting for each other; on
+// SQLite the counters row).
 func nextOrderNo(ctx context.Context, tx *sqldb.Tx) (int64, error) {
-	var n int64
-	if tx.Engine == sqldb.Postgres {
-		err := tx.QueryRowContext(ctx, `SELECT nextval('order_no_seq')`).Scan(&n)
-		return n, err
-	}
-	err := tx.QueryRowContext(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'order_no' RETURNING value`).Scan(&n)
-	return n, err
+	return tx.Next(ctx, "order_no")
 }
 
 // SetNextOrderNo makes the next order number n (never lower than the last
 // one taken); the demo uses it to number orders as the manual does. It must
-// not run while orders are being placed: on PostgreSQL the sequence's last
-// value is read outside any transaction's isolation, so a number taken
-// between that read and setval could be handed out again.
+// not run while orders are being placed (see sqldb.Tx.SetNext).
 func (s *Service) SetNextOrderNo(ctx context.Context, n int64) error {
 	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		if tx.Engine == sqldb.Postgres {
-			_, err := tx.ExecContext(ctx, `SELECT setval('order_no_seq', $1::bigint) FROM order_no_seq
-				WHERE $1::bigint > CASE WHEN is_called THEN last_value ELSE last_value - 1 END`, n-1)
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE counters SET value = $1 WHERE name = 'order_no' AND value < $1`, n-1)
-		return err
+		return tx.SetNext(ctx, "order_no", n)
 	})
 }
 

@@ -3,7 +3,8 @@
 //
 // SQL is written once with $N placeholders in the portable subset (RETURNING,
 // ON CONFLICT, LIMIT/OFFSET, COALESCE, CASE); the few real differences between
-// the engines live in Dialect.
+// the engines stay inside this package (the group commit, WriteRows, Planned,
+// counters).
 package sqldb
 
 import (
