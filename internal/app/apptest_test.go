@@ -141,3 +141,16 @@ func (e *env) send(req *http.Request, body []byte) response {
 	}
 	return r
 }
+
+// verified fails the test unless `orderdesk verify` passes every check on
+// e's database; when says at what point ("after the races", say).
+func (e *env) verified(t *testing.T, when string) {
+	t.Helper()
+	var out bytes.Buffer
+	if err := e.app.Verify(context.Background(), &out); err != nil {
+		if when != "" {
+			when = " " + when
+		}
+		t.Fatalf("verify%s: %v\n%s", when, err, out.String())
+	}
+}

@@ -182,9 +182,6 @@ func TestCancelAPIWithOpenRefundRequest(t *testing.T) {
 		if r := e.do("POST", "/api/v1/orders/"+no+"/cancel", tok, map[string]string{"reason": "고객 요청"}); r.Status != 200 || r.json(t)["status"] != "cancelled" {
 			t.Fatalf("cancel after the denial = %d %s", r.Status, r.Body)
 		}
-		var out bytes.Buffer
-		if err := e.app.Verify(context.Background(), &out); err != nil {
-			t.Fatalf("verify: %v\n%s", err, out.String())
-		}
+		e.verified(t, "")
 	})
 }

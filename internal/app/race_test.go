@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -91,9 +90,6 @@ func TestOrderCountsUnderRaces(t *testing.T) {
 					return err
 				})
 		}
-		var out bytes.Buffer
-		if err := e.app.Verify(ctx, &out); err != nil {
-			t.Fatalf("verify after the races: %v\n%s", err, out.String())
-		}
+		e.verified(t, "after the races")
 	})
 }

@@ -98,10 +98,7 @@ func TestEnrollmentCancelWithoutMoney(t *testing.T) {
 				t.Errorf("cancel of an item with money = %d %s", r.Status, r.Body)
 			}
 		}
-		var out bytes.Buffer
-		if err := e.app.Verify(context.Background(), &out); err != nil {
-			t.Fatalf("verify: %v\n%s", err, out.String())
-		}
+		e.verified(t, "")
 
 		// The order page shows it, with no 수강취소 button left for the item.
 		if _, err := e.app.Staff.Create(context.Background(), access.System(), staff.NewStaff{Login: "clerk", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
@@ -372,9 +369,6 @@ func TestConsoleOrder202CancelAndReveal(t *testing.T) {
 		if r := e.do("GET", "/api/v1/refunds?field=order_no&q=202", root, nil).json(t); num(r["total"]) != 0 {
 			t.Errorf("refund requests of 202: %v", r["total"])
 		}
-		var out bytes.Buffer
-		if err := e.app.Verify(ctx, &out); err != nil {
-			t.Fatalf("verify: %v\n%s", err, out.String())
-		}
+		e.verified(t, "")
 	})
 }
