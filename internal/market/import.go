@@ -349,7 +349,6 @@ func (l *loader) parse(batches chan<- []batchLine, free <-chan []batchLine, stop
 			inSample[key] = true
 			sample := o.Order
 			sample.Codes = l.plan.codesMap(row)
-			sample.rawJSON = o.raw
 			l.p.Sample = append(l.p.Sample, sample)
 		}
 		batch = append(batch, batchLine{parsed: o, no: no, bundle: bundleKey(o.Order)})
@@ -844,9 +843,11 @@ func (s *Service) run(ctx context.Context, a access.Actor, m Marketplace, imp *I
 		imp.Inserted, imp.Updated, imp.Unchanged = l.inserted, l.updated, l.unchanged
 		imp.Status, imp.FinishedAt = "done", &fin
 		errJSON, _ := json.Marshal(imp.Errors)
+		headers, _ := json.Marshal(r.plan.rawHeaders())
 		res, err := tx.ExecContext(ctx, `UPDATE market_imports SET status = 'done', note = '', finished_at = $1, lease_until = NULL,
-			rows_total = $2, rows_ok = $3, rows_error = $4, errors = $5, inserted = $6, updated = $7, unchanged = $8
-			WHERE id = $9 AND status = 'running'`, fin, imp.Rows, imp.OK, imp.ErrorRows, string(errJSON), imp.Inserted, imp.Updated, imp.Unchanged, imp.ID)
+			rows_total = $2, rows_ok = $3, rows_error = $4, errors = $5, inserted = $6, updated = $7, unchanged = $8, raw_headers = $9
+			WHERE id = $10 AND status = 'running'`, fin, imp.Rows, imp.OK, imp.ErrorRows, string(errJSON), imp.Inserted, imp.Updated, imp.Unchanged,
+			string(headers), imp.ID)
 		if err != nil {
 			return err
 		}

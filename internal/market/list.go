@@ -166,12 +166,12 @@ func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func
 }
 
 // Raw returns the kept cells of one stored order line (those of the columns
-// its sheet format maps) as the marketplace sent them.
+// its sheet format maps) as the marketplace sent them, blank cells left out.
 func (s *Service) Raw(ctx context.Context, id int64) (map[string]string, error) {
-	var raw string
-	if err := s.DB.Read().QueryRowContext(ctx, `SELECT raw FROM market_orders WHERE id = $1`, id).Scan(&raw); err != nil {
+	var raw, headers string
+	if err := s.DB.Read().QueryRowContext(ctx, `SELECT o.raw, i.raw_headers FROM market_orders o
+		JOIN market_imports i ON i.id = o.import_id WHERE o.id = $1`, id).Scan(&raw, &headers); err != nil {
 		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
 	}
-	out := map[string]string{}
-	return out, json.Unmarshal([]byte(raw), &out)
+	return rawCells(raw, headers)
 }

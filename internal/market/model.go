@@ -113,7 +113,6 @@ type Order struct {
 	CancelledDay string            `json:"cancelled_day"`
 	Codes        map[string]string `json:"codes"`
 	Raw          map[string]string `json:"raw,omitempty"`
-	rawJSON      string            // the cells of the mapped columns by header, as stored
 	BundleID     int64             `json:"bundle_id"`
 	Matched      bool              `json:"matched"`
 	Settlement   *Settlement       `json:"settlement"`

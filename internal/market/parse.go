@@ -197,24 +197,73 @@ func (p *rowPlan) appendCodes(b []byte, row []string) []byte {
 	return append(b, '}')
 }
 
-// appendRaw writes the non-empty cells of the kept columns as a JSON object
-// keyed by header, in the sheet's column order.
+// appendRaw writes the cells of the kept columns as a JSON array in the
+// order of rawHeaders ("" for a blank cell, the cells after the last
+// non-blank one left out): the headers are stored once, with the import
+// (market_imports.raw_headers), not with every line.
 func (p *rowPlan) appendRaw(b []byte, row []string) []byte {
-	b = append(b, '{')
-	first := true
+	b = append(b, '[')
+	n, blanks := 0, 0
 	for j, h := range p.kept {
-		if h == "" || j >= len(row) || strings.TrimSpace(row[j]) == "" {
+		if h == "" {
 			continue
 		}
-		if !first {
+		if j >= len(row) || strings.TrimSpace(row[j]) == "" {
+			blanks++
+			continue
+		}
+		for ; blanks > 0; blanks-- {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"', '"')
+			n++
+		}
+		if n > 0 {
 			b = append(b, ',')
 		}
-		first = false
-		b = appendJSONString(b, h)
-		b = append(b, ':')
 		b = appendJSONString(b, row[j])
+		n++
 	}
-	return append(b, '}')
+	return append(b, ']')
+}
+
+// rawHeaders are the headers of the kept columns, in the order appendRaw
+// writes their cells.
+func (p *rowPlan) rawHeaders() []string {
+	var out []string
+	for _, h := range p.kept {
+		if h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// rawCells turns a stored line's raw cells back into header → cell: raw is
+// the array appendRaw writes, read against its import's headers, or (lines
+// stored before migration 0028) an object keyed by header.
+func rawCells(raw, headers string) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.HasPrefix(raw, "{") {
+		return out, json.Unmarshal([]byte(raw), &out)
+	}
+	var cells, names []string
+	if err := json.Unmarshal([]byte(raw), &cells); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(headers), &names); err != nil {
+		return nil, fmt.Errorf("raw headers: %w", err)
+	}
+	if len(cells) > len(names) {
+		return nil, fmt.Errorf("raw: %d cells for %d headers", len(cells), len(names))
+	}
+	for i, c := range cells {
+		if c != "" {
+			out[names[i]] = c
+		}
+	}
+	return out, nil
 }
 
 // appendJSONString appends s as encoding/json writes a string: text that

@@ -2,6 +2,7 @@ package market
 
 import (
 	"encoding/json"
+	"maps"
 	"testing"
 )
 
@@ -35,5 +36,44 @@ func TestAppendCodesIsJSONMarshal(t *testing.T) {
 	want, _ := json.Marshal(p.codesMap(row))
 	if got := string(p.appendCodes(nil, row)); got != string(want) {
 		t.Fatalf("appendCodes = %s, want %s", got, want)
+	}
+}
+
+// A line's raw cells are stored as an array against its import's headers and
+// read back as header → cell: the cells of the kept columns that are not
+// blank, whitespace kept as sent; the columns not kept never appear. Lines
+// stored before migration 0028 (an object) read as they did.
+func TestRawCellsRoundTrip(t *testing.T) {
+	p := compilePlan(Format{}, nil, []string{"주문번호", "", "옵션", "배송메모", "", "수량", "요청"})
+	headers, _ := json.Marshal(p.rawHeaders())
+	if string(headers) != `["주문번호","옵션","배송메모","수량","요청"]` {
+		t.Fatalf("headers %s", headers)
+	}
+	for _, c := range []struct {
+		row  []string
+		raw  string
+		want map[string]string
+	}{
+		{[]string{"A-1", "900101-1234567", "", "  ", "x", "2", ""}, `["A-1","","","2"]`, map[string]string{"주문번호": "A-1", "수량": "2"}},
+		{[]string{"", "x", " 파랑 ", "문 앞 \"조심\"", "z", "1", "연락 주세요"}, `[""," 파랑 ","문 앞 \"조심\"","1","연락 주세요"]`,
+			map[string]string{"옵션": " 파랑 ", "배송메모": "문 앞 \"조심\"", "수량": "1", "요청": "연락 주세요"}},
+		{[]string{"B-2"}, `["B-2"]`, map[string]string{"주문번호": "B-2"}},
+		{[]string{" ", "y"}, `[]`, map[string]string{}},
+	} {
+		raw := string(p.appendRaw(nil, c.row))
+		if raw != c.raw {
+			t.Errorf("appendRaw(%q) = %s, want %s", c.row, raw, c.raw)
+		}
+		got, err := rawCells(raw, string(headers))
+		if err != nil || !maps.Equal(got, c.want) {
+			t.Errorf("rawCells(%s) = %v %v, want %v", raw, got, err, c.want)
+		}
+	}
+	old, err := rawCells(`{"주문번호":"C-3","수량":"4"}`, "")
+	if err != nil || !maps.Equal(old, map[string]string{"주문번호": "C-3", "수량": "4"}) {
+		t.Errorf("an object of before 0028 reads %v %v", old, err)
+	}
+	if _, err := rawCells(`["a","b"]`, `["only one"]`); err == nil {
+		t.Error("more cells than headers read without an error")
 	}
 }

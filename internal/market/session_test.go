@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,24 @@ func TestRawKeepsMappedColumnsOnly(t *testing.T) {
 		}
 		if raw["주문번호"] == "" || raw["정산예정금액"] != "8800" || raw["서비스이용료"] != "1200" {
 			t.Fatalf("raw lost mapped columns: %v", raw)
+		}
+		var stored string
+		if err := db.Read().QueryRowContext(context.Background(), `SELECT raw FROM market_orders WHERE id = $1`, page.Items[0].ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(stored, "[") || strings.Contains(stored, "주문번호") {
+			t.Fatalf("the line stores its headers again: %s", stored)
+		}
+		// A line stored before migration 0028 keeps its object of header → cell.
+		if err := db.InTx(context.Background(), func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(context.Background(), `UPDATE market_orders SET raw = $1 WHERE id = $2`, `{"주문번호":"OLD-1","수량":"3"}`, page.Items[1].ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		old, err := svc.Raw(context.Background(), page.Items[1].ID)
+		if err != nil || len(old) != 2 || old["주문번호"] != "OLD-1" || old["수량"] != "3" {
+			t.Fatalf("a line of before 0028 reads %v %v", old, err)
 		}
 	})
 }
