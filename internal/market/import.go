@@ -64,7 +64,7 @@ var lineColumns = []string{"marketplace_id", "order_no", "sub_no", "order_day", 
 
 var (
 	lineKey   = []string{"marketplace_id", "order_no", "sub_no"}
-	lineTable = sqldb.Bulk{Table: "market_orders", Columns: lineColumns, Conflict: lineKey}
+	lineTable = sqldb.Bulk{Table: "market_orders", Columns: lineColumns, Conflict: lineKey, Same: []string{"marketplace_id", "import_id", "created_at", "updated_at"}}
 	// noteTable: the rows that met a line of an earlier import (step 4,
 	// noteInsertTail).
 	bundleColumns = []string{"marketplace_id", "bundle_key"}

@@ -1,11 +1,13 @@
 package sqldb
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,14 +22,19 @@ import (
 // false keeps the stored row (DO NOTHING). Changed, with Replace, updates a
 // stored row only when one of those columns differs (… WHERE t.c IS DISTINCT
 // FROM excluded.c OR …): a row written again unchanged is left alone, costs
-// no new row version, and is not counted by WriteRowsCount. The names are the
-// caller's constants, never user input.
+// no new row version, and is not counted by WriteRowsCount. Same names
+// columns that hold one value in every row of a call (an import's
+// marketplace, its id, its time): SQLite binds each once per statement
+// instead of once per row (binding is a fifth of an import's writing there);
+// a row whose value differs from the first row's is refused. The names are
+// the caller's constants, never user input.
 type Bulk struct {
 	Table    string
 	Columns  []string
 	Conflict []string
 	Replace  bool
 	Changed  bool
+	Same     []string
 }
 
 func (b Bulk) check(rows [][]any) error {
@@ -40,12 +47,47 @@ func (b Bulk) check(rows [][]any) error {
 	if b.Changed && !b.Replace {
 		return errors.New("sqldb: bulk write of changed rows needs Replace")
 	}
+	same, err := b.sameAt()
+	if err != nil {
+		return err
+	}
 	for i, r := range rows {
 		if len(r) != len(b.Columns) {
 			return fmt.Errorf("sqldb: bulk row %d of %s has %d values for %d columns", i, b.Table, len(r), len(b.Columns))
 		}
+		for _, j := range same {
+			if !sameValue(r[j], rows[0][j]) {
+				return fmt.Errorf("sqldb: bulk row %d of %s: %s is %v, the first row's %v (a Same column)", i, b.Table, b.Columns[j], r[j], rows[0][j])
+			}
+		}
 	}
 	return nil
+}
+
+// sameValue reports whether a and b bind as the same value (a time in
+// another location or with a monotonic reading is another value).
+func sameValue(a, b any) bool {
+	if x, ok := a.([]byte); ok {
+		y, ok := b.([]byte)
+		return ok && bytes.Equal(x, y)
+	}
+	if _, ok := b.([]byte); ok {
+		return false
+	}
+	return a == b
+}
+
+// sameAt is where the Same columns are in Columns.
+func (b Bulk) sameAt() ([]int, error) {
+	var at []int
+	for _, c := range b.Same {
+		j := slices.Index(b.Columns, c)
+		if j < 0 {
+			return nil, fmt.Errorf("sqldb: bulk write of %s: Same column %s is not among the columns", b.Table, c)
+		}
+		at = append(at, j)
+	}
+	return at, nil
 }
 
 // onConflict is the statement's ON CONFLICT clause ("" without a key).
@@ -113,17 +155,30 @@ func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, 
 		// Multi-row statements of up to sqliteBulkParams values: binding and
 		// stepping one statement per row cost a third of an import's writes
 		// in database/sql's and the driver's per-call work (measured).
-		per := max(1, sqliteBulkParams/len(b.Columns))
+		same, _ := b.sameAt()
+		width := len(b.Columns) - len(same)
+		per := max(1, (sqliteBulkParams-len(same))/width)
 		conflict := b.onConflict()
 		var written int64
-		args := make([]any, 0, min(per, len(rows))*len(b.Columns))
+		args := make([]any, 0, len(same)+min(per, len(rows))*width)
 		for start := 0; start < len(rows); {
 			n := Chunk(len(rows)-start, per)
 			args = args[:0]
-			for _, r := range rows[start : start+n] {
-				args = append(args, r...)
+			for _, j := range same {
+				args = append(args, rows[start][j])
 			}
-			res, err := tx.ExecContext(ctx, InsertText(b.Table, b.Columns, n, conflict), args...)
+			for _, r := range rows[start : start+n] {
+				if len(same) == 0 {
+					args = append(args, r...)
+					continue
+				}
+				for j, v := range r {
+					if !slices.Contains(same, j) {
+						args = append(args, v)
+					}
+				}
+			}
+			res, err := tx.ExecContext(ctx, sqliteInsertText(b, n, conflict), args...)
 			if err != nil {
 				return written, fmt.Errorf("bulk write %s rows %d–%d: %w", b.Table, start, start+n-1, err)
 			}
@@ -207,7 +262,7 @@ func Chunk(n, per int) int {
 
 type insertKey struct {
 	table, cols, tail string
-	rows              int
+	rows, same        int
 }
 
 var insertTexts sync.Map // insertKey → the statement
@@ -217,7 +272,7 @@ var insertTexts sync.Map // insertKey → the statement
 // an ON CONFLICT and/or RETURNING clause, or empty). Take the row counts
 // from Chunk so that few texts exist.
 func InsertText(table string, cols []string, rows int, tail string) string {
-	key := insertKey{table, strings.Join(cols, ", "), tail, rows}
+	key := insertKey{table, strings.Join(cols, ", "), tail, rows, 0}
 	if q, ok := insertTexts.Load(key); ok {
 		return q.(string)
 	}
@@ -236,6 +291,41 @@ func InsertText(table string, cols []string, rows int, tail string) string {
 			q.WriteString("$" + strconv.Itoa(r*width+c+1))
 		}
 		q.WriteByte(')')
+	}
+	q.WriteString(tail)
+	v, _ := insertTexts.LoadOrStore(key, q.String())
+	return v.(string)
+}
+
+// sqliteInsertText is InsertText for WriteRows on SQLite: with Same columns,
+// they come first, as ?1 … ?k shared by every row, and the other values
+// follow as plain ? (SQLite numbers those k+1, k+2 …). Plain ? is kept
+// for the rest because SQLite finds the name of each numbered parameter by
+// a walk over all of them when binding.
+func sqliteInsertText(b Bulk, rows int, tail string) string {
+	if len(b.Same) == 0 {
+		return InsertText(b.Table, b.Columns, rows, tail)
+	}
+	cols := append(slices.Clone(b.Same), slices.DeleteFunc(slices.Clone(b.Columns), func(c string) bool { return slices.Contains(b.Same, c) })...)
+	key := insertKey{b.Table, strings.Join(cols, ", "), tail, rows, len(b.Same)}
+	if q, ok := insertTexts.Load(key); ok {
+		return q.(string)
+	}
+	var shared strings.Builder
+	for i := range b.Same {
+		if i > 0 {
+			shared.WriteString(", ")
+		}
+		shared.WriteString("?" + strconv.Itoa(i+1))
+	}
+	row := "(" + shared.String() + strings.Repeat(", ?", len(cols)-len(b.Same)) + ")"
+	var q strings.Builder
+	q.WriteString("INSERT INTO " + b.Table + " (" + key.cols + ") VALUES ")
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(row)
 	}
 	q.WriteString(tail)
 	v, _ := insertTexts.LoadOrStore(key, q.String())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
@@ -217,6 +218,58 @@ func TestWriteRowsEverySize(t *testing.T) {
 		}
 		if count != next || bad != 0 {
 			t.Fatalf("stored %d rows (%d wrong), want %d", count, bad, next)
+		}
+	})
+}
+
+// Same columns, written once per statement on SQLite, store the same rows as
+// when every row carries them, with the conflict key
+// still applied; a row whose Same value differs is refused and writes nothing.
+func TestWriteRowsSame(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		exec(t, db, "CREATE TABLE bulk_same (k TEXT PRIMARY KEY, batch BIGINT NOT NULL, at TIMESTAMP NOT NULL, note TEXT NOT NULL, raw BYTEA)")
+		at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+		b := sqldb.Bulk{Table: "bulk_same", Columns: []string{"k", "batch", "note", "at", "raw"}, Conflict: []string{"k"}, Same: []string{"batch", "at", "raw"}}
+		var rows [][]any
+		for i := 0; i < 1500; i++ { // more than one statement's worth on SQLite
+			rows = append(rows, []any{fmt.Sprintf("k%04d", i), int64(7), fmt.Sprint("메모", i), at, []byte("같음")})
+		}
+		rows = append(rows, []any{"k0003", int64(7), "kept", at, []byte("같음")}) // DO NOTHING
+		var written int64
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) (err error) {
+			written, err = tx.WriteRowsCount(ctx, b, rows)
+			return err
+		}); err != nil || written != 1500 {
+			t.Fatalf("wrote %d: %v", written, err)
+		}
+		var n, bad int64
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN batch = 7
+			AND note = '메모' || CAST(CAST(substr(k, 2) AS INTEGER) AS TEXT) THEN 0 ELSE 1 END) FROM bulk_same`).Scan(&n, &bad); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1500 || bad != 0 {
+			t.Fatalf("stored %d rows, %d of them wrong", n, bad)
+		}
+		var got time.Time
+		var raw []byte
+		if err := db.Read().QueryRowContext(ctx, `SELECT at, raw FROM bulk_same WHERE k = 'k1499'`).Scan(&got, &raw); err != nil || !got.Equal(at) || string(raw) != "같음" {
+			t.Fatalf("last row: %v %q %v", got, raw, err)
+		}
+		for _, odd := range [][]any{
+			{"x1", int64(8), "", at, []byte("같음")},
+			{"x2", int64(7), "", at.Add(time.Second), []byte("같음")},
+			{"x3", int64(7), "", at, []byte("다름")},
+		} {
+			err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+				return tx.WriteRows(ctx, b, [][]any{{"x0", int64(7), "", at, []byte("같음")}, odd})
+			})
+			if err == nil || !strings.Contains(err.Error(), "Same") {
+				t.Fatalf("a row with another Same value (%v) was written: %v", odd, err)
+			}
+		}
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM bulk_same`).Scan(&n); err != nil || n != 1500 {
+			t.Fatalf("after refusals %d rows, %v", n, err)
 		}
 	})
 }
