@@ -34,7 +34,6 @@ package market
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -449,31 +448,19 @@ func (l *loader) bundles(ctx context.Context) (map[string]int64, error) {
 			keys = append(keys, b.bundle)
 		}
 	}
-	scan := func(rows *sql.Rows, err error) error {
-		if err != nil {
+	scanID := func(row sqldb.Scanner) error {
+		var id int64
+		var key string
+		if err := row.Scan(&id, &key); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			var key string
-			if err := rows.Scan(&id, &key); err != nil {
-				return err
-			}
-			ids[key] = id
-		}
-		return rows.Err()
+		ids[key] = id
+		return nil
 	}
-	for rest := keys; len(rest) > 0; {
-		n := sqldb.Chunk(len(rest), 256)
-		args := make([]any, 0, 2*n)
-		for _, k := range rest[:n] {
-			args = append(args, l.m.ID, k)
-		}
-		if err := scan(l.tx.QueryContext(ctx, sqldb.InsertText("market_bundles", bundleColumns, n, bundleInsertTail), args...)); err != nil {
-			return nil, fmt.Errorf("bundles: %w", err)
-		}
-		rest = rest[n:]
+	err := l.tx.InsertReturning(ctx, "market_bundles", bundleColumns, len(keys), 256, bundleInsertTail,
+		func(i int, args []any) []any { return append(args, l.m.ID, keys[i]) }, scanID)
+	if err != nil {
+		return nil, fmt.Errorf("bundles: %w", err)
 	}
 	var old []string
 	for _, k := range keys {
@@ -481,11 +468,21 @@ func (l *loader) bundles(ctx context.Context) (map[string]int64, error) {
 			old = append(old, k)
 		}
 	}
-	err := inChunks(old, func(chunk []string) error {
+	err = inChunks(old, func(chunk []string) error {
 		var w sqldb.Where
 		w.Add("marketplace_id = ?", l.m.ID)
 		w.In("bundle_key", chunk)
-		return scan(l.tx.QueryContext(ctx, `SELECT id, bundle_key FROM market_bundles`+w.SQL(), w.Args()...))
+		rows, err := l.tx.QueryContext(ctx, `SELECT id, bundle_key FROM market_bundles`+w.SQL(), w.Args()...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scanID(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
 	})
 	return ids, err
 }
@@ -578,31 +575,20 @@ func (l *loader) resolve(ctx context.Context, ids map[string]int64) error {
 		// Note them: a row met before keeps its note, whose row comes back.
 		first := make(map[string]int, len(met))
 		l.noted = true
-		for rest := met; len(rest) > 0; {
-			n := sqldb.Chunk(len(rest), 256)
-			args := make([]any, 0, n*len(noteTable.Columns))
-			for _, i := range rest[:n] {
-				b := &l.batch[i]
-				args = append(append(args, b.no, b.no, b.bundle), l.vals[i][:27]...)
-			}
-			rows, err := l.tx.QueryContext(ctx, sqldb.InsertText(noteTable.Table, noteTable.Columns, n, noteInsertTail), args...)
-			if err != nil {
-				return fmt.Errorf("noted rows: %w", err)
-			}
-			for rows.Next() {
-				var no, sub string
-				var row int
-				if err := rows.Scan(&no, &sub, &row); err != nil {
-					rows.Close()
-					return err
-				}
-				first[no+"\x00"+sub] = row
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+		err := l.tx.InsertReturning(ctx, noteTable.Table, noteTable.Columns, len(met), 256, noteInsertTail, func(j int, args []any) []any {
+			b := &l.batch[met[j]]
+			return append(append(args, b.no, b.no, b.bundle), l.vals[met[j]][:27]...)
+		}, func(row sqldb.Scanner) error {
+			var no, sub string
+			var r int
+			if err := row.Scan(&no, &sub, &r); err != nil {
 				return err
 			}
-			rest = rest[n:]
+			first[no+"\x00"+sub] = r
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("noted rows: %w", err)
 		}
 		for _, i := range met {
 			b := &l.batch[i]

@@ -589,38 +589,23 @@ var rowColumns = []string{"statement_id", "marketplace_id", "row_no", "order_no"
 // made once per shape (sqldb.InsertText).
 func insertRows(ctx context.Context, tx *sqldb.Tx, marketplaceID, statementID int64, part []Row) (map[int]int64, error) {
 	const tail = ` ON CONFLICT (statement_id, row_no) DO NOTHING RETURNING id, row_no`
-	width := len(rowColumns)
 	ids := make(map[int]int64, len(part))
-	args := make([]any, 0, min(len(part), 128)*width)
-	for rest := part; len(rest) > 0; {
-		n := sqldb.Chunk(len(rest), 128)
-		args = args[:0]
-		for _, r := range rest[:n] {
-			var mo any
-			if r.MarketOrderID != 0 {
-				mo = r.MarketOrderID
-			}
-			args = append(args, statementID, marketplaceID, r.RowNo, r.OrderNo, r.SubNo, r.Kind, r.Part, mo, r.LineDay, r.Base, r.Fee, r.Coupon, r.Net,
-				r.SettleDay, r.State)
+	err := tx.InsertReturning(ctx, "payout_rows", rowColumns, len(part), 128, tail, func(i int, args []any) []any {
+		r := part[i]
+		var mo any
+		if r.MarketOrderID != 0 {
+			mo = r.MarketOrderID
 		}
-		q, err := tx.QueryContext(ctx, sqldb.InsertText("payout_rows", rowColumns, n, tail), args...)
-		if err != nil {
-			return nil, err
+		return append(args, statementID, marketplaceID, r.RowNo, r.OrderNo, r.SubNo, r.Kind, r.Part, mo, r.LineDay, r.Base, r.Fee, r.Coupon, r.Net,
+			r.SettleDay, r.State)
+	}, func(row sqldb.Scanner) error {
+		var id int64
+		var no int
+		if err := row.Scan(&id, &no); err != nil {
+			return err
 		}
-		for q.Next() {
-			var id int64
-			var no int
-			if err := q.Scan(&id, &no); err != nil {
-				q.Close()
-				return nil, err
-			}
-			ids[no] = id
-		}
-		q.Close()
-		if err := q.Err(); err != nil {
-			return nil, err
-		}
-		rest = rest[n:]
-	}
-	return ids, nil
+		ids[no] = id
+		return nil
+	})
+	return ids, err
 }

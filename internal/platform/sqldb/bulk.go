@@ -337,3 +337,44 @@ func bulkTable(b Bulk) string {
 	h := sha256.Sum256([]byte(strings.Join(b.Columns, ",")))
 	return "bulk_" + b.Table + "_" + hex.EncodeToString(h[:4])
 }
+
+// InsertReturning inserts n rows into table with multi-row statements of at
+// most per rows (sizes from Chunk, so that few texts exist), on both engines
+// alike: row appends the len(cols) values of row i to args and returns it;
+// tail ends every statement (ON CONFLICT … RETURNING …), and scan is called
+// for each row the statements return. It is for the writes whose ids or
+// conflicts the caller needs back; WriteRows is faster for the others.
+func (tx *Tx) InsertReturning(ctx context.Context, table string, cols []string, n, per int, tail string,
+	row func(i int, args []any) []any, scan func(Scanner) error) error {
+	args := make([]any, 0, min(n, per)*len(cols))
+	for start := 0; start < n; {
+		k := Chunk(n-start, per)
+		args = args[:0]
+		for i := start; i < start+k; i++ {
+			args = row(i, args)
+		}
+		if len(args) != k*len(cols) {
+			return fmt.Errorf("sqldb: insert into %s: %d values for %d rows of %d columns", table, len(args), k, len(cols))
+		}
+		if err := tx.scanAll(ctx, InsertText(table, cols, k, tail), args, scan); err != nil {
+			return fmt.Errorf("insert into %s rows %d–%d: %w", table, start, start+k-1, err)
+		}
+		start += k
+	}
+	clear(args)
+	return nil
+}
+
+func (tx *Tx) scanAll(ctx context.Context, q string, args []any, scan func(Scanner) error) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +271,53 @@ func TestWriteRowsSame(t *testing.T) {
 		}
 		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM bulk_same`).Scan(&n); err != nil || n != 1500 {
 			t.Fatalf("after refusals %d rows, %v", n, err)
+		}
+	})
+}
+
+// InsertReturning writes every row across statements of Chunk sizes and
+// hands back what RETURNING returns: here the keys that were new (a stored
+// key is kept by DO NOTHING and returns nothing).
+func TestInsertReturning(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		exec(t, db, "CREATE TABLE ins_ret (k BIGINT PRIMARY KEY, v TEXT NOT NULL)")
+		exec(t, db, "INSERT INTO ins_ret (k, v) VALUES (5, 'old'), (300, 'old')")
+		cols := []string{"k", "v"}
+		const tail = " ON CONFLICT (k) DO NOTHING RETURNING k, v"
+		var got []int64
+		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			return tx.InsertReturning(ctx, "ins_ret", cols, 700, 256, tail,
+				func(i int, args []any) []any { return append(args, int64(i), fmt.Sprint("새", i)) },
+				func(row sqldb.Scanner) error {
+					var k int64
+					var v string
+					if err := row.Scan(&k, &v); err != nil {
+						return err
+					}
+					if v != fmt.Sprint("새", k) {
+						return fmt.Errorf("row %d came back with %q", k, v)
+					}
+					got = append(got, k)
+					return nil
+				})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 698 || slices.Contains(got, 5) || slices.Contains(got, 300) {
+			t.Fatalf("returned %d keys (5: %v, 300: %v), want the 698 new ones", len(got), slices.Contains(got, 5), slices.Contains(got, 300))
+		}
+		var n int64
+		if err := db.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM ins_ret WHERE v <> 'old'").Scan(&n); err != nil || n != 698 {
+			t.Fatalf("stored %d new rows, %v", n, err)
+		}
+		err = db.InTx(ctx, func(tx *sqldb.Tx) error {
+			return tx.InsertReturning(ctx, "ins_ret", cols, 3, 256, tail,
+				func(i int, args []any) []any { return append(args, int64(1000+i)) }, func(sqldb.Scanner) error { return nil })
+		})
+		if err == nil || !strings.Contains(err.Error(), "values for") {
+			t.Fatalf("rows short of a value were sent: %v", err)
 		}
 	})
 }
