@@ -473,16 +473,7 @@ func (l *loader) bundles(ctx context.Context) (map[string]int64, error) {
 		w.Add("marketplace_id = ?", l.m.ID)
 		w.In("bundle_key", chunk)
 		rows, err := l.tx.QueryContext(ctx, `SELECT id, bundle_key FROM market_bundles`+w.SQL(), w.Args()...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scanID(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return sqldb.ScanEach(rows, err, scanID)
 	})
 	return ids, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -367,6 +368,12 @@ func (tx *Tx) InsertReturning(ctx context.Context, table string, cols []string, 
 
 func (tx *Tx) scanAll(ctx context.Context, q string, args []any, scan func(Scanner) error) error {
 	rows, err := tx.QueryContext(ctx, q, args...)
+	return ScanEach(rows, err, scan)
+}
+
+// ScanEach calls scan for each row of a query's result (rows, err as
+// QueryContext returns them) and closes it.
+func ScanEach(rows *sql.Rows, err error, scan func(Scanner) error) error {
 	if err != nil {
 		return err
 	}
