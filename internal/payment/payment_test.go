@@ -27,7 +27,19 @@ func testSandbox(t *testing.T, db *sqldb.DB) {
 	if err != nil || r.Status != StatusDone || r.ApprovalNo == "" || r.Company == "" {
 		t.Fatalf("confirm = %+v, %v", r, err)
 	}
+	// The same confirmation again is approved as before and moves nothing;
+	// the key with another order or amount is refused, as a gateway does.
+	same, err := s.Confirm(ctx, ConfirmRequest{PaymentKey: "pk1", OrderNo: "290", Amount: 30000, Method: "card"})
+	if err != nil || same.Status != StatusDone || same.Message != "이미 승인된 결제입니다." || same.ApprovalNo != r.ApprovalNo || !same.ApprovedAt.Equal(r.ApprovedAt) {
+		t.Fatalf("the same confirmation again = %+v, %v", same, err)
+	}
 	var d *Declined
+	if _, err := s.Confirm(ctx, ConfirmRequest{PaymentKey: "pk1", OrderNo: "299", Amount: 30000, Method: "card"}); !errors.As(err, &d) || d.Result.Code != "ALREADY_PROCESSED_PAYMENT" {
+		t.Fatalf("the key for another order: %v", err)
+	}
+	if moves, err := s.Transactions(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)); err != nil || len(moves) != 1 {
+		t.Fatalf("movements after a repeated confirmation: %+v, %v", moves, err)
+	}
 	if _, err := s.Confirm(ctx, ConfirmRequest{PaymentKey: "decline-1", OrderNo: "291", Amount: 1000}); !errors.As(err, &d) || d.Result.Code != "REJECT_CARD_COMPANY" {
 		t.Fatalf("decline key: %v", err)
 	}

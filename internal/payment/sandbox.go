@@ -1,6 +1,7 @@
 package payment
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -157,11 +158,26 @@ func (s *Sandbox) Confirm(ctx context.Context, req ConfirmRequest) (res Result, 
 		return declined(req.PaymentKey, "EXCEED_MAX_DAILY_PAYMENT_COUNT", "하루 결제 가능 횟수를 초과했습니다.")
 	}
 	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
-		p, err := s.load(ctx, tx, req.PaymentKey)
+		p := &sandboxPayment{key: req.PaymentKey, orderNo: req.OrderNo, method: req.Method, amount: req.Amount, balance: req.Amount,
+			status: StatusDone, approvedAt: s.Now().UTC()}
+		if req.Method == "vbank" {
+			p.status, p.balance, p.secret = StatusWaitingDeposit, 0, randHex(12)
+		}
+		// A key seen before keeps its payment (the insert does nothing):
+		// the same confirmation again is answered as approved, another
+		// one refused.
+		added, err := tx.ExecContext(ctx, `INSERT INTO sandbox_payments (payment_key, order_no, method, amount, balance, status, secret, approved_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (payment_key) DO NOTHING`,
+			p.key, p.orderNo, p.method, p.amount, p.balance, p.status, p.secret, p.approvedAt.Format(time.RFC3339Nano))
 		if err != nil {
 			return err
 		}
-		if p != nil {
+		if n, err := added.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			if p, err = s.load(ctx, tx, req.PaymentKey); err != nil || p == nil {
+				return cmp.Or(err, errors.New("sandbox: a payment neither added nor found"))
+			}
 			if p.orderNo != req.OrderNo || p.amount != req.Amount {
 				res, err = declined(req.PaymentKey, "ALREADY_PROCESSED_PAYMENT", "이미 처리된 결제입니다.")
 				return err
@@ -169,15 +185,7 @@ func (s *Sandbox) Confirm(ctx context.Context, req ConfirmRequest) (res Result, 
 			res = s.result(p, "0000", "이미 승인된 결제입니다.")
 			return nil
 		}
-		p = &sandboxPayment{key: req.PaymentKey, orderNo: req.OrderNo, method: req.Method, amount: req.Amount, balance: req.Amount,
-			status: StatusDone, approvedAt: s.Now().UTC()}
-		if req.Method == "vbank" {
-			p.status, p.balance, p.secret = StatusWaitingDeposit, 0, randHex(12)
-		}
 		res = s.result(p, "0000", "정상승인")
-		if err := s.save(ctx, tx, p); err != nil {
-			return err
-		}
 		return s.log(ctx, tx, p, p.status, p.amount)
 	})
 	return res, err
