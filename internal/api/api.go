@@ -449,9 +449,18 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a access.Act
 		web.WriteProblem(w, r, s.Log, herr) // the key is another request's
 		return
 	}
-	if herr != nil {
+	var sent []byte // the answer as it committed with the work, sent rather than encoded again
+	if herr == nil && keeper != nil && status == rt.keeps {
+		sent = keeper.Body(v)
+	}
+	switch {
+	case herr != nil:
 		web.WriteProblem(rec, work, s.Log, herr)
-	} else {
+	case sent != nil:
+		rec.Header().Set("Content-Type", web.JSONContentType)
+		rec.WriteHeader(status)
+		_, _ = rec.Write(sent)
+	default:
 		web.WriteJSON(rec, status, v)
 	}
 	bg := context.WithoutCancel(r.Context())

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"reflect"
 	"sync"
 	"time"
 
@@ -184,6 +185,7 @@ type Keeper struct {
 	keep func(ctx context.Context, tx *sqldb.Tx, v any) ([]byte, error)
 	mu   sync.Mutex
 	body []byte // the answer of the last transaction that kept one and committed
+	v    any    // what body encodes
 }
 
 // WithKeeper returns a ctx under which Keep stores a request's answer with
@@ -198,6 +200,18 @@ func WithKeeper(ctx context.Context, keep func(ctx context.Context, tx *sqldb.Tx
 func (k *Keeper) Kept() []byte {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	return k.body
+}
+
+// Body is the kept body when it encodes v (the answer the work gave, as Keep
+// requires), so that the request can send it instead of encoding v again;
+// nil when no answer was kept or v is another.
+func (k *Keeper) Body(v any) []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.body == nil || !reflect.DeepEqual(k.v, v) {
+		return nil
+	}
 	return k.body
 }
 
@@ -216,7 +230,7 @@ func Keep(ctx context.Context, tx *sqldb.Tx, v any) error {
 	}
 	tx.AfterCommit(func() {
 		k.mu.Lock()
-		k.body = body
+		k.body, k.v = body, v
 		k.mu.Unlock()
 	})
 	return nil
