@@ -2,6 +2,7 @@ package order
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
@@ -25,4 +26,24 @@ func CountNewOrder(ctx context.Context, tx *sqldb.Tx, day, site, method, title s
 // (a site's order without items: the amount goes to ShippingProduct).
 func BookCapture(ctx context.Context, tx *sqldb.Tx, orderID int64, site, method string, amount int64, at time.Time) error {
 	return book(ctx, tx, row{Order: Order{ID: orderID, Site: site, Method: method}, allItems: true}, nil, "capture", amount, at, "test")
+}
+
+// LoadBoth reads an order as get does (one query) and as it did before
+// (the order, then its items), unmasked.
+func LoadBoth(ctx context.Context, q sqldb.Querier, orderNo int64) (joined, apart Order, err error) {
+	j, err := loadWithItems(ctx, q, orderNo)
+	if err != nil {
+		return Order{}, Order{}, err
+	}
+	a, err := loadOrder(ctx, q, orderNo)
+	if err != nil {
+		return Order{}, Order{}, err
+	}
+	if a.Items, err = loadItems(ctx, q, a.ID); err != nil {
+		return Order{}, Order{}, err
+	}
+	if j.depositSecret != a.depositSecret || j.voucherEnc != a.voucherEnc {
+		return j.Order, a.Order, errors.New("the secrets read differ")
+	}
+	return j.Order, a.Order, nil
 }

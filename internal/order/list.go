@@ -35,11 +35,11 @@ func (s *Service) Get(ctx context.Context, a access.Actor, orderNo int64) (Order
 
 // get is Get on q: in a transaction, the order as that transaction leaves it.
 func (s *Service) get(ctx context.Context, q sqldb.Querier, a access.Actor, orderNo int64) (Order, error) {
-	o, err := s.load(ctx, q, a, orderNo)
+	o, err := loadWithItems(ctx, q, orderNo)
 	if err != nil {
-		return Order{}, err
+		return Order{}, sqldb.NotFound(err, "주문", "order")
 	}
-	if o.Items, err = loadItems(ctx, q, o.ID); err != nil {
+	if err := a.CheckRead(o.Site, "주문", "order"); err != nil {
 		return Order{}, err
 	}
 	if o.voucherEnc != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -352,6 +353,38 @@ func TestConcurrentClicks(t *testing.T) {
 		}
 		if n, sum := journalCount(t, db, dep.OrderNo); n != 2 || sum != 0 {
 			t.Fatalf("journal after concurrent cancels: %d rows, %d", n, sum)
+		}
+	})
+}
+
+// get reads an order and its items (with their enrollments) in one query;
+// it gives what reading the order and then its items gives, for orders of
+// one and of several items, paid and not, with and without enrollments.
+func TestGetReadsTheOrderAndItsItemsInOneQuery(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		card := f.place(t, "card", order.ItemInput{ProductID: f.course, Qty: 1}, order.ItemInput{ProductID: f.book, Qty: 2})
+		if _, err := f.svc.ConfirmPayment(ctx, sys, card.OrderNo, "sandbox", "pk-join", card.Total); err != nil {
+			t.Fatal(err)
+		}
+		voucher := f.place(t, "voucher_card", order.ItemInput{ProductID: f.voucher, Qty: 1, Subsidy: 8000}, order.ItemInput{ProductID: f.book, Qty: 1})
+		pending := f.place(t, "card", order.ItemInput{ProductID: f.book, Qty: 1})
+		for _, no := range []int64{card.OrderNo, voucher.OrderNo, pending.OrderNo} {
+			joined, apart, err := order.LoadBoth(ctx, db.Read(), no)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(joined, apart) {
+				t.Fatalf("order %d read in one query:\n%+v\nin two:\n%+v", no, joined, apart)
+			}
+		}
+		got, err := f.svc.Get(ctx, sys, card.OrderNo)
+		if err != nil || len(got.Items) != 2 || got.Items[0].EnrollmentID == 0 || got.Items[0].EnrollmentStatus != order.EnrollActive || got.Status != order.StatusPaid {
+			t.Fatalf("the paid order reads %+v, %v", got, err)
+		}
+		if _, err := f.svc.Get(ctx, sys, 999999); !apperr.IsNotFound(err) {
+			t.Fatalf("an order that does not exist: %v", err)
 		}
 	})
 }

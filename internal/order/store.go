@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
@@ -62,10 +63,13 @@ func (s scanPlus) Scan(dest ...any) error { return s.row.Scan(append(dest, s.ext
 
 const itemColumns = `id, product_id, kind, name, qty, unit_price, list_price, subsidy, discount, paid, refunded, status, delivery_status, gov_refundable`
 
+// itemSelect reads an item (of order_items i) and its enrollment (e, joined
+// by its item: an item has at most one).
+var itemSelect = prefixed("i", itemColumns) + `, COALESCE(e.id, 0), COALESCE(e.status, '')`
+
 func loadItems(ctx context.Context, q sqldb.Querier, orderID int64) ([]Item, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+`, COALESCE((SELECT e.id FROM enrollments e WHERE e.order_item_id = order_items.id), 0),
-		COALESCE((SELECT e.status FROM enrollments e WHERE e.order_item_id = order_items.id), '')
-		FROM order_items WHERE order_id = $1 ORDER BY id`, orderID)
+	rows, err := q.QueryContext(ctx, `SELECT `+itemSelect+` FROM order_items i LEFT JOIN enrollments e ON e.order_item_id = i.id
+		WHERE i.order_id = $1 ORDER BY i.id`, orderID)
 	if err != nil {
 		return nil, err
 	}
@@ -73,13 +77,72 @@ func loadItems(ctx context.Context, q sqldb.Querier, orderID int64) ([]Item, err
 	var out []Item
 	for rows.Next() {
 		var it Item
-		if err := rows.Scan(&it.ID, &it.ProductID, &it.Kind, &it.Name, &it.Qty, &it.UnitPrice, &it.ListPrice, &it.Subsidy, &it.Discount,
-			&it.Paid, &it.Refunded, &it.Status, &it.DeliveryStatus, &it.GovRefundable, &it.EnrollmentID, &it.EnrollmentStatus); err != nil {
+		if err := rows.Scan(itemDest(&it)...); err != nil {
 			return nil, err
 		}
 		out = append(out, it)
 	}
 	return out, rows.Err()
+}
+
+func itemDest(it *Item) []any {
+	return []any{&it.ID, &it.ProductID, &it.Kind, &it.Name, &it.Qty, &it.UnitPrice, &it.ListPrice, &it.Subsidy, &it.Discount,
+		&it.Paid, &it.Refunded, &it.Status, &it.DeliveryStatus, &it.GovRefundable, &it.EnrollmentID, &it.EnrollmentStatus}
+}
+
+// loadWithItems is loadOrder and loadItems in one query (an order has at
+// least one item; one without is read by the two).
+func loadWithItems(ctx context.Context, q sqldb.Querier, orderNo int64) (row, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+prefixed("o", orderColumns)+`, o.deposit_secret, `+itemSelect+`
+		FROM orders o JOIN order_items i ON i.order_id = o.id LEFT JOIN enrollments e ON e.order_item_id = i.id
+		WHERE o.order_no = $1 ORDER BY i.id`, orderNo)
+	if err != nil {
+		return row{}, err
+	}
+	defer rows.Close()
+	var r row
+	n := 0
+	for rows.Next() {
+		var it Item
+		var secret string
+		o, err := scanOrder(scanWith{rows, append([]any{&secret}, itemDest(&it)...)})
+		if err != nil {
+			return row{}, err
+		}
+		if n == 0 {
+			r, r.depositSecret = o, secret
+		}
+		r.Items = append(r.Items, it)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return row{}, err
+	}
+	if n == 0 {
+		if r, err = loadOrder(ctx, q, orderNo); err != nil {
+			return r, err
+		}
+		r.Items, err = loadItems(ctx, q, r.ID)
+		return r, err
+	}
+	return r, nil
+}
+
+// scanWith scans more columns after the order's.
+type scanWith struct {
+	s     sqldb.Scanner
+	extra []any
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.s.Scan(append(dest, s.extra...)...) }
+
+// prefixed qualifies each of a column list's columns with table.
+func prefixed(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // nextOrderNo takes the next order number in the caller's transaction
