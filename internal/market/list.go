@@ -169,8 +169,8 @@ func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func
 // its sheet format maps) as the marketplace sent them, blank cells left out.
 func (s *Service) Raw(ctx context.Context, id int64) (map[string]string, error) {
 	var raw, headers string
-	if err := s.DB.Read().QueryRowContext(ctx, `SELECT o.raw, i.raw_headers FROM market_orders o
-		JOIN market_imports i ON i.id = o.import_id WHERE o.id = $1`, id).Scan(&raw, &headers); err != nil {
+	if err := s.DB.Read().QueryRowContext(ctx, `SELECT o.raw, COALESCE(i.raw_headers, '') FROM market_orders o
+		LEFT JOIN market_imports i ON i.id = o.import_id WHERE o.id = $1`, id).Scan(&raw, &headers); err != nil {
 		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
 	}
 	return rawCells(raw, headers)

@@ -39,7 +39,19 @@ func LoadBoth(ctx context.Context, q sqldb.Querier, orderNo int64) (joined, apar
 	if err != nil {
 		return Order{}, Order{}, err
 	}
-	if a.Items, err = loadItems(ctx, q, a.ID); err != nil {
+	// The items as they were read before, each enrollment by subqueries.
+	rows, err := q.QueryContext(ctx, `SELECT `+itemColumns+`, COALESCE((SELECT e.id FROM enrollments e WHERE e.order_item_id = order_items.id), 0),
+		COALESCE((SELECT e.status FROM enrollments e WHERE e.order_item_id = order_items.id), '')
+		FROM order_items WHERE order_id = $1 ORDER BY id`, a.ID)
+	err = sqldb.ScanEach(rows, err, func(s sqldb.Scanner) error {
+		var it Item
+		if err := s.Scan(itemDest(&it)...); err != nil {
+			return err
+		}
+		a.Items = append(a.Items, it)
+		return nil
+	})
+	if err != nil {
 		return Order{}, Order{}, err
 	}
 	if j.depositSecret != a.depositSecret || j.voucherEnc != a.voucherEnc {

@@ -379,6 +379,17 @@ func TestGetReadsTheOrderAndItsItemsInOneQuery(t *testing.T) {
 				t.Fatalf("order %d read in one query:\n%+v\nin two:\n%+v", no, joined, apart)
 			}
 		}
+		// An order without items (none is placed so, but one read must not
+		// vanish) is read by the two queries.
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM order_items WHERE order_id = $1`, pending.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if bare, err := f.svc.Get(ctx, sys, pending.OrderNo); err != nil || bare.OrderNo != pending.OrderNo || len(bare.Items) != 0 || bare.Total != pending.Total {
+			t.Fatalf("an order without items reads %+v, %v", bare, err)
+		}
 		got, err := f.svc.Get(ctx, sys, card.OrderNo)
 		if err != nil || len(got.Items) != 2 || got.Items[0].EnrollmentID == 0 || got.Items[0].EnrollmentStatus != order.EnrollActive || got.Status != order.StatusPaid {
 			t.Fatalf("the paid order reads %+v, %v", got, err)

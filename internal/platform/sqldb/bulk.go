@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,8 +73,8 @@ func sameValue(a, b any) bool {
 		y, ok := b.([]byte)
 		return ok && bytes.Equal(x, y)
 	}
-	if _, ok := b.([]byte); ok {
-		return false
+	if a != nil && !reflect.TypeOf(a).Comparable() || b != nil && !reflect.TypeOf(b).Comparable() {
+		return false // not a value WriteRows takes: refused rather than compared
 	}
 	return a == b
 }
@@ -83,10 +84,16 @@ func (b Bulk) sameAt() ([]int, error) {
 	var at []int
 	for _, c := range b.Same {
 		j := slices.Index(b.Columns, c)
-		if j < 0 {
+		switch {
+		case j < 0:
 			return nil, fmt.Errorf("sqldb: bulk write of %s: Same column %s is not among the columns", b.Table, c)
+		case slices.Contains(at, j):
+			return nil, fmt.Errorf("sqldb: bulk write of %s: Same names %s twice", b.Table, c)
 		}
 		at = append(at, j)
+	}
+	if len(at) == len(b.Columns) {
+		return nil, fmt.Errorf("sqldb: bulk write of %s: every column is Same (write one row)", b.Table)
 	}
 	return at, nil
 }
@@ -347,6 +354,9 @@ func bulkTable(b Bulk) string {
 // conflicts the caller needs back; WriteRows is faster for the others.
 func (tx *Tx) InsertReturning(ctx context.Context, table string, cols []string, n, per int, tail string,
 	row func(i int, args []any) []any, scan func(Scanner) error) error {
+	if per < 1 {
+		return fmt.Errorf("sqldb: insert into %s: %d rows a statement", table, per)
+	}
 	args := make([]any, 0, min(n, per)*len(cols))
 	for start := 0; start < n; {
 		k := Chunk(n-start, per)

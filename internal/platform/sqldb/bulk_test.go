@@ -269,6 +269,24 @@ func TestWriteRowsSame(t *testing.T) {
 				t.Fatalf("a row with another Same value (%v) was written: %v", odd, err)
 			}
 		}
+		// Same lists that cannot work, and a value that is not one WriteRows
+		// takes, are refused, not run.
+		for _, bad := range []sqldb.Bulk{
+			{Table: "bulk_same", Columns: b.Columns, Same: []string{"batch", "batch"}},
+			{Table: "bulk_same", Columns: []string{"k", "batch"}, Same: []string{"k", "batch"}},
+			{Table: "bulk_same", Columns: b.Columns, Same: []string{"nope"}},
+		} {
+			if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+				return tx.WriteRows(ctx, bad, [][]any{{"y0", int64(7), "", at, []byte("같음")}})
+			}); err == nil || !strings.Contains(err.Error(), "Same") {
+				t.Fatalf("Same %v of columns %v: %v", bad.Same, bad.Columns, err)
+			}
+		}
+		if err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			return tx.WriteRows(ctx, b, [][]any{{"y1", int64(7), "", at, []string{"a"}}, {"y2", int64(7), "", at, []string{"a"}}})
+		}); err == nil {
+			t.Fatal("a Same value that cannot be compared was written")
+		}
 		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM bulk_same`).Scan(&n); err != nil || n != 1500 {
 			t.Fatalf("after refusals %d rows, %v", n, err)
 		}
