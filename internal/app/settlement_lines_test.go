@@ -65,6 +65,18 @@ func TestLinesShowTheirRuleAndVersion(t *testing.T) {
 		if ds["rule_title"] != settlement.DefaultTitle || ds["payment"] != first["shop_price"].(float64)+1 {
 			t.Fatalf("detail settlement %v", ds)
 		}
+		// The line's kept cells, by the sheet's headers, come with its detail
+		// (not with the list).
+		raw, _ := d["raw"].(map[string]any)
+		sentNo := ""
+		for h, v := range raw {
+			if v == d["order_no"] {
+				sentNo = h
+			}
+		}
+		if len(raw) < 5 || sentNo == "" || first["raw"] != nil {
+			t.Fatalf("detail raw %v (list raw %v)", raw, first["raw"])
+		}
 		if r := e.do("GET", "/api/v1/marketplace-orders/999999", tok, nil); r.Status != 404 {
 			t.Fatalf("unknown line: %d", r.Status)
 		}
@@ -95,6 +107,9 @@ func TestLinesShowTheirRuleAndVersion(t *testing.T) {
 		code, body := get(t, c, fmt.Sprintf("%s/marketplace-orders/%d", e.srv.URL, id))
 		if code != 200 || !strings.Contains(body, settlement.DefaultTitle+"</a> v2") || !strings.Contains(body, `id="cs-payment"`) {
 			t.Fatalf("line page %d", code)
+		}
+		if !strings.Contains(body, `id="market-order-cells"`) || !strings.Contains(body, fmt.Sprintf("<tr><td>%s</td><td>%s</td></tr>", sentNo, d["order_no"])) {
+			t.Fatalf("line page lacks the sheet's cells (%s → %v)", sentNo, d["order_no"])
 		}
 		code, body = get(t, c, fmt.Sprintf("%s/settlement-rules/edit?id=%d", e.srv.URL, rule.ID))
 		if code != 200 || !strings.Contains(body, `id="rule-versions"`) || !strings.Contains(body, "<td>v2</td><td>system</td>") ||

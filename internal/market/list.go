@@ -139,7 +139,12 @@ func (s *Service) List(ctx context.Context, _ access.Actor, f Filter) (paging.Pa
 // Order returns one marketplace order line with its settlement.
 func (s *Service) Order(ctx context.Context, _ access.Actor, id int64) (Order, error) {
 	o, err := scanOrder(s.DB.Read().QueryRowContext(ctx, `SELECT `+orderColumns+orderFrom+` WHERE o.id = $1`, id))
-	return o, sqldb.NotFound(err, "판매처 주문", "marketplace order")
+	if err != nil {
+		return o, sqldb.NotFound(err, "판매처 주문", "marketplace order")
+	}
+	// One line's detail carries its kept cells (raw); the lists do not.
+	o.Raw, err = s.Raw(ctx, id)
+	return o, err
 }
 
 // Each streams the orders of the filter.
@@ -165,13 +170,23 @@ func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func
 	return rows.Err()
 }
 
-// Raw returns the kept cells of one stored order line (those of the columns
-// its sheet format maps) as the marketplace sent them, blank cells left out.
-func (s *Service) Raw(ctx context.Context, id int64) (map[string]string, error) {
+// Cells returns the kept cells of one stored order line (those of the
+// columns its sheet format maps) as the marketplace sent them, in the sheet's
+// column order, blank cells left out.
+func (s *Service) Cells(ctx context.Context, id int64) ([]Cell, error) {
 	var raw, headers string
 	if err := s.DB.Read().QueryRowContext(ctx, `SELECT o.raw, COALESCE(i.raw_headers, '') FROM market_orders o
 		LEFT JOIN market_imports i ON i.id = o.import_id WHERE o.id = $1`, id).Scan(&raw, &headers); err != nil {
 		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
 	}
 	return rawCells(raw, headers)
+}
+
+// Raw is Cells by header.
+func (s *Service) Raw(ctx context.Context, id int64) (map[string]string, error) {
+	cells, err := s.Cells(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return cellMap(cells), nil
 }

@@ -240,13 +240,36 @@ func (p *rowPlan) rawHeaders() []string {
 	return out
 }
 
-// rawCells turns a stored line's raw cells back into header → cell: raw is
-// the array appendRaw writes, read against its import's headers, or (lines
-// stored before migration 0028) an object keyed by header.
-func rawCells(raw, headers string) (map[string]string, error) {
-	out := map[string]string{}
+// Cell is one kept cell of a line: its sheet header and its text as sent.
+type Cell struct {
+	Header string `json:"header"`
+	Value  string `json:"value"`
+}
+
+// rawCells turns a stored line's raw cells back into its non-blank cells in
+// the sheet's column order: raw is the array appendRaw writes, read against
+// its import's headers, or (lines stored before migration 0028) an object
+// keyed by header, read in the order it was written.
+func rawCells(raw, headers string) ([]Cell, error) {
+	var out []Cell
 	if strings.HasPrefix(raw, "{") {
-		return out, json.Unmarshal([]byte(raw), &out)
+		dec := json.NewDecoder(strings.NewReader(raw))
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+		for dec.More() {
+			var h, v string
+			t, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			h, _ = t.(string)
+			if err := dec.Decode(&v); err != nil {
+				return nil, err
+			}
+			out = append(out, Cell{h, v})
+		}
+		return out, nil
 	}
 	var cells, names []string
 	if err := json.Unmarshal([]byte(raw), &cells); err != nil {
@@ -260,10 +283,19 @@ func rawCells(raw, headers string) (map[string]string, error) {
 	}
 	for i, c := range cells {
 		if c != "" {
-			out[names[i]] = c
+			out = append(out, Cell{names[i], c})
 		}
 	}
 	return out, nil
+}
+
+// cellMap is header → cell; of two columns with one header the later wins.
+func cellMap(cells []Cell) map[string]string {
+	out := make(map[string]string, len(cells))
+	for _, c := range cells {
+		out[c.Header] = c.Value
+	}
+	return out
 }
 
 // appendJSONString appends s as encoding/json writes a string: text that

@@ -3,6 +3,7 @@ package market
 import (
 	"encoding/json"
 	"maps"
+	"slices"
 	"testing"
 )
 
@@ -65,13 +66,19 @@ func TestRawCellsRoundTrip(t *testing.T) {
 			t.Errorf("appendRaw(%q) = %s, want %s", c.row, raw, c.raw)
 		}
 		got, err := rawCells(raw, string(headers))
-		if err != nil || !maps.Equal(got, c.want) {
+		if err != nil || !maps.Equal(cellMap(got), c.want) {
 			t.Errorf("rawCells(%s) = %v %v, want %v", raw, got, err, c.want)
 		}
 	}
-	old, err := rawCells(`{"주문번호":"C-3","수량":"4"}`, "")
-	if err != nil || !maps.Equal(old, map[string]string{"주문번호": "C-3", "수량": "4"}) {
-		t.Errorf("an object of before 0028 reads %v %v", old, err)
+	// The cells come in the sheet's column order, for an array and for an
+	// object of before 0028 (read in the order it was written).
+	got, err := rawCells(`["A-1","","메모","2"]`, string(headers))
+	if want := []Cell{{"주문번호", "A-1"}, {"배송메모", "메모"}, {"수량", "2"}}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("cells in order: %v %v, want %v", got, err, want)
+	}
+	old, err := rawCells(`{"주문번호":"C-3","수량":"4","옵션":"파랑"}`, "")
+	if want := []Cell{{"주문번호", "C-3"}, {"수량", "4"}, {"옵션", "파랑"}}; err != nil || !slices.Equal(old, want) {
+		t.Errorf("an object of before 0028 reads %v %v, want %v", old, err, want)
 	}
 	if _, err := rawCells(`["a","b"]`, `["only one"]`); err == nil {
 		t.Error("more cells than headers read without an error")
