@@ -164,6 +164,10 @@ func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, 
 		// stepping one statement per row cost a third of an import's writes
 		// in database/sql's and the driver's per-call work (measured).
 		same, _ := b.sameAt()
+		shared := make([]bool, len(b.Columns))
+		for _, j := range same {
+			shared[j] = true
+		}
 		width := len(b.Columns) - len(same)
 		per := max(1, (sqliteBulkParams-len(same))/width)
 		conflict := b.onConflict()
@@ -181,7 +185,7 @@ func (tx *Tx) WriteRowsCount(ctx context.Context, b Bulk, rows [][]any) (int64, 
 					continue
 				}
 				for j, v := range r {
-					if !slices.Contains(same, j) {
+					if !shared[j] {
 						args = append(args, v)
 					}
 				}
