@@ -215,12 +215,7 @@ func (s *Server) marketOrder(w http.ResponseWriter, r *http.Request) {
 		b, _ := strconv.Atoi(strings.TrimPrefix(codes[j].Target, "code"))
 		return a < b
 	})
-	cells, err := s.Market.Cells(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "market_order", "판매처 주문 "+o.OrderNo, map[string]any{"O": o, "Codes": codes, "Cells": cells}, nil)
+	s.render(w, r, http.StatusOK, "market_order", "판매처 주문 "+o.OrderNo, map[string]any{"O": o, "Codes": codes}, nil)
 }
 
 // marketImport previews an uploaded sheet, or imports it when 가져오기 was pressed.

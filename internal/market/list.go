@@ -142,9 +142,12 @@ func (s *Service) Order(ctx context.Context, _ access.Actor, id int64) (Order, e
 	if err != nil {
 		return o, sqldb.NotFound(err, "판매처 주문", "marketplace order")
 	}
-	// One line's detail carries its kept cells (raw); the lists do not.
-	o.Raw, err = s.Raw(ctx, id)
-	return o, err
+	// One line's detail carries its kept cells; the lists do not.
+	if o.Cells, err = s.cells(ctx, id); err != nil {
+		return o, err
+	}
+	o.Raw = cellMap(o.Cells)
+	return o, nil
 }
 
 // Each streams the orders of the filter.
@@ -170,23 +173,14 @@ func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func
 	return rows.Err()
 }
 
-// Cells returns the kept cells of one stored order line (those of the
+// cells reads the kept cells of one stored order line (those of the
 // columns its sheet format maps) as the marketplace sent them, in the sheet's
 // column order, blank cells left out.
-func (s *Service) Cells(ctx context.Context, id int64) ([]Cell, error) {
+func (s *Service) cells(ctx context.Context, id int64) ([]Cell, error) {
 	var raw, headers string
 	if err := s.DB.Read().QueryRowContext(ctx, `SELECT o.raw, COALESCE(i.raw_headers, '') FROM market_orders o
 		LEFT JOIN market_imports i ON i.id = o.import_id WHERE o.id = $1`, id).Scan(&raw, &headers); err != nil {
 		return nil, sqldb.NotFound(err, "판매처 주문", "marketplace order")
 	}
 	return rawCells(raw, headers)
-}
-
-// Raw is Cells by header.
-func (s *Service) Raw(ctx context.Context, id int64) (map[string]string, error) {
-	cells, err := s.Cells(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return cellMap(cells), nil
 }

@@ -112,7 +112,8 @@ type Order struct {
 	Cancelled    bool              `json:"cancelled"`
 	CancelledDay string            `json:"cancelled_day"`
 	Codes        map[string]string `json:"codes"`
-	Raw          map[string]string `json:"raw,omitempty"`
+	Raw          map[string]string `json:"raw,omitempty"` // the kept cells by header (one line's detail only)
+	Cells        []Cell            `json:"-"`             // the same in the sheet's column order
 	BundleID     int64             `json:"bundle_id"`
 	Matched      bool              `json:"matched"`
 	Settlement   *Settlement       `json:"settlement"`

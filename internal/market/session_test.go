@@ -95,10 +95,11 @@ func TestRawKeepsMappedColumnsOnly(t *testing.T) {
 		if err != nil || page.Total != 2 {
 			t.Fatalf("list: %+v %v", page, err)
 		}
-		raw, err := svc.Raw(context.Background(), page.Items[0].ID)
+		line, err := svc.Order(context.Background(), sys, page.Items[0].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
+		raw := line.Raw
 		if _, ok := raw["주민등록번호"]; ok {
 			t.Fatalf("raw keeps an unmapped column: %v", raw)
 		}
@@ -122,9 +123,10 @@ func TestRawKeepsMappedColumnsOnly(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		old, err := svc.Raw(context.Background(), page.Items[1].ID)
-		if err != nil || len(old) != 2 || old["주문번호"] != "OLD-1" || old["수량"] != "3" {
-			t.Fatalf("a line of before 0028 reads %v %v", old, err)
+		oldLine, err := svc.Order(context.Background(), sys, page.Items[1].ID)
+		old := oldLine.Raw
+		if err != nil || len(old) != 2 || old["주문번호"] != "OLD-1" || old["수량"] != "3" || len(oldLine.Cells) != 2 || oldLine.Cells[0].Header != "주문번호" {
+			t.Fatalf("a line of before 0028 reads %v %+v %v", old, oldLine.Cells, err)
 		}
 	})
 }

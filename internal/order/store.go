@@ -90,12 +90,14 @@ func itemDest(it *Item) []any {
 		&it.Paid, &it.Refunded, &it.Status, &it.DeliveryStatus, &it.GovRefundable, &it.EnrollmentID, &it.EnrollmentStatus}
 }
 
+var orderWithItems = `SELECT ` + prefixed("o", orderColumns) + `, o.deposit_secret, ` + itemSelect + `
+	FROM orders o JOIN order_items i ON i.order_id = o.id LEFT JOIN enrollments e ON e.order_item_id = i.id
+	WHERE o.order_no = $1 ORDER BY i.id`
+
 // loadWithItems is loadOrder and loadItems in one query (an order has at
 // least one item; one without is read by the two).
 func loadWithItems(ctx context.Context, q sqldb.Querier, orderNo int64) (row, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+prefixed("o", orderColumns)+`, o.deposit_secret, `+itemSelect+`
-		FROM orders o JOIN order_items i ON i.order_id = o.id LEFT JOIN enrollments e ON e.order_item_id = i.id
-		WHERE o.order_no = $1 ORDER BY i.id`, orderNo)
+	rows, err := q.QueryContext(ctx, orderWithItems, orderNo)
 	if err != nil {
 		return row{}, err
 	}

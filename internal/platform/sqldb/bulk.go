@@ -27,7 +27,8 @@ import (
 // no new row version, and is not counted by WriteRowsCount. Same names
 // columns that hold one value in every row of a call (an import's
 // marketplace, its id, its time): SQLite binds each once per statement
-// instead of once per row (binding is a fifth of an import's writing there);
+// instead of once per row (binding is about a quarter of an import's writing
+// there);
 // a row whose value differs from the first row's is refused. The names are
 // the caller's constants, never user input.
 type Bulk struct {
