@@ -91,6 +91,13 @@ func TestConsoleScreensRender(t *testing.T) {
 		if !strings.Contains(body, "8,000원의 입금을 확인하시겠습니까?") {
 			t.Errorf("confirm page lacks the question")
 		}
+		// 배송관리 counts orders as the manual does (Total: 3 건 over five
+		// item rows): order 250's two textbooks are one order, one No.
+		status, body = get(t, c, e.srv.URL+"/deliveries?ordered_to=2019-12-31")
+		if status != 200 || !strings.Contains(body, "Total : <strong>3</strong> 건") || strings.Count(body, `class="order-first"`) != 3 ||
+			strings.Count(body, `data-order="250"`) != 2 || strings.Count(body, `class="no"`) != 3 {
+			t.Errorf("배송관리 of 2019 (orders 250, 202, 133 with five textbook rows): %d\n%s", status, body)
+		}
 		status, body = get(t, c, e.srv.URL+"/refunds?status=completed")
 		if !strings.Contains(body, "Total : <strong>1</strong> 건") || !strings.Contains(body, "부분환불") {
 			t.Errorf("환불관리 completed filter lacks order 250's partial refund")

@@ -17,7 +17,8 @@ import (
 )
 
 // deliveries is 배송관리: the textbook items with the manual's filters,
-// grouped under their orders, ticked rows changed in bulk.
+// a page of whole orders (No and Total count orders, as the manual's do),
+// ticked rows changed in bulk.
 func (s *Server) deliveries(w http.ResponseWriter, r *http.Request) {
 	s.deliveriesPage(w, r, http.StatusOK, nil)
 }
@@ -39,7 +40,7 @@ func (s *Server) deliveriesPage(w http.ResponseWriter, r *http.Request, status i
 		s.render(w, r, http.StatusUnprocessableEntity, "deliveries", "배송관리", data, ferr)
 		return
 	}
-	page, err := s.Ship.List(r.Context(), a, f)
+	page, err := s.Ship.ListOrders(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -47,13 +48,7 @@ func (s *Server) deliveriesPage(w http.ResponseWriter, r *http.Request, status i
 	q := r.URL.Query()
 	q.Del("page")
 	q.Del("flash")
-	// The order columns show once per order: on its first row of the page.
-	first := make([]bool, len(page.Items))
-	for i, it := range page.Items {
-		first[i] = i == 0 || page.Items[i-1].OrderNo != it.OrderNo
-	}
-	data["Page"], data["Pager"], data["First"], data["Export"], data["Back"] = page, pagerOf(page, r.URL.Query()), first,
-		"/deliveries/export.xlsx?"+q.Encode(), r.URL.RequestURI()
+	data["Page"], data["Pager"], data["Export"], data["Back"] = page, pagerOf(page, r.URL.Query()), "/deliveries/export.xlsx?"+q.Encode(), r.URL.RequestURI()
 	s.render(w, r, status, "deliveries", "배송관리", data, cause)
 }
 

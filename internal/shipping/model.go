@@ -101,6 +101,13 @@ type Row struct {
 	Address      string     `json:"address"`
 }
 
+// OrderRows is one order of 배송관리's screen: its textbook items that
+// match the filter, in item order.
+type OrderRows struct {
+	OrderNo int64
+	Items   []Row
+}
+
 // Filter is 배송관리's search form.
 type Filter struct {
 	OrderedFrom, OrderedTo string

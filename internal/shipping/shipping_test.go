@@ -2,6 +2,7 @@ package shipping_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
 	"github.com/orderdesk/orderdesk/internal/refund"
@@ -399,4 +401,88 @@ func msg(err error) string {
 		return e.Message
 	}
 	return ""
+}
+
+// TestListOrdersPagesWholeOrders: 배송관리's screen counts and pages orders,
+// as the manual's "Total: 3 건" over five item rows does; an order's items
+// stay together on one page, newest order first, and only the items that
+// match the filter come with it.
+func TestListOrdersPagesWholeOrders(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		a := f.paid(t, f.book, f.book2)           // two items
+		b := f.paid(t, f.course, f.book)          // one textbook beside a course
+		c := f.paid(t, f.book2, f.book, f.course) // two items and a course
+		f.unpaid(t, f.book)                       // awaiting deposit: listed too
+		f.paid(t, f.other)                        // another site's
+		page, err := f.ship.ListOrders(ctx, sys, shipping.Filter{Params: paging.Params{PerPage: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != 5 || page.Pages() != 3 || len(page.Items) != 2 {
+			t.Fatalf("first page: total %d, pages %d, %d orders; want 5 orders over 3 pages, 2 on this one", page.Total, page.Pages(), len(page.Items))
+		}
+		items, err := f.ship.List(ctx, sys, shipping.Filter{})
+		if err != nil || items.Total != 7 {
+			t.Fatalf("the item list (the API's) counts items: %d %v", items.Total, err)
+		}
+		var seen []int64
+		var rows int
+		for p := 1; p <= 3; p++ {
+			page, err := f.ship.ListOrders(ctx, sys, shipping.Filter{Params: paging.Params{Page: p, PerPage: 2}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, o := range page.Items {
+				if no := page.RowNo(i); no != 5-len(seen) {
+					t.Errorf("page %d order %d: No %d, want %d", p, o.OrderNo, no, 5-len(seen))
+				}
+				if len(seen) > 0 && o.OrderNo >= seen[len(seen)-1] {
+					t.Errorf("order %d after %d: not newest first", o.OrderNo, seen[len(seen)-1])
+				}
+				seen = append(seen, o.OrderNo)
+				for j, r := range o.Items {
+					if r.OrderNo != o.OrderNo || (j > 0 && r.ItemID <= o.Items[j-1].ItemID) {
+						t.Errorf("order %d holds row %+v at %d", o.OrderNo, r, j)
+					}
+				}
+				rows += len(o.Items)
+			}
+		}
+		if rows != 7 || len(seen) != 5 {
+			t.Fatalf("three pages held %d orders and %d rows, want 5 and 7", len(seen), rows)
+		}
+		want := map[int64][]int64{a.OrderNo: books(a), b.OrderNo: books(b), c.OrderNo: books(c)}
+		page, _ = f.ship.ListOrders(ctx, sys, shipping.Filter{OrderStatus: "paid", Params: paging.Params{PerPage: 20}})
+		for _, o := range page.Items {
+			w, ok := want[o.OrderNo]
+			if !ok {
+				continue
+			}
+			var got []int64
+			for _, r := range o.Items {
+				got = append(got, r.ItemID)
+			}
+			if !slices.Equal(got, w) {
+				t.Errorf("order %d shows items %v, want %v", o.OrderNo, got, w)
+			}
+			delete(want, o.OrderNo)
+		}
+		if len(want) != 0 || page.Total != 4 {
+			t.Fatalf("결제완료: total %d, orders missing %v", page.Total, want)
+		}
+		// A filter on the item keeps only the matching items of an order.
+		page, _ = f.ship.ListOrders(ctx, sys, shipping.Filter{Q: "전자기학"})
+		if page.Total != 2 || len(page.Items[0].Items) != 1 || page.Items[0].Items[0].ProductName != "전자기학" || page.Items[0].OrderNo != c.OrderNo {
+			t.Fatalf("keyword 전자기학: %+v", page)
+		}
+		admin := access.Actor{Login: "a", Role: access.SiteAdmin, Sites: []string{"malgn"}}
+		if page, _ = f.ship.ListOrders(ctx, admin, shipping.Filter{}); page.Total != 4 {
+			t.Fatalf("site admin sees %d orders, want 4", page.Total)
+		}
+		if page, err = f.ship.ListOrders(ctx, sys, shipping.Filter{State: "nonsense"}); apperr.CodeOf(err) != apperr.Invalid || page.Items == nil {
+			t.Fatalf("unknown state: %v, items %v", err, page.Items)
+		}
+	})
 }
