@@ -96,20 +96,23 @@ func (s *Service) Get(ctx context.Context, a access.Actor, id int64) (Refund, er
 
 // estimate computes 예상차감 금액 for the first course item of the refund:
 // by elapsed days of its access period, by study progress (hours), and by
-// the course's refund policy. A period over 31 days is billed in months of
-// 30 days for the statutory tables.
+// the course's refund policy, each applied to that course's own money (what
+// was paid for it and not refunded before this request). A textbook or
+// another item of the same request is not tuition: its days and hours do not
+// pro-rate it. A period over 31 days is billed in months of 30 days for the
+// statutory tables.
 func (s *Service) estimate(ctx context.Context, q sqldb.Querier, orderID int64, r Refund) (*Estimate, error) {
 	var course *Item
-	var amount int64
 	for i, it := range r.Items {
-		amount += it.Paid - it.Refunded + it.Amount*boolInt(r.Status == StatusCompleted)
-		if it.Kind == "course" && course == nil {
+		if it.Kind == "course" {
 			course = &r.Items[i]
+			break
 		}
 	}
 	if course == nil {
 		return nil, nil
 	}
+	amount := course.Paid - course.Refunded + course.Amount*boolInt(r.Status == StatusCompleted)
 	var schedule, start, end, policy string
 	var accessDays, hours int
 	var paidAt sql.NullTime

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -351,4 +352,39 @@ func TestAllocateAddsUp(t *testing.T) {
 			t.Errorf("Allocate(%d) = %v + %d, sum %d", tc.amount, shares, ship, sum)
 		}
 	}
+}
+
+// TestEstimateCountsTheCourseOnly: 예상차감 금액 pro-rates the course's own
+// money by its days and hours. A textbook refunded in the same request is
+// not tuition: the estimate of course + book is the course's alone.
+func TestEstimateCountsTheCourseOnly(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		request := func(o order.Order) refund.Refund {
+			t.Helper()
+			r, err := f.refunds.Request(ctx, sys, refund.RequestInput{OrderNo: o.OrderNo, ItemIDs: itemIDs(o), Method: refund.MethodPGCancel, Reason: "변심"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Estimate == nil || r.Estimate.ByDays == nil {
+				t.Fatalf("refund of order %d has no estimate by days: %+v", o.OrderNo, r.Estimate)
+			}
+			return r
+		}
+		alone := request(f.paidOrder(t, "card", f.course))
+		both := request(f.paidOrder(t, "card", f.course, f.book))
+		if both.Refundable <= alone.Refundable {
+			t.Fatalf("the textbook adds nothing refundable: %d against %d", both.Refundable, alone.Refundable)
+		}
+		if *both.Estimate.ByDays != *alone.Estimate.ByDays || !strings.Contains(both.Estimate.ByDays.Line, "280,000원") {
+			t.Errorf("course + book by days %+v, want the course's alone %+v", *both.Estimate.ByDays, *alone.Estimate.ByDays)
+		}
+		if (both.Estimate.ByPolicy == nil) != (alone.Estimate.ByPolicy == nil) || both.Estimate.ByPolicy != nil && *both.Estimate.ByPolicy != *alone.Estimate.ByPolicy {
+			t.Errorf("course + book by policy %+v, want the course's alone %+v", both.Estimate.ByPolicy, alone.Estimate.ByPolicy)
+		}
+		if got, err := f.refunds.Get(ctx, sys, both.ID); err != nil || *got.Estimate.ByDays != *alone.Estimate.ByDays {
+			t.Errorf("read again: %+v %v", got.Estimate, err)
+		}
+	})
 }
