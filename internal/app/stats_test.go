@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"regexp"
 	"strings"
 	"testing"
@@ -200,9 +201,21 @@ func TestConsoleStatsAndHome(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{`href="/orders?status=awaiting_deposit">2건</a>`, `href="/orders/287">287</a>`, `href="/refunds?status=requested">1건</a>`,
-			fmt.Sprintf(`id="home-approval" href="/voucher-orders">%d건</a>`, approvals), `id="home-today" href="/stats/daily?from=`, `id="sales-chart"`} {
+			fmt.Sprintf(`id="home-approval" href="/voucher-orders?enrollment_status=awaiting_approval">%d건</a>`, approvals),
+			`id="home-ship" href="/deliveries?item_status=paid&amp;state=waiting">`, `id="home-today" href="/stats/daily?from=`, `id="sales-chart"`} {
 			if status != 200 || !strings.Contains(body, want) {
 				t.Errorf("home page (%d) lacks %q", status, want)
+			}
+		}
+		// Each figure opens its list (the 배송대기 link once sent 배송관리 a
+		// 결제상태 it refused).
+		links := regexp.MustCompile(`id="home-[a-z]+" href="([^"]+)"`).FindAllStringSubmatch(body, -1)
+		if len(links) != 6 {
+			t.Errorf("home page has %d figure links, want 6", len(links))
+		}
+		for _, l := range links {
+			if st, page := get(t, c, e.srv.URL+html.UnescapeString(l[1])); st != 200 || !strings.Contains(page, "Total") && !strings.Contains(page, "합계") {
+				t.Errorf("home link %s answers %d", l[1], st)
 			}
 		}
 		if n := strings.Count(body, `<rect class="bar"`); n != 14 {
