@@ -640,6 +640,10 @@ func (x scanExtra) Scan(dest ...any) error { return x.s.Scan(append(dest, x.extr
 // UpdateOrder saves the 배송정보 form: the recipient fields, and with All
 // the state, courier and number of every textbook item of the order that
 // can still change (cancelled and confirmed items are left as they are).
+// Without All, the state, courier and number are the order's first textbook
+// item's (the form shows that item's): a change of them applies to that item,
+// and is refused as that item's change would be; unchanged, they change
+// nothing.
 func (s *Service) UpdateOrder(ctx context.Context, a access.Actor, orderNo int64, in OrderChange) error {
 	if err := checkShipping(in.Shipping); err != nil {
 		return err
@@ -678,7 +682,16 @@ func (s *Service) UpdateOrder(ctx context.Context, a access.Actor, orderNo int64
 			return err
 		}
 		if !in.All {
-			return nil
+			cur := items[0]
+			if (want.State == "" || want.State == cur.State) && (want.Carrier == "" || want.Carrier == cur.Carrier) &&
+				(strings.TrimSpace(want.TrackingNo) == "" || strings.TrimSpace(want.TrackingNo) == cur.TrackingNo) {
+				return nil
+			}
+			next, changed, err := plan(a, cur, carriers, want, now)
+			if err != nil || !changed {
+				return err
+			}
+			return apply(ctx, tx, a, "delivery.update", cur, next, now)
 		}
 		for _, cur := range items {
 			if cur.State == order.DeliveryCancelled || cur.State == order.DeliveryConfirmed || cur.ItemStatus == order.ItemCancelled || cur.ItemStatus == order.ItemRefunded {

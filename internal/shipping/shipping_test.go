@@ -486,3 +486,43 @@ func TestListOrdersPagesWholeOrders(t *testing.T) {
 		}
 	})
 }
+
+// TestOrderPageWithoutAll: without 전체 상품의 배송정보를 같이 수정합니다 the
+// form's state, courier and number are the first textbook item's, as the
+// form shows them: a change applies to that item only (it was silently
+// dropped while the page said it was saved), unchanged values change nothing,
+// and a change the item cannot take is refused with nothing saved.
+func TestOrderPageWithoutAll(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		o := f.paid(t, f.book, f.book2)
+		ids := books(o)
+		addr := order.Shipping{Recipient: "홍길동1", Phone: "010-0000-0000", Zipcode: "08797", Address: "서울시 관악구 인현6길 9 1층"}
+		if err := f.ship.UpdateOrder(ctx, sys, o.OrderNo, shipping.OrderChange{Shipping: addr, State: "shipped", Carrier: "HJ", TrackingNo: "1234-5678-9012"}); err != nil {
+			t.Fatal(err)
+		}
+		if first, second := f.state(t, ids[0]), f.state(t, ids[1]); first.State != "shipped" || first.Carrier != "HJ" || first.TrackingNo != "123456789012" ||
+			second.State != "waiting" || second.TrackingNo != "" {
+			t.Fatalf("first item %s %s %s, second %s %s; want the first shipped alone", first.State, first.Carrier, first.TrackingNo, second.State, second.TrackingNo)
+		}
+		// The form sent back as shown, with a new address: the items stay.
+		addr.Address = "서울시 관악구 인현7길 1"
+		if err := f.ship.UpdateOrder(ctx, sys, o.OrderNo, shipping.OrderChange{Shipping: addr, State: "shipped", Carrier: "HJ", TrackingNo: "123456789012"}); err != nil {
+			t.Fatal(err)
+		}
+		var updates int
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'delivery.update'`).Scan(&updates); err != nil || updates != 1 {
+			t.Fatalf("delivery.update audits %d (%v), want 1: the unchanged form changed an item", updates, err)
+		}
+		// 배송대기 → a number without a courier is refused, the address kept as it was.
+		addr.Address = "부산시"
+		err := f.ship.UpdateOrder(ctx, sys, o.OrderNo, shipping.OrderChange{Shipping: addr, State: "shipped", Carrier: "NOPE", TrackingNo: "1"})
+		if apperr.CodeOf(err) != apperr.Invalid {
+			t.Fatalf("an unknown courier: %v", err)
+		}
+		if v, _ := f.ship.Order(ctx, sys, o.OrderNo); v.Order.Shipping.Address != "서울시 관악구 인현7길 1" {
+			t.Fatalf("a refused change saved the address %q", v.Order.Shipping.Address)
+		}
+	})
+}
