@@ -14,7 +14,6 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
-	"github.com/orderdesk/orderdesk/internal/platform/won"
 	"github.com/orderdesk/orderdesk/internal/refund"
 )
 
@@ -134,9 +133,12 @@ func (s *Server) refundPage(w http.ResponseWriter, r *http.Request, status int, 
 		s.fail(w, r, err)
 		return
 	}
+	// 환불금액 starts at 0원, as the manual's screen does: the clerk decides
+	// it from the estimate ("환불금액은 … 직접 결정하시기 바랍니다"); a
+	// prefilled whole amount made one click a 전액환불.
 	amount := r.PostFormValue("amount")
 	if amount == "" {
-		amount = won.Number(rf.Refundable)
+		amount = "0"
 	}
 	// The correction form shows what is stored, or what was typed when it was refused.
 	edit := map[string]string{"method": rf.Method, "bank_name": rf.Bank.Name, "bank_holder": rf.Bank.Holder, "refund_at": ""}

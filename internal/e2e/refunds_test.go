@@ -60,6 +60,9 @@ func TestBrowserPartialRefund(t *testing.T) {
 			if got := text(t, ctx, "#refundable"); got != "280,000원" {
 				t.Fatalf("환불가능금액 = %q", got)
 			}
+			if start, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("refund-amount"))); err != nil || start != "0" {
+				t.Fatalf("환불금액 starts at %q (%v), want 0 as the manual's screen", start, err)
+			}
 			do(t, ctx, chromedp.SetValue(chromedp.ID("refund-amount"), "140000"))
 			submit(t, ctx, chromedp.ID("refund-complete-submit"))
 			do(t, ctx, chromedp.WaitVisible(chromedp.CSS(".flash")))
