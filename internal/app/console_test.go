@@ -98,6 +98,17 @@ func TestConsoleScreensRender(t *testing.T) {
 			strings.Count(body, `data-order="250"`) != 2 || strings.Count(body, `class="no"`) != 3 {
 			t.Errorf("배송관리 of 2019 (orders 250, 202, 133 with five textbook rows): %d\n%s", status, body)
 		}
+		// 입금확인 on 주문목록 is for staff who may confirm; a viewer sees the status.
+		if status, body = get(t, c, e.srv.URL+"/orders?status=awaiting_deposit"); status != 200 || !strings.Contains(body, "/confirm-deposit") {
+			t.Errorf("주문목록 of 입금대기 offers no 입금확인 to a super_admin (%d)", status)
+		}
+		if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: "look", Password: "correct horse battery", Role: access.Viewer, Sites: []string{"malgn"}}); err != nil {
+			t.Fatal(err)
+		}
+		if status, body = get(t, e.consoleClient("look", "correct horse battery"), e.srv.URL+"/orders?status=awaiting_deposit"); status != 200 ||
+			strings.Contains(body, "/confirm-deposit") || !strings.Contains(body, "입금대기") {
+			t.Errorf("주문목록 offers 입금확인 to a viewer (%d)", status)
+		}
 		status, body = get(t, c, e.srv.URL+"/refunds?status=completed")
 		if !strings.Contains(body, "Total : <strong>1</strong> 건") || !strings.Contains(body, "부분환불") {
 			t.Errorf("환불관리 completed filter lacks order 250's partial refund")

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"github.com/orderdesk/orderdesk/internal/access"
 	"io"
 	"net/http"
 	"net/url"
@@ -53,7 +54,7 @@ func (s *Server) orders(w http.ResponseWriter, r *http.Request) {
 	export.Del("anchor")
 	export.Del("anchor_page")
 	s.render(w, r, http.StatusOK, "orders", "주문목록", map[string]any{"Page": page, "Pager": pagerOf(page, anchored(r.URL.Query(), page)),
-		"Export": "/orders/export.xlsx?" + export.Encode()}, nil)
+		"Export": "/orders/export.xlsx?" + export.Encode(), "Viewer": actorOf(r).Role == access.Viewer}, nil)
 }
 
 // anchored adds the page's anchor to the pager's links: the first order of

@@ -54,9 +54,10 @@ var Statuses = []Choice{
 	{StatusPartiallyRefunded, "부분환불"}, {StatusRefunded, "전액환불"}, {StatusPending, "임시주문"},
 }
 
-// ItemStatuses label item statuses.
+// ItemStatuses label item statuses, in the order of the manual's 항목결제상태
+// filter.
 var ItemStatuses = []Choice{
-	{ItemAwaitingDeposit, "입금대기"}, {ItemPaid, "결제완료"}, {ItemRefundRequested, "환불요청"},
+	{ItemPaid, "결제완료"}, {ItemAwaitingDeposit, "입금대기"}, {ItemRefundRequested, "환불요청"},
 	{ItemRefunded, "환불완료"}, {ItemCancelled, "결제취소"},
 }
 
