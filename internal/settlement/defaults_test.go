@@ -218,3 +218,23 @@ func TestReportsEqualTheStoredLines(t *testing.T) {
 		}
 	})
 }
+
+// TestRuleSearchByProductCode: 판매처 상품 search ignores case on both engines
+// (marketplace codes are upper case; PostgreSQL's LIKE is case-sensitive)
+// and matches a whole code of the list, not a part of one.
+func TestRuleSearchByProductCode(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		_, st := setupPresets(t, db, "11st")
+		ctx := context.Background()
+		r, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "교재 묶음", ProductCodes: "BK-PS-2025,BK-EM-2025", Sale: "code11", Settle: "code14", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[string]int{"BK-PS-2025": 1, "bk-em-2025": 1, " Bk-Ps-2025 ": 1, "BK-PS": 0, "2025": 0} {
+			page, err := st.List(ctx, settlement.Filter{Field: "product_code", Q: q})
+			if err != nil || page.Total != want || want == 1 && page.Items[0].ID != r.ID {
+				t.Errorf("판매처 상품 %q: %d rules (%v), want %d", q, page.Total, err, want)
+			}
+		}
+	})
+}

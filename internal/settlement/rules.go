@@ -412,7 +412,7 @@ func ruleWhere(f Filter) sqldb.Where {
 			n, _ := strconv.ParseInt(q, 10, 64)
 			w.Add("r.id = ?", n)
 		case "product_code":
-			w.Add("(',' || v.product_codes || ',') LIKE ? ESCAPE '\\'", "%,"+strings.Trim(sqldb.Like(q), "%")+",%")
+			w.Add("LOWER(',' || v.product_codes || ',') LIKE ? ESCAPE '\\'", "%,"+strings.Trim(sqldb.Like(q), "%")+",%")
 		case "sale":
 			w.Add("LOWER(v.f_sale) LIKE ? ESCAPE '\\'", sqldb.Like(q))
 		default:
