@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -129,6 +130,60 @@ func TestLinesShowTheirRuleAndVersion(t *testing.T) {
 		}
 		if want := won.Number(int64(first["shop_price"].(float64))*1000) + "원"; !strings.Contains(string(page), want) {
 			t.Fatalf("the playground's value lacks %s", want)
+		}
+		// The rule list names the marketplace; 수정 and 삭제 want a ticked
+		// rule; a 우선순위 that is not a number is refused, nothing saved.
+		if code, body := get(t, c, e.srv.URL+"/settlement-rules?marketplace=esm"); code != 200 || !strings.Contains(body, "<td>G마켓/옥션</td>") {
+			t.Errorf("rule list (%d) does not name ESM's marketplace", code)
+		}
+		for _, tt := range []struct{ method, path, want string }{
+			{"GET", "/settlement-rules/edit?selected=1", "하나만 선택해"},
+			{"GET", fmt.Sprintf("/settlement-rules/edit?selected=1&id=%d&id=%d", rule.ID, rule.ID+1), "하나만 선택해"},
+			{"POST", "/settlement-rules/delete", "삭제할 정산룰을 선택해"},
+		} {
+			var resp *http.Response
+			if tt.method == "GET" {
+				resp, err = c.Get(e.srv.URL + tt.path)
+			} else {
+				resp, err = c.PostForm(e.srv.URL+tt.path, url.Values{})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Request.URL.Path != "/settlement-rules" || !strings.Contains(string(body), tt.want) {
+				t.Errorf("%s %s: %d at %s, want the list saying %q", tt.method, tt.path, resp.StatusCode, resp.Request.URL.Path, tt.want)
+			}
+		}
+		if code, body := get(t, c, fmt.Sprintf("%s/settlement-rules/edit?selected=1&id=%d", e.srv.URL, rule.ID)); code != 200 || !strings.Contains(body, rule.Title) {
+			t.Errorf("수정 of one ticked rule: %d", code)
+		}
+		resp, err = c.PostForm(e.srv.URL+"/settlement-rules/edit", url.Values{"id": {fmt.Sprint(rule.ID)}, "marketplace": {"esm"}, "title": {rule.Title},
+			"sale": {rule.Sale}, "settle": {rule.Settle}, "priority": {"높음"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 422 || !strings.Contains(string(page), "우선순위는 정수입니다") {
+			t.Errorf("a priority of 높음: %d", resp.StatusCode)
+		}
+		if vs, _ := e.app.Settle.Versions(ctx, rule.ID); len(vs) != 2 {
+			t.Errorf("a refused priority saved a version: %d versions", len(vs))
+		}
+		// It rounds as the rule's draft rounds, as settling it would.
+		for rounding, want := range map[string]string{"": "2원 (절사, 정확한 값 5/2)", "floor": "2원 (절사", "round": "3원 (반올림", "ceil": "3원 (절상"} {
+			resp, err := c.PostForm(e.srv.URL+"/settlement-rules/edit", url.Values{"id": {fmt.Sprint(rule.ID)}, "marketplace": {"esm"}, "title": {rule.Title},
+				"sale": {rule.Sale}, "settle": {rule.Settle}, "rounding": {rounding}, "play": {"1"}, "play_formula": {"5 / 2"}, "play_order": {fmt.Sprint(id)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(page), want) {
+				t.Errorf("the playground of a %q rule lacks %q", rounding, want)
+			}
 		}
 		vs, err := e.app.Settle.Versions(ctx, rule.ID)
 		if err != nil || len(vs) != 2 || vs[0].Version != 2 || len(vs[0].Changes) != 1 || vs[0].Changes[0].Field != "결제금액" ||

@@ -34,7 +34,16 @@ func (s *Server) rules(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status = web.Status(err)
 	}
-	s.render(w, r, status, "rules", "정산룰", map[string]any{"Rules": page.Items, "Total": page.Total, "Pager": pagerOf(page, q), "Marketplaces": mps, "Suppliers": sups}, err)
+	// The list names the marketplace and the supplier, as the manual's does.
+	mpNames, supNames := map[string]string{}, map[int64]string{}
+	for _, m := range mps {
+		mpNames[m.Code] = m.Name
+	}
+	for _, x := range sups {
+		supNames[x.ID] = x.Name
+	}
+	s.render(w, r, status, "rules", "정산룰", map[string]any{"Rules": page.Items, "Total": page.Total, "Pager": pagerOf(page, q), "Marketplaces": mps, "Suppliers": sups,
+		"MPNames": mpNames, "SupNames": supNames}, err)
 }
 
 func (s *Server) ruleDelete(w http.ResponseWriter, r *http.Request) {
@@ -42,14 +51,19 @@ func (s *Server) ruleDelete(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	for _, v := range r.PostForm["id"] {
+	ids := r.PostForm["id"]
+	if len(ids) == 0 {
+		redirect(w, r, "/settlement-rules", "삭제할 정산룰을 선택해 주세요.")
+		return
+	}
+	for _, v := range ids {
 		id, _ := strconv.ParseInt(v, 10, 64)
 		if err := s.Settle.Delete(r.Context(), actorOf(r), id); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	}
-	redirect(w, r, "/settlement-rules", "삭제했습니다.")
+	redirect(w, r, "/settlement-rules", fmt.Sprintf("정산룰 %d개를 삭제했습니다.", len(ids)))
 }
 
 type ruleView struct {
@@ -78,6 +92,11 @@ type playResult struct {
 }
 
 func (s *Server) ruleEdit(w http.ResponseWriter, r *http.Request) {
+	// 수정 on the list sends the ticked rules: exactly one is edited.
+	if r.URL.Query().Has("selected") && len(r.URL.Query()["id"]) != 1 {
+		redirect(w, r, "/settlement-rules", "수정할 정산룰을 하나만 선택해 주세요.")
+		return
+	}
 	id, _ := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
 	rule := settlement.Rule{Enabled: true, Rounding: "floor", Marketplace: r.URL.Query().Get("marketplace")}
 	if id != 0 {
@@ -150,7 +169,6 @@ func readRule(r *http.Request) settlement.Rule {
 		Settle: r.PostFormValue("settle"), Rate: r.PostFormValue("rate"), Prepaid: r.PostFormValue("prepaid"), Margin: r.PostFormValue("margin"),
 		Payment: r.PostFormValue("payment")}
 	rule.ID, _ = strconv.ParseInt(r.PostFormValue("id"), 10, 64)
-	rule.Priority, _ = strconv.Atoi(r.PostFormValue("priority"))
 	if sid, err := strconv.ParseInt(r.PostFormValue("supplier_id"), 10, 64); err == nil && sid > 0 {
 		rule.SupplierID = &sid
 	}
@@ -159,6 +177,16 @@ func readRule(r *http.Request) settlement.Rule {
 
 func (s *Server) ruleSave(w http.ResponseWriter, r *http.Request) {
 	rule := readRule(r)
+	if p := strings.TrimSpace(r.PostFormValue("priority")); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			s.rulePage(w, r, http.StatusUnprocessableEntity, rule, nil, &apperr.Error{Code: apperr.Invalid,
+				Message: "우선순위는 정수입니다: " + p, English: "priority must be a whole number",
+				Fields: []apperr.FieldError{{Location: "priority", Message: "정수로 적어 주세요 (큰 값이 우선).", English: "a whole number"}}})
+			return
+		}
+		rule.Priority = n
+	}
 	if r.PostFormValue("preview") != "" { // 미리보기: the draft on the latest lines, nothing saved
 		s.rulePage(w, r, http.StatusOK, rule, nil, nil)
 		return
@@ -169,8 +197,9 @@ func (s *Server) ruleSave(w http.ResponseWriter, r *http.Request) {
 		vars, err := s.Settle.LineVars(r.Context(), p.OrderID)
 		if err == nil {
 			var res formula.Result
-			if res, err = formula.Evaluate(p.Formula, vars); err == nil {
-				p.Value = fmt.Sprintf("%s원 (정확한 값 %s)", won.Number(res.Value), res.Exact)
+			// Rounded as the rule's draft rounds, as settling it would.
+			if res, err = formula.EvaluateIn(p.Formula, vars, rule.Rounding); err == nil {
+				p.Value = fmt.Sprintf("%s원 (%s, 정확한 값 %s)", won.Number(res.Value), roundingLabel(rule.Rounding), res.Exact)
 			}
 			for k, v := range vars {
 				val := v.Str
@@ -220,4 +249,14 @@ func (s *Server) recomputeProgress(w http.ResponseWriter, r *http.Request) {
 	view := map[string]any{"Done": job.Done, "Total": job.Total, "Finished": job.Status != settlement.JobRunning, "Err": job.Error, "From": job.From,
 		"To": job.To, "Job": job}
 	s.render(w, r, http.StatusOK, "recompute", "정산 재생성", view, nil)
+}
+
+// roundingLabel is a rule's rounding in Korean; "" is 절사, as a rule saves it.
+func roundingLabel(code string) string {
+	for _, x := range settlement.Roundings {
+		if x.Code == code {
+			return x.Label
+		}
+	}
+	return settlement.Roundings[0].Label
 }

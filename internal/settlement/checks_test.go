@@ -193,3 +193,24 @@ func TestReportFilters(t *testing.T) {
 		}
 	})
 }
+
+// A code sent as a JSON number is the code of that text: code11_c reads its
+// digits and code11 == "2500" holds, as for "2500" sent as text.
+func TestPlaygroundCodeAsNumber(t *testing.T) {
+	for _, in := range []string{`{"code11": 2500}`, `{"code11": "2500"}`} {
+		v, err := formula.VarsFromJSON([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for src, want := range map[string]int64{"code11_c + 1": 2501, `code11 == "2500" ? 1 : 0`: 1, "code11 * 2": 5000} {
+			if got, err := formula.Evaluate(src, v); err != nil || got.Value != want {
+				t.Errorf("%s with %s = %d (%v), want %d", src, in, got.Value, err, want)
+			}
+		}
+	}
+	for mode, want := range map[string]int64{formula.Floor: -2, formula.Round: -3, formula.Ceil: -3} {
+		if got, err := formula.EvaluateIn("-5 / 2", formula.Vars{}, mode); err != nil || got.Value != want || got.Exact != "-5/2" {
+			t.Errorf("-5/2 %s = %+v (%v), want %d", mode, got, err, want)
+		}
+	}
+}

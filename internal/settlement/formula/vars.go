@@ -48,9 +48,14 @@ func VarsFromJSON(data []byte) (Vars, error) {
 		if !ok {
 			return nil, fmt.Errorf("변수 %s의 숫자를 읽을 수 없습니다: %s (variable %s: bad number)", name, n, name)
 		}
-		if kind == Text {
+		switch kind {
+		case Text:
 			v[name] = Str(n.String())
-		} else {
+		case Dynamic:
+			// A code sent as a JSON number is the same code as its text:
+			// codeN_c reads its digits and codeN == "2500" holds.
+			v[name] = Code(n.String())
+		default:
 			v[name] = Num(r)
 		}
 	}
@@ -64,8 +69,13 @@ type Result struct {
 	Value int64  `json:"value"` // cut to the won
 }
 
-// Evaluate compiles and evaluates src once (the playground).
-func Evaluate(src string, v Vars) (Result, error) {
+// Evaluate compiles and evaluates src once, cut to the won (절사).
+func Evaluate(src string, v Vars) (Result, error) { return EvaluateIn(src, v, Floor) }
+
+// EvaluateIn compiles and evaluates src once and rounds it to the won by
+// mode (Floor, Round or Ceil), as settling a rule of that rounding does (the
+// playground of a rule).
+func EvaluateIn(src string, v Vars, mode string) (Result, error) {
 	p, err := Compile(src)
 	if err != nil {
 		return Result{}, err
@@ -74,7 +84,7 @@ func Evaluate(src string, v Vars) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	w, err := Won(r, Floor)
+	w, err := Won(r, mode)
 	if err != nil {
 		return Result{}, &Error{Pos: 1, Message: err.Error(), English: err.Error()}
 	}
