@@ -419,6 +419,7 @@ func (s *Server) parse() error {
 		"trimPrefix":   strings.TrimPrefix,
 		"sub":          func(a, b int64) int64 { return a - b },
 		"deref":        func(p *int64) int64 { return *p },
+		"account":      func(site, login string) member.Account { return member.Account{Site: site, Login: login} },
 		"deref2":       func(p *time.Time) time.Time { return *p },
 		"marketFields": func() []market.Field { return market.Fields },
 		"codeNums": func() []int {

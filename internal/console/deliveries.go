@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orderdesk/orderdesk/internal/export"
+	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
@@ -45,10 +46,20 @@ func (s *Server) deliveriesPage(w http.ResponseWriter, r *http.Request, status i
 		s.fail(w, r, err)
 		return
 	}
+	var accounts []member.Account
+	for _, o := range page.Items {
+		accounts = append(accounts, member.Account{Site: o.Items[0].Site, Login: o.Items[0].MemberLogin})
+	}
+	gone, err := s.Members.Withdrawn(r.Context(), a, accounts)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	q := r.URL.Query()
 	q.Del("page")
 	q.Del("flash")
 	data["Page"], data["Pager"], data["Export"], data["Back"] = page, pagerOf(page, r.URL.Query()), "/deliveries/export.xlsx?"+q.Encode(), r.URL.RequestURI()
+	data["Withdrawn"] = gone
 	s.render(w, r, status, "deliveries", "배송관리", data, cause)
 }
 

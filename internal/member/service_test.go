@@ -185,3 +185,37 @@ func TestDuplicateLoginAndUpdate(t *testing.T) {
 		}
 	})
 }
+
+// TestWithdrawnAccounts: the lists learn which buyers are 탈퇴회원 by site
+// and login, within the actor's sites.
+func TestWithdrawnAccounts(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		svc := setup(t, db)
+		ctx := context.Background()
+		sys := access.System()
+		for _, in := range []member.Input{{Site: "malgn", Login: "gone", Name: "박주란"}, {Site: "other", Login: "gone", Name: "다른"}, {Site: "malgn", Login: "here", Name: "홍길동"}} {
+			m, err := svc.Create(ctx, sys, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Name != "홍길동" {
+				st := "withdrawn"
+				if _, err := svc.Update(ctx, sys, m.ID, member.Patch{Status: &st}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		ask := []member.Account{{Site: "malgn", Login: "gone"}, {Site: "malgn", Login: "here"}, {Site: "other", Login: "gone"}, {Site: "malgn", Login: "nobody"}}
+		got, err := svc.Withdrawn(ctx, sys, ask)
+		if err != nil || len(got) != 2 || !got[ask[0]] || !got[ask[2]] {
+			t.Fatalf("withdrawn %v (%v), want malgn/gone and other/gone", got, err)
+		}
+		admin := access.Actor{Login: "a", Role: access.SiteAdmin, Sites: []string{"malgn"}}
+		if got, err = svc.Withdrawn(ctx, admin, ask); err != nil || len(got) != 1 || !got[ask[0]] {
+			t.Fatalf("malgn's admin learns %v (%v), want malgn/gone only", got, err)
+		}
+		if got, err = svc.Withdrawn(ctx, sys, nil); err != nil || len(got) != 0 {
+			t.Fatalf("no accounts: %v %v", got, err)
+		}
+	})
+}
