@@ -52,6 +52,11 @@ func TestDemoCouponsScreensAndVerify(t *testing.T) {
 				t.Errorf("%s = %d", p, status)
 			}
 		}
+		// 회원 선택 as the manual's: 사이트명 is the site's name, then 소속, 유형.
+		_, body = get(t, c, e.srv.URL+"/coupons/4/members?q=sample1&field=login")
+		if !strings.Contains(body, "<th>사이트명</th><th>소속</th><th>유형</th><th>회원명</th>") || !strings.Contains(body, "<td>맑은소프트</td>") || strings.Contains(body, "<td>malgn</td>") {
+			t.Errorf("회원 선택 lacks the manual's columns or names the site by its code")
+		}
 		_, body = get(t, c, e.srv.URL+"/coupons/3?used=used")
 		if !strings.Contains(body, "주문 250") || !strings.Contains(body, "terms-locked") {
 			t.Errorf("coupon 3 page lacks its use by order 250 or why its terms stay")

@@ -99,7 +99,8 @@ func TestConsoleRefundForms(t *testing.T) {
 		id := fmt.Sprint(int64(list["items"].([]any)[0].(map[string]any)["id"].(float64)))
 		// Amounts carry separators; the amount box starts at 0 (the clerk decides).
 		_, page := get(t, c, e.srv.URL+"/refunds/"+id)
-		if !strings.Contains(page, `id="refund-amount" value="0"`) || !strings.Contains(page, "1,280,000원") {
+		if !strings.Contains(page, `id="refund-amount" value="0"`) || !strings.Contains(page, "1,280,000원") ||
+			!strings.Contains(page, `<td id="refund-order-status">결제완료</td>`) {
 			t.Fatalf("refund page without separators: %.3000s", page)
 		}
 		// Corrected by the form: bank name, holder and 환불일시; the account kept.

@@ -310,13 +310,15 @@ func (s *Server) couponMembers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var pick []site.Site
+	names := map[string]string{}
 	for _, st := range sites {
+		names[st.Code] = st.Name
 		if st.Code != access.CommonSite && (c.Site == access.CommonSite || st.Code == c.Site) {
 			pick = append(pick, st)
 		}
 	}
 	s.render(w, r, http.StatusOK, "coupon_members", "회원 선택", map[string]any{"C": c, "Page": page, "Pager": pagerOf(page, q), "Sites": pick,
-		"Notice": coupon.Notice}, nil)
+		"SiteNames": names, "Notice": coupon.Notice}, nil)
 }
 
 // couponAssign gives a free code (or the one named) to the chosen member.
