@@ -124,7 +124,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Refunds = &refund.Service{DB: db, Box: box, Now: now, Log: log, Gateways: gateways, Outbox: a.Outbox}
 	a.Refunds.Coupons = a.Coupons
 	a.Settle = &settlement.Service{DB: db, Now: now, Log: log}
-	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, Preset: a.Settle.AddDefaultRule,
+	a.Market = &market.Service{DB: db, Now: now, Settle: a.Settle.SettleOrderNos, SettleDays: a.Settle.SettleDays, Preset: a.Settle.AddDefaultRule,
 		LateCancel: a.Settle.LateCancel}
 	confirmAfter, _ := cfg.ConfirmAfter() // checked by Validate
 	a.Ship = &shipping.Service{DB: db, Now: now, Log: log, Orders: a.Orders, ConfirmAfter: confirmAfter}

@@ -38,6 +38,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -195,9 +197,10 @@ type loader struct {
 	noted                        bool // rows were noted in market_import_rows
 	batches                      int
 
-	batch   []batchLine // the batch being written
-	vals    [][]any     // its values, reused
-	repeats []RowError  // rows found repeating a row of an earlier batch
+	batch   []batchLine     // the batch being written
+	vals    [][]any         // its values, reused
+	repeats []RowError      // rows found repeating a row of an earlier batch
+	days    map[string]bool // the order days of the lines settled, for SettleDays
 }
 
 // batchLine is a good row waiting in the batch.
@@ -283,6 +286,12 @@ func (l *loader) read(ctx context.Context) error {
 	}
 	if l.p.Rows == 0 {
 		return apperr.New(apperr.Invalid, "헤더 아래에 주문 행이 없습니다.", "no order rows under the header")
+	}
+	if !l.dry && l.s.SettleDays != nil {
+		// A figure of a whole day (usertrans_cnt) is final only now.
+		if err := l.s.SettleDays(ctx, l.tx, l.m.ID, slices.Sorted(maps.Keys(l.days))); err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
 	}
 	l.p.ErrorRows += len(l.repeats)
 	l.p.Errors = append(l.p.Errors, l.repeats...)
@@ -420,6 +429,12 @@ func (l *loader) flush(ctx context.Context) error {
 			if b.state != lineRepeat && !seen[b.OrderNo] {
 				seen[b.OrderNo] = true
 				nos = append(nos, b.OrderNo)
+			}
+			if b.state != lineRepeat {
+				if l.days == nil {
+					l.days = map[string]bool{}
+				}
+				l.days[b.OrderDay] = true
 			}
 		}
 		if err := l.s.Settle(ctx, l.tx, l.m.ID, nos); err != nil {

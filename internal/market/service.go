@@ -32,6 +32,11 @@ type Service struct {
 	// Settle, when set, settles the lines of the order numbers in the
 	// import's own transaction (the settlement package provides it).
 	Settle func(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string) error
+	// SettleDays, when set, runs once the import's last batch is settled,
+	// in its transaction, with the order days of its lines: what depends on
+	// a whole day of the marketplace (usertrans_cnt) is settled again there,
+	// so a line does not keep a count of only the batches stored before it.
+	SettleDays func(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, days []string) error
 	// Lease is how long a running import session stays this process's
 	// without renewal (0: DefaultLease); see session.go.
 	Lease time.Duration

@@ -2,7 +2,10 @@ package settlement_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +21,7 @@ func setupPresets(t *testing.T, db *sqldb.DB, codes ...string) (*market.Service,
 	t.Helper()
 	now := func() time.Time { return time.Date(2025, 10, 14, 1, 0, 0, 0, time.UTC) }
 	st := &settlement.Service{DB: db, Now: now}
-	mk := &market.Service{DB: db, Now: now, Settle: st.SettleOrderNos, Preset: st.AddDefaultRule}
+	mk := &market.Service{DB: db, Now: now, Settle: st.SettleOrderNos, SettleDays: st.SettleDays, Preset: st.AddDefaultRule}
 	for _, c := range codes {
 		if _, err := mk.CreateMarketplace(context.Background(), sys, market.Marketplace{Code: c, Name: c}); err != nil {
 			t.Fatal(err)
@@ -235,6 +238,61 @@ func TestRuleSearchByProductCode(t *testing.T) {
 			if err != nil || page.Total != want || want == 1 && page.Items[0].ID != r.ID {
 				t.Errorf("판매처 상품 %q: %d rules (%v), want %d", q, page.Total, err, want)
 			}
+		}
+	})
+}
+
+// TestUsertransCountsTheWholeDay: usertrans_cnt is the marketplace's prepaid
+// bundles of the whole order day. A sheet imported in two parts (or in
+// batches) settles its first lines before the rest of the day is stored;
+// once the import ends every line of the day counts the whole day, exactly
+// as a recompute counts it.
+func TestUsertransCountsTheWholeDay(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, st := setupPresets(t, db, "esm")
+		ctx := context.Background()
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "esm", Title: "선결제 묶음 수", Priority: 10, Sale: "code11",
+			Settle: "usertrans_cnt * 1000", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile("../market/testdata/esm_utf8.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := strings.SplitAfter(string(data), "\n")
+		for i, part := range [][]string{rows[1:4], rows[4:]} {
+			sheet := rows[0] + strings.Join(part, "")
+			if _, _, err := mk.Import(ctx, sys, market.ImportInput{Marketplace: "esm", Filename: fmt.Sprintf("esm-%d.csv", i), Data: []byte(sheet)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read := func() map[string]int64 {
+			page, err := mk.List(ctx, sys, market.Filter{Marketplace: "esm"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]int64{}
+			for _, o := range page.Items {
+				if o.Settlement == nil {
+					t.Fatalf("line %s has no settlement", o.OrderNo)
+				}
+				out[o.OrderNo+"-"+o.SubNo] = o.Settlement.Settle
+			}
+			return out
+		}
+		imported := read()
+		most := int64(0)
+		for _, v := range imported {
+			most = max(most, v)
+		}
+		if len(imported) != 7 || most < 2000 {
+			t.Fatalf("imported %v: want 7 lines, a day of two or more prepaid bundles", imported)
+		}
+		if _, err := st.Recompute(ctx, sys, "2025-01-01", "2025-12-31", "esm", nil); err != nil {
+			t.Fatal(err)
+		}
+		if again := read(); !maps.Equal(again, imported) {
+			t.Fatalf("import settled %v, recompute %v", imported, again)
 		}
 	})
 }

@@ -175,6 +175,57 @@ func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	return err
 }
 
+// SettleDays settles again every line of the marketplace on the given order
+// days, when one of its rules reads usertrans_cnt (the day's prepaid
+// bundles). An import settles batch by batch, so a line settled before the
+// rest of its day was stored counted only the bundles stored then, and the
+// lines of an earlier import of the same day were not settled at all; after
+// the import every line of those days counts the whole day, as a recompute
+// counts it. Without such a rule it does nothing.
+func (s *Service) SettleDays(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, days []string) error {
+	if len(days) == 0 {
+		return nil
+	}
+	rules, err := s.rulesOf(ctx, tx, marketplaceID)
+	if err != nil || !neededVars(rules)["usertrans_cnt"] {
+		return err
+	}
+	var w sqldb.Where
+	w.Add("marketplace_id = ?", marketplaceID)
+	w.In("order_day", days)
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT order_no FROM market_orders`+w.SQL()+` ORDER BY order_no`, w.Args()...)
+	if err != nil {
+		return err
+	}
+	var nos []string
+	for rows.Next() {
+		var no string
+		if err := rows.Scan(&no); err != nil {
+			rows.Close()
+			return err
+		}
+		nos = append(nos, no)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	prepaid := dayCounts{} // each day counted once, now that it is whole
+	for start := 0; start < len(nos); start += settleDaysBatch {
+		part, err := bundleOrderNos(ctx, tx, marketplaceID, nos[start:min(start+settleDaysBatch, len(nos))])
+		if err != nil {
+			return err
+		}
+		if _, err := s.settleOrderNos(ctx, tx, marketplaceID, part, 0, prepaid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleDaysBatch is how many order numbers SettleDays settles at a time.
+const settleDaysBatch = 5000
+
 // bundleOrderNos adds to orderNos the other order numbers that share a
 // bundle with them: a bundle's shipping sits on its first live line, which
 // may belong to another order number (a cancelled line moves it).

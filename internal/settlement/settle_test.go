@@ -23,7 +23,7 @@ func setup(t *testing.T, db *sqldb.DB) (*market.Service, *settlement.Service) {
 	t.Helper()
 	now := func() time.Time { return time.Date(2025, 10, 14, 1, 0, 0, 0, time.UTC) }
 	st := &settlement.Service{DB: db, Now: now}
-	mk := &market.Service{DB: db, Now: now, Settle: st.SettleOrderNos}
+	mk := &market.Service{DB: db, Now: now, Settle: st.SettleOrderNos, SettleDays: st.SettleDays}
 	if _, err := mk.CreateMarketplace(context.Background(), sys, market.Marketplace{Code: "11st", Name: "11번가"}); err != nil {
 		t.Fatal(err)
 	}
