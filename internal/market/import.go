@@ -209,6 +209,17 @@ type batchLine struct {
 	no     int    // the sheet's row
 	bundle string // bundleKey
 	state  int8
+	// cancelled: a line of an earlier import that this sheet cancelled.
+	cancelled bool
+}
+
+// settles says whether the import settles the line's order number: a line
+// it stored, or one of an earlier import it cancelled. A line of an earlier
+// import that the sheet only repeats keeps its settlement: importing a file
+// again does not apply a rule saved since to older orders (the manual: a
+// rule applies to the orders after it is saved; earlier ones by 정산 재생성).
+func (b *batchLine) settles() bool {
+	return b.state == lineInserted || b.state == lineExisting && b.cancelled
 }
 
 // The states of a batch line once written.
@@ -426,16 +437,17 @@ func (l *loader) flush(ctx context.Context) error {
 		var nos []string
 		seen := make(map[string]bool, len(l.batch))
 		for _, b := range l.batch {
-			if b.state != lineRepeat && !seen[b.OrderNo] {
+			if !b.settles() {
+				continue
+			}
+			if !seen[b.OrderNo] {
 				seen[b.OrderNo] = true
 				nos = append(nos, b.OrderNo)
 			}
-			if b.state != lineRepeat {
-				if l.days == nil {
-					l.days = map[string]bool{}
-				}
-				l.days[b.OrderDay] = true
+			if l.days == nil {
+				l.days = map[string]bool{}
 			}
+			l.days[b.OrderDay] = true
 		}
 		if err := l.s.Settle(ctx, l.tx, l.m.ID, nos); err != nil {
 			return fmt.Errorf("settle: %w", err)
@@ -621,6 +633,7 @@ func (l *loader) resolve(ctx context.Context, ids map[string]int64) error {
 			}
 			if changed {
 				l.updated++
+				b.cancelled = true
 			} else {
 				l.unchanged++
 			}

@@ -266,3 +266,42 @@ func dumpRows(t *testing.T, db *sqldb.DB) string {
 	}
 	return b.String()
 }
+
+// TestImportAgainKeepsTheSettlement: importing the same sheet again after a
+// rule changed leaves its lines as they were settled (the manual: a rule
+// applies to the orders after it is saved; earlier ones by 정산 재생성), so
+// the rows keep the version that settled them; 정산 재생성 then applies it.
+func TestImportAgainKeepsTheSettlement(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, st := setup(t, db)
+		ctx := context.Background()
+		r, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "11번가", Sale: "code11", Settle: "code14", Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		importSample(t, mk)
+		before := settlements(t, mk)
+		r.Settle = "code11"
+		if _, err := st.Save(ctx, sys, r.ID, r); err != nil {
+			t.Fatal(err)
+		}
+		importSample(t, mk)
+		after := settlements(t, mk)
+		if len(after) != len(before) || len(before) == 0 {
+			t.Fatalf("%d lines before, %d after", len(before), len(after))
+		}
+		for k, b := range before {
+			if a := after[k]; a.Settle != b.Settle || a.RuleVersionNo != b.RuleVersionNo {
+				t.Errorf("line %s: settled %d by v%d, after importing again %d by v%d", k, b.Settle, b.RuleVersionNo, a.Settle, a.RuleVersionNo)
+			}
+		}
+		if _, err := st.Recompute(ctx, sys, "2025-01-01", "2025-12-31", "11st", nil); err != nil {
+			t.Fatal(err)
+		}
+		for k, a := range settlements(t, mk) {
+			if a.Settle != a.Sale || a.RuleVersionNo != 2 {
+				t.Errorf("line %s after 정산 재생성: settle %d of sale %d by v%d, want the new rule", k, a.Settle, a.Sale, a.RuleVersionNo)
+			}
+		}
+	})
+}
