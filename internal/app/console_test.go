@@ -82,7 +82,8 @@ func TestConsoleScreensRender(t *testing.T) {
 			}
 		}
 		status, body := get(t, c, e.srv.URL+"/orders/202")
-		for _, want := range []string{"10,000원 = 18,000원 - 8,000원 - 0원 + 0원", "1111-****-****-2222", "900101-1******", "건축기사 건축계획 외 1건"} {
+		for _, want := range []string{"10,000원 = 18,000원 - 8,000원 - 0원 + 0원", "1111-****-****-2222", "900101-1******", "건축기사 건축계획 외 1건",
+			`<td id="shipping-kind">선불</td><th>배송비</th><td>0원</td>`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("order 202 page lacks %q", want)
 			}
