@@ -198,12 +198,12 @@ func ImportErrors(errs []market.RowError, out io.Writer) error {
 
 // MarketReport writes 당일판매분요약표 or 판매처별 정산통계 with its totals row.
 func MarketReport(rep settlement.Report[settlement.MarketRow], title string, out io.Writer) error {
-	w, err := sheet.NewWriter(out, title, []string{"판매처", "주문수", "주문행", "수량", "총판매금액", "정산예정금액", "수수료", "선결제 배송비", "배송마진", "취소", "미정산", "marketplace"})
+	w, err := sheet.NewWriter(out, title, []string{"판매처", "주문수", "주문행", "수량", "총판매금액", "정산예정금액", "수수료", "선결제 배송비", "정산합계", "배송마진", "취소", "미정산", "marketplace"})
 	if err != nil {
 		return err
 	}
 	for _, r := range append(rep.Rows, rep.Total) {
-		if err := w.Row(r.Name, r.Orders, r.Lines, r.Qty, r.Sale, r.Settle, r.Commission, r.Prepaid, r.Margin, r.Cancelled, r.Unsettled, r.Marketplace); err != nil {
+		if err := w.Row(r.Name, r.Orders, r.Lines, r.Qty, r.Sale, r.Settle, r.Commission, r.Prepaid, r.Payout, r.Margin, r.Cancelled, r.Unsettled, r.Marketplace); err != nil {
 			return err
 		}
 	}

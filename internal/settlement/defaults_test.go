@@ -186,7 +186,7 @@ func TestReportsEqualTheStoredLines(t *testing.T) {
 			t.Helper()
 			if got.Orders != int64(len(want.orders)) || got.Lines != want.lines || got.Qty != want.qty || got.Sale != want.sale ||
 				got.Settle != want.settle || got.Commission != want.sale-want.settle || got.Prepaid != want.prepaid || got.Margin != want.margin ||
-				got.Cancelled != want.cancel || got.Unsettled != want.unsettled {
+				got.Cancelled != want.cancel || got.Unsettled != want.unsettled || got.Payout != want.settle+want.prepaid {
 				t.Fatalf("%s: report %+v, stored lines give orders %d lines %d qty %d sale %d settle %d prepaid %d margin %d cancelled %d unsettled %d",
 					name, got, len(want.orders), want.lines, want.qty, want.sale, want.settle, want.prepaid, want.margin, want.cancel, want.unsettled)
 			}

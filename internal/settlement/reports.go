@@ -23,9 +23,13 @@ type MarketRow struct {
 	Settle      int64  `json:"settle"`     // 정산예정금액
 	Commission  int64  `json:"commission"` // sale - settle
 	Prepaid     int64  `json:"prepaid"`    // 선결제 배송비
-	Margin      int64  `json:"margin"`     // 배송마진
-	Cancelled   int64  `json:"cancelled"`  // cancelled lines
-	Unsettled   int64  `json:"unsettled"`  // live lines no rule settled (미정산; a cancelled line never is)
+	// Payout is 정산합계 = 정산예정금액 + 선결제처리: the manual's 정산통계
+	// adds the prepaid shipping back ("선결제 금액을 다시 더해줌"); it is what
+	// 정산대사 expects the marketplace to pay for these lines.
+	Payout    int64 `json:"payout"`
+	Margin    int64 `json:"margin"`    // 배송마진
+	Cancelled int64 `json:"cancelled"` // cancelled lines
+	Unsettled int64 `json:"unsettled"` // live lines no rule settled (미정산; a cancelled line never is)
 }
 
 // ProductRow is one marketplace product's line of 판매처상품매출통계.
@@ -180,6 +184,7 @@ func (s *Service) ByMarketplace(ctx context.Context, f ReportFilter) (Report[Mar
 	}
 	for _, r := range list {
 		r.Commission = r.Sale - r.Settle
+		r.Payout = r.Settle + r.Prepaid
 		rep.Rows = append(rep.Rows, r)
 		t := &rep.Total
 		t.Orders += r.Orders
@@ -189,6 +194,7 @@ func (s *Service) ByMarketplace(ctx context.Context, f ReportFilter) (Report[Mar
 		t.Settle += r.Settle
 		t.Commission += r.Commission
 		t.Prepaid += r.Prepaid
+		t.Payout += r.Payout
 		t.Margin += r.Margin
 		t.Cancelled += r.Cancelled
 		t.Unsettled += r.Unsettled

@@ -163,9 +163,13 @@ func TestReportTotalsAreSums(t *testing.T) {
 				sum.Settle += r.Settle
 				sum.Commission += r.Commission
 				sum.Prepaid += r.Prepaid
+				sum.Payout += r.Payout
 				sum.Margin += r.Margin
 				sum.Cancelled += r.Cancelled
 				sum.Unsettled += r.Unsettled
+				if r.Payout != r.Settle+r.Prepaid {
+					t.Errorf("%s: 정산합계 %d != %d + %d", r.Marketplace, r.Payout, r.Settle, r.Prepaid)
+				}
 				if r.Commission != r.Sale-r.Settle {
 					t.Errorf("%s: commission %d != %d - %d", r.Marketplace, r.Commission, r.Sale, r.Settle)
 				}
