@@ -162,10 +162,12 @@ func Allocate(amount int64, left map[int64]int64, shipping int64) (map[int64]int
 	var rems []rem
 	var given int64
 	for _, id := range ids {
-		num := toItems * left[id]
-		shares[id] = num / itemsLeft
-		given += shares[id]
-		rems = append(rems, rem{id, num % itemsLeft})
+		// toItems × left can pass int64 (10,000,000,000 won × 10,000,000,000
+		// won): the share is computed in 128 bits.
+		q, r := won.MulDiv(toItems, left[id], itemsLeft)
+		shares[id] = q
+		given += q
+		rems = append(rems, rem{id, r})
 	}
 	sort.SliceStable(rems, func(i, j int) bool { return rems[i].r > rems[j].r })
 	for i := 0; given < toItems; i++ {

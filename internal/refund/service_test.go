@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math/big"
 	"strings"
 	"sync"
 	"testing"
@@ -339,6 +340,10 @@ func TestAllocateAddsUp(t *testing.T) {
 		{9999, map[int64]int64{1: 5000, 2: 5000}, 0},
 		{12500, map[int64]int64{1: 10000}, 2500},
 		{7, map[int64]int64{1: 1, 2: 1, 3: 10}, 0},
+		// Amounts whose products pass int64 (each up to won.Max).
+		{10_000_000_000, map[int64]int64{1: 10_000_000_000}, 0},
+		{9_999_999_999, map[int64]int64{1: 10_000_000_000, 2: 7_000_000_001, 3: 3}, 0},
+		{19_999_999_999, map[int64]int64{1: 10_000_000_000, 2: 9_999_999_999}, 5000},
 	} {
 		shares, ship := refund.Allocate(tc.amount, tc.left, tc.shipping)
 		sum := ship
@@ -350,6 +355,17 @@ func TestAllocateAddsUp(t *testing.T) {
 		}
 		if sum != tc.amount || ship > tc.shipping {
 			t.Errorf("Allocate(%d) = %v + %d, sum %d", tc.amount, shares, ship, sum)
+		}
+		// Each share is its item's part of the amount, within a won.
+		var itemsLeft int64
+		for _, v := range tc.left {
+			itemsLeft += v
+		}
+		for id, v := range shares {
+			exact := new(big.Rat).SetFrac(new(big.Int).Mul(big.NewInt(min(tc.amount, itemsLeft)), big.NewInt(tc.left[id])), big.NewInt(itemsLeft))
+			if d := new(big.Rat).Sub(exact, new(big.Rat).SetInt64(v)); d.Cmp(big.NewRat(-1, 1)) <= 0 || d.Cmp(big.NewRat(1, 1)) >= 0 {
+				t.Errorf("Allocate(%d): item %d gets %d, its part is %s", tc.amount, id, v, exact.FloatString(2))
+			}
 		}
 	}
 }

@@ -58,6 +58,18 @@ func Mul(a, b int64) (int64, error) {
 	return int64(lo), nil
 }
 
+// MulDiv returns a × b ÷ d and its remainder, exactly (the product in 128
+// bits), for a, b ≥ 0 and d > 0 with a ≤ d, so that the quotient fits (it
+// is at most b): a proportional share, a of d, of the amount b.
+func MulDiv(a, b, d int64) (q, r int64) {
+	if a < 0 || b < 0 || d <= 0 || a > d {
+		panic("won.MulDiv: needs 0 ≤ a ≤ d, b ≥ 0, d > 0")
+	}
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	quo, rem := bits.Div64(hi, lo, uint64(d)) // hi < d: a×b < d×2^63
+	return int64(quo), int64(rem)
+}
+
 func abs(n int64) uint64 {
 	if n < 0 {
 		return uint64(-(n + 1)) + 1

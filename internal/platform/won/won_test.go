@@ -43,3 +43,17 @@ func TestAddMulOverflow(t *testing.T) {
 		t.Error("InRange")
 	}
 }
+
+func TestMulDiv(t *testing.T) {
+	for _, tc := range []struct{ a, b, d, q, r int64 }{
+		{0, 5, 7, 0, 0},
+		{3, 10, 7, 4, 2},
+		{Max, Max, Max, Max, 0},
+		{Max - 1, Max, Max, Max - 1, 0},
+		{9_999_999_999, 7_000_000_001, 17_000_000_003, 4_117_647_058, 4_647_058_825}, // a × b ≈ 7.0e19, past int64
+	} {
+		if q, r := MulDiv(tc.a, tc.b, tc.d); q != tc.q || r != tc.r {
+			t.Errorf("MulDiv(%d, %d, %d) = %d r %d, want %d r %d", tc.a, tc.b, tc.d, q, r, tc.q, tc.r)
+		}
+	}
+}
