@@ -114,11 +114,9 @@ func (s *Server) trackingUpload(r *http.Request, a access.Actor) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	dry := false
-	if v := r.FormValue("dry_run"); v != "" {
-		if dry, err = strconv.ParseBool(v); err != nil {
-			return 0, nil, apperr.New(apperr.Invalid, "dry_run은 true 또는 false입니다.", "dry_run must be true or false")
-		}
+	dry, err := dryRun(r)
+	if err != nil {
+		return 0, nil, err
 	}
 	out, err := s.Ship.Upload(r.Context(), a, shipping.UploadInput{Filename: name, Data: data, Encoding: r.FormValue("encoding"),
 		Carrier: r.FormValue("carrier"), State: r.FormValue("state"), DryRun: dry})

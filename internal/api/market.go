@@ -110,9 +110,27 @@ func ReadUpload(r *http.Request) (market.ImportInput, error) {
 	if err != nil {
 		return market.ImportInput{}, err
 	}
-	dry, _ := strconv.ParseBool(r.FormValue("dry_run"))
+	dry, err := dryRun(r)
+	if err != nil {
+		return market.ImportInput{}, err
+	}
 	return market.ImportInput{Marketplace: r.FormValue("marketplace"), Filename: name, Data: data, Encoding: r.FormValue("encoding"),
 		Password: r.FormValue("password"), DryRun: dry}, nil
+}
+
+// dryRun reads a form's dry_run: true or false (empty: false). Another
+// value is refused (422): a misspelt preview must not store the file.
+func dryRun(r *http.Request) (bool, error) {
+	v := r.FormValue("dry_run")
+	if v == "" {
+		return false, nil
+	}
+	dry, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &apperr.Error{Code: apperr.Invalid, Message: "dry_run은 true 또는 false입니다: " + v, English: "dry_run must be true or false",
+			Fields: []apperr.FieldError{{Location: "dry_run", Message: "true 또는 false입니다.", English: "true or false"}}}
+	}
+	return dry, nil
 }
 
 func (s *Server) listMarketOrders(r *http.Request, a access.Actor) (int, any, error) {

@@ -38,6 +38,14 @@ func TestMarketplaceImportAPIAndCLI(t *testing.T) {
 		if r := post("true"); r.Status != 200 || !strings.Contains(string(r.Body), `"ok":7`) {
 			t.Fatalf("preview = %d %s", r.Status, r.Body)
 		}
+		// A dry_run that is neither true nor false is refused, nothing stored
+		// (a misspelt preview once stored the file).
+		if r := post("yes"); r.Status != 422 || !strings.Contains(string(r.Body), "dry_run") {
+			t.Fatalf("dry_run=yes = %d %s", r.Status, r.Body)
+		}
+		if list := e.do("GET", "/api/v1/marketplace-orders?marketplace=esm", tok, nil).json(t); list["total"].(float64) != 0 {
+			t.Fatalf("a refused dry_run stored %v lines", list["total"])
+		}
 		if r := post("false"); r.Status != 200 || !strings.Contains(string(r.Body), `"inserted":7`) {
 			t.Fatalf("import = %d %s", r.Status, r.Body)
 		}
