@@ -28,7 +28,8 @@ func (s *Server) salesStats(w http.ResponseWriter, r *http.Request, a access.Act
 		monthly := name == "monthly"
 		f := s.Stats.Defaults(stats.Filter{From: q.Get("from"), To: q.Get("to"), Site: q.Get("site")}, monthly)
 		var rep stats.Report
-		title, period := "일별매출통계", "날짜"
+		period := "날짜"
+		title = "일별매출통계"
 		if monthly {
 			title, period = "월별매출통계", "월"
 			rep, err = s.Stats.Monthly(r.Context(), a, f)

@@ -61,6 +61,8 @@ func TestExportNamesAndEmptyCells(t *testing.T) {
 			{"/api/v1/refunds/export.xlsx?status=requested", "환불목록_" + today + "_환불요청.xlsx", "refunds_" + today + "_requested.xlsx"},
 			{"/api/v1/marketplace-orders/export.xlsx?marketplace=coupang", "판매처주문_" + today + "_coupang.xlsx", "marketplace-orders_" + today + "_coupang.xlsx"},
 			{"/api/v1/settlement/reports/by-marketplace.xlsx?from=2020-01-01&to=2020-01-31", "판매처별정산통계_" + today + "_2020-01-01~2020-01-31.xlsx", "by-marketplace_" + today + "_2020-01-01~2020-01-31.xlsx"},
+			{"/api/v1/stats/daily.xlsx?from=2020-01-01&to=2020-01-31", "일별매출통계_" + today + "_2020-01-01~2020-01-31.xlsx", "sales-daily_" + today + "_2020-01-01~2020-01-31.xlsx"},
+			{"/api/v1/stats/monthly.xlsx?from=2020-01&to=2020-03", "월별매출통계_" + today + "_2020-01~2020-03.xlsx", "sales-monthly_" + today + "_2020-01~2020-03.xlsx"},
 		} {
 			r := e.do("GET", tt.path, tok, nil)
 			if r.Status != 200 {
