@@ -62,9 +62,10 @@ Exit status: 0 success, 2 bad input (one line on stderr), 1 any other failure.
 `
 
 // refundQuote runs the calculator; it needs no database.
-func refundQuote(args []string, stdout io.Writer) error {
+func refundQuote(cfg *config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("orderdesk refund quote", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	cfg.Register(fs) // every command takes --db and the rest; this one reads no database
 	var in refund.QuoteInput
 	fs.StringVar(&in.Policy, "policy", "", "by_days, by_progress, lifelong_education, hagwon or hrd_self_pay")
 	fs.Int64Var(&in.Amount, "amount", 0, "paid amount in won")
@@ -93,9 +94,10 @@ func refundQuote(args []string, stdout io.Writer) error {
 }
 
 // settlementEval runs the formula playground; it needs no database.
-func settlementEval(args []string, stdout io.Writer) error {
+func settlementEval(cfg *config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("orderdesk settlement eval", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	cfg.Register(fs) // every command takes --db and the rest; this one reads no database
 	src := fs.String("formula", "", "the formula, e.g. code11*(100-15.4)/100")
 	vars := fs.String("vars", "{}", `variables as JSON, e.g. {"code11":"1,500","pay_type":"C"}`)
 	if err := fs.Parse(args); err != nil {
@@ -200,10 +202,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		rest = rest[1:]
 	}
 	if name == "settlement" && len(rest) > 0 && rest[0] == "eval" {
-		return settlementEval(rest[1:], stdout)
+		return settlementEval(&cfg, rest[1:], stdout)
 	}
 	if name == "refund" && len(rest) > 0 && rest[0] == "quote" {
-		return refundQuote(rest[1:], stdout)
+		return refundQuote(&cfg, rest[1:], stdout)
 	}
 	fs := flag.NewFlagSet("orderdesk "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // a flag error is one line; -h prints the flags below

@@ -61,7 +61,8 @@ func TestCLIDemoVerifyAdminToken(t *testing.T) {
 }
 
 func TestCLIRefundQuote(t *testing.T) {
-	code, out, errs := runCLI(t, nil, "refund", "quote", "--policy", "by_days", "--amount", "280000", "--total-days", "2197", "--elapsed-days", "464")
+	// Every command takes --db (API.md), this one too though it reads no database.
+	code, out, errs := runCLI(t, nil, "refund", "quote", "--db", "sqlite:unused.db", "--policy", "by_days", "--amount", "280000", "--total-days", "2197", "--elapsed-days", "464")
 	if code != 0 || !strings.Contains(out, `"refund":220865`) || !strings.Contains(out, `"deduction":59135`) {
 		t.Fatalf("quote = %d %q %q", code, out, errs)
 	}
@@ -81,7 +82,7 @@ func TestCLIRefundQuote(t *testing.T) {
 }
 
 func TestCLISettlementEval(t *testing.T) {
-	code, out, errs := runCLI(t, nil, "settlement", "eval", "--formula", "code11*(100-15.4)/100", "--vars", `{"code11":"1,500"}`)
+	code, out, errs := runCLI(t, nil, "settlement", "eval", "--db", "sqlite:unused.db", "--formula", "code11*(100-15.4)/100", "--vars", `{"code11":"1,500"}`)
 	if code != 0 || !strings.Contains(out, `"value":1269`) {
 		t.Fatalf("eval = %d %q %q", code, out, errs)
 	}
