@@ -503,3 +503,39 @@ func TestConcurrentAssign(t *testing.T) {
 		}
 	})
 }
+
+// TestCodeComesBackWhenCancellingTheCourseEmptiesTheOrder: a coupon that
+// makes an order 0원 (무과금) is given back when 수강취소 of its only course
+// cancels the order, as any cancelled order gives its code back.
+func TestCodeComesBackWhenCancellingTheCourseEmptiesTheOrder(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		c := f.create(t, coupon.Input{Count: 1, Kind: coupon.KindFixed, Amount: 500})
+		code := f.codes(t, c.ID)[0].Code
+		o, err := f.orders.Place(ctx, sys, order.PlaceInput{Site: "malgn", MemberID: f.alice, Method: "free", CouponCode: code,
+			Items: []order.ItemInput{{ProductID: f.cheap, Qty: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Total != 0 || o.Status != order.StatusPaid || o.Items[0].EnrollmentID == 0 {
+			t.Fatalf("a 0원 order by coupon: total %d, %s, enrollment %d", o.Total, o.Status, o.Items[0].EnrollmentID)
+		}
+		if _, err := f.orders.CancelEnrollment(ctx, sys, o.Items[0].EnrollmentID, "수강 포기"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.orders.Get(ctx, sys, o.OrderNo); got.Status != order.StatusCancelled {
+			t.Fatalf("the emptied order is %s, want cancelled", got.Status)
+		}
+		if rows := f.codes(t, c.ID); rows[0].Used {
+			t.Fatalf("the order is cancelled but its code is still used: %+v", rows[0])
+		}
+		if got := count(t, db, `SELECT COUNT(*) FROM coupon_uses WHERE returned_at IS NOT NULL AND return_reason = '수강취소'`); got != 1 {
+			t.Errorf("%d uses given back for 수강취소, want 1", got)
+		}
+		if _, err := f.orders.Place(ctx, sys, order.PlaceInput{Site: "malgn", MemberID: f.bob, Method: "free", CouponCode: code,
+			Items: []order.ItemInput{{ProductID: f.cheap, Qty: 1}}}); err != nil {
+			t.Errorf("the code given back is usable again: %v", err)
+		}
+	})
+}

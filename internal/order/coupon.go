@@ -65,10 +65,11 @@ func (s *Service) consumeCoupon(ctx context.Context, tx *sqldb.Tx, a access.Acto
 	return s.Coupons.Consume(ctx, tx, a, *ap, h, o.ID, o.OrderNo, now)
 }
 
-// giveBackCoupon returns the code of a cancelled order (cancelTx).
-func (s *Service) giveBackCoupon(ctx context.Context, tx *sqldb.Tx, a access.Actor, orderID int64, now time.Time) error {
+// giveBackCoupon returns the code of a cancelled order (cancelTx, and an
+// order cancelled because 수강취소 left it nothing); why says which.
+func (s *Service) giveBackCoupon(ctx context.Context, tx *sqldb.Tx, a access.Actor, orderID int64, now time.Time, why string) error {
 	if s.Coupons == nil {
 		return nil
 	}
-	return s.Coupons.GiveBack(ctx, tx, a, orderID, now, "주문취소")
+	return s.Coupons.GiveBack(ctx, tx, a, orderID, now, why)
 }

@@ -663,7 +663,7 @@ func (s *Service) cancelTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, o 
 			return err
 		}
 	}
-	if err := s.giveBackCoupon(ctx, tx, a, o.ID, now); err != nil {
+	if err := s.giveBackCoupon(ctx, tx, a, o.ID, now, "주문취소"); err != nil {
 		return err
 	}
 	return audit.Record(ctx, tx, now, a, audit.Change{Site: o.Site, Action: "order.cancel", Entity: "order", EntityID: o.OrderNo,

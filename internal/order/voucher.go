@@ -399,7 +399,7 @@ func (s *Service) CancelEnrollment(ctx context.Context, a access.Actor, id int64
 		if n, _ := r.RowsAffected(); n != 1 {
 			return apperr.New(apperr.Conflict, "주문 항목이 방금 바뀌었습니다. 다시 확인해 주세요.", "The order item changed meanwhile; reload it.")
 		}
-		orderCancelled, err := s.cancelEmptyOrder(ctx, tx, orderID, reason, now)
+		orderCancelled, err := s.cancelEmptyOrder(ctx, tx, a, orderID, reason, now)
 		if err != nil {
 			return err
 		}
@@ -413,8 +413,10 @@ func (s *Service) CancelEnrollment(ctx context.Context, a access.Actor, id int64
 }
 
 // cancelEmptyOrder moves a paid order that received nothing to cancelled
-// once every one of its items is cancelled; it reports whether it did.
-func (s *Service) cancelEmptyOrder(ctx context.Context, tx *sqldb.Tx, orderID int64, reason string, now time.Time) (bool, error) {
+// once every one of its items is cancelled, and gives its coupon code back
+// as a cancelled order does (a coupon can make an order 0원); it reports
+// whether it did.
+func (s *Service) cancelEmptyOrder(ctx context.Context, tx *sqldb.Tx, a access.Actor, orderID int64, reason string, now time.Time) (bool, error) {
 	var site string
 	var open int
 	err := tx.QueryRowContext(ctx, `SELECT o.site, (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id AND i.status <> 'cancelled')
@@ -429,6 +431,9 @@ func (s *Service) cancelEmptyOrder(ctx context.Context, tx *sqldb.Tx, orderID in
 		return false, nil
 	}
 	if err != nil {
+		return false, err
+	}
+	if err := s.giveBackCoupon(ctx, tx, a, orderID, now, "수강취소"); err != nil {
 		return false, err
 	}
 	return true, count(ctx, tx, orderID, StatusPaid, StatusCancelled)
