@@ -287,7 +287,7 @@ func (s *Service) completeTx(ctx context.Context, tx *sqldb.Tx, a access.Actor, 
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return apperr.New(apperr.Conflict, "환불 상태를 "+Label(Statuses, r.Status)+"에서 환불완료로 바꿀 수 없습니다.", "refund cannot move from "+r.Status+" to completed")
+		return statusRefusal(r.Status) // completed or denied meanwhile: said without state codes
 	}
 	ref, err := order.LoadRefundable(ctx, tx, orderID)
 	if err != nil {

@@ -342,7 +342,7 @@ func plan(a access.Actor, cur itemState, carriers map[string]Carrier, want targe
 	if needsTracking(next.State) && (next.Carrier == "" || next.TrackingNo == "") {
 		return cur, false, &apperr.Error{Code: apperr.Invalid,
 			Message: fmt.Sprintf("항목 %d: %s에는 배송업체와 송장번호가 필요합니다.", id, StateLabel(next.State)),
-			English: fmt.Sprintf("item %d: %s needs a carrier and a tracking number", id, next.State),
+			English: fmt.Sprintf("item %d: shipping it needs a carrier and a tracking number", id),
 			Fields:  []apperr.FieldError{{Location: "tracking_no", Message: "배송업체와 송장번호를 입력해 주세요.", English: "carrier and tracking_no are required"}}}
 	}
 	// The dates follow the state: entering a state records its date (or
