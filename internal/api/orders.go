@@ -1,8 +1,10 @@
 package api
 
 import (
+	"cmp"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/platform/web"
+	"github.com/orderdesk/orderdesk/internal/refund"
 )
 
 func orderNo(r *http.Request) (int64, error) {
@@ -41,10 +44,12 @@ func (s *Server) listOrders(r *http.Request, a access.Actor) (int, any, error) {
 	return http.StatusOK, page, err
 }
 
-// orderDetail is one order with its payment transactions.
+// orderDetail is one order with its payment transactions and its refund
+// requests (API.md: "payments and refunds").
 type orderDetail struct {
 	order.Order
 	Payments []order.Transaction `json:"payments"`
+	Refunds  []refund.Refund     `json:"refunds"` // oldest first; as GET /refunds lists them
 }
 
 func (s *Server) getOrder(r *http.Request, a access.Actor) (int, any, error) {
@@ -57,7 +62,16 @@ func (s *Server) getOrder(r *http.Request, a access.Actor) (int, any, error) {
 		return 0, nil, err
 	}
 	txs, err := s.Orders.Transactions(r.Context(), a, no)
-	return http.StatusOK, orderDetail{Order: o, Payments: txs}, err
+	if err != nil {
+		return 0, nil, err
+	}
+	d := orderDetail{Order: o, Payments: txs, Refunds: []refund.Refund{}}
+	err = s.Refunds.Each(r.Context(), a, refund.Filter{Q: strconv.FormatInt(no, 10), Field: "order_no"}, func(rf refund.Refund) error {
+		d.Refunds = append(d.Refunds, rf)
+		return nil
+	})
+	slices.SortFunc(d.Refunds, func(x, y refund.Refund) int { return cmp.Compare(x.ID, y.ID) })
+	return http.StatusOK, d, err
 }
 
 func (s *Server) confirmPayment(r *http.Request, a access.Actor) (int, any, error) {

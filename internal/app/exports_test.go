@@ -130,6 +130,16 @@ func TestOrderWorkbook(t *testing.T) {
 			t.Fatalf("file name %q", name)
 		}
 		o := e.do("GET", "/api/v1/orders/202", tok, nil).json(t)
+		// The detail carries the order's refund requests (API.md): none for
+		// 202; 250's partial refund of the manual.
+		if rs, ok := o["refunds"].([]any); !ok || len(rs) != 0 {
+			t.Fatalf("order 202's refunds %v", o["refunds"])
+		}
+		o250 := e.do("GET", "/api/v1/orders/250", tok, nil).json(t)
+		if rs, ok := o250["refunds"].([]any); !ok || len(rs) != 1 || rs[0].(map[string]any)["order_no"].(float64) != 250 ||
+			rs[0].(map[string]any)["kind"] != "partial" || rs[0].(map[string]any)["amount"].(float64) != o250["refunded"].(float64) {
+			t.Fatalf("order 250's refunds %v (refunded %v)", o250["refunds"], o250["refunded"])
+		}
 		txs := e.do("GET", "/api/v1/orders/202/transactions", tok, nil)
 		var txList []any
 		if v, ok := txs.json(t)["items"]; ok {
