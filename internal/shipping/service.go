@@ -637,6 +637,12 @@ type scanExtra struct {
 
 func (x scanExtra) Scan(dest ...any) error { return x.s.Scan(append(dest, x.extra...)...) }
 
+// settledDelivery says whether an item's delivery can no longer change from
+// the 배송정보 form: cancelled, confirmed, or its item cancelled or refunded.
+func settledDelivery(cur itemState) bool {
+	return cur.State == order.DeliveryCancelled || cur.State == order.DeliveryConfirmed || cur.ItemStatus == order.ItemCancelled || cur.ItemStatus == order.ItemRefunded
+}
+
 // UpdateOrder saves the 배송정보 form: the recipient fields, and with All
 // the state, courier and number of every textbook item of the order that
 // can still change (cancelled and confirmed items are left as they are).
@@ -683,9 +689,9 @@ func (s *Service) UpdateOrder(ctx context.Context, a access.Actor, orderNo int64
 		}
 		if !in.All {
 			cur := items[0]
-			if (want.State == "" || want.State == cur.State) && (want.Carrier == "" || want.Carrier == cur.Carrier) &&
+			if settledDelivery(cur) || (want.State == "" || want.State == cur.State) && (want.Carrier == "" || want.Carrier == cur.Carrier) &&
 				(strings.TrimSpace(want.TrackingNo) == "" || strings.TrimSpace(want.TrackingNo) == cur.TrackingNo) {
-				return nil
+				return nil // an item that can no longer change is left as it is, as with All
 			}
 			next, changed, err := plan(a, cur, carriers, want, now)
 			if err != nil || !changed {
@@ -694,7 +700,7 @@ func (s *Service) UpdateOrder(ctx context.Context, a access.Actor, orderNo int64
 			return apply(ctx, tx, a, "delivery.update", cur, next, now)
 		}
 		for _, cur := range items {
-			if cur.State == order.DeliveryCancelled || cur.State == order.DeliveryConfirmed || cur.ItemStatus == order.ItemCancelled || cur.ItemStatus == order.ItemRefunded {
+			if settledDelivery(cur) {
 				continue
 			}
 			next, changed, err := plan(a, cur, carriers, want, now)

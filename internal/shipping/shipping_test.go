@@ -515,7 +515,7 @@ func TestOrderPageWithoutAll(t *testing.T) {
 		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'delivery.update'`).Scan(&updates); err != nil || updates != 1 {
 			t.Fatalf("delivery.update audits %d (%v), want 1: the unchanged form changed an item", updates, err)
 		}
-		// 배송대기 → a number without a courier is refused, the address kept as it was.
+		// An unknown courier is refused, the address kept as it was.
 		addr.Address = "부산시"
 		err := f.ship.UpdateOrder(ctx, sys, o.OrderNo, shipping.OrderChange{Shipping: addr, State: "shipped", Carrier: "NOPE", TrackingNo: "1"})
 		if apperr.CodeOf(err) != apperr.Invalid {
@@ -523,6 +523,30 @@ func TestOrderPageWithoutAll(t *testing.T) {
 		}
 		if v, _ := f.ship.Order(ctx, sys, o.OrderNo); v.Order.Shipping.Address != "서울시 관악구 인현7길 1" {
 			t.Fatalf("a refused change saved the address %q", v.Order.Shipping.Address)
+		}
+		// A first textbook that can no longer change (배송취소 by a full
+		// refund) is left as it is: the new address is saved all the same.
+		two := f.paid(t, f.book, f.book2)
+		first := books(two)[0]
+		req, err := f.refunds.Request(ctx, sys, refund.RequestInput{OrderNo: two.OrderNo, ItemIDs: []int64{first}, Reason: "반품", Method: "bank_transfer",
+			Bank: &refund.Bank{Name: "신한", Account: "110-123-456789", Holder: "홍길동1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.refunds.Complete(ctx, sys, req.ID, refund.CompleteInput{Amount: req.Refundable}); err != nil {
+			t.Fatal(err)
+		}
+		if st := f.state(t, first); st.State != "cancelled" {
+			t.Fatalf("the fully refunded textbook is %s, want 배송취소", st.State)
+		}
+		addr.Address = "서울시 관악구 인현8길 2"
+		for _, state := range []string{"cancelled", "waiting"} {
+			if err := f.ship.UpdateOrder(ctx, sys, two.OrderNo, shipping.OrderChange{Shipping: addr, State: state}); err != nil {
+				t.Fatalf("the address of an order whose first textbook is 배송취소 (form state %s): %v", state, err)
+			}
+		}
+		if v, _ := f.ship.Order(ctx, sys, two.OrderNo); v.Order.Shipping.Address != addr.Address || f.state(t, first).State != "cancelled" {
+			t.Fatalf("address %q, first item %s", v.Order.Shipping.Address, f.state(t, first).State)
 		}
 	})
 }
