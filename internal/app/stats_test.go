@@ -218,6 +218,14 @@ func TestConsoleStatsAndHome(t *testing.T) {
 				t.Errorf("home link %s answers %d", l[1], st)
 			}
 		}
+		// 배송대기 counts orders, as the 배송관리 it opens does.
+		ship := regexp.MustCompile(`id="home-ship" href="([^"]+)">(\d+)건`).FindStringSubmatch(body)
+		if ship == nil {
+			t.Fatalf("home page lacks the 배송대기 figure")
+		}
+		if _, page := get(t, c, e.srv.URL+html.UnescapeString(ship[1])); !strings.Contains(page, "Total : <strong>"+ship[2]+"</strong> 건") {
+			t.Errorf("home shows %s건 to ship, the list it opens another total", ship[2])
+		}
 		if n := strings.Count(body, `<rect class="bar"`); n != 14 {
 			t.Errorf("home chart has %d bars, want the last 14 days", n)
 		}

@@ -31,7 +31,7 @@ var statsMessages = map[string]string{
 	"이전 해": "Previous year", "다음 해": "Next year", "올해": "This year", "금일": "Today", "금주": "This week", "금월": "This month",
 	"금년": "This year", "3년간": "3 years", "월별 매출 금액": "Sales by month", "일별 매출 금액": "Sales by day",
 	"오늘의 업무": "Today's work", "입금대기": "Awaiting deposit", "환불요청": "Refund requests", "수강 승인대기": "Enrollments awaiting approval",
-	"배송대기 교재": "Textbooks to ship", "오늘 매출": "Today's sales", "이번 달 매출": "This month's sales", "가장 오래된 주문": "oldest order",
+	"배송대기": "Orders to ship", "오늘 매출": "Today's sales", "이번 달 매출": "This month's sales", "가장 오래된 주문": "oldest order",
 	"주문": "received", "환불": "refunded", "최근 14일 매출 금액 (주문 금액 − 환불 금액)": "Sales of the last 14 days (received − refunded)",
 	statsNote: statsNoteEN, statsNote + courseNote: statsNoteEN + courseNoteEN,
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // Waiting is the work the home page counts that only orders know: course
-// enrollments awaiting approval (수강 승인대기) and textbooks of paid orders
-// still to ship (배송대기), in the staff member's sites.
+// enrollments awaiting approval (수강 승인대기) and the orders with a paid
+// textbook still to ship (배송대기, counted by order as 배송관리 counts
+// them), in the staff member's sites.
 type Waiting struct {
 	AwaitingApproval int64
 	ToShip           int64
@@ -31,7 +32,7 @@ func (s *Service) CountWaiting(ctx context.Context, a access.Actor) (Waiting, er
 		`e.status = 'awaiting_approval'`, w.Args()...).Scan(&out.AwaitingApproval); err != nil {
 		return out, err
 	}
-	err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM order_items i JOIN orders o ON o.id = i.order_id`+and+
+	err := s.DB.Read().QueryRowContext(ctx, `SELECT COUNT(DISTINCT o.id) FROM order_items i JOIN orders o ON o.id = i.order_id`+and+
 		`i.kind = 'textbook' AND i.status = 'paid' AND i.delivery_status = 'waiting'`, w.Args()...).Scan(&out.ToShip)
 	return out, err
 }
