@@ -200,7 +200,7 @@ type loader struct {
 	batch   []batchLine     // the batch being written
 	vals    [][]any         // its values, reused
 	repeats []RowError      // rows found repeating a row of an earlier batch
-	days    map[string]bool // the order days of the lines settled, for SettleDays
+	days    map[string]bool // the order days of the lines stored, for SettleDays
 }
 
 // batchLine is a good row waiting in the batch.
@@ -444,10 +444,12 @@ func (l *loader) flush(ctx context.Context) error {
 				seen[b.OrderNo] = true
 				nos = append(nos, b.OrderNo)
 			}
-			if l.days == nil {
-				l.days = map[string]bool{}
+			if b.state == lineInserted { // a cancellation leaves the day's prepaid bundles as they were
+				if l.days == nil {
+					l.days = map[string]bool{}
+				}
+				l.days[b.OrderDay] = true
 			}
-			l.days[b.OrderDay] = true
 		}
 		if err := l.s.Settle(ctx, l.tx, l.m.ID, nos); err != nil {
 			return fmt.Errorf("settle: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,5 +295,42 @@ func TestUsertransCountsTheWholeDay(t *testing.T) {
 		if again := read(); !maps.Equal(again, imported) {
 			t.Fatalf("import settled %v, recompute %v", imported, again)
 		}
+		// A rule saved since: importing the first part again stores nothing
+		// and changes nothing; a new line on the day changes every line's
+		// count, so the day is settled again with the rule in force.
+		rules, err := st.List(ctx, settlement.Filter{Q: "선결제 묶음 수"})
+		if err != nil || rules.Total != 1 {
+			t.Fatalf("the rule: %v %v", rules, err)
+		}
+		r := rules.Items[0]
+		r.Settle = "usertrans_cnt * 2000"
+		if _, err := st.Save(ctx, sys, r.ID, r); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := mk.Import(ctx, sys, market.ImportInput{Marketplace: "esm", Filename: "esm-again.csv", Data: []byte(rows[0] + strings.Join(rows[1:4], ""))}); err != nil {
+			t.Fatal(err)
+		}
+		if again := read(); !maps.Equal(again, imported) {
+			t.Fatalf("importing a part again changed %v into %v", imported, again)
+		}
+		newLine := strings.Replace(rows[1], "3981234501", "3981299999", 1)
+		if newLine == rows[1] {
+			t.Fatal("the sample's first row lost its order number")
+		}
+		if _, _, err := mk.Import(ctx, sys, market.ImportInput{Marketplace: "esm", Filename: "esm-new.csv", Data: []byte(rows[0] + newLine)}); err != nil {
+			t.Fatal(err)
+		}
+		after := read()
+		if len(after) != 8 {
+			t.Fatalf("%d lines after the new one", len(after))
+		}
+		for k, v := range after {
+			if v != after[first(after)] || v < 4000 {
+				t.Fatalf("after a new line on the day: %s settles %d, lines %v; want every line of the day at the new rule", k, v, after)
+			}
+		}
 	})
 }
+
+// first is the smallest key of m.
+func first(m map[string]int64) string { return slices.Min(slices.Collect(maps.Keys(m))) }
