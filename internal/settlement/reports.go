@@ -24,8 +24,9 @@ type MarketRow struct {
 	Commission  int64  `json:"commission"` // sale - settle
 	Prepaid     int64  `json:"prepaid"`    // 선결제 배송비
 	// Payout is 정산합계 = 정산예정금액 + 선결제처리: the manual's 정산통계
-	// adds the prepaid shipping back ("선결제 금액을 다시 더해줌"); it is what
-	// 정산대사 expects the marketplace to pay for these lines.
+	// adds the prepaid shipping back ("선결제 금액을 다시 더해줌"). Adjustments
+	// count on the day they were booked, as in the other columns (정산대사
+	// puts a line's adjustments on the line instead).
 	Payout    int64 `json:"payout"`
 	Margin    int64 `json:"margin"`    // 배송마진
 	Cancelled int64 `json:"cancelled"` // cancelled lines
