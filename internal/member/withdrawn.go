@@ -33,16 +33,13 @@ func (s *Service) Withdrawn(ctx context.Context, a access.Actor, accounts []Acco
 		w.In("site", scope)
 	}
 	rows, err := s.DB.Read().QueryContext(ctx, `SELECT site, login FROM members`+w.SQL(), w.Args()...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
 		var ac Account
-		if err := rows.Scan(&ac.Site, &ac.Login); err != nil {
-			return nil, err
+		if err := row.Scan(&ac.Site, &ac.Login); err != nil {
+			return err
 		}
 		out[ac] = true
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }

@@ -193,21 +193,15 @@ func (s *Service) SettleDays(ctx context.Context, tx *sqldb.Tx, marketplaceID in
 	var w sqldb.Where
 	w.Add("marketplace_id = ?", marketplaceID)
 	w.In("order_day", days)
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT order_no FROM market_orders`+w.SQL()+` ORDER BY order_no`, w.Args()...)
-	if err != nil {
-		return err
-	}
 	var nos []string
-	for rows.Next() {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT order_no FROM market_orders`+w.SQL()+` ORDER BY order_no`, w.Args()...)
+	err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
 		var no string
-		if err := rows.Scan(&no); err != nil {
-			rows.Close()
-			return err
-		}
+		err := row.Scan(&no)
 		nos = append(nos, no)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	prepaid := dayCounts{} // each day counted once, now that it is whole

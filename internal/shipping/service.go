@@ -155,22 +155,16 @@ func (s *Service) ListOrders(ctx context.Context, a access.Actor, f Filter) (pag
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT o.id) FROM `+listFrom+w.SQL(), w.Args()...).Scan(&page.Total); err != nil {
 		return page, err
 	}
+	var nos []int64
 	rows, err := db.QueryContext(ctx, `SELECT DISTINCT o.order_no FROM `+listFrom+w.SQL()+` ORDER BY o.order_no DESC LIMIT `+
 		strconv.Itoa(p.PerPage)+` OFFSET `+strconv.Itoa(p.Offset()), w.Args()...)
-	if err != nil {
-		return page, err
-	}
-	var nos []int64
-	for rows.Next() {
+	err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
 		var no int64
-		if err := rows.Scan(&no); err != nil {
-			rows.Close()
-			return page, err
-		}
+		err := row.Scan(&no)
 		nos = append(nos, no)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(nos) == 0 {
+		return err
+	})
+	if err != nil || len(nos) == 0 {
 		return page, err
 	}
 	w = where(a, f)
