@@ -182,3 +182,52 @@ func TestConfirmDepositButtonOnlyForBankDeposit(t *testing.T) {
 		}
 	})
 }
+
+// 발주서 포맷: a code number the rows do not show (쿠팡's code1–code10) is
+// added by 다른 번호; a bad or taken number is refused with nothing saved.
+func TestSheetFormatAddsAnyCodeNumber(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e) // root, super_admin
+		c := e.consoleClient("root", "correct horse battery")
+		format := func() map[string]any {
+			return e.do("GET", "/api/v1/sheet-formats?marketplace=coupang", tok, nil).json(t)["items"].([]any)[0].(map[string]any)
+		}
+		before := format()
+		codes := before["codes"].(map[string]any)
+		if _, ok := codes["3"]; ok {
+			t.Fatalf("쿠팡 already maps code3: %v", codes)
+		}
+		if _, body := get(t, c, e.srv.URL+"/sheet-formats?marketplace=coupang"); !strings.Contains(body, `<option value="3">code3</option>`) {
+			t.Fatalf("the format page offers no code3 to add")
+		}
+		form := url.Values{"marketplace": {"coupang"}}
+		for k, v := range before["fields"].(map[string]any) {
+			form.Set("field_"+k, v.(string))
+		}
+		for k, v := range codes {
+			form.Set("code_"+k, v.(string))
+		}
+		for _, tt := range []struct{ no, header string }{{"", "옵션ID"}, {"100", "옵션ID"}, {"11", "다른 헤더"}} {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			f.Set("add_code_no", tt.no)
+			f.Set("add_code_header", tt.header)
+			if code, _ := postForm(t, c, e.srv.URL+"/sheet-formats", f); code != 422 {
+				t.Errorf("add code %q %q: %d, want 422", tt.no, tt.header, code)
+			}
+		}
+		if after := format()["codes"].(map[string]any); len(after) != len(codes) {
+			t.Fatalf("a refused addition saved codes %v", after)
+		}
+		form.Set("add_code_no", "3")
+		form.Set("add_code_header", "옵션ID")
+		if code, body := postForm(t, c, e.srv.URL+"/sheet-formats", form); code != 200 || !strings.Contains(body, "저장했습니다") {
+			t.Fatalf("add code3: %d", code)
+		}
+		if after := format()["codes"].(map[string]any); after["3"] != "옵션ID" || len(after) != len(codes)+1 {
+			t.Fatalf("codes after adding code3: %v", after)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -65,6 +66,7 @@ type formatView struct {
 	Current      string
 	F            market.Format
 	Codes        []int // code numbers shown: those set plus a few empty
+	Unused       []int // the numbers not shown, offered by 다른 번호 추가
 	Preview      *market.Preview
 }
 
@@ -101,6 +103,8 @@ func (s *Server) sheetFormatPage(w http.ResponseWriter, r *http.Request, status 
 				extra++
 			}
 			v.Codes = append(v.Codes, n)
+		} else {
+			v.Unused = append(v.Unused, n)
 		}
 	}
 	s.render(w, r, status, "sheet_format", "발주서 포맷", v, cause)
@@ -123,6 +127,23 @@ func (s *Server) sheetFormatSave(w http.ResponseWriter, r *http.Request) {
 		if v := r.FormValue("code_" + strconv.Itoa(n)); v != "" {
 			f.Codes[n] = v
 		}
+	}
+	// 다른 번호 추가: any code number (code1 … code99) the rows above do not show.
+	if h := strings.TrimSpace(r.FormValue("add_code_header")); h != "" {
+		n, err := strconv.Atoi(r.FormValue("add_code_no"))
+		if err != nil || n < 1 || n > market.MaxCode {
+			s.sheetFormatPage(w, r, http.StatusUnprocessableEntity, mp, &f, nil, &apperr.Error{Code: apperr.Invalid,
+				Message: fmt.Sprintf("정산코드 번호는 1~%d입니다.", market.MaxCode), English: fmt.Sprintf("a code number is 1 to %d", market.MaxCode),
+				Fields: []apperr.FieldError{{Location: "add_code_no", Message: "번호를 골라 주세요.", English: "choose a number"}}})
+			return
+		}
+		if old := f.Codes[n]; old != "" && old != h {
+			s.sheetFormatPage(w, r, http.StatusUnprocessableEntity, mp, &f, nil, &apperr.Error{Code: apperr.Invalid,
+				Message: fmt.Sprintf("code%d에는 이미 %q 헤더가 있습니다.", n, old), English: fmt.Sprintf("code%d already has a header", n),
+				Fields: []apperr.FieldError{{Location: "add_code_no", Message: "이미 쓰는 번호입니다.", English: "in use"}}})
+			return
+		}
+		f.Codes[n] = h
 	}
 	for _, wd := range strings.Split(r.FormValue("cancel_words"), ",") {
 		if wd = strings.TrimSpace(wd); wd != "" {
