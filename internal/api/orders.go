@@ -1,10 +1,8 @@
 package api
 
 import (
-	"cmp"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -49,7 +47,7 @@ func (s *Server) listOrders(r *http.Request, a access.Actor) (int, any, error) {
 type orderDetail struct {
 	order.Order
 	Payments []order.Transaction `json:"payments"`
-	Refunds  []refund.Refund     `json:"refunds"` // oldest first; as GET /refunds lists them
+	Refunds  []refund.Refund     `json:"refunds"` // newest first, as GET /refunds lists them
 }
 
 func (s *Server) getOrder(r *http.Request, a access.Actor) (int, any, error) {
@@ -70,7 +68,6 @@ func (s *Server) getOrder(r *http.Request, a access.Actor) (int, any, error) {
 		d.Refunds = append(d.Refunds, rf)
 		return nil
 	})
-	slices.SortFunc(d.Refunds, func(x, y refund.Refund) int { return cmp.Compare(x.ID, y.ID) })
 	return http.StatusOK, d, err
 }
 

@@ -199,7 +199,7 @@ func (s *Server) ruleSave(w http.ResponseWriter, r *http.Request) {
 			var res formula.Result
 			// Rounded as the rule's draft rounds, as settling it would.
 			if res, err = formula.EvaluateIn(p.Formula, vars, rule.Rounding); err == nil {
-				p.Value = fmt.Sprintf("%s원 (%s, 정확한 값 %s)", won.Number(res.Value), roundingLabel(rule.Rounding), res.Exact)
+				p.Value = fmt.Sprintf("%s원 (%s, 정확한 값 %s)", won.Number(res.Value), settlement.RoundingLabel(rule.Rounding), res.Exact)
 			}
 			for k, v := range vars {
 				val := v.Str
@@ -249,14 +249,4 @@ func (s *Server) recomputeProgress(w http.ResponseWriter, r *http.Request) {
 	view := map[string]any{"Done": job.Done, "Total": job.Total, "Finished": job.Status != settlement.JobRunning, "Err": job.Error, "From": job.From,
 		"To": job.To, "Job": job}
 	s.render(w, r, http.StatusOK, "recompute", "정산 재생성", view, nil)
-}
-
-// roundingLabel is a rule's rounding in Korean; "" is 절사, as a rule saves it.
-func roundingLabel(code string) string {
-	for _, x := range settlement.Roundings {
-		if x.Code == code {
-			return x.Label
-		}
-	}
-	return settlement.Roundings[0].Label
 }

@@ -52,6 +52,19 @@ type Rule struct {
 // Roundings label the rounding modes.
 var Roundings = []struct{ Code, Label string }{{"floor", "절사"}, {"round", "반올림"}, {"ceil", "절상"}}
 
+// RoundingLabel is a rounding mode in Korean; "" is 절사, as a rule saves it.
+func RoundingLabel(code string) string {
+	if code == "" {
+		code = "floor"
+	}
+	for _, x := range Roundings {
+		if x.Code == code {
+			return x.Label
+		}
+	}
+	return code
+}
+
 // Service holds the settlement rules.
 type Service struct {
 	DB  *sqldb.DB
@@ -481,13 +494,7 @@ func diff(a *Rule, b Rule) []Change {
 		if r.Enabled {
 			enabled = "사용"
 		}
-		rounding := r.Rounding
-		for _, x := range Roundings {
-			if x.Code == r.Rounding {
-				rounding = x.Label
-			}
-		}
-		return []string{r.Title, sup, r.ProductCodes, r.PeriodFrom, r.PeriodTo, fmt.Sprint(r.Priority), enabled, rounding,
+		return []string{r.Title, sup, r.ProductCodes, r.PeriodFrom, r.PeriodTo, fmt.Sprint(r.Priority), enabled, RoundingLabel(r.Rounding),
 			r.Sale, r.Settle, r.Rate, r.Prepaid, r.Margin, r.Payment}
 	}
 	labels := []string{"타이틀", "공급처", "판매처 상품코드", "정산 시작일", "정산 종료일", "우선순위", "룰 사용", "반올림",
