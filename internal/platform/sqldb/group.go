@@ -132,15 +132,23 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	lost := false
 	func() {
 		bg := context.WithoutCancel(ctx)
-		if _, err := tx.ExecContext(bg, "SAVEPOINT work"); err != nil {
-			// The shared transaction is gone: fn has not run, so InTx runs
-			// it again in a new one, as the batch's other callers do.
-			fnErr, lost = fmt.Errorf("begin: %w (%w)", errBatchLost, err), true
-			return
+		// A long transaction is the only one of its batch: the shared
+		// transaction is its own, and runs without a savepoint, whose
+		// sub-journal would copy every page it changes (an eighth of an
+		// import's writing, measured). Its failure rolls the batch back.
+		if !b.alone {
+			if _, err := tx.ExecContext(bg, "SAVEPOINT work"); err != nil {
+				// The shared transaction is gone: fn has not run, so InTx runs
+				// it again in a new one, as the batch's other callers do.
+				fnErr, lost = fmt.Errorf("begin: %w (%w)", errBatchLost, err), true
+				return
+			}
 		}
 		panicked := true
 		defer func() {
-			if fnErr != nil || panicked {
+			if b.alone && (fnErr != nil || panicked) {
+				lost = true
+			} else if fnErr != nil || panicked {
 				// ROLLBACK TO keeps the savepoint; RELEASE ends it. If
 				// SQLite already rolled the whole transaction back, the
 				// savepoint is gone and so is the batch.
@@ -163,7 +171,7 @@ func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		if fnErr == nil {
 			fnErr = tx.runLast()
 		}
-		if fnErr == nil {
+		if fnErr == nil && !b.alone {
 			if _, err := tx.ExecContext(bg, "RELEASE work"); err != nil {
 				fnErr = fmt.Errorf("commit: %w", err)
 			}

@@ -279,6 +279,54 @@ func TestAloneRunsInABatchOfItsOwn(t *testing.T) {
 	}
 }
 
+// A long transaction runs without a savepoint (its batch is its own): when
+// its work fails or panics, the whole of it is rolled back, its own error
+// comes back (it is not retried as a lost batch), and the writer goes on.
+func TestAloneFailureRollsItsBatchBack(t *testing.T) {
+	db := openGroupTest(t)
+	ctx := context.Background()
+	if err := db.InTx(ctx, func(tx *Tx) error { return insert(ctx, tx, 1) }); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused at row 90,000")
+	runs := 0
+	err := db.InTx(Alone(ctx), func(tx *Tx) error {
+		runs++
+		for id := 10; id < 20; id++ {
+			if err := insert(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return refused
+	})
+	if !errors.Is(err, refused) || runs != 1 {
+		t.Fatalf("failed long transaction: %v after %d runs, want its own error after one", err, runs)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the long transaction's panic did not reach its caller")
+			}
+		}()
+		_ = db.InTx(Alone(ctx), func(tx *Tx) error {
+			if err := insert(ctx, tx, 30); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	}()
+	if err := db.InTx(Alone(ctx), func(tx *Tx) error { return insert(ctx, tx, 2) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InTx(ctx, func(tx *Tx) error { return insert(ctx, tx, 3) }); err != nil {
+		t.Fatal(err)
+	}
+	got := ids(t, db)
+	if len(got) != 3 || !got[1] || !got[2] || !got[3] {
+		t.Fatalf("rows after a failed and a panicking long transaction: %v, want 1, 2 and 3", got)
+	}
+}
+
 // The writer's connection runs a statement to its end even when the
 // caller's ctx is already cancelled (SQLite would roll the whole shared
 // transaction back if the statement were interrupted); a reader's does not.
