@@ -42,7 +42,7 @@ func TestBrowserReconciliation(t *testing.T) {
 				chromedp.SetUploadFiles(chromedp.CSS(`#payout-form input[type="file"]`), []string{file}))
 			submit(t, ctx, chromedp.ID("payout-commit"))
 			do(t, ctx, chromedp.WaitVisible(chromedp.ID("payout-result")))
-			if msg := text(t, ctx, "#payout-result"); !strings.Contains(msg, "매칭 9, 미매칭 1") {
+			if msg := text(t, ctx, "#payout-result"); !strings.Contains(msg, "매칭 10, 미매칭 1") {
 				t.Fatalf("import result %q", msg)
 			}
 			do(t, ctx, chromedp.Navigate(base+"/reconciliation?marketplace=coupang&state=mismatched"), chromedp.WaitVisible(chromedp.ID("recon-lines")))

@@ -370,7 +370,7 @@ func (l *loader) parse(batches chan<- []batchLine, free <-chan []batchLine, stop
 			sample.Codes = l.plan.codesMap(row)
 			l.p.Sample = append(l.p.Sample, sample)
 		}
-		batch = append(batch, batchLine{parsed: o, no: no, bundle: bundleKey(o.Order)})
+		batch = append(batch, batchLine{parsed: o, no: no, bundle: bundleKey(o)})
 		if len(batch) == BatchSize && !send() {
 			return nil
 		}

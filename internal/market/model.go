@@ -55,6 +55,7 @@ var Fields = []Field{
 	{"address", "주소", false},
 	{"request", "배송 요청사항", false},
 	{"status", "주문상태", false},
+	{"ship_no", "배송번호 (합포 단위)", false},
 }
 
 // MaxCode is the highest settlement code (code1..code99).

@@ -3,6 +3,7 @@ package market
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,16 +18,24 @@ import (
 // names must be in it.
 func headerIndex(rows [][]string, f Format) (int, map[string]int, error) {
 	var want []string
-	for _, h := range f.Fields {
+	needed := map[string]bool{}
+	for code, h := range f.Fields {
 		want = append(want, h)
+		if code != "ship_no" {
+			needed[h] = true
+		}
 	}
 	for _, h := range f.Codes {
 		want = append(want, h)
+		needed[h] = true
 	}
 	best, idx, missing := sheet.FindHeader(rows, want, nil)
 	if best < 0 {
 		return -1, nil, fmt.Errorf("발주서 포맷의 헤더가 있는 행을 찾지 못했습니다 (예: %q)", firstHeader(f))
 	}
+	// 배송번호 may be missing from a file (a seller's download without that
+	// column): its lines are then bundled by address (bundleKey).
+	missing = slices.DeleteFunc(missing, func(h string) bool { return !needed[h] })
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return best, idx, fmt.Errorf("파일에 없는 헤더: %s (발주서 포맷을 고치거나 다른 파일을 올려 주세요)", strings.Join(quoteAll(missing), ", "))
@@ -119,7 +128,7 @@ type codeCol struct {
 
 // planFields are the fields parseRow reads, in the order of rowPlan.fields.
 var planFields = [...]string{"order_no", "order_id_seq", "order_date", "product_code", "product_name", "option", "qty", "shop_price",
-	"pay_type", "org_trans_who", "buyer", "recipient", "phone", "phone2", "zipcode", "address", "request", "status"}
+	"pay_type", "org_trans_who", "buyer", "recipient", "phone", "phone2", "zipcode", "address", "request", "status", "ship_no"}
 
 const (
 	fOrderNo = iota
@@ -140,6 +149,7 @@ const (
 	fAddress
 	fRequest
 	fStatus
+	fShipNo
 )
 
 // compilePlan compiles f against a sheet whose header columns are idx
@@ -336,6 +346,9 @@ func plainUTF8(s string) bool {
 type parsed struct {
 	Order
 	codes, raw string
+	// shipNo is the marketplace's own shipment number (배송번호), when the
+	// format maps one: it decides the line's bundle (bundleKey).
+	shipNo string
 }
 
 // parseRow turns one sheet row into an order line, or the reasons it cannot.
@@ -394,6 +407,7 @@ func (p *rowPlan) parseRow(row []string, rowNo int, buf []byte) (parsed, []RowEr
 	o.Address = field(fAddress)
 	o.Request = field(fRequest)
 	o.Status = field(fStatus)
+	o.shipNo = cleanNumberText(field(fShipNo))
 	for _, w := range p.cancel {
 		if w != "" && strings.Contains(o.Status, w) {
 			o.Cancelled = true
@@ -409,9 +423,17 @@ func (p *rowPlan) parseRow(row []string, rowNo int, buf []byte) (parsed, []RowEr
 	return o, nil, buf
 }
 
-// bundleKey groups orders shipped together (합포): one marketplace, the same
-// recipient, phone and address, the same day.
-func bundleKey(o Order) string {
+// bundleKey groups orders shipped together (합포) within one marketplace.
+// A line with the marketplace's own shipment number (배송번호, 묶음배송번호,
+// 배송비 묶음번호) is bundled by it: the marketplace charges and pays one
+// shipping fee per shipment, so two shipments to one address on one day are
+// two bundles, each with its 선결제처리. Without one (a format that maps no
+// 배송번호), the lines to the same recipient, phone and address on the same
+// day are a bundle.
+func bundleKey(o parsed) string {
+	if o.shipNo != "" {
+		return "배송번호|" + o.shipNo
+	}
 	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
 	return o.OrderDay + "|" + norm(o.Recipient) + "|" + strings.ReplaceAll(norm(o.Phone), "-", "") + "|" + norm(o.Address)
 }

@@ -127,6 +127,79 @@ func TestRulesSettleAtImportAndRecompute(t *testing.T) {
 	})
 }
 
+// 선결제처리 counts once per shipment. In the 11번가 sample 최지우's orders
+// ...0202 and ...0233 go to one address on one day but are two shipments
+// (배송번호 7000012401 and 7000012433), each with its 3,000원 paid by the
+// buyer and paid on by the marketplace: two bundles, two 선결제처리, and
+// usertrans_cnt counts both. A format that maps no 배송번호 bundles them by
+// address, as one.
+func TestPrepaidShippingPerShipment(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, st := setup(t, db)
+		ctx := context.Background()
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "11번가 기본", Sale: "code11", Settle: "code14",
+			Prepaid: `org_trans_who=="선결제"?code18:0`, Margin: "usertrans_cnt", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		importSample(t, mk)
+		got := settlements(t, mk)
+		a, b := got["202510130000202-1"], got["202510130000233-1"]
+		if a.Prepaid != 3000 || b.Prepaid != 3000 {
+			t.Fatalf("선결제처리 of two shipments to one address: %d and %d, want 3,000 each", a.Prepaid, b.Prepaid)
+		}
+		// Prepaid shipments of the day: ...0101 (0원, 선결제), 0202, 0233,
+		// 0318 (cancelled) and 0402; each bundle's margin is its own.
+		if a.Margin != 5 || b.Margin != 5 {
+			t.Fatalf("usertrans_cnt = %d and %d, want 5 shipments", a.Margin, b.Margin)
+		}
+
+		// Without 배송번호 in the format, the two are one bundle by address.
+		f, err := mk.Format(ctx, "11st")
+		if err != nil || f.Fields["ship_no"] != "배송번호" {
+			t.Fatalf("preset format: %v, ship_no %q", err, f.Fields["ship_no"])
+		}
+		delete(f.Fields, "ship_no")
+		if _, err := mk.SaveFormat(ctx, sys, "11st", f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mk.CreateMarketplace(ctx, sys, market.Marketplace{Code: "11st-old", Name: "11번가 (주소 합포)"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mk.SaveFormat(ctx, sys, "11st-old", f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st-old", Title: "주소 합포", Sale: "code11", Settle: "code14",
+			Prepaid: `org_trans_who=="선결제"?code18:0`, Margin: "usertrans_cnt", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile("../market/testdata/11st.xls")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := mk.Import(ctx, sys, market.ImportInput{Marketplace: "11st-old", Filename: "11st.xls", Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		page, err := mk.List(ctx, sys, market.Filter{Marketplace: "11st-old"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prepaid, bundles = int64(0), map[int64]bool{}
+		for _, o := range page.Items {
+			if o.OrderNo == "202510130000202" || o.OrderNo == "202510130000233" {
+				prepaid += o.Settlement.Prepaid
+				bundles[o.BundleID] = true
+				// The bundle's amounts sit on its first line.
+				if o.OrderNo == "202510130000202" && o.Settlement.Margin != 4 {
+					t.Errorf("usertrans_cnt by address = %d, want 4", o.Settlement.Margin)
+				}
+			}
+		}
+		if prepaid != 3000 || len(bundles) != 1 {
+			t.Fatalf("by address: 선결제처리 %d in %d bundles, want 3,000 in one", prepaid, len(bundles))
+		}
+	})
+}
+
 func TestUnsettledReason(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		mk, _ := setup(t, db)
