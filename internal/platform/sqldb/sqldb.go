@@ -54,6 +54,7 @@ type DB struct {
 	write      *sql.DB
 	commits    atomic.Int64
 	group      group // SQLite's group commit (group.go)
+	ckpt       *checkpointer
 }
 
 // ParseDSN checks a DSN: "sqlite:PATH" or a postgres:// URL.
@@ -125,21 +126,17 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// default is 2 MiB): an import writes a whole sheet in one
 		// transaction, and with the default the index pages it keeps
 		// touching were spilled to the WAL and read back (a sixth of a
-		// 100,000-row import's database time, measured). It checkpoints the
-		// WAL into the file every 2,000 pages instead of SQLite's 1,000: a
-		// checkpoint runs inside a commit, holding the single writer for
-		// its copy and two fsyncs (about 4 ms here, every 30 orders of the
-		// checkout load test, a fifth of the writer's time); at 2,000 the
-		// pages written again and again (rollups, the tables' last leaves)
-		// are copied half as often: 3–8 % more orders/s in that test, run
-		// interleaved with 1,000, p50 1–2 ms lower, p99 the same (4,000: as
-		// fast, p99 a fifth higher). The WAL stays within the first block
-		// of its index (4,062 frames), so reads find their pages as fast.
+		// 100,000-row import's database time, measured). The WAL is copied
+		// into the file by a connection of its own (checkpoint.go); the
+		// writer's own checkpoint is a backstop at 4,000 pages, so the WAL
+		// stays within the first block of its index (4,062 frames) and
+		// reads find their pages as fast. (When the writer checkpointed
+		// alone, 2,000 pages were 3–8 % faster than SQLite's 1,000.)
 		// mmap_size: the writer reads the file's pages through a memory map
 		// (up to 1 GiB of it) instead of a pread per page into its page
 		// cache: a walk over lines in an order the table does not have (a
 		// recompute's batches) cost a system call per page.
-		if db.write, err = sql.Open(sqliteWriterDriver, base+"&_pragma=mmap_size(1073741824)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(2000)&_txlock=immediate"); err != nil {
+		if db.write, err = sql.Open(sqliteWriterDriver, base+"&_pragma=mmap_size(1073741824)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint("+writerAutocheckpoint+")&_txlock=immediate"); err != nil {
 			return nil, err
 		}
 		db.write.SetMaxOpenConns(1)
@@ -169,6 +166,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			db.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", target, err)
 		}
+		if err := db.startCheckpointer(base); err != nil {
+			db.Close()
+			return nil, err
+		}
 	case Postgres:
 		if db.read, err = sql.Open("pgx", target); err != nil {
 			return nil, err
@@ -190,6 +191,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.close())
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
