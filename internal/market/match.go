@@ -3,6 +3,8 @@ package market
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -207,17 +209,39 @@ func (s *Service) SplitBundle(ctx context.Context, a access.Actor, orderID int64
 		return 0, err
 	}
 	var bid int64
-	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+	// Alone: settling the lines again may take a while (a whole day's lines
+	// when a rule reads usertrans_cnt); on SQLite the checkouts of a batch
+	// would wait for it.
+	err := s.DB.InTx(sqldb.Alone(ctx), func(tx *sqldb.Tx) error {
 		var mp int64
 		var old int64
 		if err := tx.QueryRowContext(ctx, `SELECT marketplace_id, bundle_id FROM market_orders WHERE id = $1`, orderID).Scan(&mp, &old); err != nil {
 			return sqldb.NotFound(err, "판매처 주문", "marketplace order")
 		}
+		// Imports of the marketplace settle the same days: take turns.
+		if err := lockMarketplace(ctx, tx, mp); err != nil {
+			return err
+		}
+		// The key names the line, its old bundle and the number of bundles
+		// split off it before, so a line split, joined back and split again
+		// gets a bundle of its own again.
+		var splits int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM market_bundles WHERE marketplace_id = $1 AND bundle_key LIKE $2`,
+			mp, "split:"+itoa(orderID)+":%").Scan(&splits); err != nil {
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO market_bundles (marketplace_id, bundle_key, manual) VALUES ($1, $2, TRUE) RETURNING id`,
-			mp, "split:"+itoa(orderID)+":"+itoa(old)).Scan(&bid); err != nil {
+			mp, "split:"+itoa(orderID)+":"+itoa(old)+":"+itoa(splits+1)).Scan(&bid); err != nil {
+			return err
+		}
+		touched, err := bundleLines(ctx, tx, []int64{old})
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE market_orders SET bundle_id = $1 WHERE id = $2`, bid, orderID); err != nil {
+			return err
+		}
+		if err := s.settleBundles(ctx, tx, mp, touched); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, s.Now(), a, audit.Change{Action: "market.bundle_split", Entity: "market_order", EntityID: orderID,
@@ -235,10 +259,34 @@ func (s *Service) JoinBundle(ctx context.Context, a access.Actor, orderIDs []int
 		return 0, apperr.New(apperr.Invalid, "합포할 주문을 두 개 이상 선택해 주세요.", "choose at least two orders")
 	}
 	var bid int64
-	err := s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
+	err := s.DB.InTx(sqldb.Alone(ctx), func(tx *sqldb.Tx) error { // as SplitBundle
 		var mp int64
 		if err := tx.QueryRowContext(ctx, `SELECT marketplace_id, bundle_id FROM market_orders WHERE id = $1`, orderIDs[0]).Scan(&mp, &bid); err != nil {
 			return sqldb.NotFound(err, "판매처 주문", "marketplace order")
+		}
+		if err := lockMarketplace(ctx, tx, mp); err != nil {
+			return err
+		}
+		ids := make([]string, len(orderIDs))
+		for i, id := range orderIDs {
+			ids[i] = itoa(id)
+		}
+		var w sqldb.Where
+		w.Add("marketplace_id = ?", mp)
+		w.In("id", ids)
+		var bundles []int64
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT bundle_id FROM market_orders`+w.SQL(), w.Args()...)
+		if err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
+			var b int64
+			err := row.Scan(&b)
+			bundles = append(bundles, b)
+			return err
+		}); err != nil {
+			return err
+		}
+		touched, err := bundleLines(ctx, tx, bundles)
+		if err != nil {
+			return err
 		}
 		for _, id := range orderIDs[1:] {
 			res, err := tx.ExecContext(ctx, `UPDATE market_orders SET bundle_id = $1 WHERE id = $2 AND marketplace_id = $3`, bid, id, mp)
@@ -249,10 +297,60 @@ func (s *Service) JoinBundle(ctx context.Context, a access.Actor, orderIDs []int
 				return apperr.New(apperr.Invalid, "같은 판매처의 주문만 합포할 수 있습니다.", "only orders of one marketplace can be bundled")
 			}
 		}
+		if err := s.settleBundles(ctx, tx, mp, touched); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, s.Now(), a, audit.Change{Action: "market.bundle_join", Entity: "market_order", EntityID: orderIDs[0],
 			After: map[string]any{"bundle": bid, "orders": orderIDs}})
 	})
 	return bid, err
+}
+
+// bundled are the order numbers and days of the lines of some bundles.
+type bundled struct {
+	orderNos, days []string
+}
+
+// bundleLines returns the order numbers and order days of the lines of the
+// bundles, read before a split or join moves any of them.
+func bundleLines(ctx context.Context, tx *sqldb.Tx, bundles []int64) (bundled, error) {
+	var out bundled
+	ids := make([]string, len(bundles))
+	for i, b := range bundles {
+		ids[i] = itoa(b)
+	}
+	var w sqldb.Where
+	w.In("bundle_id", ids)
+	nos, days := map[string]bool{}, map[string]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT order_no, order_day FROM market_orders`+w.SQL(), w.Args()...)
+	err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
+		var no, day string
+		if err := row.Scan(&no, &day); err != nil {
+			return err
+		}
+		nos[no], days[day] = true, true
+		return nil
+	})
+	out.orderNos, out.days = slices.Sorted(maps.Keys(nos)), slices.Sorted(maps.Keys(days))
+	return out, err
+}
+
+// settleBundles settles again, after a split or join, the lines of the
+// bundles it changed (their shipping, margin and bundle counts move with the
+// lines) and, when a rule reads usertrans_cnt, their days (the number of
+// prepaid bundles changed), as an import does.
+func (s *Service) settleBundles(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, b bundled) error {
+	if s.Settle != nil {
+		if err := s.Settle(ctx, tx, marketplaceID, b.orderNos); err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+	}
+	if s.SettleDays != nil {
+		if err := s.SettleDays(ctx, tx, marketplaceID, b.days); err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+	}
+	return nil
 }
 
 func itoa(n int64) string {
@@ -267,34 +365,4 @@ func itoa(n int64) string {
 		n /= 10
 	}
 	return string(b[i:])
-}
-
-// Counts are the bundle and order counts the settlement formulas use.
-type Counts struct {
-	CntOrder     int `json:"cnt_order"`     // lines under the same order number
-	CntOrderSeq  int `json:"cnt_order_seq"` // distinct sub-order numbers under it
-	TotOrder     int `json:"tot_order"`     // lines in the bundle
-	TotProducts  int `json:"tot_products"`  // matched products in the bundle
-	OrderProds   int `json:"order_products"`
-	CancelOrder  int `json:"cancel_order"`  // cancelled lines under the order number
-	CancelCnt    int `json:"cancel_cnt"`    // cancelled quantity under the order number
-	UsertransCnt int `json:"usertrans_cnt"` // prepaid-shipping bundles of the marketplace that day
-}
-
-// CountsOf computes the counts of one order line from the stored orders and
-// bundles, so that they stay right after a split or join.
-func (s *Service) CountsOf(ctx context.Context, q sqldb.Querier, orderID int64) (Counts, error) {
-	var c Counts
-	err := q.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no),
-		(SELECT COUNT(DISTINCT x.sub_no) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no),
-		(SELECT COUNT(*) FROM market_orders x WHERE x.bundle_id = o.bundle_id),
-		(SELECT COALESCE(SUM(pm.count * x.qty), 0) FROM market_orders x JOIN product_matches pm ON pm.marketplace_id = x.marketplace_id
-			AND pm.product_code = x.product_code AND pm.option_text = x.option_text WHERE x.bundle_id = o.bundle_id),
-		(SELECT COALESCE(SUM(pm.count), 0) FROM product_matches pm WHERE pm.marketplace_id = o.marketplace_id AND pm.product_code = o.product_code AND pm.option_text = o.option_text),
-		(SELECT COUNT(*) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no AND x.cancelled = TRUE),
-		(SELECT COALESCE(SUM(x.qty), 0) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_no = o.order_no AND x.cancelled = TRUE),
-		(SELECT COUNT(DISTINCT x.bundle_id) FROM market_orders x WHERE x.marketplace_id = o.marketplace_id AND x.order_day = o.order_day AND x.org_trans_who LIKE '%선결제%')
-		FROM market_orders o WHERE o.id = $1`, orderID).Scan(&c.CntOrder, &c.CntOrderSeq, &c.TotOrder, &c.TotProducts, &c.OrderProds, &c.CancelOrder, &c.CancelCnt, &c.UsertransCnt)
-	return c, sqldb.NotFound(err, "판매처 주문", "marketplace order")
 }

@@ -15,7 +15,7 @@ import (
 
 // headerIndex finds the header row (sheet.FindHeader): the first of the top
 // rows that holds the most of the format's headers. Every header the format
-// names must be in it.
+// names must be in it but 배송번호's (bundleKey).
 func headerIndex(rows [][]string, f Format) (int, map[string]int, error) {
 	var want []string
 	needed := map[string]bool{}
@@ -423,6 +423,24 @@ func (p *rowPlan) parseRow(row []string, rowNo int, buf []byte) (parsed, []RowEr
 	return o, nil, buf
 }
 
+// shipmentNo says whether a 배송번호 cell holds a shipment number: letters,
+// digits and hyphens with a digit other than 0. A placeholder ("0", "-")
+// or a number a spreadsheet turned into "1.2E+14" would join unrelated
+// lines of every day into one bundle; such a line is bundled by address.
+func shipmentNo(s string) bool {
+	nonzero := false
+	for _, r := range s {
+		switch {
+		case r >= '1' && r <= '9':
+			nonzero = true
+		case r == '0', r == '-', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
+		default:
+			return false
+		}
+	}
+	return nonzero
+}
+
 // bundleKey groups orders shipped together (합포) within one marketplace.
 // A line with the marketplace's own shipment number (배송번호, 묶음배송번호,
 // 배송비 묶음번호) is bundled by it: the marketplace charges and pays one
@@ -431,7 +449,7 @@ func (p *rowPlan) parseRow(row []string, rowNo int, buf []byte) (parsed, []RowEr
 // 배송번호), the lines to the same recipient, phone and address on the same
 // day are a bundle.
 func bundleKey(o parsed) string {
-	if o.shipNo != "" {
+	if shipmentNo(o.shipNo) {
 		return "배송번호|" + o.shipNo
 	}
 	norm := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }

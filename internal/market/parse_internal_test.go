@@ -84,3 +84,22 @@ func TestRawCellsRoundTrip(t *testing.T) {
 		t.Error("more cells than headers read without an error")
 	}
 }
+
+// A 배송번호 bundles a line only when it looks like one; anything else
+// falls back to the address (bundleKey).
+func TestShipmentNo(t *testing.T) {
+	for s, want := range map[string]bool{"7000012345": true, "642500000101": true, "SH-2025-001": true, "": false, "0": false, "-": false,
+		"000": false, "1.2E+14": false, "배송 1": false, "12 34": false} {
+		if got := shipmentNo(s); got != want {
+			t.Errorf("shipmentNo(%q) = %v, want %v", s, got, want)
+		}
+	}
+	a := parsed{Order: Order{OrderDay: "2025-10-13", Recipient: "김도윤", Phone: "010-1", Address: "서울"}, shipNo: "0"}
+	if k := bundleKey(a); k != "2025-10-13|김도윤|0101|서울" {
+		t.Errorf("bundleKey with a placeholder 배송번호 = %q, want the address key", k)
+	}
+	a.shipNo = "7000012345"
+	if k := bundleKey(a); k != "배송번호|7000012345" {
+		t.Errorf("bundleKey = %q", k)
+	}
+}

@@ -344,8 +344,9 @@ func parse(data []byte, in ImportInput, f Format, lim sheet.Limits) (Preview, []
 
 // match finds the line each row pays: a sale, cancel or adjustment row by
 // order and line number (an order of one line by its order number alone), a
-// shipping row the line that carries its bundle's shipping. A row of no
-// known line stays unmatched (0).
+// shipping row the line that carries its bundle's shipping (the bundle of the
+// line it names, else of the order's first line). A row of no known line
+// stays unmatched (0).
 func match(ctx context.Context, q sqldb.Querier, marketplaceID int64, rows []Row) error {
 	seen := map[string]bool{}
 	var nos []string
@@ -387,7 +388,11 @@ func match(ctx context.Context, q sqldb.Querier, marketplaceID int64, rows []Row
 		var ok bool
 		switch {
 		case r.Kind == KindShipping:
-			if ls := byOrder[r.OrderNo]; len(ls) > 0 {
+			// An order of several shipments (bundles) pays each one's
+			// shipping in a row of its own, naming one of its lines.
+			if l, found := byKey[r.OrderNo+"\x00"+r.SubNo]; found && r.SubNo != "" {
+				k, ok = first[l.BundleID]
+			} else if ls := byOrder[r.OrderNo]; len(ls) > 0 {
 				k, ok = first[ls[0].BundleID]
 			}
 		case r.SubNo != "":

@@ -200,6 +200,49 @@ func TestPrepaidShippingPerShipment(t *testing.T) {
 	})
 }
 
+// Splitting a line out of its bundle, or joining lines, settles them again
+// at once: the bundle's amounts (tot_order here) move with the lines, and
+// the day's count of prepaid bundles (usertrans_cnt) changes for every line
+// of the day.
+func TestSplitAndJoinSettleAgain(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		mk, st := setup(t, db)
+		ctx := context.Background()
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "11번가 기본", Sale: "code11", Settle: "code14",
+			Margin: "tot_order * 100 + usertrans_cnt", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		importSample(t, mk)
+		page, err := mk.List(ctx, sys, market.Filter{Marketplace: "11st", Q: "202510130000101"})
+		if err != nil || page.Total != 2 {
+			t.Fatalf("order ...0101: %d lines, %v", page.Total, err)
+		}
+		ids := map[string]int64{}
+		for _, o := range page.Items {
+			ids[o.SubNo] = o.ID
+		}
+		margins := func(want map[string]int64) {
+			t.Helper()
+			got := settlements(t, mk)
+			for k, w := range want {
+				if got[k].Margin != w {
+					t.Errorf("%s: margin %d, want %d", k, got[k].Margin, w)
+				}
+			}
+		}
+		// One bundle of two lines; five prepaid bundles that day.
+		margins(map[string]int64{"202510130000101-1": 205, "202510130000101-2": 0, "202510130000202-1": 105})
+		if _, err := mk.SplitBundle(ctx, sys, ids["2"]); err != nil {
+			t.Fatal(err)
+		}
+		margins(map[string]int64{"202510130000101-1": 106, "202510130000101-2": 106, "202510130000202-1": 106})
+		if _, err := mk.JoinBundle(ctx, sys, []int64{ids["1"], ids["2"]}); err != nil {
+			t.Fatal(err)
+		}
+		margins(map[string]int64{"202510130000101-1": 205, "202510130000101-2": 0, "202510130000202-1": 105})
+	})
+}
+
 func TestUnsettledReason(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		mk, _ := setup(t, db)

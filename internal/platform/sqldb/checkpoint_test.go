@@ -47,3 +47,23 @@ func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The readers map nothing and the writer maps the file (sqldb.Open): a
+// pragma named again in a connection's DSN would not override the shared
+// one (modernc sorts the pragmas), so the test reads what each connection has.
+func TestOnlyTheWriterMapsTheFile(t *testing.T) {
+	db := openGroupTest(t)
+	ctx := context.Background()
+	var reader, writer int64
+	if err := db.Read().QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&reader); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InTx(ctx, func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&writer)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if reader != 0 || writer != 1<<30 {
+		t.Fatalf("mmap_size: reader %d, writer %d; want 0 and 1 GiB", reader, writer)
+	}
+}

@@ -31,7 +31,8 @@ import (
 //
 // A long transaction (marked by Alone) runs in a batch of its own: handed
 // the open batch, the callers already in it would wait for its whole run
-// before their commit.
+// before their commit. Being alone, it needs no savepoint: it runs in the
+// shared transaction itself, and its failure rolls that back.
 //
 // A transaction must not wait for another InTx's caller to return (over a
 // channel, say): that caller returns only after the shared commit, which
@@ -98,7 +99,8 @@ type batch struct {
 	alone bool        // a long transaction's batch: committed when it ends
 }
 
-// inGroup runs fn in a savepoint of the shared write transaction and returns
+// inGroup runs fn in a savepoint of the shared write transaction (a long
+// one in the transaction itself) and returns
 // after that transaction has committed (see above).
 func (db *DB) inGroup(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	g := &db.group

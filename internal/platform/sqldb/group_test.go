@@ -290,6 +290,7 @@ func TestAloneFailureRollsItsBatchBack(t *testing.T) {
 	}
 	refused := errors.New("refused at row 90,000")
 	runs := 0
+	flushes := db.EngineCommits()
 	err := db.InTx(Alone(ctx), func(tx *Tx) error {
 		runs++
 		for id := 10; id < 20; id++ {
@@ -301,6 +302,11 @@ func TestAloneFailureRollsItsBatchBack(t *testing.T) {
 	})
 	if !errors.Is(err, refused) || runs != 1 {
 		t.Fatalf("failed long transaction: %v after %d runs, want its own error after one", err, runs)
+	}
+	// Rolled back, not committed empty (a savepoint rolled back inside a
+	// batch that still commits).
+	if n := db.EngineCommits(); n != flushes {
+		t.Fatalf("the failed long transaction made %d commits, want none", n-flushes)
 	}
 	func() {
 		defer func() {
