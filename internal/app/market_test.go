@@ -13,6 +13,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
+	"github.com/orderdesk/orderdesk/internal/staff"
 )
 
 func TestMarketplaceImportAPIAndCLI(t *testing.T) {
@@ -127,6 +128,51 @@ func TestSettlementRulesAndReportsAPI(t *testing.T) {
 		orders := e.do("GET", "/api/v1/marketplace-orders?marketplace=11st", tok, nil)
 		if !strings.Contains(string(orders.Body), `"settle":27280`) {
 			t.Fatalf("settlement not in the list: %s", orders.Body[:min(len(orders.Body), 600)])
+		}
+	})
+}
+
+// The console's 미리보기 of a marketplace sheet says how its lines will be
+// bundled: by the marketplace's 배송번호 when the file has the column the
+// format maps, by address (and says the column is missing) when it has not.
+func TestMarketImportPreviewSaysTheBundling(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		demoEnv(t, e)
+		if _, err := e.app.Staff.Create(context.Background(), access.System(), staff.NewStaff{Login: "clerk", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		c := e.consoleClient("clerk", "correct horse battery")
+		full, err := os.ReadFile("../market/testdata/esm_utf8.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The same sheet without its 배송번호 column.
+		var cut bytes.Buffer
+		for _, line := range strings.SplitAfter(string(full), "\n") {
+			cells := strings.Split(line, ",")
+			if len(cells) > 19 {
+				cells = append(cells[:19:19], cells[20:]...)
+			}
+			cut.WriteString(strings.Join(cells, ","))
+		}
+		if !strings.Contains(strings.Split(string(full), "\n")[0], "배송번호") || strings.Contains(strings.Split(cut.String(), "\n")[0], ",배송번호,") {
+			t.Fatal("the test's sheets: 배송번호 should be the 20th column of the sample")
+		}
+		for _, tc := range []struct {
+			data []byte
+			want string
+		}{{full, "합포 기준: 배송번호"}, {cut.Bytes(), "합포 기준: 수령인·전화·주소·주문일 (배송번호 열 없음)"}} {
+			ctype, body := trackingForm(map[string]string{"marketplace": "esm"}, "esm.csv", tc.data)
+			resp, err := c.Post(e.srv.URL+"/marketplace-orders/import", ctype, bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			_, _ = b.ReadFrom(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(b.String(), tc.want) {
+				t.Fatalf("preview = %d, lacks %q", resp.StatusCode, tc.want)
+			}
 		}
 	})
 }

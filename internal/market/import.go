@@ -134,6 +134,10 @@ func (s *Service) openSheet(ctx context.Context, m Marketplace, in ImportInput) 
 		}
 	}
 	r.plan = compilePlan(f, idx, kept)
+	r.head.BundleBy = "address"
+	if r.plan.fields[fShipNo].j >= 0 {
+		r.head.BundleBy = "ship_no"
+	}
 	for _, h := range header {
 		h = strings.TrimSpace(h)
 		if h == "" {

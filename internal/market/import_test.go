@@ -135,6 +135,9 @@ func TestGoldenImports(t *testing.T) {
 			if prev.ErrorRows != 0 || prev.OK == 0 {
 				t.Fatalf("%s preview: %+v", c.file, prev)
 			}
+			if prev.BundleBy != "ship_no" { // every sample has its marketplace's 배송번호
+				t.Fatalf("%s preview bundles by %q, want ship_no", c.file, prev.BundleBy)
+			}
 			if page, _ := svc.List(ctx, sys, market.Filter{Marketplace: c.marketplace}); page.Total != 0 {
 				t.Fatalf("%s: the preview stored %d orders", c.file, page.Total)
 			}
@@ -180,6 +183,10 @@ func TestImportRefusesAndReports(t *testing.T) {
 		}
 		if prev.OK != 1 || prev.ErrorRows != 3 || len(prev.Errors) != 3 {
 			t.Fatalf("preview = %+v", prev)
+		}
+		// The sheet has no 배송비 묶음번호 column: bundled by address, and said so.
+		if prev.BundleBy != "address" {
+			t.Fatalf("a sheet without 배송번호 bundles by %q, want address", prev.BundleBy)
 		}
 		want := []market.RowError{
 			{Row: 3, Column: "주문일시", Value: "어제", Reason: "날짜 형식이 아닙니다"},

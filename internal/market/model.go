@@ -140,6 +140,10 @@ type Preview struct {
 	Errors     []RowError `json:"errors"`
 	Sample     []Order    `json:"sample"`
 	Landing    []Landing  `json:"landing"` // which header lands where
+	// BundleBy says how the sheet's lines are bundled (합포): "ship_no" by
+	// the marketplace's 배송번호, "address" by recipient, phone, address
+	// and day (the format maps no 배송번호, or the file lacks its column).
+	BundleBy string `json:"bundle_by"`
 }
 
 // Landing says where one header of the sheet is stored.
