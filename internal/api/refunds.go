@@ -40,7 +40,7 @@ func (s *Server) listRefunds(r *http.Request, a access.Actor) (int, any, error) 
 	if err != nil {
 		return 0, nil, err
 	}
-	page, err := s.Refunds.List(r.Context(), a, f)
+	page, err := s.Refunds.ListFull(r.Context(), a, f)
 	return http.StatusOK, page, err
 }
 

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +36,19 @@ func TestRefundAPIAndVerify(t *testing.T) {
 		id := int64(req.json(t)["id"].(float64))
 		if est := req.json(t)["estimate"]; est == nil {
 			t.Fatalf("refund has no estimate: %s", req.Body)
+		}
+		// The list's row carries the same estimate and items as the refund's own page.
+		listed := e.do("GET", "/api/v1/refunds?q="+no, tok, nil)
+		one := e.do("GET", fmt.Sprintf("/api/v1/refunds/%d", id), tok, nil)
+		var row map[string]any
+		for _, it := range listed.json(t)["items"].([]any) {
+			if m := it.(map[string]any); int64(m["id"].(float64)) == id {
+				row = m
+			}
+		}
+		if listed.Status != 200 || one.Status != 200 || row == nil || row["estimate"] == nil || !reflect.DeepEqual(row["estimate"], one.json(t)["estimate"]) ||
+			!reflect.DeepEqual(row["items"], one.json(t)["items"]) {
+			t.Fatalf("the list's row differs from the refund: %v\n%s", row, one.Body)
 		}
 		var wg sync.WaitGroup
 		statuses := make([]int, 6)

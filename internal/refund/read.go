@@ -281,6 +281,22 @@ func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Pa
 	return page, err
 }
 
+// ListFull is List with each refund as Get returns it: its items, what is
+// still refundable and the estimate (예상차감 금액). It is the API's list,
+// whose rows carry the estimate as a refund's own page does (API.md).
+func (s *Service) ListFull(ctx context.Context, a access.Actor, f Filter) (paging.Page[Refund], error) {
+	page, err := s.List(ctx, a, f)
+	if err != nil {
+		return page, err
+	}
+	for i, r := range page.Items {
+		if page.Items[i], err = s.Get(ctx, a, r.ID); err != nil {
+			return page, err
+		}
+	}
+	return page, nil
+}
+
 // Each streams every refund of the filter (the Excel export).
 func (s *Service) Each(ctx context.Context, a access.Actor, f Filter, fn func(Refund) error) error {
 	return s.each(ctx, s.where(a, f), "", fn)
