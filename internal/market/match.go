@@ -234,7 +234,7 @@ func (s *Service) SplitBundle(ctx context.Context, a access.Actor, orderID int64
 			mp, "split:"+itoa(orderID)+":"+itoa(old)+":"+itoa(splits+1)).Scan(&bid); err != nil {
 			return err
 		}
-		touched, err := bundleLines(ctx, tx, []int64{old})
+		touched, err := bundleLines(ctx, tx, []int64{orderID})
 		if err != nil {
 			return err
 		}
@@ -267,24 +267,7 @@ func (s *Service) JoinBundle(ctx context.Context, a access.Actor, orderIDs []int
 		if err := lockMarketplace(ctx, tx, mp); err != nil {
 			return err
 		}
-		ids := make([]string, len(orderIDs))
-		for i, id := range orderIDs {
-			ids[i] = itoa(id)
-		}
-		var w sqldb.Where
-		w.Add("marketplace_id = ?", mp)
-		w.In("id", ids)
-		var bundles []int64
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT bundle_id FROM market_orders`+w.SQL(), w.Args()...)
-		if err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
-			var b int64
-			err := row.Scan(&b)
-			bundles = append(bundles, b)
-			return err
-		}); err != nil {
-			return err
-		}
-		touched, err := bundleLines(ctx, tx, bundles)
+		touched, err := bundleLines(ctx, tx, orderIDs)
 		if err != nil {
 			return err
 		}
@@ -312,17 +295,14 @@ type bundled struct {
 }
 
 // bundleLines returns the order numbers and order days of the lines of the
-// bundles, read before a split or join moves any of them.
-func bundleLines(ctx context.Context, tx *sqldb.Tx, bundles []int64) (bundled, error) {
+// bundles that hold the lines lineIDs, read before a split or join moves any
+// of them.
+func bundleLines(ctx context.Context, tx *sqldb.Tx, lineIDs []int64) (bundled, error) {
 	var out bundled
-	ids := make([]string, len(bundles))
-	for i, b := range bundles {
-		ids[i] = itoa(b)
-	}
 	var w sqldb.Where
-	w.In("bundle_id", ids)
+	w.InInt("id", lineIDs)
 	nos, days := map[string]bool{}, map[string]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT order_no, order_day FROM market_orders`+w.SQL(), w.Args()...)
+	rows, err := tx.QueryContext(ctx, `SELECT order_no, order_day FROM market_orders WHERE bundle_id IN (SELECT bundle_id FROM market_orders`+w.SQL()+`)`, w.Args()...)
 	err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
 		var no, day string
 		if err := row.Scan(&no, &day); err != nil {
