@@ -17,6 +17,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/platform/web"
 	"github.com/orderdesk/orderdesk/internal/platform/won"
 	"github.com/orderdesk/orderdesk/internal/refund"
+	"github.com/orderdesk/orderdesk/internal/site"
 	"github.com/orderdesk/orderdesk/internal/stats"
 )
 
@@ -66,17 +67,14 @@ const statsNote = "주문 금액 / 건수: 그날(서울 기준) 받은 돈과 �
 // courseNote adds how an order's money is split over its products.
 const courseNote = " 한 주문의 결제는 각 항목의 실결제금액대로 상품에 나누고 남는 배송비는 '배송비' 줄에 둡니다. 환불은 환불 항목별 금액대로 나누고 돌려준 배송비는 '배송비' 줄에 둡니다. 주문 건수는 그 상품이 든 결제된 주문 수, 환불 건수는 그 상품의 돈을 돌려준 환불·취소 수입니다. 수강료는 현재 판매가입니다."
 
-// statsSite is the site filter: a select only for staff with several sites.
-func (s *Server) statsSites(r *http.Request) []string {
+// statsSites is the site filter, by name as on the other screens: a select
+// only for staff with several sites.
+func (s *Server) statsSites(r *http.Request) []site.Site {
 	sites, err := s.Sites.List(r.Context(), actorOf(r))
 	if err != nil || len(sites) < 2 {
 		return nil
 	}
-	var out []string
-	for _, st := range sites {
-		out = append(out, st.Code)
-	}
-	return out
+	return sites
 }
 
 type statsLink struct{ Label, URL string }
@@ -232,7 +230,8 @@ func (s *Server) statsExport(w http.ResponseWriter, r *http.Request) {
 		monthly := kind == "monthly"
 		f := s.salesFilter(r, monthly)
 		var rep stats.Report
-		title, period := "일별매출통계", "날짜"
+		period := "날짜"
+		title = "일별매출통계"
 		if monthly {
 			title, period = "월별매출통계", "월"
 			rep, err = s.Stats.Monthly(r.Context(), actorOf(r), f)

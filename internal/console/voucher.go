@@ -71,7 +71,7 @@ func (s *Server) voucherOrders(w http.ResponseWriter, r *http.Request) {
 	data["Pager"] = pager{Total: list.Total, Page: list.Page.Page, Pages: list.Pages(), Query: r.URL.Query()}
 	data["Filter"] = f
 	data["Back"] = r.URL.RequestURI()
-	data["QueryString"] = q.Encode()
+	data["Export"] = "/voucher-orders/export.xlsx?" + q.Encode()
 	data["Hidden"] = q
 	data["CanWrite"] = a.Role != access.Viewer
 	data["CanReveal"] = a.Role != access.Viewer
