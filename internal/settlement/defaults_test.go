@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -297,7 +296,10 @@ func TestUsertransCountsTheWholeDay(t *testing.T) {
 		}
 		// A rule saved since: importing the first part again stores nothing
 		// and changes nothing; a new line on the day changes every line's
-		// count, so the day is settled again with the rule in force.
+		// count, so the day is settled again, each earlier line with the
+		// version that settled it (a saved rule applies to the orders after
+		// it) and the new line with the rule in force. 정산 재생성 then
+		// applies the rule in force to every line.
 		rules, err := st.List(ctx, settlement.Filter{Q: "선결제 묶음 수"})
 		if err != nil || rules.Total != 1 {
 			t.Fatalf("the rule: %v %v", rules, err)
@@ -313,9 +315,11 @@ func TestUsertransCountsTheWholeDay(t *testing.T) {
 		if again := read(); !maps.Equal(again, imported) {
 			t.Fatalf("importing a part again changed %v into %v", imported, again)
 		}
-		newLine := strings.Replace(rows[1], "3981234501", "3981299999", 1)
-		if newLine == rows[1] {
-			t.Fatal("the sample's first row lost its order number")
+		// A new prepaid shipment of the day (최지우's row as another order,
+		// line and 배송번호): one bundle more for every line's count.
+		newLine := strings.NewReplacer("3981239001", "3981299999", "5012349001", "5012399999", "1204569001", "1204599999").Replace(rows[4])
+		if strings.Count(newLine, "99999") != 3 || !strings.Contains(newLine, "선결제") {
+			t.Fatalf("the sample's fifth row changed: %s", rows[4])
 		}
 		if _, _, err := mk.Import(ctx, sys, market.ImportInput{Marketplace: "esm", Filename: "esm-new.csv", Data: []byte(rows[0] + newLine)}); err != nil {
 			t.Fatal(err)
@@ -324,13 +328,23 @@ func TestUsertransCountsTheWholeDay(t *testing.T) {
 		if len(after) != 8 {
 			t.Fatalf("%d lines after the new one", len(after))
 		}
+		const added = "5012399999-3981299999"
+		bundles := after[added] / 2000 // the day's prepaid bundles, as the new line counts them
+		if bundles*2000 != after[added] || bundles*1000 <= most {
+			t.Fatalf("the new line settles %d (lines %v): want the new rule's 2,000 a bundle, more bundles than before (%d won)", after[added], after, most)
+		}
 		for k, v := range after {
-			if v != after[first(after)] || v < 4000 {
-				t.Fatalf("after a new line on the day: %s settles %d, lines %v; want every line of the day at the new rule", k, v, after)
+			if k != added && v != bundles*1000 {
+				t.Errorf("after a new line on the day: %s settles %d, lines %v; want the first version's 1,000 × %d bundles", k, v, after, bundles)
+			}
+		}
+		if _, err := st.Recompute(ctx, sys, "2025-01-01", "2025-12-31", "esm", nil); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range read() {
+			if v != bundles*2000 {
+				t.Errorf("after 정산 재생성: %s settles %d; want the rule in force, 2,000 × %d", k, v, bundles)
 			}
 		}
 	})
 }
-
-// first is the smallest key of m.
-func first(m map[string]int64) string { return slices.Min(slices.Collect(maps.Keys(m))) }

@@ -106,7 +106,7 @@ func (s *Service) Preview(ctx context.Context, draft Rule) (Preview, error) {
 	if err != nil {
 		return Preview{}, err
 	}
-	results := settleLines(rules, b)
+	results := settleLines(rules, b, nil)
 	final := finalRows(results)
 	for i, r := range results {
 		w := final[i]

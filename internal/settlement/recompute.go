@@ -264,7 +264,7 @@ func (s *Service) settleRange(ctx context.Context, job *Job, progress func(done,
 					if prepaid[mp] == nil {
 						prepaid[mp] = dayCounts{}
 					}
-					n, err := s.settleOrderNos(ctx, tx, mp, nos, expect[mp], prepaid[mp])
+					n, err := s.settleOrderNos(ctx, tx, mp, nos, expect[mp], prepaid[mp], false)
 					if err != nil {
 						return err
 					}

@@ -3,6 +3,7 @@ package settlement
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"sort"
@@ -166,12 +167,13 @@ func (a amount) round(mode string) int64 {
 // SettleOrderNos settles every line of the given order numbers of one
 // marketplace in the caller's transaction. The same inputs always give the
 // same rows.
+// A line keeps the rule version that settled it (see keptRules).
 func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string) error {
 	orderNos, err := bundleOrderNos(ctx, tx, marketplaceID, orderNos)
 	if err != nil {
 		return err
 	}
-	_, err = s.settleOrderNos(ctx, tx, marketplaceID, orderNos, 0, nil)
+	_, err = s.settleOrderNos(ctx, tx, marketplaceID, orderNos, 0, nil, true)
 	return err
 }
 
@@ -181,13 +183,15 @@ func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 // rest of its day was stored counted only the bundles stored then, and the
 // lines of an earlier import of the same day were not settled at all; after
 // the import every line of those days counts the whole day, as a recompute
-// counts it. Without such a rule it does nothing.
+// counts it. Each line keeps the rule version that settled it (keptRules), so
+// the rule that counts is any version of the marketplace's rules; without one
+// it does nothing.
 func (s *Service) SettleDays(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, days []string) error {
 	if len(days) == 0 {
 		return nil
 	}
-	rules, err := s.rulesOf(ctx, tx, marketplaceID)
-	if err != nil || !neededVars(rules)["usertrans_cnt"] {
+	versions, err := s.versionsOf(ctx, tx, marketplaceID)
+	if err != nil || !neededVars(slices.Collect(maps.Values(versions)))["usertrans_cnt"] {
 		return err
 	}
 	var w sqldb.Where
@@ -210,7 +214,7 @@ func (s *Service) SettleDays(ctx context.Context, tx *sqldb.Tx, marketplaceID in
 		if err != nil {
 			return err
 		}
-		if _, err := s.settleOrderNos(ctx, tx, marketplaceID, part, 0, prepaid); err != nil {
+		if _, err := s.settleOrderNos(ctx, tx, marketplaceID, part, 0, prepaid, true); err != nil {
 			return err
 		}
 	}
@@ -263,9 +267,11 @@ func bundleOrderNos(ctx context.Context, q sqldb.Querier, marketplaceID int64, o
 
 // settleOrderNos settles with the prepaid-bundle counts per day given (a
 // recompute counts them once for its whole range), or counted here; expect
-// is as loadLines reads it (0 for order numbers that are not a run). It
-// returns how many lines' settlement changed.
-func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string, expect int, prepaid dayCounts) (int, error) {
+// is as loadLines reads it (0 for order numbers that are not a run). With
+// keep, a line settled by a rule keeps that rule's version (keptRules);
+// without, every line gets the rules in force (정산 재생성). It returns how
+// many lines' settlement changed.
+func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string, expect int, prepaid dayCounts, keep bool) (int, error) {
 	if len(orderNos) == 0 {
 		return 0, nil
 	}
@@ -273,11 +279,26 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if err != nil {
 		return 0, err
 	}
-	b, err := loadLines(ctx, tx, marketplaceID, orderNos, expect, prepaid, neededVars(rules))
+	need := neededVars(rules)
+	var versions map[int64]*compiled
+	if keep {
+		// A kept version may read what the rules in force do not.
+		if versions, err = s.versionsOf(ctx, tx, marketplaceID); err != nil {
+			return 0, err
+		}
+		need = neededVars(slices.Collect(maps.Values(versions)))
+	}
+	b, err := loadLines(ctx, tx, marketplaceID, orderNos, expect, prepaid, need)
 	if err != nil {
 		return 0, err
 	}
-	rows := finalRows(settleLines(rules, b))
+	var kept map[int64]*compiled
+	if keep {
+		if kept, err = keptRules(ctx, tx, b.lines, versions); err != nil {
+			return 0, err
+		}
+	}
+	rows := finalRows(settleLines(rules, b, kept))
 	// The lines of a closed month keep their stored rows (정산마감).
 	closed, err := ClosedMonths(ctx, tx, marketplaceID)
 	if err != nil {
@@ -295,14 +316,19 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 // settleLines is the one settlement calculation: each line's rule, its
 // formulas' exact values, and the shares of an order number's lines. Settling,
 // recompute and the rule screen's preview all go through it. The lines are
-// in order of order number (loadLines gives them so).
-func settleLines(rules []*compiled, b *batch) []result {
+// in order of order number (loadLines gives them so). A line in kept (by
+// line id) is settled by the version given; the others choose among rules.
+func settleLines(rules []*compiled, b *batch, kept map[int64]*compiled) []result {
 	results := make([]result, 0, len(b.lines))
 	row := new(formula.Row)
 	for i := range b.lines {
 		l := &b.lines[i]
 		r := result{l: l}
-		r.rule, r.reason = choose(rules, l)
+		if c := kept[l.id]; c != nil {
+			r.rule = c
+		} else {
+			r.rule, r.reason = choose(rules, l)
+		}
 		if r.rule != nil {
 			b.fill(row, l)
 			if err := evalLine(&r, row, b.need); err != nil {
@@ -563,6 +589,81 @@ func (s *Service) rulesOf(ctx context.Context, q sqldb.Querier, marketplaceID in
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// versionsOf compiles every version of the marketplace's rules, deleted
+// rules' too, by version id: the versions lines may keep.
+func (s *Service) versionsOf(ctx context.Context, q sqldb.Querier, marketplaceID int64) (map[int64]*compiled, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+ruleColumns+` FROM settlement_rules r JOIN settlement_rule_versions v ON v.rule_id = r.id
+		JOIN marketplaces m ON m.id = r.marketplace_id WHERE r.marketplace_id = $1`, marketplaceID)
+	if err != nil {
+		return nil, err
+	}
+	var list []Rule
+	for rows.Next() {
+		r, err := scanRule(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*compiled, len(list))
+	for _, r := range list {
+		if c, err := s.compile(r); err == nil { // a saved version always compiles
+			out[r.VersionID] = c
+		}
+	}
+	return out, nil
+}
+
+// Which rule settles a line.
+//
+// A line is settled by the rules in force when a rule first settles it, and
+// keeps that rule's version from then on: settling it again because an import
+// stored or cancelled lines of its order number, bundle or day, or a split or
+// join moved its bundle, recomputes its amounts with the inputs as they are
+// now and the same version. Only 정산 재생성 (Recompute) applies the rules in
+// force to lines settled before, as the manual has a saved rule apply to the
+// orders after it ("저장한 시점 이후 주문들에 정산룰이 적용됩니다"). A line no
+// rule has settled (none covered it, or a formula failed on it) is settled by
+// the rules in force whenever it is settled.
+
+// keptChunk is how many line ids keptRules asks about in one query.
+const keptChunk = 1000
+
+// keptRules returns, by line id, the rule version each of lines was settled
+// by, among versions.
+func keptRules(ctx context.Context, q sqldb.Querier, lines []line, versions map[int64]*compiled) (map[int64]*compiled, error) {
+	ids := make([]int64, len(lines))
+	for i := range lines {
+		ids[i] = lines[i].id
+	}
+	kept := make(map[int64]*compiled)
+	for start := 0; start < len(ids); start += keptChunk {
+		var w sqldb.Where
+		w.Add("rule_version_id IS NOT NULL")
+		w.InInt("market_order_id", ids[start:min(start+keptChunk, len(ids))])
+		rows, err := q.QueryContext(ctx, `SELECT market_order_id, rule_version_id FROM market_settlements`+w.SQL(), w.Args()...)
+		err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
+			var id, ver int64
+			if err := row.Scan(&id, &ver); err != nil {
+				return err
+			}
+			if c := versions[ver]; c != nil {
+				kept[id] = c
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return kept, nil
 }
 
 // anyCode is the key of neededVars that says some settlement code is read.
