@@ -14,6 +14,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/export"
 	"github.com/orderdesk/orderdesk/internal/member"
 	"github.com/orderdesk/orderdesk/internal/sheet"
+	"github.com/orderdesk/orderdesk/internal/staff"
 )
 
 // demoEnv is an env with the demo data and a super_admin token.
@@ -155,6 +156,36 @@ func TestOrderExportMatchesList(t *testing.T) {
 			if row[10] != "결제완료" || row[13] != "paid" {
 				t.Errorf("row %d status = %q/%q", i, row[10], row[13])
 			}
+		}
+	})
+}
+
+// 결제내역's 결제일시 is when each record's operation happened: the approval
+// of the payment, and the cancel's own time for a cancel, whose gateway
+// answer repeats the payment's approval (demo order 250: paid 2019-05-26,
+// 1,000원 returned 2019-05-31 11:00).
+func TestTransactionTimes(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		txs := e.do("GET", "/api/v1/orders/250/transactions", tok, nil).json(t)["items"].([]any)
+		if len(txs) != 2 {
+			t.Fatalf("order 250's 결제내역: %v", txs)
+		}
+		approval, cancel := txs[0].(map[string]any), txs[1].(map[string]any)
+		if approval["kind"] != "confirm" || approval["at"] != approval["paid_at"] || approval["at"] != "2019-05-26T05:00:00Z" {
+			t.Errorf("the approval's time: at %v, paid_at %v", approval["at"], approval["paid_at"])
+		}
+		if cancel["kind"] != "cancel" || cancel["at"] != cancel["created_at"] || cancel["at"] != "2019-05-31T02:00:00Z" || cancel["paid_at"] != approval["paid_at"] {
+			t.Errorf("the cancel's time: at %v, created_at %v, paid_at %v", cancel["at"], cancel["created_at"], cancel["paid_at"])
+		}
+		ctx := context.Background()
+		if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: "clerk", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		_, body := get(t, e.consoleClient("clerk", "correct horse battery"), e.srv.URL+"/orders/250/transactions")
+		_, cancelRow, _ := strings.Cut(body, "취소 완료</summary>")
+		if !strings.Contains(cancelRow, "<td>2019.05.31 11:00:00</td><td>2019.05.26 14:00:00</td>") {
+			t.Errorf("결제내역 of 250 does not show the cancel at 2019.05.31 11:00:\n%s", body)
 		}
 	})
 }

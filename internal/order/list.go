@@ -73,8 +73,12 @@ func (s *Service) Transactions(ctx context.Context, a access.Actor, orderNo int6
 			&t.Installment, &t.Amount, &approved, &t.Raw, &t.CreatedAt); err != nil {
 			return nil, err
 		}
+		t.At = t.CreatedAt
 		if approved.Valid {
 			t.ApprovedAt = &approved.Time
+			if t.Kind != "cancel" {
+				t.At = approved.Time
+			}
 		}
 		out = append(out, t)
 	}

@@ -277,10 +277,14 @@ type Transaction struct {
 	MaskedNumber string     `json:"masked_number"`
 	Installment  int        `json:"installment_months"`
 	Amount       int64      `json:"amount"`
-	ApprovedAt   *time.Time `json:"paid_at"`
-	OrderedAt    time.Time  `json:"ordered_at"`
-	Raw          string     `json:"raw"`
-	CreatedAt    time.Time  `json:"created_at"`
+	ApprovedAt   *time.Time `json:"paid_at"` // the payment's approval, as the gateway reports it (a cancel's answer repeats it)
+	// At is when this record's operation happened, 결제내역's 결제일시: the
+	// approval of an approval, and the time recorded of a cancel, a webhook
+	// or a lookup without one.
+	At        time.Time `json:"at"`
+	OrderedAt time.Time `json:"ordered_at"`
+	Raw       string    `json:"raw"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Filter is 주문목록's search form.
