@@ -140,6 +140,11 @@ func TestReportFilters(t *testing.T) {
 		if err := mk.SetMatch(ctx, sys, market.Match{Marketplace: "11st", ProductCode: "BK-EM-03", Items: []market.MatchItem{{ProductID: pid, Count: 1}}}); err != nil {
 			t.Fatal(err)
 		}
+		// One of BK-PS-2025's two options is matched: its lines have a cost
+		// and a margin, the other option's lines are a 미매칭 row of their own.
+		if err := mk.SetMatch(ctx, sys, market.Match{Marketplace: "11st", ProductCode: "BK-PS-2025", Option: "구성:교재 단품", Items: []market.MatchItem{{ProductID: pid, Count: 2}}}); err != nil {
+			t.Fatal(err)
+		}
 		all := settlement.ReportFilter{From: "2025-10-01", To: "2025-10-31"}
 		only := all
 		only.SupplierID = sup.ID
@@ -147,22 +152,38 @@ func TestReportFilters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var matchedQty int64
+		var matchedQty, cost, margin int64
+		ps := map[bool]int{}
 		for _, r := range prod.Rows {
 			if r.Name != "11번가" || r.Marketplace != "11st" || r.Commission != r.Sale-r.Settle {
 				t.Fatalf("product row %+v", r)
 			}
-			if r.ProductCode == "BK-EM-03" {
-				if !r.Matched || r.Cost != 2000*r.Qty || r.Margin != r.Settle-r.Cost {
+			cost, margin = cost+r.Cost, margin+r.Margin
+			switch {
+			case r.ProductCode == "BK-EM-03" || r.ProductCode == "BK-PS-2025" && r.Matched:
+				unit := int64(2000)
+				if r.ProductCode == "BK-PS-2025" {
+					unit = 4000 // two books a unit
+				}
+				if !r.Matched || r.Qty == 0 || r.Cost != unit*r.Qty || r.Margin != r.Settle-r.Cost {
 					t.Fatalf("matched row %+v", r)
 				}
-				matchedQty = r.Qty
-			} else if r.Matched || r.Cost != 0 || r.Margin != 0 {
-				t.Fatalf("an unmatched product shows a margin: %+v", r)
+				matchedQty += r.Qty
+			case r.Matched || r.Cost != 0 || r.Margin != 0:
+				t.Fatalf("an unmatched product shows a cost or a margin: %+v", r)
+			}
+			if r.ProductCode == "BK-PS-2025" {
+				ps[r.Matched]++
 			}
 		}
+		if ps[true] != 1 || ps[false] != 1 {
+			t.Fatalf("BK-PS-2025, one option matched: %v rows (matched: count); want one of each", ps)
+		}
+		if prod.Total.Cost != cost || prod.Total.Margin != margin {
+			t.Fatalf("totals: cost %d, margin %d; the rows add up to %d, %d", prod.Total.Cost, prod.Total.Margin, cost, margin)
+		}
 		fp, err := st.ByProduct(ctx, only)
-		if err != nil || len(fp.Rows) != 1 || fp.Rows[0].ProductCode != "BK-EM-03" {
+		if err != nil || len(fp.Rows) != 2 || fp.Rows[0].ProductCode == fp.Rows[1].ProductCode || !fp.Rows[0].Matched || !fp.Rows[1].Matched {
 			t.Fatalf("by product of the supplier: %+v %v", fp.Rows, err)
 		}
 		fm, err := st.ByMarketplace(ctx, only)
@@ -174,7 +195,7 @@ func TestReportFilters(t *testing.T) {
 			t.Fatalf("by supplier: %+v %v", bs.Rows, err)
 		}
 		for _, r := range bs.Rows {
-			if r.SupplierID == sup.ID && (r.Name != "도서공급" || r.Qty != matchedQty || r.Sale != fp.Total.Sale || r.Cost != 2000*matchedQty) {
+			if r.SupplierID == sup.ID && (r.Name != "도서공급" || r.Qty != matchedQty || r.Sale != fp.Total.Sale || r.Cost != fp.Total.Cost) {
 				t.Fatalf("supplier row %+v", r)
 			}
 			if r.SupplierID == 0 && (r.Name != "미매칭" || r.Margin != 0) {

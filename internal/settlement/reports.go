@@ -33,7 +33,9 @@ type MarketRow struct {
 	Unsettled int64 `json:"unsettled"` // live lines no rule settled (미정산; a cancelled line never is)
 }
 
-// ProductRow is one marketplace product's line of 판매처상품매출통계.
+// ProductRow is one marketplace product's line of 판매처상품매출통계: a
+// product code's lines, or, when only some of its options are matched,
+// its matched options' lines and, in a row of its own, the others.
 type ProductRow struct {
 	Marketplace string `json:"marketplace"`
 	Name        string `json:"name"` // the marketplace's name
@@ -96,6 +98,10 @@ func checkRange(from, to string) error {
 const matchSQL = `(SELECT pm.marketplace_id, pm.product_code, pm.option_text, MIN(p.supplier_id) AS supplier_id, SUM(pm.count * p.cost) AS cost
 	FROM product_matches pm JOIN products p ON p.id = pm.product_id GROUP BY pm.marketplace_id, pm.product_code, pm.option_text) mt
 	ON mt.marketplace_id = o.marketplace_id AND mt.product_code = o.product_code AND mt.option_text = o.option_text`
+
+// matchedSQL is 1 for a line of reportFrom whose product code and option are
+// matched (상품매칭), else 0.
+const matchedSQL = `CASE WHEN mt.product_code IS NULL THEN 0 ELSE 1 END`
 
 const reportFrom = ` FROM market_orders o JOIN marketplaces m ON m.id = o.marketplace_id LEFT JOIN market_settlements st ON st.market_order_id = o.id
 	LEFT JOIN ` + matchSQL
@@ -260,9 +266,11 @@ func (s *Service) ByProduct(ctx context.Context, f ReportFilter) (Report[Product
 		return rep, err
 	}
 	w.Add("o.cancelled = FALSE")
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT m.code, m.name, o.product_code, MIN(o.product_name), MIN(CASE WHEN mt.product_code IS NULL THEN 0 ELSE 1 END),
+	// A code whose options are matched in part is two rows: its matched
+	// options' lines, with cost and margin, and the others as 미매칭.
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT m.code, m.name, o.product_code, MIN(o.product_name), `+matchedSQL+`,
 		SUM(o.qty), SUM(COALESCE(st.sale, 0)), SUM(COALESCE(st.settle, 0)), SUM(o.qty * COALESCE(mt.cost, 0))`+reportFrom+w.SQL()+`
-		GROUP BY m.code, m.name, o.product_code ORDER BY SUM(COALESCE(st.sale, 0)) DESC, m.code, o.product_code`, w.Args()...)
+		GROUP BY m.code, m.name, o.product_code, `+matchedSQL+` ORDER BY SUM(COALESCE(st.sale, 0)) DESC, m.code, o.product_code, `+matchedSQL+` DESC`, w.Args()...)
 	if err != nil {
 		return rep, err
 	}
@@ -275,7 +283,7 @@ func (s *Service) ByProduct(ctx context.Context, f ReportFilter) (Report[Product
 			if err := rows.Scan(&r.Marketplace, &r.Name, &r.ProductCode, &r.ProductName, &matched, &r.Qty, &r.Sale, &r.Settle, &r.Cost); err != nil {
 				return nil, err
 			}
-			r.Matched = matched == 1 // every option of the code is matched
+			r.Matched = matched == 1
 			list = append(list, r)
 		}
 		return list, rows.Err()
@@ -287,8 +295,8 @@ func (s *Service) ByProduct(ctx context.Context, f ReportFilter) (Report[Product
 	// Adjustments booked on these days (a closed month's line cancelled
 	// later) take their amounts, quantity and cost off the product.
 	aw, from := f.adjustmentWhere()
-	rows, err = s.DB.Read().QueryContext(ctx, `SELECT m.code, m.name, o.product_code, MIN(o.product_name), MIN(CASE WHEN mt.product_code IS NULL THEN 0 ELSE 1 END),
-		-SUM(o.qty), SUM(a.sale), SUM(a.settle), -SUM(o.qty * COALESCE(mt.cost, 0))`+from+aw.SQL()+` GROUP BY m.code, m.name, o.product_code`, aw.Args()...)
+	rows, err = s.DB.Read().QueryContext(ctx, `SELECT m.code, m.name, o.product_code, MIN(o.product_name), `+matchedSQL+`,
+		-SUM(o.qty), SUM(a.sale), SUM(a.settle), -SUM(o.qty * COALESCE(mt.cost, 0))`+from+aw.SQL()+` GROUP BY m.code, m.name, o.product_code, `+matchedSQL, aw.Args()...)
 	if err != nil {
 		return rep, err
 	}
@@ -297,7 +305,9 @@ func (s *Service) ByProduct(ctx context.Context, f ReportFilter) (Report[Product
 		return rep, err
 	}
 	for _, a := range adj {
-		i := slices.IndexFunc(list, func(r ProductRow) bool { return r.Marketplace == a.Marketplace && r.ProductCode == a.ProductCode })
+		i := slices.IndexFunc(list, func(r ProductRow) bool {
+			return r.Marketplace == a.Marketplace && r.ProductCode == a.ProductCode && r.Matched == a.Matched
+		})
 		if i < 0 {
 			list = append(list, a)
 			continue
