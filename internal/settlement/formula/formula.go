@@ -435,7 +435,14 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 			return b.eval(v)
 		}}, nil
 	}
-	return node{}, &Error{Pos: pos, Message: "정산룰에서 쓸 수 없는 표현입니다", English: fmt.Sprintf("unsupported expression %T", n)}
+	if _, ok := n.(*ast.ArrayNode); ok {
+		// The manual writes the per-product macros inside [products:…]; here
+		// products:x is that sum already.
+		return node{}, &Error{Pos: pos,
+			Message: "대괄호 [ ]는 쓸 수 없습니다. products:supply_price 등은 이미 매칭된 상품마다 (값 × 개수)를 더한 값이니 [products:supply_price*per_products] 대신 products:supply_price 로 쓰세요",
+			English: "brackets [ ] are not supported: products:supply_price and the like are already the sum over the matched products of value × count; write products:supply_price for [products:supply_price*per_products]"}
+	}
+	return node{}, &Error{Pos: pos, Message: "정산룰에서 쓸 수 없는 표현입니다", English: "this expression is not supported in settlement rules"}
 }
 
 func numeric(k Kind) bool { return k == Number || k == Dynamic }

@@ -84,6 +84,9 @@ func TestRefusalsCarryThePosition(t *testing.T) {
 		{"code11 * 2", Vars{"code11": Str("[2500] 할인쿠폰")}, 1, "_c"},
 		{`pay_type == 3`, nil, 13, "종류"},
 		{`“선결제” * 2`, nil, 1, "문자"},
+		// The manual's per-product brackets: products:x is that sum already.
+		{"[products:supply_price*per_products]", nil, 1, "products:supply_price 로"},
+		{"code11 + [1]", nil, 10, "대괄호"},
 	}
 	for _, tt := range tests {
 		p, err := Compile(tt.formula)
@@ -100,6 +103,9 @@ func TestRefusalsCarryThePosition(t *testing.T) {
 		}
 		if fe.Pos < 1 || !strings.Contains(fe.Message, tt.word) {
 			t.Errorf("%q: %q lacks %q", tt.formula, fe.Message, tt.word)
+		}
+		if strings.Contains(fe.English, "ast.") || fe.English == "" {
+			t.Errorf("%q: the English %q names the parser's types", tt.formula, fe.English)
 		}
 	}
 }
