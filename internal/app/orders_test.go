@@ -189,3 +189,42 @@ func TestTransactionTimes(t *testing.T) {
 		}
 	})
 }
+
+// 무과금 takes no payment: 주문목록 and 근로자카드주문 show no 결제일 for it
+// ("-", as the manual's 285, 274, 259 …), in the API as on the screens,
+// while a paid order shows its day.
+func TestFreeOrdersHaveNoPaidDay(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		for _, path := range []string{"/api/v1/orders?method=free", "/api/v1/voucher-orders?per_page=100"} {
+			items := e.do("GET", path, tok, nil).json(t)["items"].([]any)
+			free, paid := 0, 0
+			for _, it := range items {
+				r := it.(map[string]any)
+				switch {
+				case r["payment_method"] == "free":
+					free++
+					if r["paid_day"] != "" {
+						t.Errorf("%s: 무과금 order %v shows 결제일 %v", path, r["order_no"], r["paid_day"])
+					}
+				case r["paid_day"] != "":
+					paid++
+				}
+			}
+			if free == 0 || path != "/api/v1/orders?method=free" && paid == 0 {
+				t.Fatalf("%s: %d free orders, %d with a 결제일 in %v", path, free, paid, items)
+			}
+		}
+		ctx := context.Background()
+		if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: "clerk", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		c := e.consoleClient("clerk", "correct horse battery")
+		for _, path := range []string{"/orders", "/voucher-orders"} {
+			_, body := get(t, c, e.srv.URL+path)
+			if !strings.Contains(body, "<td>2020.06.03</td><td>-</td>") {
+				t.Errorf("%s: order 285 (무과금, 2020.06.03) does not show 결제일 -", path)
+			}
+		}
+	})
+}

@@ -322,16 +322,14 @@ func (s *Service) Each(ctx context.Context, a access.Actor, f Filter, fn func(Li
 }
 
 func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func(ListRow) error) error {
-	rows, err := s.DB.Read().QueryContext(ctx, `SELECT order_no, site, title, method, total, buyer_name, buyer_login, ordered_day, paid_day,
-		status, tax_invoice, refunded, gateway <> '' FROM orders`+w.SQL()+` ORDER BY order_no DESC`+limit, w.Args()...)
+	rows, err := s.DB.Read().QueryContext(ctx, `SELECT `+listColumns+` FROM orders`+w.SQL()+` ORDER BY order_no DESC`+limit, w.Args()...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r ListRow
-		if err := rows.Scan(&r.OrderNo, &r.Site, &r.Title, &r.Method, &r.Total, &r.BuyerName, &r.BuyerLogin, &r.OrderedDay, &r.PaidDay,
-			&r.Status, &r.TaxInvoice, &r.Refunded, &r.HasTx); err != nil {
+		r, err := scanListRow(rows)
+		if err != nil {
 			return err
 		}
 		if err := fn(r); err != nil {
@@ -339,4 +337,24 @@ func (s *Service) each(ctx context.Context, w sqldb.Where, limit string, fn func
 		}
 	}
 	return rows.Err()
+}
+
+// scanListRow reads a row of listColumns.
+func scanListRow(row sqldb.Scanner) (ListRow, error) {
+	var r ListRow
+	err := row.Scan(&r.OrderNo, &r.Site, &r.Title, &r.Method, &r.Total, &r.BuyerName, &r.BuyerLogin, &r.OrderedDay, &r.PaidDay,
+		&r.Status, &r.TaxInvoice, &r.Refunded, &r.HasTx)
+	r.PaidDay = shownPaidDay(r.Method, r.PaidDay)
+	return r, err
+}
+
+// shownPaidDay is an order's 결제일 on the lists: none for 무과금, which
+// takes no payment (the manual's 주문목록 and 근로자카드주문 show "-"),
+// though it is complete (paid_day, which the 결제일 search reads) the day it
+// is placed.
+func shownPaidDay(method, paidDay string) string {
+	if method == "free" {
+		return ""
+	}
+	return paidDay
 }

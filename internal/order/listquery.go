@@ -279,9 +279,8 @@ func (s *Service) scanList(ctx context.Context, q sqldb.Querier, query string, a
 	defer rows.Close()
 	var out []ListRow
 	for rows.Next() {
-		var r ListRow
-		if err := rows.Scan(&r.OrderNo, &r.Site, &r.Title, &r.Method, &r.Total, &r.BuyerName, &r.BuyerLogin, &r.OrderedDay, &r.PaidDay,
-			&r.Status, &r.TaxInvoice, &r.Refunded, &r.HasTx); err != nil {
+		r, err := scanListRow(rows)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)

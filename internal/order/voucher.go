@@ -195,6 +195,7 @@ func (s *Service) voucherEach(ctx context.Context, w sqldb.Where, limit string, 
 			&r.MemberLogin, &r.Method, &r.Total, &r.Paid, &r.Refunded, &r.OrderedDay, &r.PaidDay, &r.Enrollment, &r.ItemStatus); err != nil {
 			return err
 		}
+		r.PaidDay = shownPaidDay(r.Method, r.PaidDay)
 		if err := fn(r); err != nil {
 			return err
 		}
