@@ -88,6 +88,11 @@ func TestConsoleScreensRender(t *testing.T) {
 				t.Errorf("order 202 page lacks %q", want)
 			}
 		}
+		// 배송정보 warns as the manual does: an escrow payment is settled on
+		// the shipping details.
+		if _, body = get(t, c, e.srv.URL+"/deliveries/orders/202"); !strings.Contains(body, "에스크로 주문은 배송정보(배송업체, 송장번호)를 정확히 입력하셔야") {
+			t.Errorf("배송정보 of 202 lacks the manual's escrow warning")
+		}
 		status, body = get(t, c, e.srv.URL+"/orders/290/confirm-deposit")
 		if !strings.Contains(body, "8,000원의 입금을 확인하시겠습니까?") {
 			t.Errorf("confirm page lacks the question")

@@ -49,11 +49,17 @@ func TestConsoleDateRanges(t *testing.T) {
 			{"/audit?from=2020-02-01&to=2020-01-01", "기간 끝 날짜(2020-01-01)가 시작 날짜(2020-02-01)보다 앞섭니다"},
 			{"/marketplace-orders?from=2020-02-01&to=2020-01-01", "기간 끝 날짜(2020-01-01)가"},
 			{"/settlement-reports?report=market&from=2020-02-01&to=2020-01-01", "기간 끝 날짜(2020-01-01)가"},
+			{"/coupons?from=2020-12-31&to=2020-01-01", "유효기간 끝 날짜(2020-01-01)가 시작 날짜(2020-12-31)보다 앞섭니다"},
 		} {
 			code, body := get(t, c, e.srv.URL+tt.path)
 			if code != 422 || !strings.Contains(html.UnescapeString(body), tt.want) {
 				t.Errorf("%s = %d, want 422 saying %q; got %.300s", tt.path, code, tt.want, body)
 			}
+		}
+		// 과정 선택 tells the courses of one name apart by 년도 / 차수.
+		if _, body := get(t, c, e.srv.URL+"/refunds"); !strings.Contains(body, ">전자상거래 근로자카드 (2019 / 07)</option>") ||
+			!strings.Contains(body, ">전자상거래 근로자카드 (2019 / 10)</option>") {
+			t.Errorf("환불관리's 과정 선택 does not tell 전자상거래 근로자카드 2019/07 from 2019/10")
 		}
 		if code, _ := get(t, c, e.srv.URL+"/orders?ordered_from=2020-01-01&ordered_to=2020-01-01"); code != 200 {
 			t.Errorf("a one-day range = %d", code)

@@ -19,7 +19,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/site"
 )
 
-var couponDates = []dateRange{{From: "from", To: "to"}}
+var couponDates = []dateRange{{"from", "to", "유효기간", "Valid dates"}}
 
 func couponIDOf(r *http.Request) (int64, error) {
 	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
