@@ -101,8 +101,9 @@ func TestConsoleScreensRender(t *testing.T) {
 		// item rows): order 250's two textbooks are one order, one No.
 		status, body = get(t, c, e.srv.URL+"/deliveries?ordered_to=2019-12-31")
 		if status != 200 || !strings.Contains(body, "Total : <strong>3</strong> 건") || strings.Count(body, `class="order-first"`) != 3 ||
-			strings.Count(body, `data-order="250"`) != 2 || strings.Count(body, `class="no"`) != 3 || !strings.Contains(body, "박주란 (탈퇴회원)") {
-			t.Errorf("배송관리 of 2019 (orders 250, 202, 133 with five textbook rows; 133's buyer withdrawn): %d\n%s", status, body)
+			strings.Count(body, `data-order="250"`) != 2 || strings.Count(body, `class="no"`) != 3 || !strings.Contains(body, "박주란 (탈퇴회원)") ||
+			strings.Count(body, "환불불가") != 1 {
+			t.Errorf("배송관리 of 2019 (orders 250, 202, 133 with five textbook rows; 133's buyer withdrawn, its 포토샵 교재 환불불가): %d\n%s", status, body)
 		}
 		// 입금확인 on 주문목록 is for staff who may confirm; a viewer sees the status.
 		if status, body = get(t, c, e.srv.URL+"/orders?status=awaiting_deposit"); status != 200 || !strings.Contains(body, "/confirm-deposit") {

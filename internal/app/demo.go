@@ -286,7 +286,8 @@ func (a *App) demoShipments(ctx context.Context) error {
 }
 
 // demoRefunds files the manual's 환불관리 rows: 283 requested by transfer,
-// 250 partly refunded at the gateway.
+// 250 partly refunded at the gateway, and 133's 포토샵 교재 refused
+// (환불불가 on 배송관리).
 func (a *App) demoRefunds(ctx context.Context) error {
 	sys := access.System()
 	at := time.Date(2020, 4, 3, 8, 4, 55, 0, time.UTC)
@@ -310,8 +311,21 @@ func (a *App) demoRefunds(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo refund 250: %w", err)
 	}
-	_, err = svc.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 1000, Memo: "부분 파손 보상"})
-	return err
+	if _, err = svc.Complete(ctx, sys, r.ID, refund.CompleteInput{Amount: 1000, Memo: "부분 파손 보상"}); err != nil {
+		return fmt.Errorf("demo refund 250: %w", err)
+	}
+	o133, err := a.Orders.Get(ctx, sys, 133)
+	if err != nil {
+		return err
+	}
+	at = time.Date(2018, 9, 10, 1, 30, 0, 0, time.UTC)
+	if r, err = svc.Request(ctx, sys, refund.RequestInput{OrderNo: 133, ItemIDs: []int64{o133.Items[0].ID}, Reason: "단순 변심", Method: refund.MethodPGCancel}); err != nil {
+		return fmt.Errorf("demo refund 133: %w", err)
+	}
+	if _, err = svc.Deny(ctx, sys, r.ID, refund.DenyInput{Reason: "배송 완료 후 7일이 지나 반품할 수 없습니다."}); err != nil {
+		return fmt.Errorf("demo refund 133: %w", err)
+	}
+	return nil
 }
 
 // demoGateways are the gateways with a sandbox on the demo's clock, so that
