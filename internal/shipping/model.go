@@ -196,11 +196,14 @@ type UploadRow struct {
 	Recipient   string `json:"recipient"`
 	CarrierName string `json:"carrier_name"`
 	TrackingNo  string `json:"tracking_no"`
-	Outcome     string `json:"outcome"` // change, unchanged, refused
-	From        string `json:"state_from,omitempty"`
-	To          string `json:"state_to,omitempty"`
-	Reason      string `json:"reason,omitempty"`
-	ReasonEn    string `json:"reason_en,omitempty"`
+	// TrackingFrom is the item's tracking number that a change replaces
+	// (empty when it had none or keeps it).
+	TrackingFrom string `json:"tracking_no_from,omitempty"`
+	Outcome      string `json:"outcome"` // change, unchanged, refused
+	From         string `json:"state_from,omitempty"`
+	To           string `json:"state_to,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	ReasonEn     string `json:"reason_en,omitempty"`
 
 	site    string
 	carrier string

@@ -225,6 +225,9 @@ func (s *Service) preview(ctx context.Context, q sqldb.Querier, a access.Actor, 
 				r.TrackingNo = next.TrackingNo
 			default:
 				r.Outcome, r.To, r.TrackingNo = OutcomeChange, next.State, next.TrackingNo
+				if st.TrackingNo != "" && st.TrackingNo != next.TrackingNo {
+					r.TrackingFrom = st.TrackingNo // shown: a number replaced, not only a state
+				}
 			}
 		}
 		if found && seen[id] == 0 {

@@ -175,6 +175,16 @@ func TestUploadRoundTrip(t *testing.T) {
 		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'delivery.upload'`).Scan(&audits); err != nil || audits != 2 {
 			t.Fatalf("upload audit entries %d (%v), want 2", audits, err)
 		}
+		// A new number for a shipped item is a change, and the preview shows
+		// the number it replaces (the state alone reads 발송완료 → 발송완료).
+		renum, err := f.ship.Upload(ctx, sys, shipping.UploadInput{Filename: "renumber.csv", Carrier: "LT", State: "shipped", DryRun: true,
+			Data: fmt.Appendf(nil, "항목번호,송장번호\n%d,100000000015\n", ids[3])})
+		if err != nil || renum.Changes != 1 || renum.Rows[0].TrackingFrom != "100000000004" || renum.Rows[0].TrackingNo != "100000000015" {
+			t.Fatalf("a new number for a shipped item: %v\n%s (%+v)", err, render(renum), renum.Rows)
+		}
+		if again.Rows[0].TrackingFrom != "" {
+			t.Fatalf("an unchanged row names a replaced number: %+v", again.Rows[0])
+		}
 		// An item delivered since keeps 배송완료 when an old file says 발송완료.
 		if _, err := f.ship.Update(ctx, sys, ids[0], shipping.Change{State: ptr("delivered")}); err != nil {
 			t.Fatal(err)
