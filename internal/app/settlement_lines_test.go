@@ -112,6 +112,11 @@ func TestLinesShowTheirRuleAndVersion(t *testing.T) {
 		if !strings.Contains(body, `id="market-order-cells"`) || !strings.Contains(body, fmt.Sprintf("<tr><td>%s</td><td>%s</td></tr>", sentNo, d["order_no"])) {
 			t.Fatalf("line page lacks the sheet's cells (%s → %v)", sentNo, d["order_no"])
 		}
+		// The list shows 결제금액 too, as the manual's order searches do.
+		_, body = get(t, c, e.srv.URL+"/marketplace-orders?marketplace=esm")
+		if want := fmt.Sprintf(`<td class="num payment">%s</td>`, won.Number(int64(ds["payment"].(float64)))); !strings.Contains(body, "<th>결제금액</th>") || !strings.Contains(body, want) {
+			t.Fatalf("the marketplace order list lacks 결제금액 %s", want)
+		}
 		code, body = get(t, c, fmt.Sprintf("%s/settlement-rules/edit?id=%d", e.srv.URL, rule.ID))
 		if code != 200 || !strings.Contains(body, `id="rule-versions"`) || !strings.Contains(body, "<td>v2</td><td>system</td>") ||
 			!strings.Contains(body, "<strong>결제금액</strong>: shop_price &#43; 1") {
