@@ -184,15 +184,36 @@ func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 // lines of an earlier import of the same day were not settled at all; after
 // the import every line of those days counts the whole day, as a recompute
 // counts it. Each line keeps the rule version that settled it (keptRules), so
-// the rule that counts is any version of the marketplace's rules; without one
-// it does nothing.
+// the rules that count are those in force and the versions the days' lines
+// keep; when none of them reads usertrans_cnt it does nothing.
 func (s *Service) SettleDays(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, days []string) error {
 	if len(days) == 0 {
 		return nil
 	}
-	versions, err := s.versionsOf(ctx, tx, marketplaceID)
-	if err != nil || !neededVars(slices.Collect(maps.Values(versions)))["usertrans_cnt"] {
+	rules, err := s.rulesOf(ctx, tx, marketplaceID)
+	if err != nil {
 		return err
+	}
+	if !neededVars(rules)["usertrans_cnt"] {
+		var w sqldb.Where
+		w.In("order_day", days)
+		w.Add("marketplace_id = ?", marketplaceID)
+		w.Add("rule_version_id IS NOT NULL")
+		var ids []int64
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT rule_version_id FROM market_settlements`+w.SQL(), w.Args()...)
+		err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
+			var id int64
+			err := row.Scan(&id)
+			ids = append(ids, id)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		kept, err := s.versionsByID(ctx, tx, marketplaceID, ids)
+		if err != nil || !neededVars(slices.Collect(maps.Values(kept)))["usertrans_cnt"] {
+			return err
+		}
 	}
 	var w sqldb.Where
 	w.Add("marketplace_id = ?", marketplaceID)
@@ -280,22 +301,29 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 		return 0, err
 	}
 	need := neededVars(rules)
-	var versions map[int64]*compiled
-	if keep {
-		// A kept version may read what the rules in force do not.
-		if versions, err = s.versionsOf(ctx, tx, marketplaceID); err != nil {
-			return 0, err
-		}
-		need = neededVars(slices.Collect(maps.Values(versions)))
-	}
 	b, err := loadLines(ctx, tx, marketplaceID, orderNos, expect, prepaid, need)
 	if err != nil {
 		return 0, err
 	}
 	var kept map[int64]*compiled
 	if keep {
-		if kept, err = keptRules(ctx, tx, b.lines, versions); err != nil {
+		if kept, err = s.keptRules(ctx, tx, marketplaceID, b.lines, rules); err != nil {
 			return 0, err
+		}
+		// A kept version may read what the rules in force do not: the
+		// lines are read again with it (rare: an old version's variable).
+		more := false
+		for _, c := range kept {
+			for n := range neededVars([]*compiled{c}) {
+				if !need[n] {
+					need[n], more = true, true
+				}
+			}
+		}
+		if more {
+			if b, err = loadLines(ctx, tx, marketplaceID, orderNos, expect, prepaid, need); err != nil {
+				return 0, err
+			}
 		}
 	}
 	rows := finalRows(settleLines(rules, b, kept))
@@ -317,8 +345,26 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 // formulas' exact values, and the shares of an order number's lines. Settling,
 // recompute and the rule screen's preview all go through it. The lines are
 // in order of order number (loadLines gives them so). A line in kept (by
-// line id) is settled by the version given; the others choose among rules.
+// line id) is settled by the version given; the others choose among rules,
+// and take the version of the chosen rule that another line of their order
+// number keeps, so that an order's lines share one version of a rule (their
+// amounts add up to the order's total, see shareOrderTotals).
 func settleLines(rules []*compiled, b *batch, kept map[int64]*compiled) []result {
+	var orderKept map[string]map[int64]*compiled // order number → rule id → the version its lines keep
+	for i := range b.lines {
+		if c := kept[b.lines[i].id]; c != nil {
+			if orderKept == nil {
+				orderKept = map[string]map[int64]*compiled{}
+			}
+			no := b.lines[i].orderNo
+			if orderKept[no] == nil {
+				orderKept[no] = map[int64]*compiled{}
+			}
+			if orderKept[no][c.ID] == nil {
+				orderKept[no][c.ID] = c
+			}
+		}
+	}
 	results := make([]result, 0, len(b.lines))
 	row := new(formula.Row)
 	for i := range b.lines {
@@ -326,8 +372,10 @@ func settleLines(rules []*compiled, b *batch, kept map[int64]*compiled) []result
 		r := result{l: l}
 		if c := kept[l.id]; c != nil {
 			r.rule = c
-		} else {
-			r.rule, r.reason = choose(rules, l)
+		} else if r.rule, r.reason = choose(rules, l); r.rule != nil {
+			if c := orderKept[l.orderNo][r.rule.ID]; c != nil {
+				r.rule = c
+			}
 		}
 		if r.rule != nil {
 			b.fill(row, l)
@@ -591,11 +639,18 @@ func (s *Service) rulesOf(ctx context.Context, q sqldb.Querier, marketplaceID in
 	return out, rows.Err()
 }
 
-// versionsOf compiles every version of the marketplace's rules, deleted
-// rules' too, by version id: the versions lines may keep.
-func (s *Service) versionsOf(ctx context.Context, q sqldb.Querier, marketplaceID int64) (map[int64]*compiled, error) {
+// versionsByID compiles the marketplace's rule versions ids (deleted
+// rules' too: versions lines keep), by version id.
+func (s *Service) versionsByID(ctx context.Context, q sqldb.Querier, marketplaceID int64, ids []int64) (map[int64]*compiled, error) {
+	out := make(map[int64]*compiled, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var w sqldb.Where
+	w.Add("r.marketplace_id = ?", marketplaceID)
+	w.InInt("v.id", ids)
 	rows, err := q.QueryContext(ctx, `SELECT `+ruleColumns+` FROM settlement_rules r JOIN settlement_rule_versions v ON v.rule_id = r.id
-		JOIN marketplaces m ON m.id = r.marketplace_id WHERE r.marketplace_id = $1`, marketplaceID)
+		JOIN marketplaces m ON m.id = r.marketplace_id`+w.SQL(), w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -612,7 +667,6 @@ func (s *Service) versionsOf(ctx context.Context, q sqldb.Querier, marketplaceID
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make(map[int64]*compiled, len(list))
 	for _, r := range list {
 		if c, err := s.compile(r); err == nil { // a saved version always compiles
 			out[r.VersionID] = c
@@ -637,13 +691,13 @@ func (s *Service) versionsOf(ctx context.Context, q sqldb.Querier, marketplaceID
 const keptChunk = 1000
 
 // keptRules returns, by line id, the rule version each of lines was settled
-// by, among versions.
-func keptRules(ctx context.Context, q sqldb.Querier, lines []line, versions map[int64]*compiled) (map[int64]*compiled, error) {
+// by: one of rules (those in force), or an earlier version.
+func (s *Service) keptRules(ctx context.Context, q sqldb.Querier, marketplaceID int64, lines []line, rules []*compiled) (map[int64]*compiled, error) {
 	ids := make([]int64, len(lines))
 	for i := range lines {
 		ids[i] = lines[i].id
 	}
-	kept := make(map[int64]*compiled)
+	byLine := map[int64]int64{}
 	for start := 0; start < len(ids); start += keptChunk {
 		var w sqldb.Where
 		w.Add("rule_version_id IS NOT NULL")
@@ -651,16 +705,33 @@ func keptRules(ctx context.Context, q sqldb.Querier, lines []line, versions map[
 		rows, err := q.QueryContext(ctx, `SELECT market_order_id, rule_version_id FROM market_settlements`+w.SQL(), w.Args()...)
 		err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
 			var id, ver int64
-			if err := row.Scan(&id, &ver); err != nil {
-				return err
-			}
-			if c := versions[ver]; c != nil {
-				kept[id] = c
-			}
-			return nil
+			err := row.Scan(&id, &ver)
+			byLine[id] = ver
+			return err
 		})
 		if err != nil {
 			return nil, err
+		}
+	}
+	versions := make(map[int64]*compiled, len(rules))
+	for _, c := range rules {
+		versions[c.VersionID] = c
+	}
+	var older []int64
+	for _, ver := range byLine {
+		if versions[ver] == nil && !slices.Contains(older, ver) {
+			older = append(older, ver)
+		}
+	}
+	more, err := s.versionsByID(ctx, q, marketplaceID, older)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(versions, more)
+	kept := make(map[int64]*compiled, len(byLine))
+	for id, ver := range byLine {
+		if c := versions[ver]; c != nil {
+			kept[id] = c
 		}
 	}
 	return kept, nil
