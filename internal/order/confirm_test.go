@@ -327,3 +327,27 @@ func TestConfirmAnswerNeverUndoesTheRecord(t *testing.T) {
 		}
 	})
 }
+
+// 결제내역 never shows a payment's secret: Toss answers a virtual account
+// with the secret its deposit callback carries, and a row kept as received
+// before answers were redacted is redacted when read.
+func TestTransactionsHideSecrets(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		f := setup(t, db)
+		ctx := context.Background()
+		o := f.place(t, "vbank", order.ItemInput{ProductID: f.course, Qty: 1})
+		err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+			return order.RecordRaw(ctx, tx, o.ID, "toss", "confirm", `{"paymentKey":"pk","status":"WAITING_FOR_DEPOSIT","secret":"ps_kept_before","virtualAccount":{"accountNumber":"X650"}}`, f.svc.Now())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs, err := f.svc.Transactions(ctx, sys, o.OrderNo)
+		if err != nil || len(txs) != 1 {
+			t.Fatalf("결제내역 = %+v, %v", txs, err)
+		}
+		if strings.Contains(txs[0].Raw, "ps_kept_before") || !strings.Contains(txs[0].Raw, `"accountNumber":"X650"`) || !strings.Contains(txs[0].Raw, payment.Redacted) {
+			t.Fatalf("결제내역 raw = %s", txs[0].Raw)
+		}
+	})
+}

@@ -59,3 +59,10 @@ func LoadBoth(ctx context.Context, q sqldb.Querier, orderNo int64) (joined, apar
 	}
 	return j.Order, a.Order, nil
 }
+
+// RecordRaw keeps a gateway's raw answer in 결제내역 as it is, as rows were
+// kept before answers were redacted.
+func RecordRaw(ctx context.Context, tx *sqldb.Tx, orderID int64, gateway, kind, raw string, at time.Time) error {
+	_, err := recordTx(ctx, tx, orderID, gateway, kind, "", txFields{Raw: []byte(raw)}, at)
+	return err
+}

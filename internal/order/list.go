@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/access"
+	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
@@ -73,6 +74,8 @@ func (s *Service) Transactions(ctx context.Context, a access.Actor, orderNo int6
 			&t.Installment, &t.Amount, &approved, &t.Raw, &t.CreatedAt); err != nil {
 			return nil, err
 		}
+		// A row kept before answers were redacted shows no secret either.
+		t.Raw = string(payment.Redact([]byte(t.Raw)))
 		t.At = t.CreatedAt
 		if approved.Valid {
 			t.ApprovedAt = &approved.Time

@@ -1,6 +1,7 @@
 package payment
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -127,6 +128,8 @@ func tossServer(t *testing.T) *httptest.Server {
 		case r.URL.Path == "/v1/payments/confirm" && body["paymentKey"] == "bad":
 			w.WriteHeader(403)
 			w.Write([]byte(`{"code":"REJECT_CARD_PAYMENT","message":"한도초과 혹은 잔액부족으로 결제에 실패했습니다."}`))
+		case r.URL.Path == "/v1/payments/confirm" && body["paymentKey"] == "vbank":
+			w.Write([]byte(`{"paymentKey":"vbank","orderId":"` + body["orderId"].(string) + `","status":"WAITING_FOR_DEPOSIT","method":"가상계좌","totalAmount":15000,"balanceAmount":15000,"secret":"ps_vbank_secret","virtualAccount":{"accountNumber":"X6505636518308","bankCode":"20","customerName":"박토스","dueDate":"2024-02-20T23:59:59+09:00"}}`))
 		case r.URL.Path == "/v1/payments/confirm":
 			w.Write([]byte(`{"paymentKey":"` + body["paymentKey"].(string) + `","orderId":"` + body["orderId"].(string) + `","status":"DONE","method":"카드","totalAmount":15000,"balanceAmount":15000,"approvedAt":"2024-02-13T12:18:14+09:00","card":{"issuerCode":"61","number":"12345678****123*","installmentPlanMonths":0,"approveNo":"00000000"}}`))
 		case strings.HasSuffix(r.URL.Path, "/cancel"):
@@ -187,5 +190,25 @@ func TestTossSpeaksTheDocumentedAPI(t *testing.T) {
 	ev, err := g.Webhook(nil, []byte(`{"createdAt":"2022-01-01T00:00:00.000000","secret":"ps_abc","status":"DONE","transactionKey":"tk1","orderId":"293"}`))
 	if err != nil || ev.Secret != "ps_abc" || ev.OrderNo != "293" || ev.Status != "DONE" {
 		t.Fatalf("webhook = %+v, %v", ev, err)
+	}
+	// The payment's secret authenticates the deposit callback: it is handed
+	// over in Secret and never kept in the raw answer or callback.
+	if bytes.Contains(ev.Raw, []byte("ps_abc")) || !bytes.Contains(ev.Raw, []byte(`"secret":"`+Redacted+`"`)) || !bytes.Contains(ev.Raw, []byte(`"transactionKey":"tk1"`)) {
+		t.Fatalf("webhook raw keeps the secret: %s", ev.Raw)
+	}
+	vb, err := g.Confirm(ctx, ConfirmRequest{PaymentKey: "vbank", OrderNo: "294", Amount: 15000})
+	if err != nil || vb.Status != StatusWaitingDeposit || vb.Secret != "ps_vbank_secret" || vb.AccountNumber != "X6505636518308" {
+		t.Fatalf("virtual account = %+v, %v", vb, err)
+	}
+	if bytes.Contains(vb.Raw, []byte("ps_vbank_secret")) || !bytes.Contains(vb.Raw, []byte(`"accountNumber":"X6505636518308"`)) {
+		t.Fatalf("virtual account raw keeps the secret: %s", vb.Raw)
+	}
+	for _, in := range []string{`not json "secret"`, `{"secret":""}`, `{"a":1}`} {
+		if got := string(Redact([]byte(in))); got != in {
+			t.Errorf("Redact(%s) = %s, want it unchanged", in, got)
+		}
+	}
+	if got := string(Redact([]byte(`{"n":12345678901234567890,"list":[{"secret":"s1"}]}`))); got != `{"list":[{"secret":"`+Redacted+`"}],"n":12345678901234567890}` {
+		t.Errorf("nested secret: %s", got)
 	}
 }

@@ -70,7 +70,7 @@ func (t *Toss) do(ctx context.Context, method, path string, body any, idemKey st
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return Result{Raw: raw}, fmt.Errorf("toss %s: %w", path, err)
 	}
-	return p.result(raw), nil
+	return p.result(Redact(raw)), nil // the secret is in Result.Secret, not in what is kept
 }
 
 // send makes one call and returns the answer's body; an answer of 4xx with
@@ -239,5 +239,5 @@ func (t *Toss) Webhook(_ map[string]string, body []byte) (Event, error) {
 	if err := json.Unmarshal(body, &w); err != nil || w.Secret == "" || w.OrderID == "" {
 		return Event{}, ErrBadSignature
 	}
-	return Event{ID: w.TransactionKey + ":" + w.Status, Type: "DEPOSIT_CALLBACK", OrderNo: w.OrderID, Status: w.Status, Secret: w.Secret, Raw: body}, nil
+	return Event{ID: w.TransactionKey + ":" + w.Status, Type: "DEPOSIT_CALLBACK", OrderNo: w.OrderID, Status: w.Status, Secret: w.Secret, Raw: Redact(body)}, nil
 }
