@@ -187,6 +187,10 @@ func TestTransactionTimes(t *testing.T) {
 		if !strings.Contains(cancelRow, "<td>2019.05.31 11:00:00</td><td>2019.05.26 14:00:00</td>") {
 			t.Errorf("결제내역 of 250 does not show the cancel at 2019.05.31 11:00:\n%s", body)
 		}
+		// 응답메시지 opens 결제정보: the answer's fields by their Korean names.
+		if !strings.Contains(cancelRow, `<th title="balanceAmount">취소 가능 금액</th><td>34500</td>`) || !strings.Contains(cancelRow, `<th title="status">결과상태</th><td>PARTIAL_CANCELED</td>`) {
+			t.Errorf("결제내역 of 250 lacks the cancel's 결제정보:\n%s", cancelRow)
+		}
 	})
 }
 

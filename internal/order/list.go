@@ -76,6 +76,7 @@ func (s *Service) Transactions(ctx context.Context, a access.Actor, orderNo int6
 		}
 		// A row kept before answers were redacted shows no secret either.
 		t.Raw = string(payment.Redact([]byte(t.Raw)))
+		t.Details = payment.Details([]byte(t.Raw))
 		t.At = t.CreatedAt
 		if approved.Valid {
 			t.ApprovedAt = &approved.Time

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/orderdesk/orderdesk/internal/payment"
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 )
@@ -284,7 +285,10 @@ type Transaction struct {
 	At        time.Time `json:"at"`
 	OrderedAt time.Time `json:"ordered_at"`
 	Raw       string    `json:"raw"`
-	CreatedAt time.Time `json:"created_at"`
+	// Details are Raw's fields as 결제정보 shows them (Korean names); the
+	// API gives raw.
+	Details   []payment.Detail `json:"-"`
+	CreatedAt time.Time        `json:"created_at"`
 }
 
 // Filter is 주문목록's search form.
