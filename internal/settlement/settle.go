@@ -166,8 +166,7 @@ func (a amount) round(mode string) int64 {
 
 // SettleOrderNos settles every line of the given order numbers of one
 // marketplace in the caller's transaction. The same inputs always give the
-// same rows.
-// A line keeps the rule version that settled it (see keptRules).
+// same rows; a line keeps the rule version that settled it (see keptRules).
 func (s *Service) SettleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceID int64, orderNos []string) error {
 	orderNos, err := bundleOrderNos(ctx, tx, marketplaceID, orderNos)
 	if err != nil {
