@@ -29,6 +29,20 @@ func (e *env) consoleClient(login, password string) *http.Client {
 	return c
 }
 
+// demoConsole loads the demo and returns the console of a super_admin,
+// "root".
+func (e *env) demoConsole() *http.Client {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.app.LoadDemo(ctx, io.Discard); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: "root", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.consoleClient("root", "correct horse battery")
+}
+
 func get(t *testing.T, c *http.Client, u string) (int, string) {
 	t.Helper()
 	resp, err := c.Get(u)

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"html"
 	"io"
 	"net/url"
@@ -11,9 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/orderdesk/orderdesk/internal/access"
 	"github.com/orderdesk/orderdesk/internal/sheet"
-	"github.com/orderdesk/orderdesk/internal/staff"
 )
 
 var (
@@ -27,14 +24,7 @@ var (
 // fewer rows than the unfiltered list.
 func TestConsoleExcelKeepsTheFilters(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
-		ctx := context.Background()
-		if err := e.app.LoadDemo(ctx, io.Discard); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: "root", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
-			t.Fatal(err)
-		}
-		c := e.consoleClient("root", "correct horse battery")
+		c := e.demoConsole()
 		for _, tc := range []struct{ list, filter string }{
 			{"/voucher-orders", "cohort=2019-07&enrollment_status=active"},
 			{"/voucher-orders", "status=paid&enrollment_status=awaiting_approval"},
@@ -92,14 +82,7 @@ func TestConsoleExcelKeepsTheFilters(t *testing.T) {
 // the sites' names, not their codes.
 func TestStatsExcelNamesAndSiteChoice(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
-		ctx := context.Background()
-		if err := e.app.LoadDemo(ctx, io.Discard); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.app.Staff.Create(ctx, access.System(), staff.NewStaff{Login: "root", Password: "correct horse battery", Role: access.SuperAdmin}); err != nil {
-			t.Fatal(err)
-		}
-		c := e.consoleClient("root", "correct horse battery")
+		c := e.demoConsole()
 		for path, title := range map[string]string{"/stats/daily": "일별매출통계", "/stats/monthly": "월별매출통계", "/stats/courses": "과정매출통계"} {
 			status, body := get(t, c, e.srv.URL+path)
 			if status != 200 || !strings.Contains(body, `<option value="malgn" >맑은소프트</option>`) || strings.Contains(body, `>malgn</option>`) {

@@ -613,43 +613,13 @@ func distribute(results []result, idx []int, field func(*result) *amount) {
 }
 
 func (s *Service) rulesOf(ctx context.Context, q sqldb.Querier, marketplaceID int64) ([]*compiled, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+ruleColumns+ruleFrom+` WHERE r.deleted = FALSE AND r.marketplace_id = $1`, marketplaceID)
-	if err != nil {
-		return nil, err
-	}
-	var list []Rule
-	for rows.Next() {
-		r, err := scanRule(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		list = append(list, r)
-	}
-	rows.Close()
-	var out []*compiled
-	for _, r := range list {
-		c, err := s.compile(r)
-		if err != nil {
-			continue // a saved rule always compiles; a broken one settles nothing
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return s.compiledRules(ctx, q, `SELECT `+ruleColumns+ruleFrom+` WHERE r.deleted = FALSE AND r.marketplace_id = $1`, marketplaceID)
 }
 
-// versionsByID compiles the marketplace's rule versions ids (deleted
-// rules' too: versions lines keep), by version id.
-func (s *Service) versionsByID(ctx context.Context, q sqldb.Querier, marketplaceID int64, ids []int64) (map[int64]*compiled, error) {
-	out := make(map[int64]*compiled, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var w sqldb.Where
-	w.Add("r.marketplace_id = ?", marketplaceID)
-	w.InInt("v.id", ids)
-	rows, err := q.QueryContext(ctx, `SELECT `+ruleColumns+` FROM settlement_rules r JOIN settlement_rule_versions v ON v.rule_id = r.id
-		JOIN marketplaces m ON m.id = r.marketplace_id`+w.SQL(), w.Args()...)
+// compiledRules reads rule versions (rows of ruleColumns) and compiles them;
+// a saved version always compiles, and one that does not settles nothing.
+func (s *Service) compiledRules(ctx context.Context, q sqldb.Querier, query string, args ...any) ([]*compiled, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -666,12 +636,31 @@ func (s *Service) versionsByID(ctx context.Context, q sqldb.Querier, marketplace
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	var out []*compiled
 	for _, r := range list {
-		if c, err := s.compile(r); err == nil { // a saved version always compiles
-			out[r.VersionID] = c
+		if c, err := s.compile(r); err == nil {
+			out = append(out, c)
 		}
 	}
 	return out, nil
+}
+
+// versionsByID compiles the marketplace's rule versions ids (deleted
+// rules' too: versions lines keep), by version id.
+func (s *Service) versionsByID(ctx context.Context, q sqldb.Querier, marketplaceID int64, ids []int64) (map[int64]*compiled, error) {
+	out := make(map[int64]*compiled, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var w sqldb.Where
+	w.Add("r.marketplace_id = ?", marketplaceID)
+	w.InInt("v.id", ids)
+	list, err := s.compiledRules(ctx, q, `SELECT `+ruleColumns+` FROM settlement_rules r JOIN settlement_rule_versions v ON v.rule_id = r.id
+		JOIN marketplaces m ON m.id = r.marketplace_id`+w.SQL(), w.Args()...)
+	for _, c := range list {
+		out[c.VersionID] = c
+	}
+	return out, err
 }
 
 // Which rule settles a line.
