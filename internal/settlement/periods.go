@@ -2,6 +2,8 @@ package settlement
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -167,15 +169,26 @@ func closedIn(ctx context.Context, q sqldb.Querier, from, to, marketplace string
 
 // LateCancel books the cancellation of a line of a closed month as an
 // adjustment in the open month (market import's cancel path calls it in its
-// transaction). It reports whether the line's month is closed; when it is
-// not, nothing is written and the caller cancels the line as usual. The
-// adjustment reverses the line's stored settlement on today (or, if today's
-// month is closed too, the first day of the next open month); booking it
-// twice writes nothing.
+// transaction). It reports whether the line's cancellation goes through an
+// adjustment: its month is closed, or it was closed when the cancellation was
+// booked (the month reopened since: the adjustment still carries it, and
+// cancelling the line too would take its money off the reports twice). When
+// it does not, nothing is written and the caller cancels the line as usual.
+// The adjustment reverses the line's stored settlement on today (or, if
+// today's month is closed too, the first day of the next open month);
+// booking it twice writes nothing.
 func (s *Service) LateCancel(ctx context.Context, tx *sqldb.Tx, marketplaceID, lineID int64, orderDay, today string) (closed, booked bool, err error) {
 	months, err := ClosedMonths(ctx, tx, marketplaceID)
-	if err != nil || len(orderDay) < 7 || !months[orderDay[:7]] {
+	if err != nil {
 		return false, false, err
+	}
+	if len(orderDay) < 7 || !months[orderDay[:7]] {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM settlement_adjustments WHERE market_order_id = $1 AND kind = 'cancel'`, lineID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, false, nil
+		}
+		return err == nil, false, err
 	}
 	day := today
 	for months[day[:7]] {

@@ -124,6 +124,23 @@ func TestClosedMonth(t *testing.T) {
 		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "11st", nil); err != nil {
 			t.Fatalf("recompute after reopening: %v", err)
 		}
+		// The month reopened, the same return arrives again: November's
+		// adjustment still carries it, so the line is not cancelled as well
+		// (its money would leave the reports twice).
+		octNov := settlement.ReportFilter{From: "2025-10-01", To: "2025-11-30"}
+		was, err := st.ByMarketplace(ctx, octNov)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := mk.Import(ctx, sys, market.ImportInput{Marketplace: "11st", Filename: "return-again.csv", Data: []byte(returned)}); err != nil {
+			t.Fatal(err)
+		}
+		if now, err := st.ByMarketplace(ctx, octNov); err != nil || now.Total != was.Total {
+			t.Fatalf("October–November after the return again: %+v, was %+v (%v)", now.Total, was.Total, err)
+		}
+		if adj, err := st.Adjustments(ctx, "2025-10-01", "2025-12-31", "11st"); err != nil || len(adj) != 1 {
+			t.Fatalf("adjustments after the return again: %+v, %v", adj, err)
+		}
 		for action, n := range map[string]int{"settlement.period.close": 1, "settlement.period.reopen": 1, "settlement.recompute": 2} {
 			page, err := (&audit.Service{DB: db}).List(ctx, sys, audit.Filter{Action: action})
 			if err != nil || page.Total != n {
