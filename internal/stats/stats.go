@@ -137,14 +137,15 @@ func (s *Service) Daily(ctx context.Context, a access.Actor, f Filter) (Report, 
 	return s.periods(ctx, a, f, "day", f.From, f.To, days)
 }
 
-// Monthly is 월별매출통계: one row per Seoul month from f.From to f.To (YYYY-MM).
+// Monthly is 월별매출통계: one row per Seoul month from f.From to f.To
+// (YYYY-MM, or a day YYYY-MM-DD as the API's dates are: its month).
 func (s *Service) Monthly(ctx context.Context, a access.Actor, f Filter) (Report, error) {
-	from, err := parseMonth("from", f.From)
-	if err != nil {
+	var from, to time.Time
+	var err error
+	if from, f.From, err = parseMonth("from", f.From); err != nil {
 		return Report{}, err
 	}
-	to, err := parseMonth("to", f.To)
-	if err != nil {
+	if to, f.To, err = parseMonth("to", f.To); err != nil {
 		return Report{}, err
 	}
 	if to.Before(from) {
@@ -210,14 +211,21 @@ func parseDay(field, v string) (time.Time, error) {
 	return t, nil
 }
 
-func parseMonth(field, v string) (time.Time, error) {
+// parseMonth reads a month YYYY-MM, or the month of a day YYYY-MM-DD, and
+// returns it with its YYYY-MM.
+func parseMonth(field, v string) (time.Time, string, error) {
 	if v == "" {
-		return time.Time{}, invalid(field, "기간의 달을 적어 주세요.", "the period's month is required")
+		return time.Time{}, "", invalid(field, "기간의 달을 적어 주세요.", "the period's month is required")
+	}
+	if len(v) == len(kst.DayLayout) {
+		if _, err := kst.ParseDay(v); err == nil {
+			v = v[:7]
+		}
 	}
 	t, err := time.ParseInLocation("2006-01", v, kst.Seoul)
 	if err != nil {
-		return t, invalid(field, fmt.Sprintf("달 %q는 형식이 틀렸습니다. 2026-11처럼 YYYY-MM으로 적어 주세요.", v),
-			fmt.Sprintf("%q is not a month; write it YYYY-MM", v))
+		return t, v, invalid(field, fmt.Sprintf("달 %q는 형식이 틀렸습니다. 2026-11처럼 YYYY-MM(또는 그 달의 날짜 YYYY-MM-DD)으로 적어 주세요.", v),
+			fmt.Sprintf("%q is not a month; write it YYYY-MM (or a day of it, YYYY-MM-DD)", v))
 	}
-	return t, nil
+	return t, v, nil
 }

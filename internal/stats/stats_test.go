@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -399,6 +400,11 @@ func TestReportsEqualTheJournal(t *testing.T) {
 				t.Fatal(err)
 			}
 			expectReport(t, "monthly "+site, monthly, journalDays(t, db, 7, site))
+			// The API's dates are days: a day stands for its month.
+			byDays, err := w.stats.Monthly(ctx, sys, stats.Filter{From: first, To: last, Site: site})
+			if err != nil || !reflect.DeepEqual(byDays, monthly) {
+				t.Fatalf("monthly by days %s..%s: %+v, %v; want the months' report", first, last, byDays, err)
+			}
 		}
 		// 과정매출통계 over the whole time, open ranges, whole months and
 		// random ranges that cut months.
