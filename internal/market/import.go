@@ -407,7 +407,7 @@ func (l *loader) values(ids map[string]int64) ([][]any, error) {
 		if b.Cancelled {
 			cday = l.today
 		}
-		l.vals = append(l.vals, []any{l.m.ID, b.OrderNo, b.SubNo, b.OrderDay, b.OrderedAt, b.ProductCode, b.ProductName, b.Option,
+		l.vals = append(l.vals, []any{l.m.ID, b.OrderNo, b.SubNo, b.OrderDay, string(b.OrderedAt), b.ProductCode, b.ProductName, b.Option,
 			b.Qty, b.ShopPrice, b.PayType, b.OrgTransWho, b.Buyer, b.Recipient, b.Phone, b.Phone2, b.Zipcode, b.Address, b.Request, b.Status,
 			b.Cancelled, cday, b.codes, b.raw, l.id, l.now, l.now, ids[b.bundle], b.no})
 	}

@@ -5,9 +5,11 @@
 package market
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/orderdesk/orderdesk/internal/platform/kst"
 	"github.com/orderdesk/orderdesk/internal/platform/paging"
 )
 
@@ -87,6 +89,24 @@ func (f Format) Prepaid() []string {
 // CodeName is "code11" for 11.
 func CodeName(n int) string { return fmt.Sprintf("code%d", n) }
 
+// SheetTime is a marketplace sheet's order time, a Seoul wall-clock time
+// kept as "2006-01-02 15:04:05" (the console shows it so); the API gives it
+// as RFC 3339 with the Seoul offset (API.md: instants are RFC 3339).
+type SheetTime string
+
+// sheetTimeLayout is SheetTime's stored form.
+const sheetTimeLayout = "2006-01-02 15:04:05"
+
+// MarshalJSON writes the time as RFC 3339 (2025-10-13T15:10:05+09:00), or
+// as stored if it is not one.
+func (t SheetTime) MarshalJSON() ([]byte, error) {
+	v := string(t)
+	if at, err := time.ParseInLocation(sheetTimeLayout, v, kst.Seoul); err == nil {
+		v = at.Format(time.RFC3339)
+	}
+	return json.Marshal(v)
+}
+
 // Order is an imported marketplace order line.
 type Order struct {
 	ID           int64             `json:"id"`
@@ -94,7 +114,7 @@ type Order struct {
 	OrderNo      string            `json:"order_no"`
 	SubNo        string            `json:"order_id_seq"`
 	OrderDay     string            `json:"order_day"`
-	OrderedAt    string            `json:"ordered_at"`
+	OrderedAt    SheetTime         `json:"ordered_at"`
 	ProductCode  string            `json:"product_code"`
 	ProductName  string            `json:"product_name"`
 	Option       string            `json:"option"`

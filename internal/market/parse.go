@@ -370,8 +370,8 @@ func (p *rowPlan) parseRow(row []string, rowNo int, buf []byte) (parsed, []RowEr
 		if err != nil {
 			bad(p.fields[fOrderDate].header, d, err.Error())
 		} else {
-			o.OrderedAt = t.Format("2006-01-02 15:04:05")
-			o.OrderDay = o.OrderedAt[:10]
+			o.OrderedAt = SheetTime(t.Format(sheetTimeLayout))
+			o.OrderDay = string(o.OrderedAt[:10])
 		}
 	}
 	o.ProductCode = cleanNumberText(field(fProductCode))
