@@ -32,11 +32,12 @@ const (
 	StatusStopped = "stopped" // 중지: cannot be used
 )
 
-// Period statuses (기간상태), derived from the dates.
+// Period statuses (기간상태), derived from the dates, as DESIGN.md names
+// them.
 const (
-	PeriodWaiting = "waiting" // 대기
-	PeriodRunning = "running" // 진행
-	PeriodEnded   = "ended"   // 마감
+	PeriodUpcoming = "upcoming" // 대기
+	PeriodActive   = "active"   // 진행
+	PeriodEnded    = "ended"    // 마감
 )
 
 // Choice is a code and its Korean label.
@@ -52,7 +53,7 @@ var Kinds = []Choice{{KindFixed, "정액"}, {KindRate, "정률"}}
 var Statuses = []Choice{{StatusActive, "정상"}, {StatusStopped, "중지"}}
 
 // Periods label the 기간상태.
-var Periods = []Choice{{PeriodWaiting, "대기"}, {PeriodRunning, "진행"}, {PeriodEnded, "마감"}}
+var Periods = []Choice{{PeriodUpcoming, "대기"}, {PeriodActive, "진행"}, {PeriodEnded, "마감"}}
 
 // Notice is what every coupon screen says.
 const Notice = "쿠폰은 비환급과정에만 적용됩니다."
@@ -117,11 +118,11 @@ func (c Coupon) TitleText() string {
 func (c Coupon) PeriodOn(today string) string {
 	switch {
 	case today < c.ValidFrom:
-		return PeriodWaiting
+		return PeriodUpcoming
 	case today > c.ValidTo:
 		return PeriodEnded
 	}
-	return PeriodRunning
+	return PeriodActive
 }
 
 // Input creates a coupon. Count is 발행수, the number of 개별 codes.

@@ -139,7 +139,7 @@ func TestListTexts(t *testing.T) {
 		t.Errorf("title %q", got)
 	}
 	p := Coupon{ValidFrom: "2020-08-07", ValidTo: "2020-08-31"}
-	for day, want := range map[string]string{"2020-08-06": PeriodWaiting, "2020-08-07": PeriodRunning, "2020-08-31": PeriodRunning, "2020-09-01": PeriodEnded} {
+	for day, want := range map[string]string{"2020-08-06": PeriodUpcoming, "2020-08-07": PeriodActive, "2020-08-31": PeriodActive, "2020-09-01": PeriodEnded} {
 		if got := p.PeriodOn(day); got != want {
 			t.Errorf("PeriodOn(%s) = %s, want %s", day, got, want)
 		}
