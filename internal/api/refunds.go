@@ -54,11 +54,11 @@ func (s *Server) getRefund(r *http.Request, a access.Actor) (int, any, error) {
 }
 
 func (s *Server) quoteRefund(r *http.Request, _ access.Actor) (int, any, error) {
-	var in refund.QuoteInput
+	var in refund.QuoteRequest
 	if err := web.DecodeJSON(nil, r, &in); err != nil {
 		return 0, nil, err
 	}
-	q, err := refund.Calculate(in)
+	q, err := in.Calculate()
 	return http.StatusOK, q, err
 }
 

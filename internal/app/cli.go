@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/orderdesk/orderdesk/internal/access"
@@ -66,9 +67,16 @@ func refundQuote(cfg *config.Config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("orderdesk refund quote", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cfg.Register(fs) // every command takes --db and the rest; this one reads no database
-	var in refund.QuoteInput
+	var in refund.QuoteRequest
 	fs.StringVar(&in.Policy, "policy", "", "by_days, by_progress, lifelong_education, hagwon or hrd_self_pay")
-	fs.Int64Var(&in.Amount, "amount", 0, "paid amount in won")
+	fs.Func("amount", "paid amount in won (required)", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return errors.New("not a whole number of won")
+		}
+		in.Amount = &n
+		return nil
+	})
 	fs.IntVar(&in.TotalDays, "total-days", 0, "days of the period (with --months over 1: of the current month)")
 	fs.IntVar(&in.ElapsedDays, "elapsed-days", 0, "days passed")
 	fs.Var(&in.TotalUnits, "total-units", "hours or sessions in all (fractions allowed, e.g. 30 or 22.5)")
@@ -84,7 +92,7 @@ func refundQuote(cfg *config.Config, args []string, stdout io.Writer) error {
 		}
 		return usageError{err.Error()}
 	}
-	q, err := refund.Calculate(in)
+	q, err := in.Calculate()
 	if err != nil {
 		return err
 	}

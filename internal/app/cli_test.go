@@ -79,6 +79,17 @@ func TestCLIRefundQuote(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "policy") {
 		t.Fatalf("bad policy = %d %q", code, errs)
 	}
+	// The amount is required (API.md): a quote of nothing is a mistake, not 0원.
+	code, out, errs = runCLI(t, nil, "refund", "quote", "--policy", "by_days", "--total-days", "10", "--elapsed-days", "1")
+	if code != 2 || !strings.Contains(errs, "amount") || out != "" {
+		t.Fatalf("no amount = %d %q %q", code, out, errs)
+	}
+	if code, _, errs = runCLI(t, nil, "refund", "quote", "--policy", "by_days", "--amount", "1.5", "--total-days", "10"); code != 2 || !strings.Contains(errs, "amount") {
+		t.Fatalf("a fractional amount = %d %q", code, errs)
+	}
+	if code, out, _ = runCLI(t, nil, "refund", "quote", "--policy", "by_days", "--amount", "0", "--total-days", "10", "--elapsed-days", "1"); code != 0 || !strings.Contains(out, `"refund":0`) {
+		t.Fatalf("an amount of 0 = %d %q", code, out)
+	}
 }
 
 func TestCLISettlementEval(t *testing.T) {

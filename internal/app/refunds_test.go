@@ -20,6 +20,9 @@ func TestRefundAPIAndVerify(t *testing.T) {
 		if r := e.do("POST", "/api/v1/refunds/quote", tok, map[string]any{"policy": "nope", "amount": 1}); r.Status != 422 {
 			t.Fatalf("bad quote = %d", r.Status)
 		}
+		if r := e.do("POST", "/api/v1/refunds/quote", tok, map[string]any{"policy": "by_days", "total_days": 10, "elapsed_days": 1}); r.Status != 422 || !strings.Contains(string(r.Body), `"location":"amount"`) {
+			t.Fatalf("a quote without its amount = %d %s", r.Status, r.Body)
+		}
 		// A bank-deposit order of 8,000원, paid; two refund requests race to complete.
 		placed := e.do("POST", "/api/v1/orders", tok, map[string]any{"site": "malgn", "member_id": memberID, "payment_method": "bank_deposit",
 			"items": []map[string]any{{"product_id": productID, "qty": 2}}}).json(t)

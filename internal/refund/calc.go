@@ -37,6 +37,26 @@ type QuoteInput struct {
 	CurrentMonth int         `json:"current_month"`  // 1-based month of the period now running
 }
 
+// QuoteRequest is the calculator as outside callers ask it (POST
+// /api/v1/refunds/quote, orderdesk refund quote): the same input, with the
+// amount required, since a quote of nothing is a mistake and not 0원.
+type QuoteRequest struct {
+	QuoteInput
+	Amount *int64 `json:"amount"`
+}
+
+// Calculate checks that the amount was given and runs Calculate.
+func (r QuoteRequest) Calculate() (Quote, error) {
+	if r.Amount == nil {
+		var fe apperr.Fields
+		fe.Add("amount", "결제금액(amount)이 필요합니다.", "amount is required")
+		return Quote{Policy: r.Policy}, fe.Err()
+	}
+	in := r.QuoteInput
+	in.Amount = *r.Amount
+	return Calculate(in)
+}
+
 // Quote is the calculator's answer.
 type Quote struct {
 	Policy    string `json:"policy"`
