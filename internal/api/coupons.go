@@ -127,6 +127,9 @@ func (s *Server) recallCouponCode(r *http.Request, a access.Actor) (int, any, er
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := web.DecodeNone(nil, r); err != nil {
+		return 0, nil, err
+	}
 	out, err := s.Coupons.Recall(r.Context(), a, id, r.PathValue("code"))
 	return http.StatusOK, out, err
 }

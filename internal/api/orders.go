@@ -116,6 +116,9 @@ func (s *Server) confirmDeposit(r *http.Request, a access.Actor) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := web.DecodeNone(nil, r); err != nil {
+		return 0, nil, err
+	}
 	o, err := s.Orders.ConfirmDeposit(r.Context(), a, no)
 	return http.StatusOK, o, err
 }

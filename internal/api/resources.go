@@ -130,6 +130,9 @@ func (s *Server) revealRRN(r *http.Request, a access.Actor) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := web.DecodeNone(nil, r); err != nil {
+		return 0, nil, err
+	}
 	rrn, err := s.Members.RevealRRN(r.Context(), a, id)
 	return http.StatusOK, map[string]string{"rrn": rrn}, err
 }

@@ -232,3 +232,24 @@ func TestFreeOrdersHaveNoPaidDay(t *testing.T) {
 		}
 	})
 }
+
+// A request that takes no fields refuses one, as every other refuses an
+// unknown field, and changes nothing: 입금확인 with a body {"x":1} does not
+// confirm the deposit; with no body, or {}, it does.
+func TestBodilessRequestsRefuseFields(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		if r := e.do("POST", "/api/v1/orders/290/confirm-deposit", tok, map[string]any{"x": 1}); r.Status != 422 || !strings.Contains(string(r.Body), "x") {
+			t.Fatalf("입금확인 with a field = %d %s", r.Status, r.Body)
+		}
+		if o := e.do("GET", "/api/v1/orders/290", tok, nil).json(t); o["status"] != "awaiting_deposit" {
+			t.Fatalf("a refused 입금확인 changed order 290: %v", o["status"])
+		}
+		if r := e.do("POST", "/api/v1/members/1/reveal-rrn", tok, map[string]any{"reason": "x"}); r.Status != 422 {
+			t.Fatalf("reveal-rrn with a field = %d %s", r.Status, r.Body)
+		}
+		if r := e.do("POST", "/api/v1/orders/290/confirm-deposit", tok, map[string]any{}); r.Status != 200 || r.json(t)["status"] != "paid" {
+			t.Fatalf("입금확인 with {} = %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -150,6 +150,17 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return DecodeJSONBytes(body, v)
 }
 
+// DecodeNone checks the body of a request that takes no fields: empty, or a
+// JSON object without any; a field is refused as DecodeJSON refuses an
+// unknown one, so that a caller who sends some learns that nothing reads it.
+func DecodeNone(w http.ResponseWriter, r *http.Request) error {
+	body, err := ReadBody(w, r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err
+	}
+	return DecodeJSONBytes(body, &struct{}{})
+}
+
 // ReadBody reads a request body of at most MaxJSONBody bytes.
 func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSONBody))
