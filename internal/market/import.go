@@ -731,6 +731,11 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 	if err := canWrite(a); err != nil {
 		return Preview{}, nil, err
 	}
+	if strings.TrimSpace(in.Marketplace) == "" {
+		var fe apperr.Fields
+		fe.Add("marketplace", "판매처를 골라 주세요.", "marketplace is required")
+		return Preview{}, nil, fe.Err()
+	}
 	m, err := s.Marketplace(ctx, strings.TrimSpace(in.Marketplace))
 	if err != nil {
 		return Preview{}, nil, err

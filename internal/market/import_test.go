@@ -177,6 +177,11 @@ func TestImportRefusesAndReports(t *testing.T) {
 			"1002,1,어제,교재,,1,10000,A,카드,선결제,홍,홍,010,010,06236,서울,,결제완료,0,0,0,0,0,0,0\n" +
 			"1003,1,2025-10-13,교재,,영,10000,A,카드,선결제,홍,홍,010,010,06236,서울,,결제완료,0,0,0,0,0,0,0\n" +
 			"1004,1,2025-10-13,,,1,10000,A,카드,선결제,홍,홍,010,010,06236,서울,,결제완료,0,0,0,0,0,0,0\n"
+		// No marketplace chosen: refused naming the field (422), not "not found".
+		_, _, err := svc.Import(ctx, sys, market.ImportInput{Marketplace: " ", Filename: "bad.csv", Data: []byte(bad), DryRun: true})
+		if e, ok := apperr.As(err); !ok || e.Code != apperr.Invalid || len(e.Fields) != 1 || e.Fields[0].Location != "marketplace" {
+			t.Fatalf("an import without its marketplace: %v", err)
+		}
 		prev, _, err := svc.Import(ctx, sys, market.ImportInput{Marketplace: "smartstore", Filename: "bad.csv", Data: []byte(bad), DryRun: true})
 		if err != nil {
 			t.Fatal(err)
