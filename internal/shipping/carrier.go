@@ -102,9 +102,13 @@ func checkCarrier(fe *apperr.Fields, c *Carrier) {
 		fe.Add("name", "배송업체명은 1~50자입니다.", "name must have 1-50 characters")
 	}
 	u, err := url.Parse(strings.ReplaceAll(c.URLTemplate, "{n}", "0"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(c.URLTemplate) > 500 {
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(c.URLTemplate) > 500:
 		fe.Add("url_template", "조회 링크는 http:// 또는 https://로 시작하는 주소입니다 (송장번호 자리는 {n}).",
 			"url_template must be an http(s) address; {n} marks the number")
+	case strings.ContainsAny(strings.ReplaceAll(c.URLTemplate, "{n}", ""), "{}"):
+		// {tracking_no} or {number} would stay in every link, the number after it.
+		fe.Add("url_template", "조회 링크의 송장번호 자리는 {n}으로만 적습니다.", "url_template marks the number with {n} only")
 	}
 	if !knownForm(c.NumberForm) {
 		fe.Add("number_form", "송장번호 형식은 비움, cj, hanjin, lotte 중 하나입니다.", "number_form must be empty, cj, hanjin or lotte")

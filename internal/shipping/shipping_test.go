@@ -91,6 +91,10 @@ func TestCarriers(t *testing.T) {
 		if _, err := f.ship.CreateCarrier(ctx, sys, shipping.Carrier{Code: "dh", Name: "대한택배", URLTemplate: "ftp://x"}); apperr.CodeOf(err) != apperr.Invalid {
 			t.Fatalf("bad url accepted: %v", err)
 		}
+		// A placeholder other than {n} would stay in every link.
+		if _, err := f.ship.CreateCarrier(ctx, sys, shipping.Carrier{Code: "dh", Name: "대한택배", URLTemplate: "https://example.com/t?no={tracking_no}"}); apperr.CodeOf(err) != apperr.Invalid {
+			t.Fatalf("a template with {tracking_no}: %v", err)
+		}
 		c, err := f.ship.CreateCarrier(ctx, sys, shipping.Carrier{Code: "dh", Name: "대한택배", URLTemplate: "https://example.com/t?no="})
 		if err != nil || c.Code != "DH" {
 			t.Fatalf("create: %+v %v", c, err)
