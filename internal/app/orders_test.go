@@ -253,3 +253,26 @@ func TestBodilessRequestsRefuseFields(t *testing.T) {
 		}
 	})
 }
+
+// A filter value the list does not know is refused (422, naming it), as
+// orders?status=bogus always was, instead of answering a list filtered by
+// nothing or by no row.
+func TestUnknownFilterValuesAreRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		tok, _, _ := demoEnv(t, e)
+		for path, field := range map[string]string{
+			"/api/v1/orders?include_pending=yes": "include_pending", "/api/v1/products?kind=bogus": "kind",
+			"/api/v1/products?display=bogus": "display", "/api/v1/members?status=bogus": "status", "/api/v1/members?field=bogus&q=x": "field",
+		} {
+			if r := e.do("GET", path, tok, nil); r.Status != 422 || !strings.Contains(string(r.Body), `"location":"`+field+`"`) {
+				t.Errorf("%s = %d %s", path, r.Status, r.Body)
+			}
+		}
+		for _, path := range []string{"/api/v1/orders?include_pending=true", "/api/v1/orders?include_pending=0", "/api/v1/products?kind=textbook&display=visible",
+			"/api/v1/members?status=withdrawn&field=name&q=박"} {
+			if r := e.do("GET", path, tok, nil); r.Status != 200 {
+				t.Errorf("%s = %d %s", path, r.Status, r.Body)
+			}
+		}
+	})
+}

@@ -246,6 +246,20 @@ func (s *Service) Update(ctx context.Context, a access.Actor, id int64, edit fun
 
 // List returns one page of products the actor may read, newest first.
 func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Page[Product], error) {
+	var fe apperr.Fields
+	switch f.Kind {
+	case "", KindCourse, KindTextbook, KindFreepass, KindExtension:
+	default:
+		fe.Add("kind", "상품 구분은 course, textbook, freepass, extension 중 하나입니다.", "kind is course, textbook, freepass or extension")
+	}
+	switch f.Display {
+	case "", "visible", "hidden":
+	default:
+		fe.Add("display", "노출은 visible 또는 hidden입니다.", "display is visible or hidden")
+	}
+	if err := fe.Err(); err != nil {
+		return paging.Page[Product]{Page: f.Page, PerPage: f.PerPage, Items: []Product{}}, err
+	}
 	var w sqldb.Where
 	if scope := a.ReadScope(); scope != nil {
 		w.In("site", scope)

@@ -233,6 +233,20 @@ func (s *Service) RevealRRN(ctx context.Context, a access.Actor, id int64) (stri
 
 // List returns one page of the members the actor may read, newest first.
 func (s *Service) List(ctx context.Context, a access.Actor, f Filter) (paging.Page[Member], error) {
+	var fe apperr.Fields
+	switch f.Status {
+	case "", StatusActive, StatusDormant, StatusWithdrawn:
+	default:
+		fe.Add("status", "회원 상태는 active, dormant, withdrawn 중 하나입니다.", "status is active, dormant or withdrawn")
+	}
+	switch f.Field {
+	case "", "login", "name", "affiliation", "phone", "email":
+	default:
+		fe.Add("field", "검색 항목은 login, name, affiliation, phone, email 중 하나입니다.", "field is login, name, affiliation, phone or email")
+	}
+	if err := fe.Err(); err != nil {
+		return paging.Page[Member]{Page: f.Page, PerPage: f.PerPage, Items: []Member{}}, err
+	}
 	var w sqldb.Where
 	if scope := a.ReadScope(); scope != nil {
 		w.In("site", scope)

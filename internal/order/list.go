@@ -116,6 +116,11 @@ func ParseFilter(q url.Values) (Filter, error) {
 		IncludePending: q.Get("include_pending") == "true" || q.Get("include_pending") == "1", Method: q.Get("method"), Status: q.Get("status"),
 		Q: q.Get("q"), Field: q.Get("field"), Site: q.Get("site"), Params: p}
 	var fe apperr.Fields
+	switch q.Get("include_pending") {
+	case "", "true", "1", "false", "0":
+	default:
+		fe.Add("include_pending", "include_pending는 true 또는 false입니다.", "include_pending is true or false")
+	}
 	if v := q.Get("anchor"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 1 {
 			fe.Add("anchor", "anchor는 1 이상의 주문번호입니다.", "anchor must be an order number from 1.")
