@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -184,8 +185,10 @@ func DecodeJSONBytes(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
+			ko, en := jsonKind(ute.Type)
 			return &apperr.Error{Code: apperr.Invalid, Message: "입력값의 형식이 틀렸습니다.", English: "A field has the wrong type.",
-				Fields: []apperr.FieldError{{Location: ute.Field, Message: ute.Value + " 값은 이 항목에 맞지 않습니다.", English: "expected " + ute.Type.String()}}}
+				Fields: []apperr.FieldError{{Location: ute.Field, Message: ute.Value + " 값은 이 항목에 맞지 않습니다: " + ko + "이(가) 와야 합니다.",
+					English: "expected " + en + ", got " + ute.Value}}}
 		}
 		if name, ok := unknownField(err); ok {
 			return &apperr.Error{Code: apperr.Invalid, Message: "알 수 없는 항목입니다: " + name, English: "Unknown field: " + name, Err: err,
@@ -201,6 +204,34 @@ func DecodeJSONBytes(body []byte, v any) error {
 		return apperr.New(apperr.Invalid, "JSON 값이 하나보다 많습니다.", "More than one JSON value in the body.")
 	}
 	return nil
+}
+
+// jsonKind names what a Go type takes in JSON, in Korean and English, for
+// the callers who see JSON and not the Go types behind it.
+func jsonKind(t reflect.Type) (ko, en string) {
+	if t.Implements(reflect.TypeFor[json.Unmarshaler]()) || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Float32, reflect.Float64:
+			return "숫자", "a number" // reads its own form (units.Value takes 7.5)
+		}
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "정수", "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "숫자", "a number"
+	case reflect.String:
+		return "문자열", "text"
+	case reflect.Bool:
+		return "true 또는 false", "true or false"
+	case reflect.Slice, reflect.Array:
+		ko, en := jsonKind(t.Elem())
+		return ko + "의 목록", "a list, each " + en
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "객체", "an object"
 }
 
 type ctxKey int

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/orderdesk/orderdesk/internal/platform/apperr"
+	"github.com/orderdesk/orderdesk/internal/platform/units"
 )
 
 func TestDecodeJSONRefusesOversizedAndUnknown(t *testing.T) {
@@ -78,5 +79,31 @@ func TestCheckQueryAndIdempotencyKey(t *testing.T) {
 		if _, err := IdempotencyKey(r); Status(err) != http.StatusBadRequest {
 			t.Errorf("key %q: %v", key, err)
 		}
+	}
+}
+
+// A field of the wrong type is named as JSON names its kinds, never by the
+// Go type behind it.
+func TestWrongTypeSaysWhatJSONItWants(t *testing.T) {
+	var v struct {
+		Qty   int64            `json:"qty"`
+		IDs   []int64          `json:"ids"`
+		Name  string           `json:"name"`
+		Ratio float64          `json:"ratio"`
+		Used  units.Value      `json:"used"`
+		Box   struct{ A bool } `json:"box"`
+	}
+	for body, want := range map[string]string{
+		`{"qty":"1"}`: "expected a whole number", `{"ids":[1,"2"]}`: "expected a whole number", `{"ids":"x"}`: "expected a list, each a whole number",
+		`{"name":1}`: "expected text", `{"ratio":"x"}`: "expected a number", `{"box":1}`: "expected an object",
+	} {
+		err := DecodeJSONBytes([]byte(body), &v)
+		e, ok := apperr.As(err)
+		if !ok || len(e.Fields) != 1 || !strings.HasPrefix(e.Fields[0].English, want) || strings.Contains(e.Fields[0].English, "int64") {
+			t.Errorf("%s: %+v, want %q", body, err, want)
+		}
+	}
+	if err := DecodeJSONBytes([]byte(`{"used":"x"}`), &v); err == nil || strings.Contains(err.Error(), "units.Value") {
+		t.Errorf(`{"used":"x"}: %v`, err)
 	}
 }
