@@ -253,7 +253,8 @@ func (s *Service) settleClaim(ctx context.Context, c claim) error {
 		return s.voidPayment(ctx, c)
 	}
 	// Never approved, declined or cancelled: nothing is held for it.
-	return s.DB.InTx(context.WithoutCancel(ctx), func(tx *sqldb.Tx) error {
+	ctx = context.WithoutCancel(ctx)
+	return s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		return releaseClaim(ctx, tx, c.orderID, c.key)
 	})
 }

@@ -32,6 +32,19 @@ func MoveDelivery(ctx context.Context, tx *sqldb.Tx, itemID int64, from, to stri
 	return n == 1, err
 }
 
+// ConfirmDelivered makes a delivered textbook item 구매확정 (the 7-day job),
+// if it is still paid: an item with a refund requested, refunded or
+// cancelled is not confirmed by the clock. It reports whether it moved.
+func ConfirmDelivered(ctx context.Context, tx *sqldb.Tx, itemID int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE order_items SET delivery_status = $1 WHERE id = $2 AND kind = 'textbook' AND delivery_status = $3 AND status = $4`,
+		DeliveryConfirmed, itemID, DeliveryDelivered, ItemPaid)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // cancelUnshipped makes the textbook items of the order that are cancelled
 // or fully refunded and have not shipped yet 배송취소, in the transaction
 // that cancels or refunds them. A shipped or delivered item keeps its state

@@ -69,7 +69,7 @@ func (s *Service) ConfirmDue(ctx context.Context) (int, error) {
 		}
 		rows, err := s.DB.Read().QueryContext(ctx, `SELECT d.item_id, o.site, o.order_no FROM deliveries d JOIN order_items i ON i.id = d.item_id
 			JOIN orders o ON o.id = i.order_id
-			WHERE i.delivery_status = 'delivered' AND d.delivered_at <= $1 AND d.item_id > $2 ORDER BY d.item_id LIMIT `+fmt.Sprint(confirmBatch), cutoff, last)
+			WHERE i.delivery_status = 'delivered' AND i.status = 'paid' AND d.delivered_at <= $1 AND d.item_id > $2 ORDER BY d.item_id LIMIT `+fmt.Sprint(confirmBatch), cutoff, last)
 		if err != nil {
 			return total, err
 		}
@@ -98,7 +98,7 @@ func (s *Service) ConfirmDue(ctx context.Context) (int, error) {
 		err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 			n = 0
 			for _, d := range batch {
-				moved, err := order.MoveDelivery(ctx, tx, d.id, order.DeliveryDelivered, order.DeliveryConfirmed)
+				moved, err := order.ConfirmDelivered(ctx, tx, d.id)
 				if err != nil {
 					return err
 				}

@@ -544,9 +544,10 @@ func (s *Service) BulkState(ctx context.Context, a access.Actor, in Bulk) (BulkR
 	}
 	want := target{State: in.State, Carrier: strings.ToUpper(strings.TrimSpace(in.Carrier)), TrackingNo: in.TrackingNo}
 	now := sqldb.Instant(s.Now())
-	seen := map[int64]bool{}
+	var seen map[int64]bool
 	err = s.DB.InTx(ctx, func(tx *sqldb.Tx) error {
 		out.Changed, out.Unchanged = 0, 0
+		seen = map[int64]bool{} // anew on a retry, or every item would be skipped
 		for _, id := range in.ItemIDs {
 			if seen[id] {
 				continue

@@ -300,10 +300,21 @@ func TestAutoConfirm(t *testing.T) {
 		f := setup(t, db)
 		ctx := context.Background()
 		var ids []int64
-		for range 6 {
-			ids = append(ids, books(f.paid(t, f.book, f.book2))...)
+		var first int64
+		for i := range 6 {
+			o := f.paid(t, f.book, f.book2)
+			if i == 0 {
+				first = o.OrderNo
+			}
+			ids = append(ids, books(o)...)
 		}
 		if _, err := f.ship.BulkState(ctx, sys, shipping.Bulk{ItemIDs: ids, State: "delivered", Carrier: "CN", TrackingNo: "777888999"}); err != nil {
+			t.Fatal(err)
+		}
+		// A delivered item with a refund requested is not confirmed by the clock.
+		asked := ids[0]
+		if _, err := f.refunds.Request(ctx, sys, refund.RequestInput{OrderNo: first, ItemIDs: []int64{asked}, Reason: "파본", Method: "bank_transfer",
+			Bank: &refund.Bank{Name: "신한", Account: "110-123-456789", Holder: "홍길동1"}}); err != nil {
 			t.Fatal(err)
 		}
 		late := ids[len(ids)-1]
@@ -328,12 +339,12 @@ func TestAutoConfirm(t *testing.T) {
 			go func() { defer wg.Done(); counts[i], errs[i] = f.ship.ConfirmDue(ctx) }()
 		}
 		wg.Wait()
-		if errs[0] != nil || errs[1] != nil || counts[0]+counts[1] != len(ids)-1 {
-			t.Fatalf("two runs confirmed %v (%v), want %d in all", counts, errs, len(ids)-1)
+		if errs[0] != nil || errs[1] != nil || counts[0]+counts[1] != len(ids)-2 {
+			t.Fatalf("two runs confirmed %v (%v), want %d in all", counts, errs, len(ids)-2)
 		}
 		for _, id := range ids {
 			want := "confirmed"
-			if id == late {
+			if id == late || id == asked {
 				want = "delivered"
 			}
 			if r := f.state(t, id); r.State != want || (want == "confirmed") != (r.ConfirmedAt != nil) {
@@ -350,8 +361,11 @@ func TestAutoConfirm(t *testing.T) {
 			t.Fatalf("leased runs confirmed %v (%v), want 1", counts, errs)
 		}
 		var audits int
-		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'delivery.auto_confirm'`).Scan(&audits); err != nil || audits != len(ids) {
-			t.Fatalf("auto-confirm audit entries %d, want %d (%v)", audits, len(ids), err)
+		if err := db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'delivery.auto_confirm'`).Scan(&audits); err != nil || audits != len(ids)-1 {
+			t.Fatalf("auto-confirm audit entries %d, want %d (%v)", audits, len(ids)-1, err)
+		}
+		if r := f.state(t, asked); r.State != "delivered" {
+			t.Fatalf("the item with a refund requested: %q, want delivered", r.State)
 		}
 		// The lease is released after a run: the next run goes ahead.
 		if _, err := f.ship.AutoConfirm(ctx, "b"); err != nil {
