@@ -19,8 +19,22 @@ func TestCLIPayoutImport(t *testing.T) {
 			if code, out, errs := runCLI(t, env, "demo"); code != 0 {
 				t.Fatalf("demo = %d %q %q", code, out, errs)
 			}
-			file := filepath.Join("..", "payout", "testdata", "coupang_payout.csv")
-			code, out, errs := runCLI(t, env, "payout", "import", "--marketplace", "coupang", file, "--dry-run")
+			// The sample file repeats the demo's payout rows: refused, naming them.
+			sample := filepath.Join("..", "payout", "testdata", "coupang_payout.csv")
+			code, out, errs := runCLI(t, env, "payout", "import", "--marketplace", "coupang", sample)
+			if code != 2 || !strings.Contains(out, "정산내역 #1에 이미 있는 행입니다") || !strings.Contains(errs, "row imported already") {
+				t.Fatalf("a file repeating the demo's rows = %d %q %q", code, out, errs)
+			}
+			// The same rows paid on other days are a file of their own.
+			data, err := os.ReadFile(sample)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "coupang_12월.csv")
+			if err := os.WriteFile(file, []byte(strings.NewReplacer("2025-10-27", "2025-12-29", "2025-11-24", "2025-12-29").Replace(string(data))), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs = runCLI(t, env, "payout", "import", "--marketplace", "coupang", file, "--dry-run")
 			if code != 0 || !strings.Contains(out, "10 rows, 9 matched, 1 unmatched") || !strings.Contains(out, "dry run") {
 				t.Fatalf("dry run = %d %q %q", code, out, errs)
 			}

@@ -463,6 +463,24 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 	if err != nil && !apperr.IsNotFound(sqldb.NotFound(err, "", "")) {
 		return p, nil, err
 	}
+	// A row a stored statement holds already (an overlapping download: the
+	// first half of a month, then the whole month) would be counted twice
+	// as paid: the file is refused, naming those rows.
+	dups, err := storedAlready(ctx, s.DB.Read(), m.ID, prev.ID, rows)
+	if err != nil {
+		return p, nil, err
+	}
+	for _, d := range dups {
+		p.Errors = append(p.Errors, RowError{Row: d.row, Column: f.Fields["order_no"], Value: d.orderNo,
+			Reason: fmt.Sprintf("정산내역 #%d에 이미 있는 행입니다 (같은 주문·구분·정산일·금액)", d.statement)})
+	}
+	if len(dups) > 0 && !in.DryRun {
+		first := dups[0]
+		return p, nil, &apperr.Error{Code: apperr.Conflict,
+			Message: fmt.Sprintf("이미 가져온 정산내역과 겹치는 행이 %d개 있어 가져오지 않았습니다 (첫 번째: %d행 주문번호 %s, 정산내역 #%d). 겹치지 않는 기간의 파일을 가져와 주세요.", len(dups), first.row, first.orderNo, first.statement),
+			English: fmt.Sprintf("%d rows are in a payout file imported already (first: row %d, order %s, statement %d); nothing was imported", len(dups), first.row, first.orderNo, first.statement),
+			Fields:  []apperr.FieldError{{Location: "file", Message: fmt.Sprintf("%d행: 정산내역 #%d에 이미 있는 행입니다.", first.row, first.statement), English: "row imported already"}}}
+	}
 	if in.DryRun {
 		return p, nil, nil
 	}
@@ -524,6 +542,64 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 	}
 	out, err := s.Statement(ctx, st.ID)
 	return p, &out, err
+}
+
+// storedRow is a row of a file that a stored statement holds already.
+type storedRow struct {
+	row       int
+	orderNo   string
+	statement int64
+}
+
+// storedAlready returns the matched rows of rows that a stored statement of
+// the marketplace other than except (a statement being resumed) holds already:
+// the same line, sub-order, kind, part, settle day and amount. Unmatched rows
+// are not reconciled, so they are not compared.
+func storedAlready(ctx context.Context, q sqldb.Querier, marketplaceID, except int64, rows []Row) ([]storedRow, error) {
+	type key struct {
+		line                 int64
+		sub, kind, part, day string
+		net                  int64
+	}
+	byLine := map[int64][]int{}
+	var lines []int64
+	for i, r := range rows {
+		if r.MarketOrderID == 0 {
+			continue
+		}
+		if byLine[r.MarketOrderID] == nil {
+			lines = append(lines, r.MarketOrderID)
+		}
+		byLine[r.MarketOrderID] = append(byLine[r.MarketOrderID], i)
+	}
+	stored := map[key]int64{}
+	for start := 0; start < len(lines); start += 500 {
+		var w sqldb.Where
+		w.Add("marketplace_id = ?", marketplaceID)
+		w.InInt("market_order_id", lines[start:min(start+500, len(lines))])
+		w.Add("statement_id <> ?", except)
+		rs, err := q.QueryContext(ctx, `SELECT market_order_id, sub_no, kind, part, settle_day, net, statement_id FROM payout_rows`+w.SQL(), w.Args()...)
+		err = sqldb.ScanEach(rs, err, func(row sqldb.Scanner) error {
+			var k key
+			var st int64
+			err := row.Scan(&k.line, &k.sub, &k.kind, &k.part, &k.day, &k.net, &st)
+			stored[k] = st
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var out []storedRow
+	for i, r := range rows {
+		if r.MarketOrderID == 0 {
+			continue
+		}
+		if st, ok := stored[key{r.MarketOrderID, r.SubNo, r.Kind, r.Part, r.SettleDay, r.Net}]; ok {
+			out = append(out, storedRow{row: rows[i].RowNo, orderNo: r.OrderNo, statement: st})
+		}
+	}
+	return out, nil
 }
 
 func sortedKeys(m map[string]bool) []string {
