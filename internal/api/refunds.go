@@ -125,6 +125,10 @@ func (s *Server) evaluateFormula(r *http.Request, _ access.Actor) (int, any, err
 	if err := web.DecodeJSON(nil, r, &in); err != nil {
 		return 0, nil, err
 	}
+	if len(in.Vars) > 0 && string(in.Vars) != "null" && in.MarketOrderID != 0 {
+		return 0, nil, &apperr.Error{Code: apperr.Invalid, Message: "vars와 marketplace_order_id 중 하나만 보내 주세요.", English: "send vars or marketplace_order_id, not both",
+			Fields: []apperr.FieldError{{Location: "vars", Message: "marketplace_order_id와 함께 쓸 수 없습니다.", English: "not with marketplace_order_id"}}}
+	}
 	if len(in.Vars) == 0 {
 		in.Vars = json.RawMessage("{}")
 	}

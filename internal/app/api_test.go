@@ -185,5 +185,10 @@ func TestSettlementEvaluateAPI(t *testing.T) {
 		if r.Status != 422 || !strings.Contains(string(r.Body), `"location":"formula:10"`) || !strings.Contains(string(r.Body), "cnt_order") {
 			t.Fatalf("misspelt = %d %s", r.Status, r.Body)
 		}
+		// Variables and a line together: one of them would be ignored.
+		r = e.do("POST", "/api/v1/settlement/evaluate", tok, map[string]any{"formula": "code11", "vars": map[string]any{"code11": 1}, "marketplace_order_id": 1})
+		if r.Status != 422 || !strings.Contains(string(r.Body), `"location":"vars"`) {
+			t.Fatalf("vars and a line together = %d %s", r.Status, r.Body)
+		}
 	})
 }
