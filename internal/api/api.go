@@ -170,6 +170,7 @@ func (s *Server) routes() []routeDef {
 		{pattern: "POST /api/v1/payout-formats", h: s.savePayoutFormat},
 		{pattern: "POST /api/v1/payouts/import", h: s.importPayouts, body: multipart},
 		{pattern: "GET /api/v1/payouts", h: s.listPayouts},
+		{pattern: "GET /api/v1/payouts/export.xlsx", raw: s.exportPayouts},
 		{pattern: "GET /api/v1/payouts/{id}", h: s.getPayout},
 		{pattern: "GET /api/v1/reconciliation", h: s.listReconciliation},
 		{pattern: "GET /api/v1/reconciliation/export.xlsx", raw: s.exportReconciliation},

@@ -67,6 +67,20 @@ func (s *Server) listPayouts(r *http.Request, _ access.Actor) (int, any, error) 
 	return http.StatusOK, page, err
 }
 
+// exportPayouts is GET /api/v1/payouts as an Excel workbook (API.md: "….xlsx too").
+func (s *Server) exportPayouts(w http.ResponseWriter, r *http.Request, _ access.Actor) {
+	mp := r.URL.Query().Get("marketplace")
+	// Check the filter before the first byte of the workbook.
+	if _, err := s.Payouts.Statements(r.Context(), mp, paging.Params{PerPage: 1}); err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+		return
+	}
+	n := export.ReportName("정산내역", "payouts", "", "", mp, kst.Day(s.Payouts.Now()))
+	if err := web.SendXLSX(w, r, s.Log, n.Korean, n.ASCII, func(out io.Writer) error { return export.PayoutStatements(r.Context(), s.Payouts, mp, out) }); err != nil {
+		web.WriteProblem(w, r, s.Log, err)
+	}
+}
+
 func (s *Server) getPayout(r *http.Request, _ access.Actor) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {

@@ -21,6 +21,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/orderdesk/orderdesk/internal/sheet"
 )
 
 // The API tests exercise the contract: every request that they send to
@@ -449,6 +451,10 @@ func TestContractTour(t *testing.T) {
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		stmt := ok(e.send(req, form.Bytes()), 200).json(t)["statement"].(map[string]any)
 		ok(e.do("GET", "/api/v1/payouts?marketplace=tourmall", tok, nil), 200)
+		if rows, err := sheet.ReadAll(bytes.NewReader(ok(e.do("GET", "/api/v1/payouts/export.xlsx?marketplace=tourmall", tok, nil), 200).Body)); err != nil ||
+			len(rows) != 2 || rows[1][0] != id(stmt["id"]) || rows[1][2] != "esm_payout.csv" {
+			t.Fatalf("정산내역 EXCEL: %v %v", rows, err)
+		}
 		ok(e.do("GET", "/api/v1/payouts/"+id(stmt["id"]), tok, nil), 200)
 		recon := ok(e.do("GET", "/api/v1/reconciliation?marketplace=tourmall&basis=order&from=2025-10-01&to=2025-10-31&q=", tok, nil), 200).json(t)
 		ok(e.do("GET", "/api/v1/reconciliation/"+id(recon["items"].([]any)[0].(map[string]any)["id"]), tok, nil), 200)

@@ -13,6 +13,7 @@ import (
 	"github.com/orderdesk/orderdesk/internal/order"
 	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/kst"
+	"github.com/orderdesk/orderdesk/internal/platform/paging"
 	"github.com/orderdesk/orderdesk/internal/refund"
 	"github.com/orderdesk/orderdesk/internal/settlement"
 	"github.com/orderdesk/orderdesk/internal/sheet"
@@ -248,6 +249,35 @@ func ProductReport(rep settlement.Report[settlement.ProductRow], out io.Writer) 
 // ReconciliationHeaders are the 정산대사 EXCEL's columns.
 var ReconciliationHeaders = []string{"판매처", "주문일", "정산일", "주문번호", "상품주문번호", "상품코드", "상품명", "상태", "정산예정액", "입금액", "입금차액",
 	"차액(판매)", "차액(수수료)", "차액(쿠폰)", "차액(배송비)", "경과일"}
+
+// PayoutStatementHeaders are the columns of the 정산내역 (payout files) export.
+var PayoutStatementHeaders = []string{"번호", "판매처", "파일", "구분", "상태", "정산일 시작", "정산일 끝", "행", "매칭", "미매칭",
+	"입금액 합계", "정산예정액 합계", "차액", "가져온 사람", "가져온 때"}
+
+// PayoutStatements writes the imported payout files of a marketplace ("" for
+// all), newest first, as GET /api/v1/payouts lists them.
+func PayoutStatements(ctx context.Context, svc *payout.Service, marketplace string, out io.Writer) error {
+	w, err := sheet.NewWriter(out, "정산내역", PayoutStatementHeaders)
+	if err != nil {
+		return err
+	}
+	for page := 1; ; page++ {
+		list, err := svc.Statements(ctx, marketplace, paging.Params{Page: page, PerPage: paging.MaxPerPage})
+		if err != nil {
+			return err
+		}
+		for _, st := range list.Items {
+			if err := w.Row(st.ID, st.Marketplace, st.Filename, st.Kind, st.Status, dotted(st.From), dotted(st.To), st.Rows, st.Matched, st.Unmatched,
+				st.PaidTotal, st.Expected, st.Difference, st.CreatedBy, kst.DisplayTime(st.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		if page*paging.MaxPerPage >= list.Total || len(list.Items) == 0 {
+			break
+		}
+	}
+	return w.Finish()
+}
 
 // Reconciliation writes the reconciled lines of the filter.
 func Reconciliation(ctx context.Context, svc *payout.Service, f payout.Filter, out io.Writer) error {
