@@ -191,6 +191,9 @@ func DecodeJSONBytes(body []byte, v any) error {
 					English: "expected " + en + ", got " + ute.Value}}}
 		}
 		if name, ok := unknownField(err); ok {
+			if path := unknownPath(body, reflect.TypeOf(v), name); path != "" {
+				name = path // items[0].price, not price
+			}
 			return &apperr.Error{Code: apperr.Invalid, Message: "알 수 없는 항목입니다: " + name, English: "Unknown field: " + name, Err: err,
 				Fields: []apperr.FieldError{{Location: name, Message: "이 요청에 없는 항목입니다.", English: "unknown field"}}}
 		}
@@ -204,6 +207,99 @@ func DecodeJSONBytes(body []byte, v any) error {
 		return apperr.New(apperr.Invalid, "JSON 값이 하나보다 많습니다.", "More than one JSON value in the body.")
 	}
 	return nil
+}
+
+// unknownPath finds where in body the unknown field name is, as a path of
+// the request (items[0].price), by reading body beside the Go type t it was
+// decoded into; "" when it cannot tell.
+func unknownPath(body []byte, t reflect.Type, name string) string {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	var walk func(v any, t reflect.Type, at string) string
+	walk = func(v any, t reflect.Type, at string) string {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			if t.Kind() == reflect.Map {
+				for k, e := range x {
+					if p := walk(e, t.Elem(), at+"."+k); p != "" {
+						return p
+					}
+				}
+				return ""
+			}
+			if t.Kind() != reflect.Struct {
+				return ""
+			}
+			fields := jsonFields(t)
+			for k, e := range x {
+				ft, ok := fields[k]
+				if !ok {
+					ft, ok = fields[strings.ToLower(k)]
+				}
+				if !ok {
+					if k == name {
+						return strings.TrimPrefix(at+"."+k, ".")
+					}
+					continue
+				}
+				if p := walk(e, ft, at+"."+k); p != "" {
+					return p
+				}
+			}
+		case []any:
+			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+				return ""
+			}
+			for i, e := range x {
+				if p := walk(e, t.Elem(), fmt.Sprintf("%s[%d]", at, i)); p != "" {
+					return p
+				}
+			}
+		}
+		return ""
+	}
+	return walk(v, t, "")
+}
+
+// jsonFields are the JSON names of a struct's fields (embedded ones
+// included), case-folded as encoding/json matches them.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		ft := f.Type
+		if f.Anonymous && tag == "" {
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range jsonFields(ft) {
+					if _, ok := out[k]; !ok {
+						out[k] = v
+					}
+				}
+				continue
+			}
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		out[tag] = ft
+	}
+	// encoding/json matches names without regard to case.
+	for k, v := range out {
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }
 
 // jsonKind names what a Go type takes in JSON, in Korean and English, for

@@ -58,7 +58,7 @@ func TestDecodeJSONRefusesNULAndInvalidUTF8WithTheirLocation(t *testing.T) {
 		t.Fatalf("valid body: %v %+v", err, v)
 	}
 	r = httptest.NewRequest("POST", "/", strings.NewReader(`{"items":[{"nmae":"x"}]}`))
-	if e, ok := apperr.As(DecodeJSON(httptest.NewRecorder(), r, &v)); !ok || len(e.Fields) != 1 || e.Fields[0].Location != "nmae" {
+	if e, ok := apperr.As(DecodeJSON(httptest.NewRecorder(), r, &v)); !ok || len(e.Fields) != 1 || e.Fields[0].Location != "items[0].nmae" {
 		t.Fatalf("unknown field: %+v", e)
 	}
 }
@@ -105,5 +105,32 @@ func TestWrongTypeSaysWhatJSONItWants(t *testing.T) {
 	}
 	if err := DecodeJSONBytes([]byte(`{"used":"x"}`), &v); err == nil || strings.Contains(err.Error(), "units.Value") {
 		t.Errorf(`{"used":"x"}: %v`, err)
+	}
+}
+
+// An unknown field deep in the body is named by its path in the request.
+func TestUnknownFieldNamesItsPath(t *testing.T) {
+	type item struct {
+		ProductID int64 `json:"product_id"`
+		Qty       int   `json:"qty"`
+	}
+	type base struct {
+		Site string `json:"site"`
+	}
+	var v struct {
+		base
+		Items    []item `json:"items"`
+		Shipping *struct {
+			Zipcode string `json:"zipcode"`
+		} `json:"shipping"`
+	}
+	for body, want := range map[string]string{
+		`{"site":"m","items":[{"product_id":1,"qty":1},{"product_id":2,"price":3}]}`: "items[1].price",
+		`{"shipping":{"zip":"06236"}}`: "shipping.zip", `{"colour":1}`: "colour", `{"SITE":"m","Items":[{"QTY":1,"x":2}]}`: "Items[0].x",
+	} {
+		e, ok := apperr.As(DecodeJSONBytes([]byte(body), &v))
+		if !ok || len(e.Fields) != 1 || e.Fields[0].Location != want {
+			t.Errorf("%s: %+v, want the location %s", body, e, want)
+		}
 	}
 }
