@@ -3,13 +3,11 @@
 package idem
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"reflect"
 	"sync"
@@ -43,32 +41,12 @@ var (
 	ErrInProgress = apperr.New(apperr.Conflict, "같은 Idempotency-Key의 요청을 처리하는 중입니다. 잠시 후 다시 시도해 주세요.", "A request with this Idempotency-Key is still being processed.")
 )
 
-// Hash fingerprints a request, keyed with HashKey. A JSON body counts by
-// its value, not its bytes: the same fields with other spacing or in another
-// order are the same request (API.md: "the same key with the same body").
+// Hash fingerprints a request, keyed with HashKey.
 func (s *Store) Hash(method, path string, body []byte) string {
 	h := hmac.New(sha256.New, s.HashKey)
 	h.Write([]byte(method + " " + path + "\n"))
-	h.Write(canonical(body))
+	h.Write(body)
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// canonical is a JSON body written one way (keys sorted, no spaces, numbers
-// as sent); any other body as it is.
-func canonical(body []byte) []byte {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil || d.More() {
-		return body
-	}
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(v); err != nil {
-		return body
-	}
-	return b.Bytes()
 }
 
 // Begin reserves the key. It returns the saved answer when the same request
