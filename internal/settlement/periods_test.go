@@ -138,10 +138,23 @@ func TestClosedMonth(t *testing.T) {
 		if now, err := st.ByMarketplace(ctx, octNov); err != nil || now.Total != was.Total {
 			t.Fatalf("October–November after the return again: %+v, was %+v (%v)", now.Total, was.Total, err)
 		}
-		if adj, err := st.Adjustments(ctx, "2025-10-01", "2025-12-31", "11st"); err != nil || len(adj) != 1 {
+		adj, err = st.Adjustments(ctx, "2025-10-01", "2025-12-31", "11st")
+		if err != nil || len(adj) != 1 {
 			t.Fatalf("adjustments after the return again: %+v, %v", adj, err)
 		}
-		for action, n := range map[string]int{"settlement.period.close": 1, "settlement.period.reopen": 1, "settlement.recompute": 2} {
+		// A rule changed and the reopened month settled again: the returned
+		// line keeps the row its adjustment reverses (settled anew, it would
+		// leave the difference in the reports).
+		if _, err := st.Save(ctx, sys, 0, settlement.Rule{Marketplace: "11st", Title: "newer", Sale: "code11", Rate: "40", Priority: 9, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Recompute(ctx, sys, "2025-10-01", "2025-10-31", "11st", nil); err != nil {
+			t.Fatal(err)
+		}
+		if line := settlements(t, mk)["202510130000101-1"]; line.Sale != -adj[0].Sale || line.Settle != -adj[0].Settle {
+			t.Fatalf("the returned line settles %+v; its adjustment reverses %+v", line, adj[0])
+		}
+		for action, n := range map[string]int{"settlement.period.close": 1, "settlement.period.reopen": 1, "settlement.recompute": 3} {
 			page, err := (&audit.Service{DB: db}).List(ctx, sys, audit.Filter{Action: action})
 			if err != nil || page.Total != n {
 				t.Errorf("audit %s: %d entries, %v", action, page.Total, err)

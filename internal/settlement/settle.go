@@ -2,6 +2,8 @@ package settlement
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"maps"
 	"math/big"
@@ -334,10 +336,54 @@ func (s *Service) settleOrderNos(ctx context.Context, tx *sqldb.Tx, marketplaceI
 	if len(closed) > 0 {
 		rows = slices.DeleteFunc(rows, func(r row) bool { return len(r.day) >= 7 && closed[r.day[:7]] })
 	}
+	// A line whose cancellation a closed month booked as an adjustment keeps
+	// its stored row after the month reopens: the adjustment reverses exactly
+	// that row (LateCancel), and settling it anew would leave the difference.
+	adjusted, err := cancelAdjusted(ctx, tx, marketplaceID, rows)
+	if err != nil {
+		return 0, err
+	}
+	if len(adjusted) > 0 {
+		rows = slices.DeleteFunc(rows, func(r row) bool { return adjusted[r.id] })
+	}
 	if err := checkVersions(ctx, tx, marketplaceID, rows); err != nil {
 		return 0, err
 	}
 	return writeResults(ctx, tx, marketplaceID, rows)
+}
+
+// cancelAdjusted returns which of the rows' lines carry a cancellation
+// booked as an adjustment; one small query when the marketplace has none.
+func cancelAdjusted(ctx context.Context, q sqldb.Querier, marketplaceID int64, rows []row) (map[int64]bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM settlement_adjustments WHERE marketplace_id = $1 AND kind = 'cancel' LIMIT 1`, marketplaceID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) || len(rows) == 0 {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]bool{}
+	for start := 0; start < len(rows); start += keptChunk {
+		ids := make([]int64, 0, keptChunk)
+		for _, r := range rows[start:min(start+keptChunk, len(rows))] {
+			ids = append(ids, r.id)
+		}
+		var w sqldb.Where
+		w.Add("kind = 'cancel'")
+		w.InInt("market_order_id", ids)
+		rs, err := q.QueryContext(ctx, `SELECT market_order_id FROM settlement_adjustments`+w.SQL(), w.Args()...)
+		err = sqldb.ScanEach(rs, err, func(row sqldb.Scanner) error {
+			var id int64
+			err := row.Scan(&id)
+			out[id] = true
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // settleLines is the one settlement calculation: each line's rule, its
