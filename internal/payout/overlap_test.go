@@ -12,8 +12,8 @@ import (
 )
 
 // A payout file that repeats rows of one imported before (an overlapping
-// download: the first rows again, with a new one) is refused whole, naming
-// the repeated rows, and changes nothing; the new row alone imports, and a
+// download: the first rows again, matched or 미매칭, with a new one) is
+// refused whole, naming the repeated rows, and changes nothing; the new row alone imports, and a
 // row of another 지급예정일 is not a repeat.
 func TestOverlappingPayoutFilesAreRefused(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
@@ -28,16 +28,19 @@ func TestOverlappingPayoutFilesAreRefused(t *testing.T) {
 		}
 		lines := strings.SplitAfter(string(data), "\n")
 		later := strings.Replace(lines[3], "2025-10-27", "2025-11-24", 1) // the same line paid on another day
-		overlap := lines[0] + lines[1] + lines[2] + later
+		if !strings.HasPrefix(lines[10], "31000199999999,") {
+			t.Fatalf("the sample's unmatched row moved: %s", lines[10])
+		}
+		overlap := lines[0] + lines[1] + lines[2] + later + lines[10] // the 미매칭 row is paid too
 		before, err := e.po.List(ctx, payout.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		p, _, err := e.po.Import(ctx, sys, payout.ImportInput{Marketplace: "coupang", Filename: "겹침.csv", Data: []byte(overlap), DryRun: true})
-		if err != nil || len(p.Errors) != 2 || p.Errors[0].Row != 2 || p.Errors[1].Row != 3 || !strings.Contains(p.Errors[0].Reason, "이미 있는 행") {
+		if err != nil || len(p.Errors) != 3 || p.Errors[0].Row != 2 || p.Errors[1].Row != 3 || p.Errors[2].Row != 5 || !strings.Contains(p.Errors[0].Reason, "이미 있는 행") {
 			t.Fatalf("preview of an overlapping file: %+v, %v", p.Errors, err)
 		}
-		if _, _, err := e.po.Import(ctx, sys, payout.ImportInput{Marketplace: "coupang", Filename: "겹침.csv", Data: []byte(overlap)}); !isConflict(err, "겹치는 행이 2개") {
+		if _, _, err := e.po.Import(ctx, sys, payout.ImportInput{Marketplace: "coupang", Filename: "겹침.csv", Data: []byte(overlap)}); !isConflict(err, "겹치는 행이 3개") {
 			t.Fatalf("an overlapping file: %v", err)
 		}
 		if after, err := e.po.List(ctx, payout.Filter{}); err != nil || after.Total != before.Total || after.Sum != before.Sum {

@@ -465,7 +465,7 @@ func (s *Service) Import(ctx context.Context, a access.Actor, in ImportInput) (P
 	}
 	// A row a stored statement holds already (an overlapping download: the
 	// first half of a month, then the whole month) would be counted twice
-	// as paid: the file is refused, naming those rows.
+	// as paid, matched or 미매칭: the file is refused, naming those rows.
 	dups, err := storedAlready(ctx, s.DB.Read(), m.ID, prev.ID, rows)
 	if err != nil {
 		return p, nil, err
@@ -551,52 +551,72 @@ type storedRow struct {
 	statement int64
 }
 
-// storedAlready returns the matched rows of rows that a stored statement of
-// the marketplace other than except (a statement being resumed) holds already:
-// the same line, sub-order, kind, part, settle day and amount. Unmatched rows
-// are not reconciled, so they are not compared.
+// storedAlready returns the rows of rows that a stored statement of the
+// marketplace other than except (a statement being resumed) holds already: a
+// matched row with the same line, sub-order, kind, part, settle day and
+// amount, an unmatched one with the same order number in their place (it is
+// counted as paid as a 미매칭 line).
 func storedAlready(ctx context.Context, q sqldb.Querier, marketplaceID, except int64, rows []Row) ([]storedRow, error) {
 	type key struct {
-		line                 int64
-		sub, kind, part, day string
-		net                  int64
+		line                        int64
+		order, sub, kind, part, day string
+		net                         int64
 	}
-	byLine := map[int64][]int{}
+	keyOf := func(r Row) key {
+		if r.MarketOrderID != 0 {
+			return key{line: r.MarketOrderID, sub: r.SubNo, kind: r.Kind, part: r.Part, day: r.SettleDay, net: r.Net}
+		}
+		return key{order: r.OrderNo, sub: r.SubNo, kind: r.Kind, part: r.Part, day: r.SettleDay, net: r.Net}
+	}
 	var lines []int64
-	for i, r := range rows {
-		if r.MarketOrderID == 0 {
-			continue
-		}
-		if byLine[r.MarketOrderID] == nil {
+	var orders []string
+	seenLine, seenOrder := map[int64]bool{}, map[string]bool{}
+	for _, r := range rows {
+		switch {
+		case r.MarketOrderID != 0 && !seenLine[r.MarketOrderID]:
+			seenLine[r.MarketOrderID] = true
 			lines = append(lines, r.MarketOrderID)
+		case r.MarketOrderID == 0 && !seenOrder[r.OrderNo]:
+			seenOrder[r.OrderNo] = true
+			orders = append(orders, r.OrderNo)
 		}
-		byLine[r.MarketOrderID] = append(byLine[r.MarketOrderID], i)
 	}
 	stored := map[key]int64{}
+	read := func(w sqldb.Where) error {
+		rs, err := q.QueryContext(ctx, `SELECT COALESCE(market_order_id, 0), order_no, sub_no, kind, part, settle_day, net, statement_id FROM payout_rows`+w.SQL(), w.Args()...)
+		return sqldb.ScanEach(rs, err, func(row sqldb.Scanner) error {
+			var r Row
+			var st int64
+			if err := row.Scan(&r.MarketOrderID, &r.OrderNo, &r.SubNo, &r.Kind, &r.Part, &r.SettleDay, &r.Net, &st); err != nil {
+				return err
+			}
+			stored[keyOf(r)] = st
+			return nil
+		})
+	}
 	for start := 0; start < len(lines); start += 500 {
 		var w sqldb.Where
 		w.Add("marketplace_id = ?", marketplaceID)
 		w.InInt("market_order_id", lines[start:min(start+500, len(lines))])
 		w.Add("statement_id <> ?", except)
-		rs, err := q.QueryContext(ctx, `SELECT market_order_id, sub_no, kind, part, settle_day, net, statement_id FROM payout_rows`+w.SQL(), w.Args()...)
-		err = sqldb.ScanEach(rs, err, func(row sqldb.Scanner) error {
-			var k key
-			var st int64
-			err := row.Scan(&k.line, &k.sub, &k.kind, &k.part, &k.day, &k.net, &st)
-			stored[k] = st
-			return err
-		})
-		if err != nil {
+		if err := read(w); err != nil {
+			return nil, err
+		}
+	}
+	for start := 0; start < len(orders); start += 500 {
+		var w sqldb.Where
+		w.Add("marketplace_id = ?", marketplaceID)
+		w.Add("market_order_id IS NULL")
+		w.In("order_no", orders[start:min(start+500, len(orders))])
+		w.Add("statement_id <> ?", except)
+		if err := read(w); err != nil {
 			return nil, err
 		}
 	}
 	var out []storedRow
-	for i, r := range rows {
-		if r.MarketOrderID == 0 {
-			continue
-		}
-		if st, ok := stored[key{r.MarketOrderID, r.SubNo, r.Kind, r.Part, r.SettleDay, r.Net}]; ok {
-			out = append(out, storedRow{row: rows[i].RowNo, orderNo: r.OrderNo, statement: st})
+	for _, r := range rows {
+		if st, ok := stored[keyOf(r)]; ok {
+			out = append(out, storedRow{row: r.RowNo, orderNo: r.OrderNo, statement: st})
 		}
 	}
 	return out, nil
