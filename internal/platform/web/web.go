@@ -211,14 +211,17 @@ func DecodeJSONBytes(body []byte, v any) error {
 
 // unknownPath finds where in body the unknown field name is, as a path of
 // the request (items[0].price), by reading body beside the Go type t it was
-// decoded into; "" when it cannot tell.
+// decoded into; "" when it cannot tell (the name is unknown in several
+// places: encoding/json names the first in the text, which a decoded map no
+// longer knows).
 func unknownPath(body []byte, t reflect.Type, name string) string {
 	var v any
 	if json.Unmarshal(body, &v) != nil {
 		return ""
 	}
-	var walk func(v any, t reflect.Type, at string) string
-	walk = func(v any, t reflect.Type, at string) string {
+	var found []string
+	var walk func(v any, t reflect.Type, at string)
+	walk = func(v any, t reflect.Type, at string) {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
@@ -226,14 +229,12 @@ func unknownPath(body []byte, t reflect.Type, name string) string {
 		case map[string]any:
 			if t.Kind() == reflect.Map {
 				for k, e := range x {
-					if p := walk(e, t.Elem(), at+"."+k); p != "" {
-						return p
-					}
+					walk(e, t.Elem(), at+"."+k)
 				}
-				return ""
+				return
 			}
 			if t.Kind() != reflect.Struct {
-				return ""
+				return
 			}
 			fields := jsonFields(t)
 			for k, e := range x {
@@ -241,29 +242,27 @@ func unknownPath(body []byte, t reflect.Type, name string) string {
 				if !ok {
 					ft, ok = fields[strings.ToLower(k)]
 				}
-				if !ok {
-					if k == name {
-						return strings.TrimPrefix(at+"."+k, ".")
-					}
-					continue
-				}
-				if p := walk(e, ft, at+"."+k); p != "" {
-					return p
+				switch {
+				case !ok && k == name:
+					found = append(found, strings.TrimPrefix(at+"."+k, "."))
+				case ok:
+					walk(e, ft, at+"."+k)
 				}
 			}
 		case []any:
 			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
-				return ""
+				return
 			}
 			for i, e := range x {
-				if p := walk(e, t.Elem(), fmt.Sprintf("%s[%d]", at, i)); p != "" {
-					return p
-				}
+				walk(e, t.Elem(), fmt.Sprintf("%s[%d]", at, i))
 			}
 		}
+	}
+	walk(v, t, "")
+	if len(found) != 1 {
 		return ""
 	}
-	return walk(v, t, "")
+	return found[0]
 }
 
 // jsonFields are the JSON names of a struct's fields (embedded ones

@@ -127,6 +127,8 @@ func TestUnknownFieldNamesItsPath(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"site":"m","items":[{"product_id":1,"qty":1},{"product_id":2,"price":3}]}`: "items[1].price",
 		`{"shipping":{"zip":"06236"}}`: "shipping.zip", `{"colour":1}`: "colour", `{"SITE":"m","Items":[{"QTY":1,"x":2}]}`: "Items[0].x",
+		// Unknown in two places: the name alone, never a guess.
+		`{"price":1,"items":[{"price":2}]}`: "price",
 	} {
 		e, ok := apperr.As(DecodeJSONBytes([]byte(body), &v))
 		if !ok || len(e.Fields) != 1 || e.Fields[0].Location != want {
