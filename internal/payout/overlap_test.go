@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderdesk/orderdesk/internal/market"
 	"github.com/orderdesk/orderdesk/internal/payout"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb"
 	"github.com/orderdesk/orderdesk/internal/platform/sqldb/sqldbtest"
@@ -48,6 +49,39 @@ func TestOverlappingPayoutFilesAreRefused(t *testing.T) {
 		}
 		if _, _, err := e.po.Import(ctx, sys, payout.ImportInput{Marketplace: "coupang", Filename: "11월.csv", Data: []byte(lines[0] + later)}); err != nil {
 			t.Fatalf("a row of another day: %v", err)
+		}
+	})
+}
+
+// A row stored as 미매칭 (its line not imported yet) and repeated after the
+// line arrives is still a repeat: it was counted as paid already.
+func TestRepeatOfAnUnmatchedRowIsRefused(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := setup(t, db)
+		ctx := context.Background()
+		if _, err := e.mk.CreateMarketplace(ctx, sys, market.Marketplace{Code: "coupang", Name: "쿠팡"}); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile("testdata/coupang_payout.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := e.po.Import(ctx, sys, payout.ImportInput{Marketplace: "coupang", Filename: "10월.csv", Data: data})
+		if err != nil || p.Matched != 0 {
+			t.Fatalf("a payout file before its orders: %+v, %v", p, err)
+		}
+		sheet, err := os.ReadFile("../market/testdata/coupang_cp949.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.mk.Import(ctx, sys, market.ImportInput{Marketplace: "coupang", Filename: "orders.csv", Data: sheet}); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitAfter(string(data), "\n")
+		again := lines[0] + lines[1]
+		p, _, err = e.po.Import(ctx, sys, payout.ImportInput{Marketplace: "coupang", Filename: "다시.csv", Data: []byte(again), DryRun: true})
+		if err != nil || p.Matched != 1 || len(p.Errors) != 1 || p.Errors[0].Row != 2 {
+			t.Fatalf("the first row again, matched now: %+v %+v, %v", p, p.Errors, err)
 		}
 	})
 }

@@ -554,8 +554,9 @@ type storedRow struct {
 // storedAlready returns the rows of rows that a stored statement of the
 // marketplace other than except (a statement being resumed) holds already: a
 // matched row with the same line, sub-order, kind, part, settle day and
-// amount, an unmatched one with the same order number in their place (it is
-// counted as paid as a 미매칭 line).
+// amount, or a row of a stored 미매칭 row (counted as paid as an unmatched
+// line, and maybe stored before its line was imported) with the same order
+// number in the line's place.
 func storedAlready(ctx context.Context, q sqldb.Querier, marketplaceID, except int64, rows []Row) ([]storedRow, error) {
 	type key struct {
 		line                        int64
@@ -572,11 +573,11 @@ func storedAlready(ctx context.Context, q sqldb.Querier, marketplaceID, except i
 	var orders []string
 	seenLine, seenOrder := map[int64]bool{}, map[string]bool{}
 	for _, r := range rows {
-		switch {
-		case r.MarketOrderID != 0 && !seenLine[r.MarketOrderID]:
+		if r.MarketOrderID != 0 && !seenLine[r.MarketOrderID] {
 			seenLine[r.MarketOrderID] = true
 			lines = append(lines, r.MarketOrderID)
-		case r.MarketOrderID == 0 && !seenOrder[r.OrderNo]:
+		}
+		if !seenOrder[r.OrderNo] { // a row stored as 미매칭 before its line was imported
 			seenOrder[r.OrderNo] = true
 			orders = append(orders, r.OrderNo)
 		}
@@ -615,7 +616,13 @@ func storedAlready(ctx context.Context, q sqldb.Querier, marketplaceID, except i
 	}
 	var out []storedRow
 	for _, r := range rows {
-		if st, ok := stored[keyOf(r)]; ok {
+		st, ok := stored[keyOf(r)]
+		if !ok && r.MarketOrderID != 0 {
+			unmatched := r
+			unmatched.MarketOrderID = 0
+			st, ok = stored[keyOf(unmatched)]
+		}
+		if ok {
 			out = append(out, storedRow{row: r.RowNo, orderNo: r.OrderNo, statement: st})
 		}
 	}
