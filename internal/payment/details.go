@@ -13,6 +13,7 @@ type Detail struct {
 	Key   string // the answer's field, nested ones with dots (card.number)
 	Label string // its Korean name, or the key for a field orderdesk does not know
 	Value string
+	order int // its place in detailLabels; len(detailLabels) for an unknown key
 }
 
 // detailLabels name the fields of the sandbox's and Toss's answers and
@@ -49,33 +50,38 @@ func Details(raw []byte) []Detail {
 	}
 	var out []Detail
 	flatten("", v, &out)
-	rank := func(key string) int {
-		plain := key
-		if i := strings.IndexByte(key, '['); i >= 0 { // cancels[2].cancelAmount ranks as cancels.cancelAmount
-			plain = key[:i] + key[strings.IndexByte(key, ']')+1:]
-		}
-		if i := slices.IndexFunc(detailLabels, func(l struct{ key, label string }) bool { return l.key == plain }); i >= 0 {
-			return i
-		}
-		return len(detailLabels)
-	}
 	for i := range out {
-		out[i].Label = out[i].Key
-		if r := rank(out[i].Key); r < len(detailLabels) {
-			out[i].Label = detailLabels[r].label
-			if j := strings.IndexByte(out[i].Key, '['); j >= 0 { // the second cancel's 취소금액 2
-				out[i].Label += " " + out[i].Key[j+1:strings.IndexByte(out[i].Key, ']')]
+		d := &out[i]
+		plain, n := d.Key, ""
+		if j := strings.IndexByte(d.Key, '['); j >= 0 { // cancels[2].cancelAmount is cancels.cancelAmount, the second
+			k := strings.IndexByte(d.Key, ']')
+			plain, n = d.Key[:j]+d.Key[k+1:], d.Key[j+1:k]
+		}
+		d.Label, d.order = d.Key, len(detailLabels)
+		if r, ok := detailOrder[plain]; ok {
+			d.Label, d.order = detailLabels[r].label, r
+			if n != "" {
+				d.Label += " " + n // 취소금액 2
 			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Detail) int {
-		if ra, rb := rank(a.Key), rank(b.Key); ra != rb {
-			return ra - rb
+		if a.order != b.order {
+			return a.order - b.order
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
 	return out
 }
+
+// detailOrder is each known key's place in detailLabels.
+var detailOrder = func() map[string]int {
+	m := make(map[string]int, len(detailLabels))
+	for i, l := range detailLabels {
+		m[l.key] = i
+	}
+	return m
+}()
 
 func flatten(prefix string, v any, out *[]Detail) {
 	switch t := v.(type) {

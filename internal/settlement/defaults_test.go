@@ -267,16 +267,9 @@ func TestUsertransCountsTheWholeDay(t *testing.T) {
 			}
 		}
 		read := func() map[string]int64 {
-			page, err := mk.List(ctx, sys, market.Filter{Marketplace: "esm"})
-			if err != nil {
-				t.Fatal(err)
-			}
 			out := map[string]int64{}
-			for _, o := range page.Items {
-				if o.Settlement == nil {
-					t.Fatalf("line %s has no settlement", o.OrderNo)
-				}
-				out[o.OrderNo+"-"+o.SubNo] = o.Settlement.Settle
+			for k, st := range lineSettlements(t, mk, "esm") {
+				out[k] = st.Settle
 			}
 			return out
 		}

@@ -44,21 +44,7 @@ func TestKeptVersions(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		read := func() map[string]market.Settlement {
-			t.Helper()
-			page, err := mk.List(ctx, sys, market.Filter{Marketplace: "esm"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := map[string]market.Settlement{}
-			for _, o := range page.Items {
-				if o.Settlement == nil {
-					t.Fatalf("line %s has no settlement", o.SubNo)
-				}
-				out[o.SubNo] = *o.Settlement
-			}
-			return out
-		}
+		read := func() map[string]market.Settlement { return lineSettlements(t, mk, "esm") }
 		imp("first.csv", rows[1])
 		rule.Settle = "code11 / 8"
 		if rule, err = st.Save(ctx, sys, rule.ID, rule); err != nil {
@@ -66,7 +52,7 @@ func TestKeptVersions(t *testing.T) {
 		}
 		imp("second.csv", rows[2])
 		got := read()
-		a, b := got["3981234501"], got["3981234502"]
+		a, b := got["5012345678-3981234501"], got["5012345678-3981234502"]
 		if a.RuleVersionNo != 1 || b.RuleVersionNo != 1 || a.RuleID != rule.ID || b.RuleID != rule.ID {
 			t.Fatalf("the order's lines: %+v, %+v; want both on version 1 of rule %d", a, b, rule.ID)
 		}
@@ -81,10 +67,10 @@ func TestKeptVersions(t *testing.T) {
 		}
 		imp("prepaid.csv", rows[4])
 		after := read()
-		if after["3981239001"].RuleVersionNo != 3 || after["3981239001"].Settle != 5000 {
-			t.Fatalf("the new line: %+v; want the version in force (v3, 5,000)", after["3981239001"])
+		if after["5012349001-3981239001"].RuleVersionNo != 3 || after["5012349001-3981239001"].Settle != 5000 {
+			t.Fatalf("the new line: %+v; want the version in force (v3, 5,000)", after["5012349001-3981239001"])
 		}
-		a, b = after["3981234501"], after["3981234502"]
+		a, b = after["5012345678-3981234501"], after["5012345678-3981234502"]
 		if a.RuleVersionNo != 1 || b.RuleVersionNo != 1 || a.Settle+b.Settle != (a.Sale+b.Sale)/7+2 {
 			t.Errorf("the first order after a prepaid shipment of its day: %+v, %+v; want version 1 with the day's one prepaid bundle on each line", a, b)
 		}

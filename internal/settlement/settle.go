@@ -364,9 +364,9 @@ func cancelAdjusted(ctx context.Context, q sqldb.Querier, marketplaceID int64, r
 		return nil, err
 	}
 	out := map[int64]bool{}
-	for start := 0; start < len(rows); start += keptChunk {
-		ids := make([]int64, 0, keptChunk)
-		for _, r := range rows[start:min(start+keptChunk, len(rows))] {
+	for start := 0; start < len(rows); start += lineChunk {
+		ids := make([]int64, 0, lineChunk)
+		for _, r := range rows[start:min(start+lineChunk, len(rows))] {
 			ids = append(ids, r.id)
 		}
 		var w sqldb.Where
@@ -721,8 +721,9 @@ func (s *Service) versionsByID(ctx context.Context, q sqldb.Querier, marketplace
 // rule has settled (none covered it, or a formula failed on it) is settled by
 // the rules in force whenever it is settled.
 
-// keptChunk is how many line ids keptRules asks about in one query.
-const keptChunk = 1000
+// lineChunk is how many line ids keptRules and cancelAdjusted ask about in
+// one query.
+const lineChunk = 1000
 
 // keptRules returns, by line id, the rule version each of lines was settled
 // by: one of rules (those in force), or an earlier version.
@@ -732,10 +733,10 @@ func (s *Service) keptRules(ctx context.Context, q sqldb.Querier, marketplaceID 
 		ids[i] = lines[i].id
 	}
 	byLine := map[int64]int64{}
-	for start := 0; start < len(ids); start += keptChunk {
+	for start := 0; start < len(ids); start += lineChunk {
 		var w sqldb.Where
 		w.Add("rule_version_id IS NOT NULL")
-		w.InInt("market_order_id", ids[start:min(start+keptChunk, len(ids))])
+		w.InInt("market_order_id", ids[start:min(start+lineChunk, len(ids))])
 		rows, err := q.QueryContext(ctx, `SELECT market_order_id, rule_version_id FROM market_settlements`+w.SQL(), w.Args()...)
 		err = sqldb.ScanEach(rows, err, func(row sqldb.Scanner) error {
 			var id, ver int64

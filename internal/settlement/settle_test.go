@@ -43,7 +43,14 @@ func importSample(t *testing.T, mk *market.Service) {
 
 func settlements(t *testing.T, mk *market.Service) map[string]market.Settlement {
 	t.Helper()
-	page, err := mk.List(context.Background(), sys, market.Filter{Marketplace: "11st"})
+	return lineSettlements(t, mk, "11st")
+}
+
+// lineSettlements are the settlements of a marketplace's lines by
+// "order number-sub-order number"; every line must have one.
+func lineSettlements(t *testing.T, mk *market.Service, marketplace string) map[string]market.Settlement {
+	t.Helper()
+	page, err := mk.List(context.Background(), sys, market.Filter{Marketplace: marketplace})
 	if err != nil {
 		t.Fatal(err)
 	}

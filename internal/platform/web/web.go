@@ -187,7 +187,7 @@ func DecodeJSONBytes(body []byte, v any) error {
 		if errors.As(err, &ute) {
 			ko, en := jsonKind(ute.Type)
 			return &apperr.Error{Code: apperr.Invalid, Message: "입력값의 형식이 틀렸습니다.", English: "A field has the wrong type.",
-				Fields: []apperr.FieldError{{Location: ute.Field, Message: ute.Value + " 값은 이 항목에 맞지 않습니다: " + ko + "이(가) 와야 합니다.",
+				Fields: []apperr.FieldError{{Location: ute.Field, Message: ute.Value + " 값은 이 항목에 맞지 않습니다. " + ko + withRo(ko) + " 적어 주세요.",
 					English: "expected " + en + ", got " + ute.Value}}}
 		}
 		if name, ok := unknownField(err); ok {
@@ -238,10 +238,7 @@ func unknownPath(body []byte, t reflect.Type, name string) string {
 			}
 			fields := jsonFields(t)
 			for k, e := range x {
-				ft, ok := fields[k]
-				if !ok {
-					ft, ok = fields[strings.ToLower(k)]
-				}
+				ft, ok := fields[strings.ToLower(k)]
 				switch {
 				case !ok && k == name:
 					found = append(found, strings.TrimPrefix(at+"."+k, "."))
@@ -266,7 +263,7 @@ func unknownPath(body []byte, t reflect.Type, name string) string {
 }
 
 // jsonFields are the JSON names of a struct's fields (embedded ones
-// included), case-folded as encoding/json matches them.
+// included), lower-cased: encoding/json matches them without regard to case.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for i := range t.NumField() {
@@ -292,11 +289,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		if tag == "" {
 			tag = f.Name
 		}
-		out[tag] = ft
-	}
-	// encoding/json matches names without regard to case.
-	for k, v := range out {
-		out[strings.ToLower(k)] = v
+		out[strings.ToLower(tag)] = ft
 	}
 	return out
 }
@@ -327,6 +320,18 @@ func jsonKind(t reflect.Type) (ko, en string) {
 		return jsonKind(t.Elem())
 	}
 	return "객체", "an object"
+}
+
+// withRo is the particle (으)로 after word: 으로 after a Hangul syllable
+// with a final consonant other than ㄹ, else 로 (정수로, 목록으로, 문자열로).
+func withRo(word string) string {
+	r, _ := utf8.DecodeLastRuneInString(word)
+	if r >= 0xAC00 && r <= 0xD7A3 {
+		if jong := (r - 0xAC00) % 28; jong != 0 && jong != 8 {
+			return "으로"
+		}
+	}
+	return "로"
 }
 
 type ctxKey int

@@ -103,6 +103,13 @@ func TestWrongTypeSaysWhatJSONItWants(t *testing.T) {
 			t.Errorf("%s: %+v, want %q", body, err, want)
 		}
 	}
+	// The Korean says it too, with the right particle.
+	for body, want := range map[string]string{`{"qty":"1"}`: "정수로 적어 주세요", `{"ids":"x"}`: "정수의 목록으로 적어 주세요",
+		`{"name":1}`: "문자열로 적어 주세요", `{"box":1}`: "객체로 적어 주세요"} {
+		if e, ok := apperr.As(DecodeJSONBytes([]byte(body), &v)); !ok || len(e.Fields) != 1 || !strings.Contains(e.Fields[0].Message, want) {
+			t.Errorf("%s: %+v, want %q", body, e, want)
+		}
+	}
 	if err := DecodeJSONBytes([]byte(`{"used":"x"}`), &v); err == nil || strings.Contains(err.Error(), "units.Value") {
 		t.Errorf(`{"used":"x"}: %v`, err)
 	}
